@@ -1,0 +1,467 @@
+/* mantle.h - the one public embedding API of the Mantle WebAssembly runtime.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Handles are opaque. Every call that can fail returns an int status
+ * (MANTLE_OK is 0); mantle_strerror() names each code. Detail (what, where,
+ * why) goes into a caller-supplied mantle_diag, never into a global.
+ * Freeing NULL is always a no-op.
+ *
+ * Ownership: "borrows" means the callee keeps no reference after return;
+ * "copies" means the caller may free or reuse its buffer at once; "takes"
+ * means the callee frees it.
+ *
+ * Threads: an engine and its modules may be shared between threads. An
+ * instance runs on one thread at a time; only mantle_instance_interrupt()
+ * may be called on it from another thread.
+ *
+ * Map:  status and diagnostics - engine - values and types - modules -
+ *       linker and host functions - instances and calls - memory - fuel
+ */
+#ifndef MANTLE_H
+#define MANTLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define MANTLE_NODISCARD __attribute__((warn_unused_result))
+#else
+#define MANTLE_NODISCARD
+#endif
+
+#define MANTLE_VERSION "0.1.0"
+
+/* ---- Status and diagnostics ------------------------------------------ */
+
+enum {
+    MANTLE_OK = 0,
+    MANTLE_ENOMEM = 1,      /* allocation failed */
+    MANTLE_EINVAL = 2,      /* bad argument from the embedder */
+    MANTLE_EMALFORMED = 3,  /* module bytes do not decode */
+    MANTLE_EINVALID = 4,    /* module decodes but fails validation */
+    MANTLE_EUNLINKABLE = 5, /* an import is missing or has the wrong type */
+    MANTLE_ETRAP = 6,       /* execution trapped (see mantle_diag.trap) */
+    MANTLE_ENOTFOUND = 7,   /* no such export or name */
+    MANTLE_ETYPE = 8,       /* value or signature does not match */
+    MANTLE_EBOUNDS = 9,     /* memory access outside linear memory */
+    MANTLE_EEXIT = 10,      /* the guest asked to exit (mantle_diag.exit_code) */
+    MANTLE_EIO = 11,        /* reading a file failed */
+    MANTLE_ELIMIT = 12,     /* an implementation or configured limit */
+};
+
+/* Name of a status code ("out of memory", ...); never NULL. */
+const char *mantle_strerror(int status);
+
+/* Traps: a closed set, one meaning each. */
+typedef enum mantle_trap_kind {
+    MANTLE_TRAP_NONE = 0,
+    MANTLE_TRAP_UNREACHABLE,       /* "unreachable" */
+    MANTLE_TRAP_OUT_OF_BOUNDS,     /* memory access out of bounds */
+    MANTLE_TRAP_TABLE_BOUNDS,      /* table index or element out of bounds */
+    MANTLE_TRAP_DIV_BY_ZERO,       /* "integer divide by zero" */
+    MANTLE_TRAP_INT_OVERFLOW,      /* "integer overflow" */
+    MANTLE_TRAP_INVALID_CONVERSION,/* "invalid conversion to integer" */
+    MANTLE_TRAP_INDIRECT_NULL,     /* "uninitialized element" */
+    MANTLE_TRAP_INDIRECT_TYPE,     /* "indirect call type mismatch" */
+    MANTLE_TRAP_STACK_EXHAUSTED,   /* "call stack exhausted" */
+    MANTLE_TRAP_OUT_OF_FUEL,       /* "out of fuel" */
+    MANTLE_TRAP_INTERRUPTED,       /* "interrupted" */
+    MANTLE_TRAP_HOST,              /* a host function failed */
+    MANTLE_TRAP__COUNT
+} mantle_trap_kind;
+
+/* The spec's message for a trap kind ("integer divide by zero", ...). */
+const char *mantle_trap_message(mantle_trap_kind kind);
+
+#define MANTLE_BACKTRACE_MAX 32
+
+typedef struct mantle_frame {
+    uint32_t func_index;   /* in the module's function index space */
+    uint32_t offset;       /* byte offset of the instruction in the module */
+} mantle_frame;
+
+/* Filled by calls that can fail, when the caller passes one (may be NULL).
+ * On MANTLE_OK its contents are unspecified. */
+typedef struct mantle_diag {
+    int status;
+    mantle_trap_kind trap;       /* when status == MANTLE_ETRAP */
+    int exit_code;               /* when status == MANTLE_EEXIT */
+    uint32_t func_index;         /* where: function, or UINT32_MAX */
+    uint32_t offset;             /* where: byte offset, or UINT32_MAX */
+    char message[512];           /* what, where and why, one line */
+    uint32_t nframes;            /* backtrace, innermost first */
+    uint32_t frames_omitted;     /* frames beyond MANTLE_BACKTRACE_MAX */
+    mantle_frame frames[MANTLE_BACKTRACE_MAX];
+} mantle_diag;
+
+/* ---- Engine ---------------------------------------------------------- */
+
+/* Allocation hook, as in Lua: realloc(ud, NULL, n) allocates, realloc(ud,
+ * p, n) resizes, realloc(ud, p, 0) frees and returns NULL. Must return NULL
+ * on failure; the library then reports MANTLE_ENOMEM. */
+typedef struct mantle_allocator {
+    void *(*realloc)(void *ud, void *ptr, size_t size);
+    void *ud;
+} mantle_allocator;
+
+typedef struct mantle_config {
+    mantle_allocator allocator;   /* .realloc NULL: the C library's */
+    uint32_t max_call_depth;      /* Wasm frames per call; 0: default 10000 */
+    uint64_t max_stack_bytes;     /* interpreter value stack; 0: 8 MiB */
+    uint32_t max_memory_pages;    /* cap on every linear memory; 0: 65536 */
+    uint32_t max_table_elems;     /* cap on every table; 0: 10,000,000 */
+} mantle_config;
+
+typedef struct mantle_engine mantle_engine;
+
+/* Defaults for every field (zeroes mean default, so {0} works too). */
+void mantle_config_init(mantle_config *cfg);
+/* Copies cfg (NULL for defaults). */
+MANTLE_NODISCARD int mantle_engine_new(const mantle_config *cfg,
+                                       mantle_engine **out_engine);
+/* Modules, linkers and instances must be freed before their engine. */
+void mantle_engine_free(mantle_engine *engine);
+
+/* ---- Values and types ------------------------------------------------ */
+
+typedef enum mantle_valkind {
+    MANTLE_I32 = 0,
+    MANTLE_I64,
+    MANTLE_F32,
+    MANTLE_F64,
+    MANTLE_V128,
+    MANTLE_FUNCREF,
+    MANTLE_EXTERNREF,
+} mantle_valkind;
+
+typedef struct mantle_func mantle_func;  /* a function instance (funcref) */
+
+/* A typed value. Floats are stored bit-exact: write of.i32/of.i64 to pass
+ * a NaN with a particular payload. A null reference is of.ref == NULL. */
+typedef struct mantle_val {
+    mantle_valkind kind;
+    union {
+        int32_t i32;
+        int64_t i64;
+        float f32;
+        double f64;
+        uint8_t v128[16];
+        mantle_func *func;   /* MANTLE_FUNCREF */
+        void *ref;           /* MANTLE_EXTERNREF: the embedder's pointer */
+    } of;
+} mantle_val;
+
+/* "i32", "funcref", ... */
+const char *mantle_valkind_name(mantle_valkind kind);
+
+typedef enum mantle_externkind {
+    MANTLE_EXTERN_FUNC = 0,
+    MANTLE_EXTERN_TABLE = 1,
+    MANTLE_EXTERN_MEMORY = 2,
+    MANTLE_EXTERN_GLOBAL = 3,
+} mantle_externkind;
+
+/* A function signature; the arrays are borrowed from whoever owns it. */
+typedef struct mantle_functype {
+    size_t nparams;
+    const mantle_valkind *params;
+    size_t nresults;
+    const mantle_valkind *results;
+} mantle_functype;
+
+typedef struct mantle_limits {
+    uint32_t min;
+    uint32_t max;       /* meaningful when has_max */
+    bool has_max;
+} mantle_limits;
+
+/* The type of an import or export. */
+typedef struct mantle_externtype {
+    mantle_externkind kind;
+    mantle_functype func;               /* MANTLE_EXTERN_FUNC */
+    mantle_limits limits;               /* TABLE (elements), MEMORY (pages) */
+    mantle_valkind elem;                /* TABLE: FUNCREF or EXTERNREF */
+    mantle_valkind global;              /* GLOBAL: value kind */
+    bool mutable_global;                /* GLOBAL */
+} mantle_externtype;
+
+/* ---- Modules --------------------------------------------------------- */
+
+typedef struct mantle_module mantle_module;
+
+/* Decode and validate a binary module. Copies `bytes`. `name` (borrowed,
+ * may be NULL) is used in diagnostics ("app.wasm: ..."). Returns
+ * MANTLE_EMALFORMED or MANTLE_EINVALID with diag->offset and, for code,
+ * diag->func_index set. */
+MANTLE_NODISCARD int mantle_module_new(mantle_engine *engine,
+                                       const uint8_t *bytes, size_t size,
+                                       const char *name,
+                                       mantle_module **out_module,
+                                       mantle_diag *diag);
+/* Read a file and call mantle_module_new (MANTLE_EIO if unreadable). */
+MANTLE_NODISCARD int mantle_module_load(mantle_engine *engine,
+                                        const char *path,
+                                        mantle_module **out_module,
+                                        mantle_diag *diag);
+/* Instances keep their module alive; free it whenever convenient. */
+void mantle_module_free(mantle_module *module);
+
+size_t mantle_module_import_count(const mantle_module *module);
+size_t mantle_module_export_count(const mantle_module *module);
+/* Names and types are borrowed from the module and live as long as it. */
+MANTLE_NODISCARD int mantle_module_import(const mantle_module *module,
+                                          size_t index,
+                                          const char **out_module_name,
+                                          const char **out_name,
+                                          mantle_externtype *out_type);
+MANTLE_NODISCARD int mantle_module_export(const mantle_module *module,
+                                          size_t index, const char **out_name,
+                                          mantle_externtype *out_type);
+/* The function's name from the "name" section, or NULL. */
+const char *mantle_module_func_name(const mantle_module *module,
+                                    uint32_t func_index);
+/* The module's own name from the "name" section, or NULL. */
+const char *mantle_module_name(const mantle_module *module);
+
+/* Sizes for `mantle inspect`: counts of each section's entries. */
+typedef struct mantle_module_stats {
+    size_t bytes;
+    uint32_t types, funcs, func_imports, tables, memories, globals;
+    uint32_t elems, datas, customs;
+    uint64_t code_bytes;
+    bool has_start;
+} mantle_module_stats;
+void mantle_module_stats_get(const mantle_module *module,
+                             mantle_module_stats *out_stats);
+/* Custom section i: name and contents, borrowed. */
+MANTLE_NODISCARD int mantle_module_custom(const mantle_module *module,
+                                          size_t index, const char **out_name,
+                                          const uint8_t **out_data,
+                                          size_t *out_size);
+
+/* ---- Linker and host functions --------------------------------------- */
+
+typedef struct mantle_linker mantle_linker;
+typedef struct mantle_instance mantle_instance;
+typedef struct mantle_memory mantle_memory;
+typedef struct mantle_table mantle_table;
+typedef struct mantle_global mantle_global;
+
+/* What a host function sees of the calling instance. */
+typedef struct mantle_caller mantle_caller;
+
+/* A host function. args/results are typed per its signature. Return
+ * MANTLE_OK, or an error status: the guest call then traps with
+ * MANTLE_TRAP_HOST (message from mantle_caller_set_error, if set), or ends
+ * with MANTLE_EEXIT after mantle_caller_exit(). Never longjmp out. */
+typedef int (*mantle_host_fn)(mantle_caller *caller, void *env,
+                              const mantle_val *args, mantle_val *results);
+
+/* The exporting instance's memory named "memory", or its first, or NULL. */
+mantle_memory *mantle_caller_memory(mantle_caller *caller);
+mantle_instance *mantle_caller_instance(mantle_caller *caller);
+/* Set the message of the trap the failing host call will raise (copies). */
+void mantle_caller_set_error(mantle_caller *caller, const char *msg);
+/* End the whole guest call with exit status `code`; return MANTLE_EEXIT
+ * from the host function after calling this. */
+int mantle_caller_exit(mantle_caller *caller, int code);
+
+MANTLE_NODISCARD int mantle_linker_new(mantle_engine *engine,
+                                       mantle_linker **out_linker);
+void mantle_linker_free(mantle_linker *linker);
+/* Define a host function under module/name (both copied). The type's
+ * arrays are copied. `env` is passed back on every call; if `env_free` is
+ * not NULL the linker calls it on env when freed. */
+MANTLE_NODISCARD int mantle_linker_define_func(mantle_linker *linker,
+                                               const char *module,
+                                               const char *name,
+                                               const mantle_functype *type,
+                                               mantle_host_fn fn, void *env,
+                                               void (*env_free)(void *));
+/* Define every export of an instance under `module` (the instance must
+ * outlive the linker's use of it). */
+MANTLE_NODISCARD int mantle_linker_define_instance(mantle_linker *linker,
+                                                   const char *module,
+                                                   mantle_instance *instance);
+MANTLE_NODISCARD int mantle_linker_define_memory(mantle_linker *linker,
+                                                 const char *module,
+                                                 const char *name,
+                                                 mantle_memory *memory);
+MANTLE_NODISCARD int mantle_linker_define_table(mantle_linker *linker,
+                                                const char *module,
+                                                const char *name,
+                                                mantle_table *table);
+MANTLE_NODISCARD int mantle_linker_define_global(mantle_linker *linker,
+                                                 const char *module,
+                                                 const char *name,
+                                                 mantle_global *global);
+
+/* Host-created memories, tables and globals (for linking); they are owned
+ * by the engine's store and freed with mantle_*_free or the engine. The
+ * table's and global's initial value is copied. */
+MANTLE_NODISCARD int mantle_memory_new(mantle_engine *engine,
+                                       mantle_limits pages,
+                                       mantle_memory **out_memory);
+void mantle_memory_free(mantle_memory *memory);
+MANTLE_NODISCARD int mantle_table_new(mantle_engine *engine,
+                                      mantle_valkind elem,
+                                      mantle_limits limits,
+                                      mantle_table **out_table);
+void mantle_table_free(mantle_table *table);
+MANTLE_NODISCARD int mantle_global_new(mantle_engine *engine,
+                                       const mantle_val *value, bool mutable_,
+                                       mantle_global **out_global);
+void mantle_global_free(mantle_global *global);
+mantle_val mantle_global_get(const mantle_global *global);
+MANTLE_NODISCARD int mantle_global_set(mantle_global *global,
+                                       const mantle_val *value);
+
+/* ---- Instances and calls --------------------------------------------- */
+
+/* Resolve imports through the linker, allocate, initialise segments and
+ * run the start function. MANTLE_EUNLINKABLE names the import;
+ * MANTLE_ETRAP reports a segment out of bounds or a trap in start. */
+MANTLE_NODISCARD int mantle_instance_new(mantle_linker *linker,
+                                         mantle_module *module,
+                                         mantle_instance **out_instance,
+                                         mantle_diag *diag);
+void mantle_instance_free(mantle_instance *instance);
+mantle_module *mantle_instance_module(mantle_instance *instance);
+
+/* Exports by name; MANTLE_ENOTFOUND if absent or of another kind. */
+MANTLE_NODISCARD int mantle_instance_func(mantle_instance *instance,
+                                          const char *name,
+                                          mantle_func **out_func);
+MANTLE_NODISCARD int mantle_instance_memory(mantle_instance *instance,
+                                            const char *name,
+                                            mantle_memory **out_memory);
+MANTLE_NODISCARD int mantle_instance_table(mantle_instance *instance,
+                                           const char *name,
+                                           mantle_table **out_table);
+MANTLE_NODISCARD int mantle_instance_global(mantle_instance *instance,
+                                            const char *name,
+                                            mantle_global **out_global);
+
+/* The signature of a function (borrowed, lives as long as the function). */
+void mantle_func_type(const mantle_func *func, mantle_functype *out_type);
+
+/* Call a function with args typed per its signature; results receives
+ * nresults values. MANTLE_ETYPE if the arguments do not match;
+ * MANTLE_ETRAP with diag->trap, message and backtrace; MANTLE_EEXIT
+ * with diag->exit_code. The calling thread's instance is the function's. */
+MANTLE_NODISCARD int mantle_func_call(mantle_func *func,
+                                      const mantle_val *args, size_t nargs,
+                                      mantle_val *results, size_t nresults,
+                                      mantle_diag *diag);
+
+/* ---- Memory ---------------------------------------------------------- */
+
+/* Current size in bytes. */
+uint64_t mantle_memory_size(const mantle_memory *memory);
+/* Bounds-checked copies; MANTLE_EBOUNDS if [offset, offset+len) is not
+ * wholly inside the memory (nothing is copied then). */
+MANTLE_NODISCARD int mantle_memory_read(const mantle_memory *memory,
+                                        uint64_t offset, void *out_buf,
+                                        size_t len);
+MANTLE_NODISCARD int mantle_memory_write(mantle_memory *memory,
+                                         uint64_t offset, const void *buf,
+                                         size_t len);
+/* A direct pointer to [offset, offset+len), or NULL if out of bounds. Valid
+ * until the memory grows or the guest runs again. Little-endian data. */
+void *mantle_memory_data(mantle_memory *memory, uint64_t offset, size_t len);
+/* Grow by delta pages; out_old_pages (may be NULL) gets the old size.
+ * MANTLE_ELIMIT if the maximum would be exceeded. */
+MANTLE_NODISCARD int mantle_memory_grow(mantle_memory *memory,
+                                        uint32_t delta_pages,
+                                        uint32_t *out_old_pages);
+
+/* ---- Tables ---------------------------------------------------------- */
+
+uint32_t mantle_table_size(const mantle_table *table);
+MANTLE_NODISCARD int mantle_table_get(const mantle_table *table,
+                                      uint32_t index, mantle_val *out_val);
+
+/* ---- Fuel and interruption ------------------------------------------- */
+
+/* Limit execution to about `fuel` Wasm instructions (charged on loop
+ * back-edges and calls); when spent, the call traps "out of fuel".
+ * UINT64_MAX (the default) means unlimited. */
+void mantle_instance_set_fuel(mantle_instance *instance, uint64_t fuel);
+/* Fuel left (UINT64_MAX when unlimited). */
+uint64_t mantle_instance_fuel(const mantle_instance *instance);
+/* Ask a running call to stop: it traps "interrupted" at the next loop
+ * back-edge or call. Safe from any thread or a signal handler. The flag
+ * stays set until mantle_instance_clear_interrupt(). */
+void mantle_instance_interrupt(mantle_instance *instance);
+void mantle_instance_clear_interrupt(mantle_instance *instance);
+
+/* Format a diag's backtrace into buf, one frame a line, using function
+ * names from the module's name section where present. Returns the length
+ * it wanted, like snprintf. */
+size_t mantle_diag_backtrace(const mantle_diag *diag,
+                             const mantle_module *module, char *buf,
+                             size_t size);
+
+/* ---- WASI preview1 ---------------------------------------------------- */
+
+/* A WASI preview1 context: arguments, environment, stdio, preopened
+ * directories and sockets, and a per-instance table of descriptors. The
+ * guest sees only small integers; host descriptors never reach it. Path
+ * resolution can never leave a preopened directory: "..", absolute paths
+ * and symlinks that would lead out fail with ENOTCAPABLE. A context serves
+ * one instance (one thread) at a time and must outlive the instances
+ * linked against it. */
+typedef struct mantle_wasi mantle_wasi;
+
+typedef struct mantle_wasi_preopen {
+    const char *host_path;   /* a host directory, opened by mantle_wasi_new */
+    const char *guest_path;  /* the name the guest sees ("/data", "."); NULL:
+                                host_path */
+    bool read_only;          /* no rights that create, change or remove */
+} mantle_wasi_preopen;
+
+typedef struct mantle_wasi_config {
+    mantle_allocator allocator;        /* .realloc NULL: the C library's */
+    const char *const *argv;           /* argv[0] is the program's name */
+    size_t argc;
+    const char *const *envp;           /* "KEY=VALUE" strings */
+    size_t envc;
+    const mantle_wasi_preopen *preopens;  /* guest fds 3, 4, ... in order */
+    size_t npreopens;
+    /* Host descriptors for guest fds 0, 1, 2 (borrowed, never closed); -1:
+     * the guest fd is absent. mantle_wasi_config_init sets 0, 1, 2. */
+    int stdin_fd, stdout_fd, stderr_fd;
+    /* Listening stream sockets (borrowed) for sock_accept; they follow the
+     * preopened directories in the guest's numbering. */
+    const int *listen_fds;
+    size_t nlisten;
+} mantle_wasi_config;
+
+/* Defaults: no arguments, environment or preopens; stdio 0, 1, 2. */
+void mantle_wasi_config_init(mantle_wasi_config *cfg);
+/* Copy cfg's strings and open its preopened directories. MANTLE_EIO names
+ * a directory that cannot be opened in diag->message; MANTLE_EINVAL for a
+ * malformed config; MANTLE_ENOMEM. */
+MANTLE_NODISCARD int mantle_wasi_new(const mantle_wasi_config *cfg,
+                                     mantle_wasi **out_wasi,
+                                     mantle_diag *diag);
+/* Define every wasi_snapshot_preview1 function in the linker. Each returns
+ * a preview1 errno to the guest (a bad guest pointer is EFAULT, never a
+ * trap); proc_exit ends the call with MANTLE_EEXIT. The linker borrows
+ * wasi. */
+MANTLE_NODISCARD int mantle_wasi_define(mantle_wasi *wasi,
+                                        mantle_linker *linker);
+/* The code the guest passed to proc_exit, or -1 if it has not exited. */
+int mantle_wasi_exit_code(const mantle_wasi *wasi);
+/* Close every descriptor the context opened (borrowed ones stay open). */
+void mantle_wasi_free(mantle_wasi *wasi);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,126 @@
+/* os_linux.c - the platform layer on Linux (and other POSIX systems).
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#define _GNU_SOURCE
+#include "platform/os.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+size_t os_page_size(void)
+{
+    static size_t page;
+    if (!page) {
+        long p = sysconf(_SC_PAGESIZE);
+        page = p > 0 ? (size_t)p : 4096;
+    }
+    return page;
+}
+
+void *os_mem_reserve(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+int os_mem_commit(void *addr, size_t size)
+{
+    if (size == 0)
+        return 0;
+    return mprotect(addr, size, PROT_READ | PROT_WRITE);
+}
+
+int os_mem_decommit(void *addr, size_t size)
+{
+    if (size == 0)
+        return 0;
+    /* Replacing the mapping drops the pages and their contents. */
+    void *p = mmap(addr, size, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                   -1, 0);
+    return p == MAP_FAILED ? -1 : 0;
+}
+
+void os_mem_release(void *addr, size_t size)
+{
+    if (addr)
+        munmap(addr, size);
+}
+
+int os_file_read_all(const char *path, uint8_t **out_data, size_t *out_size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    uint8_t *buf = NULL;
+    size_t cap = 0, len = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        cap = (size_t)st.st_size + 1;
+    if (cap < 4096)
+        cap = 4096;
+    buf = malloc(cap);
+    if (!buf)
+        goto fail_nomem;
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap * 2;
+            uint8_t *nb = ncap > cap ? realloc(buf, ncap) : NULL;
+            if (!nb)
+                goto fail_nomem;
+            buf = nb;
+            cap = ncap;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            free(buf);
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    *out_data = buf;
+    *out_size = len;
+    return 0;
+fail_nomem:
+    free(buf);
+    close(fd);
+    errno = ENOMEM;
+    return -1;
+}
+
+uint64_t os_clock_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void os_call_once(os_once *once, void (*fn)(void))
+{
+    int expected = 0;
+    if (__atomic_load_n(&once->state, __ATOMIC_ACQUIRE) == 2)
+        return;
+    if (__atomic_compare_exchange_n(&once->state, &expected, 1, false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        fn();
+        __atomic_store_n(&once->state, 2, __ATOMIC_RELEASE);
+        return;
+    }
+    while (__atomic_load_n(&once->state, __ATOMIC_ACQUIRE) != 2)
+        sched_yield();
+}

@@ -1,0 +1,1144 @@
+/* interp.c - the interpreter: executes code produced by lower.c.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * One function, one loop. Instruction bodies are written once under
+ * CASE/NEXT macros that compile to computed-goto threading (each handler
+ * cell holds the handler's offset from a base label) or, for portability,
+ * to a switch. Wasm-to-Wasm calls do not recurse on the C stack: frames
+ * live in vm_exec, so call depth is bounded by configuration, never by the
+ * host stack.
+ *
+ * Map: value helpers - numeric semantics - dispatch macros - vm_interp:
+ *      control, calls, variables, memory, tables, numeric - traps
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "bulk.h"
+#include "iops.h"
+#include "vm.h"
+
+#if defined(__GNUC__)
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define LIKELY(x) (x)
+#define UNLIKELY(x) (x)
+#endif
+
+/* Linear memory is little-endian; loads and stores go through memcpy and
+ * these, so a big-endian port only has to change them. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define LE16(x) __builtin_bswap16(x)
+#define LE32(x) __builtin_bswap32(x)
+#define LE64(x) __builtin_bswap64(x)
+#else
+#define LE16(x) (x)
+#define LE32(x) (x)
+#define LE64(x) (x)
+#endif
+
+/* ---- Value helpers ---------------------------------------------------- */
+
+static inline float f32_of(uint64_t s)
+{
+    uint32_t b = (uint32_t)s;
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+
+static inline double f64_of(uint64_t s)
+{
+    double d;
+    memcpy(&d, &s, 8);
+    return d;
+}
+
+static inline uint64_t bits_f32(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+
+static inline uint64_t bits_f64(double d)
+{
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    return b;
+}
+
+/* ---- Numeric semantics (spec 4.3) -------------------------------------- */
+
+static inline uint32_t rotl32(uint32_t a, uint32_t b)
+{
+    b &= 31;
+    return b ? (a << b) | (a >> (32 - b)) : a;
+}
+static inline uint32_t rotr32(uint32_t a, uint32_t b)
+{
+    b &= 31;
+    return b ? (a >> b) | (a << (32 - b)) : a;
+}
+static inline uint64_t rotl64(uint64_t a, uint64_t b)
+{
+    b &= 63;
+    return b ? (a << b) | (a >> (64 - b)) : a;
+}
+static inline uint64_t rotr64(uint64_t a, uint64_t b)
+{
+    b &= 63;
+    return b ? (a >> b) | (a << (64 - b)) : a;
+}
+
+/* NaN in, NaN out; -0 < +0 (spec fmin/fmax). */
+static inline float wmin32(float a, float b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a == b)
+        return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+static inline float wmax32(float a, float b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a == b)
+        return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+static inline double wmin64(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a == b)
+        return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+static inline double wmax64(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a == b)
+        return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+
+/* Rounding functions of libm may return a signalling NaN unchanged; Wasm
+ * wants an arithmetic (quiet) NaN. Adding quiets it. */
+#define ROUND32(fn, x) (isnan(x) ? (x) + (x) : fn(x))
+#define ROUND64(fn, x) (isnan(x) ? (x) + (x) : fn(x))
+
+static inline float round32_ceil(float x)
+{
+    return ROUND32(ceilf, x);
+}
+static inline double round64_ceil(double x)
+{
+    return ROUND64(ceil, x);
+}
+static inline float round32_floor(float x)
+{
+    return ROUND32(floorf, x);
+}
+static inline double round64_floor(double x)
+{
+    return ROUND64(floor, x);
+}
+static inline float round32_trunc(float x)
+{
+    return ROUND32(truncf, x);
+}
+static inline double round64_trunc(double x)
+{
+    return ROUND64(trunc, x);
+}
+static inline float round32_nearbyint(float x)
+{
+    return ROUND32(nearbyintf, x);
+}
+static inline double round64_nearbyint(double x)
+{
+    return ROUND64(nearbyint, x);
+}
+
+/* Saturating truncations (0xFC 0-7). */
+static inline uint64_t sat_i32_s(double x)
+{
+    if (isnan(x))
+        return 0;
+    if (x <= -2147483648.0)
+        return (uint32_t)INT32_MIN;
+    if (x >= 2147483647.0)
+        return (uint32_t)INT32_MAX;
+    return (uint32_t)(int32_t)x;
+}
+static inline uint64_t sat_i32_u(double x)
+{
+    if (isnan(x) || x <= -1.0)
+        return 0;
+    if (x >= 4294967295.0)
+        return UINT32_MAX;
+    return (uint32_t)x;
+}
+static inline uint64_t sat_i64_s(double x)
+{
+    if (isnan(x))
+        return 0;
+    if (x < -9223372036854775808.0)
+        return (uint64_t)INT64_MIN;
+    if (x >= 9223372036854775808.0)
+        return (uint64_t)INT64_MAX;
+    return (uint64_t)(int64_t)x;
+}
+static inline uint64_t sat_i64_u(double x)
+{
+    if (isnan(x) || x <= -1.0)
+        return 0;
+    if (x >= 18446744073709551616.0)
+        return UINT64_MAX;
+    return (uint64_t)x;
+}
+
+/* ---- Dispatch ---------------------------------------------------------- */
+
+int32_t vm_handler_offset[VOP__COUNT];
+
+#define R(i) fp[pc[i]]
+#define U32(i) ((uint32_t)R(i))
+#define I32(i) ((int32_t)(uint32_t)R(i))
+#define U64(i) (R(i))
+#define I64(i) ((int64_t)R(i))
+#define F32(i) f32_of(R(i))
+#define F64(i) f64_of(R(i))
+
+#if MANTLE_ENABLE_COMPUTED_GOTO
+#define CASE(op) L_##op:
+#define DISPATCH() goto *(const void *)((const char *)&&L_base + (int32_t)*pc)
+#define NEXT(n)                                                               \
+    do {                                                                      \
+        pc += (n);                                                            \
+        DISPATCH();                                                           \
+    } while (0)
+#else
+#define CASE(op) case op:
+#define DISPATCH() goto dispatch
+#define NEXT(n)                                                               \
+    do {                                                                      \
+        pc += (n);                                                            \
+        goto dispatch;                                                        \
+    } while (0)
+#endif
+
+#define TRAP(kind)                                                            \
+    do {                                                                      \
+        tk = (kind);                                                          \
+        goto trap;                                                            \
+    } while (0)
+
+#define RELOAD_INSTANCE()                                                     \
+    do {                                                                      \
+        funcs = inst->funcs;                                                  \
+        gslots = inst->global_slots;                                          \
+        RELOAD_MEMORY();                                                      \
+    } while (0)
+
+#define RELOAD_MEMORY()                                                       \
+    do {                                                                      \
+        mantle_memory *m0_ = inst->memories[0];                               \
+        mem = m0_ ? m0_->base : NULL;                                         \
+        memsize = m0_ ? m0_->size : 0;                                        \
+    } while (0)
+
+/* Effective address of a memory access of `n` bytes: address operand in
+ * slot operand `ai`, static offset in cell `oi`; 64-bit sum, no overflow. */
+#define EA(ai, oi, n)                                                         \
+    uint64_t ea = (uint64_t)U32(ai) + pc[oi];                                 \
+    if (UNLIKELY(ea + (n) > memsize))                                         \
+        TRAP(MANTLE_TRAP_OUT_OF_BOUNDS)
+
+#define LOAD(op, T, n, conv)                                                  \
+    CASE(OP_##op)                                                             \
+    {                                                                         \
+        EA(2, 3, n);                                                          \
+        T v_;                                                                 \
+        memcpy(&v_, mem + ea, n);                                             \
+        R(1) = conv;                                                          \
+        NEXT(4);                                                              \
+    }
+
+#define STORE(op, T, n, conv)                                                 \
+    CASE(OP_##op)                                                             \
+    {                                                                         \
+        EA(1, 3, n);                                                          \
+        T v_ = conv;                                                          \
+        memcpy(mem + ea, &v_, n);                                             \
+        NEXT(4);                                                              \
+    }
+
+#define UN(op, expr)                                                          \
+    CASE(OP_##op)                                                             \
+    {                                                                         \
+        R(1) = (expr);                                                        \
+        NEXT(3);                                                              \
+    }
+
+#define BIN(op, expr)                                                         \
+    CASE(OP_##op)                                                             \
+    {                                                                         \
+        uint64_t r_ = (expr);                                                 \
+        R(1) = r_;                                                            \
+        NEXT(4);                                                              \
+    }
+
+/* Trapping float-to-int: in range iff lo < x < hi (exclusive bounds chosen
+ * per target type so the truncation is exact). */
+#define TRUNC(op, FT, get, lo, hi, T, UT)                                     \
+    CASE(OP_##op)                                                             \
+    {                                                                         \
+        FT x_ = get(2);                                                       \
+        if (UNLIKELY(isnan(x_)))                                              \
+            TRAP(MANTLE_TRAP_INVALID_CONVERSION);                             \
+        if (UNLIKELY(!(x_ > (lo) && x_ < (hi))))                              \
+            TRAP(MANTLE_TRAP_INT_OVERFLOW);                                   \
+        R(1) = (UT)(T)x_;                                                     \
+        NEXT(3);                                                              \
+    }
+
+#define BR_CMP(sym, T, expr)                                                  \
+    CASE(VOP_BRIF_##sym)                                                      \
+    {                                                                         \
+        T a = (T)R(1), b = (T)R(2);                                           \
+        if (expr) {                                                           \
+            pc = cells + pc[3];                                               \
+            DISPATCH();                                                       \
+        }                                                                     \
+        NEXT(4);                                                              \
+    }                                                                         \
+    CASE(VOP_BRUNLESS_##sym)                                                  \
+    {                                                                         \
+        T a = (T)R(1), b = (T)R(2);                                           \
+        if (!(expr)) {                                                        \
+            pc = cells + pc[3];                                               \
+            DISPATCH();                                                       \
+        }                                                                     \
+        NEXT(4);                                                              \
+    }
+
+
+/* Fill diag for a trap at `pc` in `code`, with the backtrace of ex. */
+static void trap_report(vm_exec *ex, mantle_trap_kind tk, const vm_code *code,
+                        const vm_cell *pc, mantle_instance *inst,
+                        uint32_t base_depth, const char *detail);
+
+__attribute__((noinline))
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noclone))
+#endif
+int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
+{
+#if MANTLE_ENABLE_COMPUTED_GOTO
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Winitializer-overrides"
+#endif
+    static const void *const labels[VOP__COUNT] = {
+        [0 ... VOP__COUNT - 1] = &&L_bad,
+#define OP(sym, text, code, imm, sig, arg) [OP_##sym] = &&L_OP_##sym,
+#include "opcodes.def"
+        [VOP_BR] = &&L_VOP_BR,
+        [VOP_BR_IF] = &&L_VOP_BR_IF,
+        [VOP_BR_UNLESS] = &&L_VOP_BR_UNLESS,
+        [VOP_BR_TABLE] = &&L_VOP_BR_TABLE,
+        [VOP_LOOP_CHECK] = &&L_VOP_LOOP_CHECK,
+        [VOP_RETURN] = &&L_VOP_RETURN,
+        [VOP_RETURN1] = &&L_VOP_RETURN1,
+        [VOP_CALL] = &&L_VOP_CALL,
+        [VOP_CALL_INDIRECT] = &&L_VOP_CALL_INDIRECT,
+        [VOP_COPY] = &&L_VOP_COPY,
+        [VOP_COPY_V128] = &&L_VOP_COPY_V128,
+        [VOP_SELECT] = &&L_VOP_SELECT,
+        [VOP_GLOBAL_GET] = &&L_VOP_GLOBAL_GET,
+        [VOP_GLOBAL_SET] = &&L_VOP_GLOBAL_SET,
+        [VOP_TABLE_GET] = &&L_VOP_TABLE_GET,
+        [VOP_TABLE_SET] = &&L_VOP_TABLE_SET,
+        [VOP_TABLE_SIZE] = &&L_VOP_TABLE_SIZE,
+        [VOP_TABLE_GROW] = &&L_VOP_TABLE_GROW,
+        [VOP_TABLE_FILL] = &&L_VOP_TABLE_FILL,
+        [VOP_TABLE_COPY] = &&L_VOP_TABLE_COPY,
+        [VOP_TABLE_INIT] = &&L_VOP_TABLE_INIT,
+        [VOP_ELEM_DROP] = &&L_VOP_ELEM_DROP,
+        [VOP_MEMORY_SIZE] = &&L_VOP_MEMORY_SIZE,
+        [VOP_MEMORY_GROW] = &&L_VOP_MEMORY_GROW,
+        [VOP_MEMORY_INIT] = &&L_VOP_MEMORY_INIT,
+        [VOP_DATA_DROP] = &&L_VOP_DATA_DROP,
+        [VOP_MEMORY_COPY] = &&L_VOP_MEMORY_COPY,
+        [VOP_MEMORY_FILL] = &&L_VOP_MEMORY_FILL,
+        [VOP_REF_FUNC] = &&L_VOP_REF_FUNC,
+        [VOP_REF_IS_NULL] = &&L_VOP_REF_IS_NULL,
+        [VOP_UNREACHABLE] = &&L_VOP_UNREACHABLE,
+#define X(sym)                                                                \
+    [VOP_BRIF_##sym] = &&L_VOP_BRIF_##sym,                                    \
+    [VOP_BRUNLESS_##sym] = &&L_VOP_BRUNLESS_##sym,
+        VM_FUSED_CMPS(X)
+#undef X
+    };
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+    if (!ex) {
+        for (int i = 0; i < VOP__COUNT; i++)
+            vm_handler_offset[i] =
+                (int32_t)((const char *)labels[i] - (const char *)&&L_base);
+        return 0;
+    }
+#else
+    if (!ex)
+        return 0;
+#endif
+
+    mantle_instance *inst = fn->inst;
+    vm_code *code = fn->code;
+    const vm_cell *cells = code->cells;
+    const vm_cell *pc;
+    mantle_func **funcs;
+    uint64_t **gslots;
+    uint8_t *mem;
+    uint64_t memsize;
+    int64_t fuel = ex->fuel;
+    const uint32_t base_depth = ex->depth;
+    mantle_trap_kind tk = MANTLE_TRAP_NONE;
+    const char *detail = NULL;
+    mantle_func *callee;
+    uint64_t *newfp;
+    const vm_cell *retpc;
+    int status = MANTLE_OK;
+
+    RELOAD_INSTANCE();
+    /* The entry frame: the caller placed args at fp and checked room. */
+    goto enter;
+
+#if MANTLE_ENABLE_COMPUTED_GOTO
+    DISPATCH();
+#else
+dispatch:
+    switch ((uint32_t)*pc) {
+#endif
+
+#if MANTLE_ENABLE_COMPUTED_GOTO
+L_base:
+#endif
+    CASE(VOP_UNREACHABLE)
+    {
+        TRAP(MANTLE_TRAP_UNREACHABLE);
+    }
+
+    /* ---- Control ---- */
+    CASE(VOP_BR)
+    {
+        pc = cells + pc[1];
+        DISPATCH();
+    }
+    CASE(VOP_BR_IF)
+    {
+        if (U32(1)) {
+            pc = cells + pc[2];
+            DISPATCH();
+        }
+        NEXT(3);
+    }
+    CASE(VOP_BR_UNLESS)
+    {
+        if (!U32(1)) {
+            pc = cells + pc[2];
+            DISPATCH();
+        }
+        NEXT(3);
+    }
+    CASE(VOP_BR_TABLE)
+    {
+        uint32_t i = U32(1), n = pc[2];
+        pc = cells + pc[3 + (i < n ? i : n)];
+        DISPATCH();
+    }
+    BR_CMP(I32Eq, uint32_t, a == b)
+    BR_CMP(I32Ne, uint32_t, a != b)
+    BR_CMP(I32LtS, int32_t, a < b)
+    BR_CMP(I32LtU, uint32_t, a < b)
+    BR_CMP(I32GtS, int32_t, a > b)
+    BR_CMP(I32GtU, uint32_t, a > b)
+    BR_CMP(I32LeS, int32_t, a <= b)
+    BR_CMP(I32LeU, uint32_t, a <= b)
+    BR_CMP(I32GeS, int32_t, a >= b)
+    BR_CMP(I32GeU, uint32_t, a >= b)
+    BR_CMP(I64Eq, uint64_t, a == b)
+    BR_CMP(I64Ne, uint64_t, a != b)
+    BR_CMP(I64LtS, int64_t, a < b)
+    BR_CMP(I64LtU, uint64_t, a < b)
+    BR_CMP(I64GtS, int64_t, a > b)
+    BR_CMP(I64GtU, uint64_t, a > b)
+    BR_CMP(I64LeS, int64_t, a <= b)
+    BR_CMP(I64LeU, uint64_t, a <= b)
+    BR_CMP(I64GeS, int64_t, a >= b)
+    BR_CMP(I64GeU, uint64_t, a >= b)
+    CASE(VOP_LOOP_CHECK)
+    {
+        fuel -= pc[1];
+        if (UNLIKELY(fuel < 0))
+            TRAP(MANTLE_TRAP_OUT_OF_FUEL);
+        if (UNLIKELY(*ex->interrupt))
+            TRAP(MANTLE_TRAP_INTERRUPTED);
+        NEXT(2);
+    }
+    CASE(VOP_RETURN1)
+    {
+        fp[0] = R(1);
+        goto do_return;
+    }
+    CASE(VOP_RETURN)
+    {
+    do_return:
+        if (ex->depth == base_depth)
+            goto done;
+        {
+            vm_frame *f = &ex->frames[--ex->depth];
+            pc = f->pc;
+            fp = f->fp;
+            code = f->code;
+            cells = code->cells;
+            if (f->inst != inst) {
+                inst = f->inst;
+                RELOAD_INSTANCE();
+            } else {
+                RELOAD_MEMORY();
+            }
+        }
+        DISPATCH();
+    }
+    CASE(VOP_CALL)
+    {
+        callee = funcs[pc[1]];
+        newfp = fp + pc[2];
+        retpc = pc + 3;
+        goto do_call;
+    }
+    CASE(VOP_CALL_INDIRECT)
+    {
+        mantle_table *t = inst->tables[pc[2]];
+        uint32_t i = U32(4);
+        if (UNLIKELY(i >= t->size)) {
+            detail = "undefined element";
+            TRAP(MANTLE_TRAP_TABLE_BOUNDS);
+        }
+        callee = t->elems[i];
+        if (UNLIKELY(!callee))
+            TRAP(MANTLE_TRAP_INDIRECT_NULL);
+        const wasm_functype *want = &inst->wasm->types[pc[1]];
+        if (UNLIKELY(callee->type != want &&
+                     !wasm_functype_equal(callee->type, want)))
+            TRAP(MANTLE_TRAP_INDIRECT_TYPE);
+        newfp = fp + pc[3];
+        retpc = pc + 5;
+        goto do_call;
+    }
+
+do_call:
+    if (callee->host) {
+        /* Host call: values are passed as mantle_val arrays placed on the
+         * value stack above the arguments, so a host function that calls
+         * back into Wasm finds the stack above them free. */
+        const wasm_functype *ft = callee->type;
+        uint32_t np = ft->nparams, nr = ft->nresults;
+        uint32_t area = np > nr ? np : nr;
+        size_t vslots = ((size_t)(np + nr) * sizeof(mantle_val) + 7) / 8;
+        mantle_val *args = (mantle_val *)(void *)(newfp + area);
+        mantle_val *res = args + np;
+        uint64_t *saved_sp = ex->sp;
+        if (UNLIKELY(newfp + area + vslots + 1 > ex->stack_end))
+            TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
+        for (uint32_t i = 0; i < np; i++)
+            vm_slot_to_val(ft->types[i], &newfp[i], &args[i]);
+        for (uint32_t i = 0; i < nr; i++) {
+            memset(&res[i], 0, sizeof res[i]);
+            res[i].kind = vm_kind_of(ft->types[np + i]);
+        }
+        ex->sp = newfp + area + vslots + 1;
+        ex->fuel = fuel;
+        ex->host_msg[0] = '\0';
+        struct mantle_caller caller = {ex, inst};
+        int st = callee->host(&caller, callee->env, args, res);
+        ex->sp = saved_sp;
+        fuel = ex->fuel;
+        if (UNLIKELY(st != MANTLE_OK)) {
+            if (st == MANTLE_EEXIT) {
+                status = MANTLE_EEXIT;
+                goto unwind;
+            }
+            detail = ex->host_msg[0] ? ex->host_msg : mantle_strerror(st);
+            TRAP(MANTLE_TRAP_HOST);
+        }
+        for (uint32_t i = 0; i < nr; i++) {
+            if (UNLIKELY(res[i].kind != vm_kind_of(ft->types[np + i]))) {
+                detail = "host function returned a value of the wrong type";
+                TRAP(MANTLE_TRAP_HOST);
+            }
+        }
+        /* Results overwrite the argument area: copy out of `res` first
+         * (it lies above the area, so the order is safe). */
+        for (uint32_t i = 0; i < nr; i++)
+            vm_val_to_slot(&res[i], &newfp[i]);
+        RELOAD_MEMORY();
+        pc = retpc;
+        DISPATCH();
+    }
+    if (UNLIKELY(!callee->code)) {
+        if (vm_func_prepare(callee, NULL) != MANTLE_OK) {
+            detail = "out of memory while compiling the callee";
+            TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
+        }
+    }
+    if (UNLIKELY(ex->depth >= ex->max_frames))
+        TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
+    {
+        vm_frame *f = &ex->frames[ex->depth++];
+        f->pc = retpc;
+        f->fp = fp;
+        f->code = code;
+        f->inst = inst;
+    }
+    fp = newfp;
+    code = callee->code;
+    cells = code->cells;
+    if (callee->inst != inst) {
+        inst = callee->inst;
+        RELOAD_INSTANCE();
+    }
+enter:
+    pc = cells;  /* for trap reports before the first instruction */
+    if (UNLIKELY(fp + code->frame_slots > ex->stack_end)) {
+        if (ex->depth > base_depth) {
+            /* Report the caller as the place of the trap. */
+            vm_frame *f = &ex->frames[--ex->depth];
+            pc = f->pc - 1;
+            fp = f->fp;
+            code = f->code;
+            cells = code->cells;
+            inst = f->inst;
+        }
+        TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
+    }
+    if (code->nlocal_slots)
+        memset(fp + code->locals_start, 0,
+               (size_t)code->nlocal_slots * sizeof(uint64_t));
+    if (code->nconsts)
+        memcpy(fp + code->consts_start, code->consts,
+               (size_t)code->nconsts * sizeof(uint64_t));
+    fuel -= code->entry_cost;
+    if (UNLIKELY(fuel < 0))
+        TRAP(MANTLE_TRAP_OUT_OF_FUEL);
+    if (UNLIKELY(*ex->interrupt))
+        TRAP(MANTLE_TRAP_INTERRUPTED);
+    pc = cells + 1;
+    DISPATCH();
+
+    /* ---- Variables and parametric ---- */
+    CASE(VOP_COPY)
+    {
+        R(1) = R(2);
+        NEXT(3);
+    }
+    CASE(VOP_COPY_V128)
+    {
+        fp[pc[1]] = fp[pc[2]];
+        fp[pc[1] + 1] = fp[pc[2] + 1];
+        NEXT(3);
+    }
+    CASE(VOP_SELECT)
+    {
+        R(1) = U32(4) ? R(2) : R(3);
+        NEXT(5);
+    }
+    CASE(VOP_GLOBAL_GET)
+    {
+        R(1) = *gslots[pc[2]];
+        NEXT(3);
+    }
+    CASE(VOP_GLOBAL_SET)
+    {
+        *gslots[pc[2]] = R(1);
+        NEXT(3);
+    }
+
+    /* ---- References and tables ---- */
+    CASE(VOP_REF_FUNC)
+    {
+        R(1) = (uintptr_t)funcs[pc[2]];
+        NEXT(3);
+    }
+    CASE(VOP_REF_IS_NULL)
+    {
+        R(1) = R(2) == 0;
+        NEXT(3);
+    }
+    CASE(VOP_TABLE_GET)
+    {
+        mantle_table *t = inst->tables[pc[2]];
+        uint32_t i = U32(3);
+        if (UNLIKELY(i >= t->size))
+            TRAP(MANTLE_TRAP_TABLE_BOUNDS);
+        R(1) = (uintptr_t)t->elems[i];
+        NEXT(4);
+    }
+    CASE(VOP_TABLE_SET)
+    {
+        mantle_table *t = inst->tables[pc[1]];
+        uint32_t i = U32(2);
+        if (UNLIKELY(i >= t->size))
+            TRAP(MANTLE_TRAP_TABLE_BOUNDS);
+        t->elems[i] = (void *)(uintptr_t)R(3);
+        NEXT(4);
+    }
+    CASE(VOP_TABLE_SIZE)
+    {
+        R(1) = inst->tables[pc[2]]->size;
+        NEXT(3);
+    }
+    CASE(VOP_TABLE_GROW)
+    {
+        void *init = (void *)(uintptr_t)R(3);
+        uint32_t n = U32(4), old;
+        if (vm_table_grow(inst->tables[pc[2]], n, init, &old) == MANTLE_OK)
+            R(1) = old;
+        else
+            R(1) = UINT32_MAX;
+        NEXT(5);
+    }
+    CASE(VOP_TABLE_FILL)
+    {
+        tk = vm_table_fill(inst, pc[1], U32(2), (void *)(uintptr_t)R(3),
+                           U32(4));
+        if (UNLIKELY(tk != MANTLE_TRAP_NONE))
+            goto trap;
+        NEXT(5);
+    }
+    CASE(VOP_TABLE_COPY)
+    {
+        tk = vm_table_copy(inst, pc[1], pc[2], U32(3), U32(4), U32(5));
+        if (UNLIKELY(tk != MANTLE_TRAP_NONE))
+            goto trap;
+        NEXT(6);
+    }
+    CASE(VOP_TABLE_INIT)
+    {
+        tk = vm_table_init(inst, pc[1], pc[2], U32(3), U32(4), U32(5));
+        if (UNLIKELY(tk != MANTLE_TRAP_NONE))
+            goto trap;
+        NEXT(6);
+    }
+    CASE(VOP_ELEM_DROP)
+    {
+        inst->elem_dropped[pc[1]] = true;
+        NEXT(2);
+    }
+
+    /* ---- Memory ---- */
+    CASE(VOP_MEMORY_SIZE)
+    {
+        R(1) = (uint32_t)(memsize / VM_PAGE_SIZE);
+        NEXT(2);
+    }
+    CASE(VOP_MEMORY_GROW)
+    {
+        uint32_t delta = U32(2), old;
+        if (vm_memory_grow(inst->memories[0], delta, &old) == MANTLE_OK)
+            R(1) = old;
+        else
+            R(1) = UINT32_MAX;
+        RELOAD_MEMORY();
+        NEXT(3);
+    }
+    CASE(VOP_MEMORY_INIT)
+    {
+        tk = vm_memory_init(inst, pc[1], U32(2), U32(3), U32(4));
+        if (UNLIKELY(tk != MANTLE_TRAP_NONE))
+            goto trap;
+        NEXT(5);
+    }
+    CASE(VOP_DATA_DROP)
+    {
+        inst->data_dropped[pc[1]] = true;
+        NEXT(2);
+    }
+    CASE(VOP_MEMORY_COPY)
+    {
+        uint32_t d = U32(1), s = U32(2), n = U32(3);
+        if (UNLIKELY((uint64_t)d + n > memsize || (uint64_t)s + n > memsize))
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);
+        memmove(mem + d, mem + s, n);
+        NEXT(4);
+    }
+    CASE(VOP_MEMORY_FILL)
+    {
+        uint32_t d = U32(1), n = U32(3);
+        if (UNLIKELY((uint64_t)d + n > memsize))
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);
+        memset(mem + d, (int)(uint8_t)U32(2), n);
+        NEXT(4);
+    }
+
+    LOAD(I32Load, uint32_t, 4, LE32(v_))
+    LOAD(I64Load, uint64_t, 8, LE64(v_))
+    LOAD(F32Load, uint32_t, 4, LE32(v_))
+    LOAD(F64Load, uint64_t, 8, LE64(v_))
+    LOAD(I32Load8S, int8_t, 1, (uint32_t)(int32_t)v_)
+    LOAD(I32Load8U, uint8_t, 1, v_)
+    LOAD(I32Load16S, uint16_t, 2, (uint32_t)(int32_t)(int16_t)LE16(v_))
+    LOAD(I32Load16U, uint16_t, 2, LE16(v_))
+    LOAD(I64Load8S, int8_t, 1, (uint64_t)(int64_t)v_)
+    LOAD(I64Load8U, uint8_t, 1, v_)
+    LOAD(I64Load16S, uint16_t, 2, (uint64_t)(int64_t)(int16_t)LE16(v_))
+    LOAD(I64Load16U, uint16_t, 2, LE16(v_))
+    LOAD(I64Load32S, uint32_t, 4, (uint64_t)(int64_t)(int32_t)LE32(v_))
+    LOAD(I64Load32U, uint32_t, 4, LE32(v_))
+    STORE(I32Store, uint32_t, 4, LE32(U32(2)))
+    STORE(I64Store, uint64_t, 8, LE64(U64(2)))
+    STORE(F32Store, uint32_t, 4, LE32(U32(2)))
+    STORE(F64Store, uint64_t, 8, LE64(U64(2)))
+    STORE(I32Store8, uint8_t, 1, (uint8_t)U32(2))
+    STORE(I32Store16, uint16_t, 2, LE16((uint16_t)U32(2)))
+    STORE(I64Store8, uint8_t, 1, (uint8_t)U64(2))
+    STORE(I64Store16, uint16_t, 2, LE16((uint16_t)U64(2)))
+    STORE(I64Store32, uint32_t, 4, LE32((uint32_t)U64(2)))
+
+    /* ---- Numeric ---- */
+    UN(I32Eqz, U32(2) == 0)
+    BIN(I32Eq, U32(2) == U32(3))
+    BIN(I32Ne, U32(2) != U32(3))
+    BIN(I32LtS, I32(2) < I32(3))
+    BIN(I32LtU, U32(2) < U32(3))
+    BIN(I32GtS, I32(2) > I32(3))
+    BIN(I32GtU, U32(2) > U32(3))
+    BIN(I32LeS, I32(2) <= I32(3))
+    BIN(I32LeU, U32(2) <= U32(3))
+    BIN(I32GeS, I32(2) >= I32(3))
+    BIN(I32GeU, U32(2) >= U32(3))
+    UN(I64Eqz, U64(2) == 0)
+    BIN(I64Eq, U64(2) == U64(3))
+    BIN(I64Ne, U64(2) != U64(3))
+    BIN(I64LtS, I64(2) < I64(3))
+    BIN(I64LtU, U64(2) < U64(3))
+    BIN(I64GtS, I64(2) > I64(3))
+    BIN(I64GtU, U64(2) > U64(3))
+    BIN(I64LeS, I64(2) <= I64(3))
+    BIN(I64LeU, U64(2) <= U64(3))
+    BIN(I64GeS, I64(2) >= I64(3))
+    BIN(I64GeU, U64(2) >= U64(3))
+    BIN(F32Eq, F32(2) == F32(3))
+    BIN(F32Ne, F32(2) != F32(3))
+    BIN(F32Lt, F32(2) < F32(3))
+    BIN(F32Gt, F32(2) > F32(3))
+    BIN(F32Le, F32(2) <= F32(3))
+    BIN(F32Ge, F32(2) >= F32(3))
+    BIN(F64Eq, F64(2) == F64(3))
+    BIN(F64Ne, F64(2) != F64(3))
+    BIN(F64Lt, F64(2) < F64(3))
+    BIN(F64Gt, F64(2) > F64(3))
+    BIN(F64Le, F64(2) <= F64(3))
+    BIN(F64Ge, F64(2) >= F64(3))
+
+    UN(I32Clz, U32(2) ? (uint32_t)__builtin_clz(U32(2)) : 32u)
+    UN(I32Ctz, U32(2) ? (uint32_t)__builtin_ctz(U32(2)) : 32u)
+    UN(I32Popcnt, (uint32_t)__builtin_popcount(U32(2)))
+    BIN(I32Add, (uint32_t)(U32(2) + U32(3)))
+    BIN(I32Sub, (uint32_t)(U32(2) - U32(3)))
+    BIN(I32Mul, (uint32_t)(U32(2) * U32(3)))
+    CASE(OP_I32DivS)
+    {
+        int32_t a = I32(2), b = I32(3);
+        if (UNLIKELY(b == 0))
+            TRAP(MANTLE_TRAP_DIV_BY_ZERO);
+        if (UNLIKELY(a == INT32_MIN && b == -1))
+            TRAP(MANTLE_TRAP_INT_OVERFLOW);
+        R(1) = (uint32_t)(a / b);
+        NEXT(4);
+    }
+    CASE(OP_I32DivU)
+    {
+        uint32_t a = U32(2), b = U32(3);
+        if (UNLIKELY(b == 0))
+            TRAP(MANTLE_TRAP_DIV_BY_ZERO);
+        R(1) = a / b;
+        NEXT(4);
+    }
+    CASE(OP_I32RemS)
+    {
+        int32_t a = I32(2), b = I32(3);
+        if (UNLIKELY(b == 0))
+            TRAP(MANTLE_TRAP_DIV_BY_ZERO);
+        R(1) = b == -1 ? 0 : (uint32_t)(a % b);
+        NEXT(4);
+    }
+    CASE(OP_I32RemU)
+    {
+        uint32_t a = U32(2), b = U32(3);
+        if (UNLIKELY(b == 0))
+            TRAP(MANTLE_TRAP_DIV_BY_ZERO);
+        R(1) = a % b;
+        NEXT(4);
+    }
+    BIN(I32And, U32(2) & U32(3))
+    BIN(I32Or, U32(2) | U32(3))
+    BIN(I32Xor, U32(2) ^ U32(3))
+    BIN(I32Shl, (uint32_t)(U32(2) << (U32(3) & 31)))
+    BIN(I32ShrS, (uint32_t)(I32(2) >> (U32(3) & 31)))
+    BIN(I32ShrU, U32(2) >> (U32(3) & 31))
+    BIN(I32Rotl, rotl32(U32(2), U32(3)))
+    BIN(I32Rotr, rotr32(U32(2), U32(3)))
+
+    UN(I64Clz, U64(2) ? (uint64_t)__builtin_clzll(U64(2)) : 64u)
+    UN(I64Ctz, U64(2) ? (uint64_t)__builtin_ctzll(U64(2)) : 64u)
+    UN(I64Popcnt, (uint64_t)__builtin_popcountll(U64(2)))
+    BIN(I64Add, U64(2) + U64(3))
+    BIN(I64Sub, U64(2) - U64(3))
+    BIN(I64Mul, U64(2) * U64(3))
+    CASE(OP_I64DivS)
+    {
+        int64_t a = I64(2), b = I64(3);
+        if (UNLIKELY(b == 0))
+            TRAP(MANTLE_TRAP_DIV_BY_ZERO);
+        if (UNLIKELY(a == INT64_MIN && b == -1))
+            TRAP(MANTLE_TRAP_INT_OVERFLOW);
+        R(1) = (uint64_t)(a / b);
+        NEXT(4);
+    }
+    CASE(OP_I64DivU)
+    {
+        uint64_t a = U64(2), b = U64(3);
+        if (UNLIKELY(b == 0))
+            TRAP(MANTLE_TRAP_DIV_BY_ZERO);
+        R(1) = a / b;
+        NEXT(4);
+    }
+    CASE(OP_I64RemS)
+    {
+        int64_t a = I64(2), b = I64(3);
+        if (UNLIKELY(b == 0))
+            TRAP(MANTLE_TRAP_DIV_BY_ZERO);
+        R(1) = b == -1 ? 0 : (uint64_t)(a % b);
+        NEXT(4);
+    }
+    CASE(OP_I64RemU)
+    {
+        uint64_t a = U64(2), b = U64(3);
+        if (UNLIKELY(b == 0))
+            TRAP(MANTLE_TRAP_DIV_BY_ZERO);
+        R(1) = a % b;
+        NEXT(4);
+    }
+    BIN(I64And, U64(2) & U64(3))
+    BIN(I64Or, U64(2) | U64(3))
+    BIN(I64Xor, U64(2) ^ U64(3))
+    BIN(I64Shl, U64(2) << (U64(3) & 63))
+    BIN(I64ShrS, (uint64_t)(I64(2) >> (U64(3) & 63)))
+    BIN(I64ShrU, U64(2) >> (U64(3) & 63))
+    BIN(I64Rotl, rotl64(U64(2), U64(3)))
+    BIN(I64Rotr, rotr64(U64(2), U64(3)))
+
+    /* Sign and magnitude are bit operations (NaN payloads preserved). */
+    UN(F32Abs, U32(2) & 0x7fffffffu)
+    UN(F32Neg, U32(2) ^ 0x80000000u)
+    UN(F32Ceil, bits_f32(round32_ceil(F32(2))))
+    UN(F32Floor, bits_f32(round32_floor(F32(2))))
+    UN(F32Trunc, bits_f32(round32_trunc(F32(2))))
+    UN(F32Nearest, bits_f32(round32_nearbyint(F32(2))))
+    UN(F32Sqrt, bits_f32(sqrtf(F32(2))))
+    BIN(F32Add, bits_f32(F32(2) + F32(3)))
+    BIN(F32Sub, bits_f32(F32(2) - F32(3)))
+    BIN(F32Mul, bits_f32(F32(2) * F32(3)))
+    BIN(F32Div, bits_f32(F32(2) / F32(3)))
+    BIN(F32Min, bits_f32(wmin32(F32(2), F32(3))))
+    BIN(F32Max, bits_f32(wmax32(F32(2), F32(3))))
+    BIN(F32Copysign, (U32(2) & 0x7fffffffu) | (U32(3) & 0x80000000u))
+    UN(F64Abs, U64(2) & 0x7fffffffffffffffull)
+    UN(F64Neg, U64(2) ^ 0x8000000000000000ull)
+    UN(F64Ceil, bits_f64(round64_ceil(F64(2))))
+    UN(F64Floor, bits_f64(round64_floor(F64(2))))
+    UN(F64Trunc, bits_f64(round64_trunc(F64(2))))
+    UN(F64Nearest, bits_f64(round64_nearbyint(F64(2))))
+    UN(F64Sqrt, bits_f64(sqrt(F64(2))))
+    BIN(F64Add, bits_f64(F64(2) + F64(3)))
+    BIN(F64Sub, bits_f64(F64(2) - F64(3)))
+    BIN(F64Mul, bits_f64(F64(2) * F64(3)))
+    BIN(F64Div, bits_f64(F64(2) / F64(3)))
+    BIN(F64Min, bits_f64(wmin64(F64(2), F64(3))))
+    BIN(F64Max, bits_f64(wmax64(F64(2), F64(3))))
+    BIN(F64Copysign, (U64(2) & 0x7fffffffffffffffull) |
+                         (U64(3) & 0x8000000000000000ull))
+
+    /* ---- Conversions ---- */
+    UN(I32WrapI64, (uint32_t)U64(2))
+    TRUNC(I32TruncF32S, float, F32, -2147483904.0f, 2147483648.0f, int32_t, uint32_t)
+    TRUNC(I32TruncF32U, float, F32, -1.0f, 4294967296.0f, uint32_t, uint32_t)
+    TRUNC(I32TruncF64S, double, F64, -2147483649.0, 2147483648.0, int32_t, uint32_t)
+    TRUNC(I32TruncF64U, double, F64, -1.0, 4294967296.0, uint32_t, uint32_t)
+    UN(I64ExtendI32S, (uint64_t)(int64_t)I32(2))
+    UN(I64ExtendI32U, (uint64_t)U32(2))
+    TRUNC(I64TruncF32S, float, F32, -9223373136366403584.0f, 9223372036854775808.0f, int64_t, uint64_t)
+    TRUNC(I64TruncF32U, float, F32, -1.0f, 18446744073709551616.0f, uint64_t, uint64_t)
+    TRUNC(I64TruncF64S, double, F64, -9223372036854777856.0, 9223372036854775808.0, int64_t, uint64_t)
+    TRUNC(I64TruncF64U, double, F64, -1.0, 18446744073709551616.0, uint64_t, uint64_t)
+    UN(F32ConvertI32S, bits_f32((float)I32(2)))
+    UN(F32ConvertI32U, bits_f32((float)U32(2)))
+    UN(F32ConvertI64S, bits_f32((float)I64(2)))
+    UN(F32ConvertI64U, bits_f32((float)U64(2)))
+    UN(F32DemoteF64, bits_f32((float)F64(2)))
+    UN(F64ConvertI32S, bits_f64((double)I32(2)))
+    UN(F64ConvertI32U, bits_f64((double)U32(2)))
+    UN(F64ConvertI64S, bits_f64((double)I64(2)))
+    UN(F64ConvertI64U, bits_f64((double)U64(2)))
+    UN(F64PromoteF32, bits_f64((double)F32(2)))
+    UN(I32ReinterpretF32, U32(2))
+    UN(I64ReinterpretF64, U64(2))
+    UN(F32ReinterpretI32, U32(2))
+    UN(F64ReinterpretI64, U64(2))
+    UN(I32Extend8S, (uint32_t)(int32_t)(int8_t)U32(2))
+    UN(I32Extend16S, (uint32_t)(int32_t)(int16_t)U32(2))
+    UN(I64Extend8S, (uint64_t)(int64_t)(int8_t)U64(2))
+    UN(I64Extend16S, (uint64_t)(int64_t)(int16_t)U64(2))
+    UN(I64Extend32S, (uint64_t)(int64_t)(int32_t)U64(2))
+    UN(I32TruncSatF32S, sat_i32_s(F32(2)))
+    UN(I32TruncSatF32U, sat_i32_u(F32(2)))
+    UN(I32TruncSatF64S, sat_i32_s(F64(2)))
+    UN(I32TruncSatF64U, sat_i32_u(F64(2)))
+    UN(I64TruncSatF32S, sat_i64_s(F32(2)))
+    UN(I64TruncSatF32U, sat_i64_u(F32(2)))
+    UN(I64TruncSatF64S, sat_i64_s(F64(2)))
+    UN(I64TruncSatF64U, sat_i64_u(F64(2)))
+
+    /* Structured control never reaches the interpreter: lowering
+     * rewrites it into VOP_* instructions. */
+    CASE(OP_Unreachable) CASE(OP_Nop) CASE(OP_Block) CASE(OP_Loop)
+    CASE(OP_If) CASE(OP_Else) CASE(OP_End) CASE(OP_Br) CASE(OP_BrIf)
+    CASE(OP_BrTable) CASE(OP_Return) CASE(OP_Call) CASE(OP_CallIndirect)
+    CASE(OP_Drop) CASE(OP_Select) CASE(OP_SelectT) CASE(OP_LocalGet)
+    CASE(OP_LocalSet) CASE(OP_LocalTee) CASE(OP_GlobalGet)
+    CASE(OP_GlobalSet) CASE(OP_TableGet) CASE(OP_TableSet)
+    CASE(OP_MemorySize) CASE(OP_MemoryGrow) CASE(OP_I32Const)
+    CASE(OP_I64Const) CASE(OP_F32Const) CASE(OP_F64Const)
+    CASE(OP_RefNull) CASE(OP_RefIsNull) CASE(OP_RefFunc)
+    CASE(OP_MemoryInit) CASE(OP_DataDrop) CASE(OP_MemoryCopy)
+    CASE(OP_MemoryFill) CASE(OP_TableInit) CASE(OP_ElemDrop)
+    CASE(OP_TableCopy) CASE(OP_TableGrow) CASE(OP_TableSize)
+    CASE(OP_TableFill)
+#if MANTLE_ENABLE_COMPUTED_GOTO
+    L_bad:
+#else
+    default:
+#endif
+    {
+        detail = "corrupt interpreter code";
+        TRAP(MANTLE_TRAP_UNREACHABLE);
+    }
+#if !MANTLE_ENABLE_COMPUTED_GOTO
+    }
+#endif
+
+trap:
+    trap_report(ex, tk, code, pc, inst, base_depth, detail);
+    status = MANTLE_ETRAP;
+unwind:
+    ex->depth = base_depth;
+    ex->fuel = fuel < 0 ? 0 : fuel;
+    return status;
+done:
+    ex->fuel = fuel;
+    return MANTLE_OK;
+}
+
+static uint32_t pc_offset(const vm_code *code, uint32_t pc)
+{
+    uint32_t lo = 0, hi = code->npcmap;
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (code->pcmap[mid].pc <= pc)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return code->npcmap ? code->pcmap[lo].offset : 0;
+}
+
+static void trap_report(vm_exec *ex, mantle_trap_kind tk, const vm_code *code,
+                        const vm_cell *pc, mantle_instance *inst,
+                        uint32_t base_depth, const char *detail)
+{
+    mantle_diag *d = ex->diag;
+    if (!d)
+        return;
+    uint32_t off = pc_offset(code, (uint32_t)(pc - code->cells));
+    const char *mname = inst->module->name;
+    const char *fname = mantle_module_func_name(inst->module, code->func_index);
+    char where[160];
+    if (fname)
+        snprintf(where, sizeof where, "function %u (%s)", code->func_index,
+                 fname);
+    else
+        snprintf(where, sizeof where, "function %u", code->func_index);
+    vm_diag_set(d, MANTLE_ETRAP, "%s: %s, offset 0x%x: %s", mname, where, off,
+                detail ? detail : mantle_trap_message(tk));
+    d->trap = tk;
+    d->func_index = code->func_index;
+    d->offset = off;
+    d->frames[0].func_index = code->func_index;
+    d->frames[0].offset = off;
+    d->nframes = 1;
+    for (uint32_t i = ex->depth; i-- > base_depth;) {
+        const vm_frame *f = &ex->frames[i];
+        if (d->nframes == MANTLE_BACKTRACE_MAX) {
+            d->frames_omitted++;
+            continue;
+        }
+        mantle_frame *fr = &d->frames[d->nframes++];
+        fr->func_index = f->code->func_index;
+        fr->offset = pc_offset(f->code, (uint32_t)(f->pc - f->code->cells) - 1);
+    }
+}
+
+void vm_interp_init(void)
+{
+    vm_interp(NULL, NULL, NULL);
+}
+
+/* ---- Host-side caller API ---------------------------------------------- */
+
+mantle_memory *mantle_caller_memory(mantle_caller *caller)
+{
+    if (!caller || !caller->inst)
+        return NULL;
+    mantle_memory *m = NULL;
+    if (mantle_instance_memory(caller->inst, "memory", &m) == MANTLE_OK)
+        return m;
+    return caller->inst->wasm->nmemories ? caller->inst->memories[0] : NULL;
+}
+
+mantle_instance *mantle_caller_instance(mantle_caller *caller)
+{
+    return caller ? caller->inst : NULL;
+}
+
+void mantle_caller_set_error(mantle_caller *caller, const char *msg)
+{
+    if (caller && msg)
+        snprintf(caller->ex->host_msg, sizeof caller->ex->host_msg, "%s", msg);
+}
+
+int mantle_caller_exit(mantle_caller *caller, int code)
+{
+    if (caller)
+        caller->ex->exit_code = code;
+    return MANTLE_EEXIT;
+}

@@ -1,0 +1,1238 @@
+/* lower.c - validated Wasm function bodies to register-style interpreter code.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * One forward pass over a validated body. The Wasm operand stack is kept
+ * at lowering time as a virtual stack whose entries name the frame slot
+ * holding each value: `local.get` and constants push a reference to the
+ * local's or constant's slot and emit nothing; an instruction reads its
+ * operands from wherever they are and writes its result to the "home" slot
+ * of its stack height. See docs/interpreter.md for the design.
+ *
+ * Invariants:
+ *  - At every label (block end, loop head, else) every value on the stack
+ *    at or above the target block's height is in its home slot.
+ *  - Entries of the virtual stack that refer to a local only exist above
+ *    the innermost block's height: entering a block materialises them, so
+ *    a `local.set` inside a block never has to reach below it.
+ *  - Constants never change, so references to constant slots may stay
+ *    anywhere.
+ *
+ * Map: frame layout and constants - emission - the virtual stack -
+ *      branches - the main loop
+ */
+#include <stdio.h>
+
+#include "iops.h"
+#include "read.h"
+#include "vm.h"
+
+enum { CTL_FUNC, CTL_BLOCK, CTL_LOOP, CTL_IF, CTL_ELSE };
+
+typedef struct lw_val {
+    uint32_t slot;
+    uint8_t type;
+} lw_val;
+
+typedef struct lw_ctl {
+    uint8_t kind;
+    uint32_t height;        /* stack height below the block's params */
+    uint32_t nparams, nresults;
+    const uint8_t *params;  /* types */
+    const uint8_t *results;
+    uint8_t single;         /* storage for a one-type block type */
+    uint32_t loop_pc;       /* loop: branch target */
+    uint32_t fixups;        /* chain of cells waiting for the end pc */
+    uint32_t else_cell;     /* if: cell of the jump to the else branch */
+    uint32_t save;          /* if with params: first hidden save slot */
+    uint32_t cost;          /* loop/func: Wasm instructions charged */
+    uint32_t cost_cell;     /* loop: the cost operand of VOP_LOOP_CHECK */
+    uint32_t cost_owner;    /* index of the ctl that pays for our code */
+    bool dead;              /* the rest of the block is unreachable */
+} lw_ctl;
+
+typedef struct lw {
+    mantle_module *mod;
+    const wasm_module *w;
+    const mantle_allocator *a;
+    uint32_t func_index;
+    const wasm_functype *ft;
+    const wasm_func *fn;
+
+    /* Frame layout. */
+    uint32_t nparams, nresults;
+    uint32_t locals_start, nlocals;
+    uint32_t save_start, nsave, save_used;
+    uint32_t consts_start, nconsts;
+    uint32_t temps_start;
+    uint32_t max_height;
+
+    /* Constant pool: open-addressed hash of values to indices. */
+    uint64_t *consts;
+    uint32_t *hash;          /* const index + 1, 0 empty */
+    uint32_t hash_mask;
+
+    vm_cell *code;
+    uint32_t ncode, capcode;
+    vm_pcmap *pcmap;
+    uint32_t npcmap, cappcmap;
+
+    lw_val *stack;
+    uint32_t height, capstack;
+    lw_ctl *ctls;
+    uint32_t nctls, capctls;
+
+    /* Peephole state: the last emitted value-producing instruction. */
+    uint32_t last_start;     /* its first cell */
+    uint32_t last_end;       /* code size right after it */
+    uint32_t last_dst_cell;  /* its destination operand cell, or 0 */
+    uint16_t last_op;
+
+    uint32_t cur_off;        /* byte offset of the current instruction */
+    bool oom;
+} lw;
+
+#define NIL 0u
+
+static uint32_t local_slot(const lw *l, uint32_t idx)
+{
+    return idx < l->nparams ? idx : l->locals_start + (idx - l->nparams);
+}
+
+static uint32_t home(const lw *l, uint32_t h)
+{
+    return l->temps_start + h;
+}
+
+static bool is_local_slot(const lw *l, uint32_t slot)
+{
+    return slot < l->save_start;
+}
+
+/* ---- Constants -------------------------------------------------------- */
+
+static uint32_t hash64(uint64_t v)
+{
+    v ^= v >> 33;
+    v *= 0xff51afd7ed558ccdULL;
+    v ^= v >> 33;
+    return (uint32_t)v;
+}
+
+static int const_add(lw *l, uint64_t v)
+{
+    uint32_t i = hash64(v) & l->hash_mask;
+    while (l->hash[i]) {
+        if (l->consts[l->hash[i] - 1] == v)
+            return 0;
+        i = (i + 1) & l->hash_mask;
+    }
+    l->consts[l->nconsts] = v;
+    l->hash[i] = ++l->nconsts;
+    return 0;
+}
+
+static uint32_t const_slot(const lw *l, uint64_t v)
+{
+    uint32_t i = hash64(v) & l->hash_mask;
+    while (l->consts[l->hash[i] - 1] != v)
+        i = (i + 1) & l->hash_mask;
+    return l->consts_start + l->hash[i] - 1;
+}
+
+/* Skip one instruction's immediates (the body is validated). */
+static void skip_imm(wasm_reader *r, uint8_t imm)
+{
+    uint32_t u = 0, n = 0;
+    uint64_t u64 = 0;
+    int64_t s = 0;
+    uint8_t b = 0;
+    const uint8_t *p = NULL;
+    switch (imm) {
+    case IMM_NONE: break;
+    case IMM_BLOCKTYPE: rd_sleb(r, 33, &s); break;
+    case IMM_LABEL: case IMM_FUNC: case IMM_LOCAL: case IMM_GLOBAL:
+    case IMM_TABLE: case IMM_DATA: case IMM_ELEM:
+        rd_u32(r, &u);
+        break;
+    case IMM_BR_TABLE:
+        rd_u32(r, &n);
+        for (uint32_t i = 0; i <= n && !r->err; i++)
+            rd_u32(r, &u);
+        break;
+    case IMM_CALL_INDIRECT: case IMM_MEMARG: case IMM_TABLE_INIT:
+    case IMM_TABLE_COPY:
+        rd_u32(r, &u);
+        rd_u32(r, &u);
+        break;
+    case IMM_SELECT_T:
+        rd_u32(r, &n);
+        for (uint32_t i = 0; i < n && !r->err; i++)
+            rd_u8(r, &b);
+        break;
+    case IMM_MEMIDX: case IMM_REFTYPE: rd_u8(r, &b); break;
+    case IMM_I32: rd_sleb(r, 32, &s); break;
+    case IMM_I64: rd_sleb(r, 64, &s); break;
+    case IMM_F32: rd_bytes(r, 4, &p); break;
+    case IMM_F64: rd_bytes(r, 8, &p); break;
+    case IMM_MEMORY_INIT: rd_u32(r, &u); rd_u8(r, &b); break;
+    case IMM_MEMORY_COPY: rd_u8(r, &b); rd_u8(r, &b); break;
+    default: rd_uleb(r, 64, &u64); break;
+    }
+}
+
+static bool read_op(wasm_reader *r, uint16_t *out_op)
+{
+    uint8_t b = 0;
+    if (!rd_u8(r, &b))
+        return false;
+    if (b == 0xFC) {
+        uint32_t sub = 0;
+        if (!rd_u32(r, &sub) || sub >= WASM_FC_COUNT)
+            return rd_fail(r, "illegal opcode");
+        *out_op = wasm_op_by_fc[sub];
+    } else {
+        *out_op = wasm_op_by_byte[b];
+    }
+    if (*out_op >= OP__COUNT)
+        return rd_fail(r, "illegal opcode");
+    return true;
+}
+
+/* Pre-pass: collect constants, and count the hidden slots that `if`
+ * blocks with parameters need, so the frame layout is fixed before code
+ * is emitted. */
+static int prescan(lw *l)
+{
+    wasm_reader r = {l->w->bytes, l->w->bytes + l->fn->body.off,
+                     l->w->bytes + l->fn->body.off + l->fn->body.len, NULL};
+    uint32_t nconst_instrs = 0;
+    /* First count, to size the pool. */
+    wasm_reader r2 = r;
+    while (r2.p < r2.end && !r2.err) {
+        uint16_t op;
+        if (!read_op(&r2, &op))
+            break;
+        uint8_t imm = wasm_opinfos[op].imm;
+        if (imm == IMM_I32 || imm == IMM_I64 || imm == IMM_F32 ||
+            imm == IMM_F64 || op == OP_RefNull)
+            nconst_instrs++;
+        if (op == OP_If) {
+            int64_t bt = 0;
+            rd_sleb(&r2, 33, &bt);
+            if (bt >= 0 && (uint64_t)bt < l->w->ntypes)
+                l->nsave += l->w->types[bt].nparams;
+            continue;
+        }
+        skip_imm(&r2, imm);
+    }
+    if (r2.err)
+        return MANTLE_EINVALID;
+    uint32_t hsize = 16;
+    while (hsize < nconst_instrs * 2 + 2)
+        hsize *= 2;
+    l->consts = mt_calloc(l->a, nconst_instrs + 1, sizeof *l->consts);
+    l->hash = mt_calloc(l->a, hsize, sizeof *l->hash);
+    if (!l->consts || !l->hash)
+        return MANTLE_ENOMEM;
+    l->hash_mask = hsize - 1;
+    while (r.p < r.end && !r.err) {
+        uint16_t op;
+        if (!read_op(&r, &op))
+            break;
+        int64_t s = 0;
+        uint32_t f32 = 0;
+        uint64_t f64 = 0;
+        switch (op) {
+        case OP_I32Const:
+            rd_sleb(&r, 32, &s);
+            const_add(l, (uint32_t)s);
+            break;
+        case OP_I64Const:
+            rd_sleb(&r, 64, &s);
+            const_add(l, (uint64_t)s);
+            break;
+        case OP_F32Const:
+            rd_f32(&r, &f32);
+            const_add(l, f32);
+            break;
+        case OP_F64Const:
+            rd_f64(&r, &f64);
+            const_add(l, f64);
+            break;
+        case OP_RefNull:
+            skip_imm(&r, IMM_REFTYPE);
+            const_add(l, 0);
+            break;
+        default:
+            skip_imm(&r, wasm_opinfos[op].imm);
+            break;
+        }
+    }
+    return r.err ? MANTLE_EINVALID : MANTLE_OK;
+}
+
+/* ---- Emission --------------------------------------------------------- */
+
+static void emit(lw *l, vm_cell c)
+{
+    if (l->ncode == l->capcode &&
+        mt_grow(l->a, (void **)&l->code, &l->capcode, l->ncode + 1,
+                sizeof *l->code) != 0) {
+        l->oom = true;
+        return;
+    }
+    l->code[l->ncode++] = c;
+}
+
+/* Start an instruction: the handler cell, and a pc-to-offset entry. */
+static void emit_op(lw *l, uint32_t op)
+{
+    if (l->npcmap == l->cappcmap &&
+        mt_grow(l->a, (void **)&l->pcmap, &l->cappcmap, l->npcmap + 1,
+                sizeof *l->pcmap) != 0) {
+        l->oom = true;
+        return;
+    }
+    l->pcmap[l->npcmap].pc = l->ncode;
+    l->pcmap[l->npcmap].offset = l->cur_off;
+    l->npcmap++;
+    l->last_dst_cell = NIL;
+#if MANTLE_ENABLE_COMPUTED_GOTO
+    emit(l, (vm_cell)vm_handler_offset[op]);
+#else
+    emit(l, op);
+#endif
+    l->last_start = l->ncode - 1;
+    l->last_op = (uint16_t)op;
+}
+
+/* Note that the instruction just emitted wrote its result through the
+ * operand cell `dst_cell`, so a following local.set may retarget it. */
+static void produced(lw *l, uint32_t dst_cell)
+{
+    l->last_dst_cell = dst_cell;
+    l->last_end = l->ncode;
+}
+
+static void emit_copy(lw *l, uint8_t type, uint32_t dst, uint32_t src)
+{
+    if (dst == src)
+        return;
+    emit_op(l, type == VT_V128 ? VOP_COPY_V128 : VOP_COPY);
+    emit(l, dst);
+    emit(l, src);
+}
+
+/* ---- The virtual stack ------------------------------------------------ */
+
+static void push(lw *l, uint32_t slot, uint8_t type)
+{
+    if (l->height == l->capstack &&
+        mt_grow(l->a, (void **)&l->stack, &l->capstack, l->height + 1,
+                sizeof *l->stack) != 0) {
+        l->oom = true;
+        return;
+    }
+    l->stack[l->height].slot = slot;
+    l->stack[l->height].type = type;
+    l->height++;
+    if (l->height > l->max_height)
+        l->max_height = l->height;
+}
+
+/* Push a value that will be computed into its home slot. */
+static uint32_t push_home(lw *l, uint8_t type)
+{
+    uint32_t slot = home(l, l->height);
+    push(l, slot, type);
+    return slot;
+}
+
+static lw_val pop(lw *l)
+{
+    /* Validated code never underflows a live block. */
+    return l->stack[--l->height];
+}
+
+static void materialize(lw *l, uint32_t h)
+{
+    lw_val *v = &l->stack[h];
+    uint32_t hs = home(l, h);
+    if (v->slot != hs) {
+        emit_copy(l, v->type, hs, v->slot);
+        v->slot = hs;
+    }
+}
+
+/* Copy every value at or above `from` that refers to local `slot` (or to
+ * any local, when slot == UINT32_MAX) into its home slot. */
+static void spill_locals(lw *l, uint32_t from, uint32_t slot)
+{
+    for (uint32_t h = from; h < l->height; h++) {
+        uint32_t s = l->stack[h].slot;
+        if (is_local_slot(l, s) && (slot == UINT32_MAX || s == slot))
+            materialize(l, h);
+    }
+}
+
+static lw_ctl *ctl_top(lw *l)
+{
+    return &l->ctls[l->nctls - 1];
+}
+
+/* ---- Branches ---------------------------------------------------------- */
+
+/* Emit a jump operand to the label of ctl `c`: loops are known, block
+ * ends are chained through the cell until patched. */
+static void emit_target(lw *l, lw_ctl *c)
+{
+    if (c->kind == CTL_LOOP) {
+        emit(l, c->loop_pc);
+    } else {
+        emit(l, c->fixups);
+        c->fixups = l->ncode - 1;
+    }
+}
+
+static void patch_chain(lw *l, uint32_t chain, uint32_t pc)
+{
+    while (chain != NIL) {
+        uint32_t next = l->code[chain];
+        l->code[chain] = pc;
+        chain = next;
+    }
+}
+
+static uint32_t label_arity(const lw_ctl *c)
+{
+    return c->kind == CTL_LOOP ? c->nparams : c->nresults;
+}
+
+/* Do the values a branch to `c` carries need moving? */
+static bool branch_needs_moves(const lw *l, const lw_ctl *c)
+{
+    uint32_t n = label_arity(c);
+    for (uint32_t i = 0; i < n; i++)
+        if (l->stack[l->height - n + i].slot != home(l, c->height + i))
+            return true;
+    return false;
+}
+
+/* Move the values a branch to `c` carries into the label's home slots.
+ * Ascending order is safe: each destination is at or below its source's
+ * home, and sources above it are read before they could be written. */
+static void branch_moves(lw *l, const lw_ctl *c)
+{
+    uint32_t n = label_arity(c);
+    for (uint32_t i = 0; i < n; i++) {
+        const lw_val *v = &l->stack[l->height - n + i];
+        emit_copy(l, v->type, home(l, c->height + i), v->slot);
+    }
+}
+
+static void emit_return(lw *l);
+
+static void emit_br(lw *l, uint32_t depth)
+{
+    lw_ctl *c = &l->ctls[l->nctls - 1 - depth];
+    if (c->kind == CTL_FUNC) {
+        emit_return(l);
+        return;
+    }
+    branch_moves(l, c);
+    emit_op(l, VOP_BR);
+    emit_target(l, c);
+}
+
+static void mark_dead(lw *l)
+{
+    lw_ctl *c = ctl_top(l);
+    c->dead = true;
+    l->height = c->height;
+    l->last_dst_cell = NIL;
+}
+
+/* Emit returning the top `nresults` values. */
+static void emit_return(lw *l)
+{
+    uint32_t n = l->nresults;
+    if (n == 1) {
+        lw_val v = l->stack[l->height - 1];
+        emit_op(l, VOP_RETURN1);
+        emit(l, v.slot);
+        return;
+    }
+    /* Sources inside the result area may be overwritten by an earlier
+     * move: copy those to their homes (beyond the area) first. */
+    uint32_t base = l->height - n;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t s = l->stack[base + i].slot;
+        if (s < n && s != i)
+            materialize(l, base + i);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const lw_val *v = &l->stack[base + i];
+        emit_copy(l, v->type, i, v->slot);
+    }
+    emit_op(l, VOP_RETURN);
+}
+
+/* A conditional branch on `cond`. A compare just emitted for it is fused
+ * into the branch. `when_true` selects br_if (jump if non-zero) versus
+ * jump-if-zero (the `if` instruction's jump to else). */
+static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
+                           uint32_t *out_cell)
+{
+    uint32_t vop = 0;
+    uint32_t a = 0, b = 0;
+    bool fused = false;
+    if (l->last_dst_cell != NIL && l->last_end == l->ncode &&
+        cond.slot == home(l, l->height) &&
+        l->code[l->last_dst_cell] == cond.slot) {
+        switch (l->last_op) {
+#define X(sym)                                                                \
+    case OP_##sym:                                                            \
+        vop = when_true ? VOP_BRIF_##sym : VOP_BRUNLESS_##sym;                \
+        fused = true;                                                         \
+        break;
+            VM_FUSED_CMPS(X)
+#undef X
+        case OP_I32Eqz:
+            vop = when_true ? VOP_BR_UNLESS : VOP_BR_IF;
+            fused = true;
+            break;
+        default:
+            break;
+        }
+    }
+    if (fused) {
+        a = l->code[l->last_start + 2];
+        b = l->last_op == OP_I32Eqz ? 0 : l->code[l->last_start + 3];
+        l->ncode = l->last_start;
+        l->npcmap--;
+        emit_op(l, vop);
+        emit(l, a);
+        if (vop != VOP_BR_IF && vop != VOP_BR_UNLESS)
+            emit(l, b);
+    } else {
+        emit_op(l, when_true ? VOP_BR_IF : VOP_BR_UNLESS);
+        emit(l, cond.slot);
+    }
+    if (c) {
+        emit_target(l, c);
+    } else {
+        emit(l, NIL);
+        *out_cell = l->ncode - 1;
+    }
+}
+
+/* ---- Block types ------------------------------------------------------- */
+
+static void block_type(lw *l, int64_t bt, lw_ctl *c)
+{
+    if (bt == -64) {  /* 0x40: empty */
+        c->nparams = c->nresults = 0;
+    } else if (bt < 0) {
+        /* One result type, kept in the ctl itself: `results` stays NULL
+         * so copies of the ctl do not point into the (growable) array. */
+        c->single = (uint8_t)(bt & 0x7F);
+        c->nparams = 0;
+        c->nresults = 1;
+        c->results = NULL;
+    } else {
+        const wasm_functype *t = &l->w->types[bt];
+        c->nparams = t->nparams;
+        c->params = WASM_FT_PARAMS(t);
+        c->nresults = t->nresults;
+        c->results = WASM_FT_RESULTS(t);
+    }
+}
+
+static uint8_t ctl_result(const lw_ctl *c, uint32_t i)
+{
+    return c->results ? c->results[i] : c->single;
+}
+
+static lw_ctl *push_ctl(lw *l, uint8_t kind)
+{
+    if (mt_grow(l->a, (void **)&l->ctls, &l->capctls, l->nctls + 1,
+                sizeof *l->ctls) != 0) {
+        l->oom = true;
+        return NULL;
+    }
+    lw_ctl *c = &l->ctls[l->nctls++];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->fixups = NIL;
+    c->else_cell = NIL;
+    c->cost_owner = kind == CTL_LOOP || kind == CTL_FUNC
+                        ? l->nctls - 1
+                        : l->ctls[l->nctls - 2].cost_owner;
+    return c;
+}
+
+/* Enter a block: its params must sit in their home slots, and no value
+ * below may refer to a local (see the invariants above). */
+static void enter_block(lw *l, lw_ctl *c)
+{
+    spill_locals(l, ctl_top(l) == c ? l->ctls[l->nctls - 2].height : 0,
+                 UINT32_MAX);
+    c->height = l->height - c->nparams;
+    for (uint32_t i = 0; i < c->nparams; i++)
+        materialize(l, c->height + i);
+}
+
+/* Reaching a block's end (or else) by falling through: results home. */
+static void fallthrough_results(lw *l, lw_ctl *c)
+{
+    for (uint32_t i = 0; i < c->nresults; i++)
+        materialize(l, c->height + i);
+}
+
+/* After a block's end: the stack holds its results in their homes. */
+static void push_results(lw *l, lw_ctl *c)
+{
+    l->height = c->height;
+    for (uint32_t i = 0; i < c->nresults; i++)
+        push(l, home(l, c->height + i), ctl_result(c, i));
+}
+
+/* ---- The main loop ----------------------------------------------------- */
+
+static uint8_t sig_type(char ch)
+{
+    return wasm_sig_letter_type(ch);
+}
+
+/* Skip unreachable code up to the `else` or `end` that closes the current
+ * block; returns the closing opcode. */
+static uint16_t skip_dead(lw *l, wasm_reader *r)
+{
+    uint32_t depth = 0;
+    while (r->p < r->end && !r->err) {
+        l->cur_off = rd_offset(r);
+        uint16_t op;
+        if (!read_op(r, &op))
+            break;
+        switch (op) {
+        case OP_Block: case OP_Loop: case OP_If:
+            depth++;
+            break;
+        case OP_Else:
+            if (depth == 0)
+                return op;
+            break;
+        case OP_End:
+            if (depth == 0)
+                return op;
+            depth--;
+            break;
+        default:
+            break;
+        }
+        skip_imm(r, wasm_opinfos[op].imm);
+    }
+    return OP_Unreachable;
+}
+
+static int lower_body(lw *l, wasm_reader *r)
+{
+    lw_ctl *fc = push_ctl(l, CTL_FUNC);
+    if (!fc)
+        return MANTLE_ENOMEM;
+    fc->nparams = 0;
+    fc->nresults = l->nresults;
+    fc->results = WASM_FT_RESULTS(l->ft);
+    fc->height = 0;
+
+    while (l->nctls > 0) {
+        if (l->oom)
+            return MANTLE_ENOMEM;
+        if (r->err || r->p >= r->end)
+            return MANTLE_EINVALID;
+        lw_ctl *c = ctl_top(l);
+        uint16_t op;
+        if (c->dead) {
+            op = skip_dead(l, r);
+            if (op == OP_Unreachable)
+                return MANTLE_EINVALID;
+        } else {
+            l->cur_off = rd_offset(r);
+            if (!read_op(r, &op))
+                return MANTLE_EINVALID;
+            l->ctls[c->cost_owner].cost++;
+        }
+        const wasm_opinfo *info = &wasm_opinfos[op];
+        switch (op) {
+        case OP_Nop:
+            break;
+        case OP_Unreachable:
+            emit_op(l, VOP_UNREACHABLE);
+            mark_dead(l);
+            break;
+        case OP_Block: case OP_Loop: case OP_If: {
+            int64_t bt = 0;
+            rd_sleb(r, 33, &bt);
+            lw_val cond = {0, 0};
+            if (op == OP_If)
+                cond = pop(l);
+            lw_ctl *nc = push_ctl(l, op == OP_Block ? CTL_BLOCK
+                                     : op == OP_Loop ? CTL_LOOP : CTL_IF);
+            if (!nc)
+                return MANTLE_ENOMEM;
+            block_type(l, bt, nc);
+            enter_block(l, nc);
+            if (op == OP_Loop) {
+                emit_op(l, VOP_LOOP_CHECK);
+                emit(l, 0);
+                nc->cost_cell = l->ncode - 1;
+                nc->loop_pc = nc->cost_cell - 1;
+            } else if (op == OP_If) {
+                if (nc->nparams) {
+                    nc->save = l->save_start + l->save_used;
+                    l->save_used += nc->nparams;
+                    for (uint32_t i = 0; i < nc->nparams; i++)
+                        emit_copy(l, nc->params[i], nc->save + i,
+                                  home(l, nc->height + i));
+                }
+                /* The condition, popped before entering, is read where
+                 * it is: the copies above only write homes below it and
+                 * save slots. */
+                emit_cond_jump(l, cond, false, NULL, &nc->else_cell);
+            }
+            break;
+        }
+        case OP_Else: {
+            /* c is the `if`. */
+            if (!c->dead) {
+                fallthrough_results(l, c);
+                emit_op(l, VOP_BR);
+                emit_target(l, c);
+            }
+            patch_chain(l, c->else_cell, l->ncode);
+            c->else_cell = NIL;
+            c->kind = CTL_ELSE;
+            c->dead = false;
+            l->height = c->height;
+            for (uint32_t i = 0; i < c->nparams; i++) {
+                push(l, home(l, c->height + i), c->params[i]);
+                emit_copy(l, c->params[i], home(l, c->height + i),
+                          c->save + i);
+            }
+            l->last_dst_cell = NIL;
+            break;
+        }
+        case OP_End: {
+            bool reachable = !c->dead || c->fixups != NIL ||
+                             c->else_cell != NIL;
+            if (c->kind == CTL_FUNC) {
+                if (!c->dead)
+                    emit_return(l);
+                patch_chain(l, c->fixups, l->ncode);
+                if (c->fixups != NIL) {
+                    /* Branches to the function's label carry the results
+                     * into their homes; return from there. */
+                    l->height = 0;
+                    push_results(l, c);
+                    emit_return(l);
+                }
+                l->nctls--;
+                break;
+            }
+            if (!c->dead)
+                fallthrough_results(l, c);
+            if (c->kind == CTL_IF && c->else_cell != NIL && c->nparams) {
+                /* if without else: the false path passes the params
+                 * through as results; they were saved, restore them. */
+                if (!c->dead) {
+                    emit_op(l, VOP_BR);
+                    emit_target(l, c);
+                }
+                patch_chain(l, c->else_cell, l->ncode);
+                for (uint32_t i = 0; i < c->nparams; i++)
+                    emit_copy(l, c->params[i], home(l, c->height + i),
+                              c->save + i);
+                c->else_cell = NIL;
+            }
+            if (c->kind == CTL_LOOP)
+                l->code[c->cost_cell] = c->cost;
+            patch_chain(l, c->fixups, l->ncode);
+            patch_chain(l, c->else_cell, l->ncode);
+            lw_ctl done = *c;
+            l->nctls--;
+            push_results(l, &done);
+            l->last_dst_cell = NIL;
+            if (!reachable)
+                mark_dead(l);
+            break;
+        }
+        case OP_Br: {
+            uint32_t depth = 0;
+            rd_u32(r, &depth);
+            emit_br(l, depth);
+            mark_dead(l);
+            break;
+        }
+        case OP_BrIf: {
+            uint32_t depth = 0;
+            rd_u32(r, &depth);
+            lw_val cond = pop(l);
+            lw_ctl *t = &l->ctls[l->nctls - 1 - depth];
+            if (!branch_needs_moves(l, t)) {
+                emit_cond_jump(l, cond, true, t, NULL);
+            } else {
+                uint32_t skip = 0;
+                emit_cond_jump(l, cond, false, NULL, &skip);
+                emit_br(l, depth);
+                patch_chain(l, skip, l->ncode);
+            }
+            l->last_dst_cell = NIL;
+            break;
+        }
+        case OP_BrTable: {
+            uint32_t n = 0;
+            rd_u32(r, &n);
+            lw_val idx = pop(l);
+            emit_op(l, VOP_BR_TABLE);
+            emit(l, idx.slot);
+            emit(l, n);
+            uint32_t first = l->ncode;
+            for (uint32_t i = 0; i <= n; i++)
+                emit(l, NIL);
+            if (l->oom)
+                return MANTLE_ENOMEM;
+            for (uint32_t i = 0; i <= n; i++) {
+                uint32_t depth = 0;
+                rd_u32(r, &depth);
+                lw_ctl *t = &l->ctls[l->nctls - 1 - depth];
+                if (!branch_needs_moves(l, t)) {
+                    if (t->kind == CTL_LOOP) {
+                        l->code[first + i] = t->loop_pc;
+                    } else {
+                        l->code[first + i] = t->fixups;
+                        t->fixups = first + i;
+                    }
+                } else {
+                    l->code[first + i] = l->ncode;
+                    emit_br(l, depth);
+                }
+            }
+            mark_dead(l);
+            break;
+        }
+        case OP_Return:
+            emit_return(l);
+            mark_dead(l);
+            break;
+        case OP_Call: case OP_CallIndirect: {
+            uint32_t fidx = 0, tidx = 0, table = 0;
+            const wasm_functype *t;
+            lw_val elem = {0, 0};
+            if (op == OP_Call) {
+                rd_u32(r, &fidx);
+                t = &l->w->types[l->w->func_type[fidx]];
+            } else {
+                rd_u32(r, &tidx);
+                rd_u32(r, &table);
+                t = &l->w->types[tidx];
+                elem = pop(l);
+            }
+            uint32_t base = l->height - t->nparams;
+            for (uint32_t i = 0; i < t->nparams; i++)
+                materialize(l, base + i);
+            /* The elem index may live in a home the args now cover? No:
+             * it was above them and popped, so its slot is untouched. */
+            if (op == OP_Call) {
+                emit_op(l, VOP_CALL);
+                emit(l, fidx);
+                emit(l, home(l, base));
+            } else {
+                emit_op(l, VOP_CALL_INDIRECT);
+                emit(l, tidx);
+                emit(l, table);
+                emit(l, home(l, base));
+                emit(l, elem.slot);
+            }
+            l->height = base;
+            /* The callee's frame starts at the args: make sure our frame
+             * covers its results too. */
+            for (uint32_t i = 0; i < t->nresults; i++)
+                push(l, home(l, base + i), WASM_FT_RESULTS(t)[i]);
+            if (base + t->nparams > l->max_height)
+                l->max_height = base + t->nparams;
+            break;
+        }
+        case OP_Drop:
+            pop(l);
+            break;
+        case OP_Select: case OP_SelectT: {
+            if (op == OP_SelectT)
+                skip_imm(r, IMM_SELECT_T);
+            lw_val cond = pop(l);
+            lw_val b = pop(l);
+            lw_val a = pop(l);
+            uint32_t dst = push_home(l, a.type);
+            emit_op(l, VOP_SELECT);
+            emit(l, dst);
+            emit(l, a.slot);
+            emit(l, b.slot);
+            emit(l, cond.slot);
+            if (a.type == VT_V128)
+                return MANTLE_EINVALID;  /* SIMD is not lowered yet */
+            produced(l, l->ncode - 4);
+            break;
+        }
+        case OP_LocalGet: {
+            uint32_t idx = 0;
+            rd_u32(r, &idx);
+            uint8_t type = idx < l->nparams
+                               ? l->ft->types[idx]
+                               : l->fn->local_types[idx - l->nparams];
+            push(l, local_slot(l, idx), type);
+            break;
+        }
+        case OP_LocalSet: case OP_LocalTee: {
+            uint32_t idx = 0;
+            rd_u32(r, &idx);
+            uint32_t ls = local_slot(l, idx);
+            lw_val v = pop(l);
+            bool others = false;
+            for (uint32_t h = c->height; h < l->height; h++)
+                if (l->stack[h].slot == ls)
+                    others = true;
+            if (!others && l->last_dst_cell != NIL &&
+                l->last_end == l->ncode && v.slot == home(l, l->height) &&
+                l->code[l->last_dst_cell] == v.slot) {
+                /* Retarget the producer to write the local directly. */
+                l->code[l->last_dst_cell] = ls;
+            } else {
+                if (others)
+                    spill_locals(l, c->height, ls);
+                emit_copy(l, v.type, ls, v.slot);
+            }
+            l->last_dst_cell = NIL;
+            if (op == OP_LocalTee)
+                push(l, ls, v.type);
+            break;
+        }
+        case OP_GlobalGet: {
+            uint32_t idx = 0;
+            rd_u32(r, &idx);
+            uint32_t dst = push_home(l, l->w->global_types[idx].type);
+            emit_op(l, VOP_GLOBAL_GET);
+            emit(l, dst);
+            emit(l, idx);
+            produced(l, l->ncode - 2);
+            break;
+        }
+        case OP_GlobalSet: {
+            uint32_t idx = 0;
+            rd_u32(r, &idx);
+            lw_val v = pop(l);
+            emit_op(l, VOP_GLOBAL_SET);
+            emit(l, v.slot);
+            emit(l, idx);
+            break;
+        }
+        case OP_TableGet: {
+            uint32_t t = 0;
+            rd_u32(r, &t);
+            lw_val i = pop(l);
+            uint32_t dst = push_home(l, l->w->tables[t].elemtype);
+            emit_op(l, VOP_TABLE_GET);
+            emit(l, dst);
+            emit(l, t);
+            emit(l, i.slot);
+            produced(l, l->ncode - 3);
+            break;
+        }
+        case OP_TableSet: {
+            uint32_t t = 0;
+            rd_u32(r, &t);
+            lw_val v = pop(l);
+            lw_val i = pop(l);
+            emit_op(l, VOP_TABLE_SET);
+            emit(l, t);
+            emit(l, i.slot);
+            emit(l, v.slot);
+            break;
+        }
+        case OP_TableSize: {
+            uint32_t t = 0;
+            rd_u32(r, &t);
+            uint32_t dst = push_home(l, VT_I32);
+            emit_op(l, VOP_TABLE_SIZE);
+            emit(l, dst);
+            emit(l, t);
+            produced(l, l->ncode - 2);
+            break;
+        }
+        case OP_TableGrow: {
+            uint32_t t = 0;
+            rd_u32(r, &t);
+            lw_val n = pop(l);
+            lw_val init = pop(l);
+            uint32_t dst = push_home(l, VT_I32);
+            emit_op(l, VOP_TABLE_GROW);
+            emit(l, dst);
+            emit(l, t);
+            emit(l, init.slot);
+            emit(l, n.slot);
+            produced(l, l->ncode - 4);
+            break;
+        }
+        case OP_TableFill: {
+            uint32_t t = 0;
+            rd_u32(r, &t);
+            lw_val n = pop(l);
+            lw_val v = pop(l);
+            lw_val d = pop(l);
+            emit_op(l, VOP_TABLE_FILL);
+            emit(l, t);
+            emit(l, d.slot);
+            emit(l, v.slot);
+            emit(l, n.slot);
+            break;
+        }
+        case OP_TableCopy: case OP_TableInit: {
+            uint32_t x = 0, y = 0;
+            rd_u32(r, &x);
+            rd_u32(r, &y);
+            lw_val n = pop(l);
+            lw_val s = pop(l);
+            lw_val d = pop(l);
+            if (op == OP_TableCopy) {
+                emit_op(l, VOP_TABLE_COPY);
+                emit(l, x);
+                emit(l, y);
+            } else {
+                emit_op(l, VOP_TABLE_INIT);
+                emit(l, y);  /* table */
+                emit(l, x);  /* elem */
+            }
+            emit(l, d.slot);
+            emit(l, s.slot);
+            emit(l, n.slot);
+            break;
+        }
+        case OP_ElemDrop: case OP_DataDrop: {
+            uint32_t x = 0;
+            rd_u32(r, &x);
+            emit_op(l, op == OP_ElemDrop ? VOP_ELEM_DROP : VOP_DATA_DROP);
+            emit(l, x);
+            break;
+        }
+        case OP_MemorySize: {
+            skip_imm(r, IMM_MEMIDX);
+            uint32_t dst = push_home(l, VT_I32);
+            emit_op(l, VOP_MEMORY_SIZE);
+            emit(l, dst);
+            produced(l, l->ncode - 1);
+            break;
+        }
+        case OP_MemoryGrow: {
+            skip_imm(r, IMM_MEMIDX);
+            lw_val d = pop(l);
+            uint32_t dst = push_home(l, VT_I32);
+            emit_op(l, VOP_MEMORY_GROW);
+            emit(l, dst);
+            emit(l, d.slot);
+            produced(l, l->ncode - 2);
+            break;
+        }
+        case OP_MemoryInit: {
+            uint32_t x = 0;
+            rd_u32(r, &x);
+            skip_imm(r, IMM_MEMIDX);
+            lw_val n = pop(l);
+            lw_val s = pop(l);
+            lw_val d = pop(l);
+            emit_op(l, VOP_MEMORY_INIT);
+            emit(l, x);
+            emit(l, d.slot);
+            emit(l, s.slot);
+            emit(l, n.slot);
+            break;
+        }
+        case OP_MemoryCopy: case OP_MemoryFill: {
+            skip_imm(r, info->imm);
+            lw_val n = pop(l);
+            lw_val s = pop(l);
+            lw_val d = pop(l);
+            emit_op(l, op == OP_MemoryCopy ? VOP_MEMORY_COPY : VOP_MEMORY_FILL);
+            emit(l, d.slot);
+            emit(l, s.slot);
+            emit(l, n.slot);
+            break;
+        }
+        case OP_I32Const: case OP_I64Const: case OP_F32Const:
+        case OP_F64Const: {
+            int64_t s = 0;
+            uint32_t f32 = 0;
+            uint64_t v = 0;
+            switch (op) {
+            case OP_I32Const: rd_sleb(r, 32, &s); v = (uint32_t)s; break;
+            case OP_I64Const: rd_sleb(r, 64, &s); v = (uint64_t)s; break;
+            case OP_F32Const: rd_f32(r, &f32); v = f32; break;
+            default: rd_f64(r, &v); break;
+            }
+            push(l, const_slot(l, v), sig_type(wasm_sig_results[info->sig][0]));
+            break;
+        }
+        case OP_RefNull: {
+            uint8_t t = 0;
+            rd_u8(r, &t);
+            push(l, const_slot(l, 0), t);
+            break;
+        }
+        case OP_RefIsNull: {
+            lw_val a = pop(l);
+            uint32_t dst = push_home(l, VT_I32);
+            emit_op(l, VOP_REF_IS_NULL);
+            emit(l, dst);
+            emit(l, a.slot);
+            produced(l, l->ncode - 2);
+            break;
+        }
+        case OP_RefFunc: {
+            uint32_t f = 0;
+            rd_u32(r, &f);
+            uint32_t dst = push_home(l, VT_FUNCREF);
+            emit_op(l, VOP_REF_FUNC);
+            emit(l, dst);
+            emit(l, f);
+            produced(l, l->ncode - 2);
+            break;
+        }
+        default: {
+            /* Ordinary instructions: typed by their SIG, operands read
+             * where they are, the result written to its home. */
+            const char *ps = wasm_sig_params[info->sig];
+            const char *rs = wasm_sig_results[info->sig];
+            size_t np = strlen(ps);
+            if (info->imm == IMM_MEMARG) {
+                uint32_t align = 0, offset = 0;
+                rd_u32(r, &align);
+                rd_u32(r, &offset);
+                if (rs[0]) {
+                    lw_val addr = pop(l);
+                    uint32_t dst = push_home(l, sig_type(rs[0]));
+                    emit_op(l, op);
+                    emit(l, dst);
+                    emit(l, addr.slot);
+                    emit(l, offset);
+                    produced(l, l->ncode - 3);
+                } else {
+                    lw_val v = pop(l);
+                    lw_val addr = pop(l);
+                    emit_op(l, op);
+                    emit(l, addr.slot);
+                    emit(l, v.slot);
+                    emit(l, offset);
+                }
+                break;
+            }
+            if (np == 1 && rs[0]) {
+                lw_val a = pop(l);
+                uint32_t dst = push_home(l, sig_type(rs[0]));
+                emit_op(l, op);
+                emit(l, dst);
+                emit(l, a.slot);
+                produced(l, l->ncode - 2);
+            } else if (np == 2 && rs[0]) {
+                lw_val b = pop(l);
+                lw_val a = pop(l);
+                uint32_t dst = push_home(l, sig_type(rs[0]));
+                emit_op(l, op);
+                emit(l, dst);
+                emit(l, a.slot);
+                emit(l, b.slot);
+                produced(l, l->ncode - 3);
+            } else {
+                return MANTLE_EINVALID;  /* not lowered (SIMD) */
+            }
+            break;
+        }
+        }
+    }
+    return l->oom ? MANTLE_ENOMEM : MANTLE_OK;
+}
+
+void vm_code_free(const mantle_allocator *a, vm_code *code)
+{
+    if (!code)
+        return;
+    mt_free(a, code->cells);
+    mt_free(a, code->consts);
+    mt_free(a, code->pcmap);
+    mt_free(a, code);
+}
+
+int vm_lower(mantle_module *mod, uint32_t func_index, vm_code **out_code,
+             wasm_error *err)
+{
+    lw l;
+    memset(&l, 0, sizeof l);
+    l.mod = mod;
+    l.w = mod->wasm;
+    l.a = &mod->engine->alloc;
+    l.func_index = func_index;
+    l.fn = &l.w->funcs[func_index - l.w->nfunc_imports];
+    l.ft = &l.w->types[l.fn->type_index];
+    l.nparams = l.ft->nparams;
+    l.nresults = l.ft->nresults;
+    l.locals_start = l.nparams > l.nresults ? l.nparams : l.nresults;
+    l.nlocals = l.fn->nlocals;
+    vm_code *code = NULL;
+    int st = prescan(&l);
+    if (st != MANTLE_OK)
+        goto out;
+    l.save_start = l.locals_start + l.nlocals;
+    l.consts_start = l.save_start + l.nsave;
+    l.temps_start = l.consts_start + l.nconsts;
+    /* Cell 0 is never a fixup target: the chain terminator. */
+    emit_op(&l, VOP_UNREACHABLE);
+    wasm_reader r = {l.w->bytes, l.w->bytes + l.fn->body.off,
+                     l.w->bytes + l.fn->body.off + l.fn->body.len, NULL};
+    st = lower_body(&l, &r);
+    if (st != MANTLE_OK)
+        goto out;
+    code = mt_calloc(l.a, 1, sizeof *code);
+    if (!code) {
+        st = MANTLE_ENOMEM;
+        goto out;
+    }
+    code->cells = l.code;
+    code->ncells = l.ncode;
+    code->nparams = l.nparams;
+    code->nresults = l.nresults;
+    code->locals_start = l.locals_start;
+    code->nlocal_slots = l.nlocals;
+    code->consts_start = l.consts_start;
+    code->nconsts = l.nconsts;
+    code->consts = l.consts;
+    code->frame_slots = l.temps_start + l.max_height + 1;
+    code->entry_cost = l.ctls ? l.ctls[0].cost : 1;
+    code->pcmap = l.pcmap;
+    code->npcmap = l.npcmap;
+    code->func_index = func_index;
+    l.code = NULL;
+    l.consts = NULL;
+    l.pcmap = NULL;
+out:
+    if (st != MANTLE_OK && err) {
+        err->offset = l.cur_off;
+        err->func = func_index;
+        snprintf(err->msg, sizeof err->msg, "%s",
+                 st == MANTLE_ENOMEM ? "out of memory"
+                                     : "cannot lower function");
+    }
+    mt_free(l.a, l.code);
+    mt_free(l.a, l.consts);
+    mt_free(l.a, l.hash);
+    mt_free(l.a, l.pcmap);
+    mt_free(l.a, l.stack);
+    mt_free(l.a, l.ctls);
+    *out_code = code;
+    return st;
+}
