@@ -347,6 +347,21 @@ MANTLE_NODISCARD int mantle_instance_global(mantle_instance *instance,
                                             const char *name,
                                             mantle_global **out_global);
 
+/* Any export, by name bytes: Wasm names may contain U+0000, which the
+ * C-string lookups above cannot express. */
+typedef struct mantle_extern {
+    mantle_externkind kind;
+    union {
+        mantle_func *func;
+        mantle_table *table;
+        mantle_memory *memory;
+        mantle_global *global;
+    } of;
+} mantle_extern;
+MANTLE_NODISCARD int mantle_instance_export(mantle_instance *instance,
+                                            const char *name, size_t name_len,
+                                            mantle_extern *out_extern);
+
 /* The signature of a function (borrowed, lives as long as the function). */
 void mantle_func_type(const mantle_func *func, mantle_functype *out_type);
 

@@ -103,7 +103,7 @@ static unsigned long count_stream(struct table *t, FILE *f)
 
     for (;;) {
         c = getc(f);
-        if (c != EOF && isalpha(c) && c < 128) {
+        if (c != EOF && c < 128 && isalpha(c)) {
             if (len < MAX_WORD)
                 w[len++] = (char)tolower(c);
             continue;
@@ -111,7 +111,7 @@ static unsigned long count_stream(struct table *t, FILE *f)
         if (c == '\'' && len > 0) {
             /* an apostrophe counts only between letters */
             int next = getc(f);
-            if (next != EOF && isalpha(next) && next < 128) {
+            if (next != EOF && next < 128 && isalpha(next)) {
                 if (len + 1 < MAX_WORD) {
                     w[len++] = '\'';
                     w[len++] = (char)tolower(next);

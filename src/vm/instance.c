@@ -272,8 +272,30 @@ static const wasm_export *find(mantle_instance *inst, const char *name,
 {
     if (!inst || !name)
         return NULL;
-    const wasm_export *ex = wasm_module_find_export(inst->wasm, name);
+    const wasm_export *ex = wasm_module_find_export(inst->wasm, name,
+                                                    strlen(name));
     return ex && ex->kind == kind ? ex : NULL;
+}
+
+int mantle_instance_export(mantle_instance *instance, const char *name,
+                           size_t name_len, mantle_extern *out_extern)
+{
+    if (!instance || !name || !out_extern)
+        return MANTLE_EINVAL;
+    const wasm_export *ex = wasm_module_find_export(instance->wasm, name,
+                                                    name_len);
+    if (!ex)
+        return MANTLE_ENOTFOUND;
+    out_extern->kind = (mantle_externkind)ex->kind;
+    switch (ex->kind) {
+    case EXT_FUNC: out_extern->of.func = instance->funcs[ex->index]; break;
+    case EXT_TABLE: out_extern->of.table = instance->tables[ex->index]; break;
+    case EXT_MEMORY:
+        out_extern->of.memory = instance->memories[ex->index];
+        break;
+    default: out_extern->of.global = instance->globals[ex->index]; break;
+    }
+    return MANTLE_OK;
 }
 
 int mantle_instance_func(mantle_instance *instance, const char *name,

@@ -668,7 +668,7 @@ static int dec_export_section(dec *d)
     m->nexports = n;
     for (uint32_t i = 0; i < n; i++) {
         wasm_export *ex = &m->exports[i];
-        if (dec_name(d, &ex->name, NULL))
+        if (dec_name(d, &ex->name, &ex->name_len))
             return -1;
         uint32_t off = rd_offset(&d->r);
         if (dec_u8(d, &ex->kind))

@@ -77,12 +77,13 @@ void wasm_module_free(wasm_module *m)
 }
 
 const wasm_export *wasm_module_find_export(const wasm_module *m,
-                                           const char *name)
+                                           const char *name, size_t len)
 {
     if (!m || !name)
         return NULL;
     for (uint32_t i = 0; i < m->nexports; i++)
-        if (strcmp(m->exports[i].name, name) == 0)
+        if (m->exports[i].name_len == len &&
+            memcmp(m->exports[i].name, name, len) == 0)
             return &m->exports[i];
     return NULL;
 }

@@ -287,9 +287,9 @@ int wasm_validate(wasm_module *m, wasm_error *err);
 
 void wasm_module_free(wasm_module *m);
 
-/* Export lookup by name; NULL if absent. */
+/* Export lookup by name bytes (names may contain U+0000); NULL if absent. */
 const wasm_export *wasm_module_find_export(const wasm_module *m,
-                                           const char *name);
+                                           const char *name, size_t len);
 
 /* Function types compare structurally (call_indirect, import checks). */
 bool wasm_functype_equal(const wasm_functype *a, const wasm_functype *b);

@@ -365,22 +365,22 @@ static bool action_run(const spec_cmd *c, spec_outcome *o)
         return outcome_error(o, "command has no action");
     if (!name)
         return outcome_error(o, "action has no field name");
-    if (strlen(name) != json_string_length(field))
-        return outcome_error(o, "export name contains a NUL byte; "
-                                "mantle.h looks exports up by C string");
+    size_t name_len = json_string_length(field);
     mantle_instance *inst = inst_get(c->f, str_field(action, "module"), why,
                                      sizeof why);
     if (!inst)
         return outcome_error(o, "%s", why);
 
     if (strcmp(type, "get") == 0) {
-        mantle_global *g;
-        int st = mantle_instance_global(inst, name, &g);
+        mantle_extern ext;
+        int st = mantle_instance_export(inst, name, name_len, &ext);
+        if (st == MANTLE_OK && ext.kind != MANTLE_EXTERN_GLOBAL)
+            st = MANTLE_ENOTFOUND;
         if (st != MANTLE_OK)
             return outcome_error(o, "no exported global \"%s\": %s", name,
                                  mantle_strerror(st));
         o->results = spec_xcalloc(1, sizeof *o->results);
-        o->results[0] = mantle_global_get(g);
+        o->results[0] = mantle_global_get(ext.of.global);
         o->nresults = 1;
         o->ran = true;
         o->status = MANTLE_OK;
@@ -389,11 +389,14 @@ static bool action_run(const spec_cmd *c, spec_outcome *o)
     if (strcmp(type, "invoke") != 0)
         return outcome_error(o, "unknown action type \"%s\"", type);
 
-    mantle_func *fn;
-    int st = mantle_instance_func(inst, name, &fn);
+    mantle_extern ext;
+    int st = mantle_instance_export(inst, name, name_len, &ext);
+    if (st == MANTLE_OK && ext.kind != MANTLE_EXTERN_FUNC)
+        st = MANTLE_ENOTFOUND;
     if (st != MANTLE_OK)
         return outcome_error(o, "no exported function \"%s\": %s", name,
                              mantle_strerror(st));
+    mantle_func *fn = ext.of.func;
     const json_t *jargs = json_object_get(action, "args");
     if (jargs && !json_is_array(jargs))
         return outcome_error(o, "action args is not an array");
