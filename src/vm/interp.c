@@ -267,15 +267,36 @@ int32_t vm_handler_offset[VOP__COUNT];
         memcpy(&v_, mem + ea, n);                                             \
         R(1) = conv;                                                          \
         NEXT(4);                                                              \
+    }                                                                         \
+    CASE(VOP_LOADX_##op)                                                      \
+    {                                                                         \
+        uint64_t ea = (uint64_t)(uint32_t)(U32(2) + U32(3)) + pc[4];          \
+        if (UNLIKELY(ea + (n) > memsize))                                     \
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
+        T v_;                                                                 \
+        memcpy(&v_, mem + ea, n);                                             \
+        R(1) = conv;                                                          \
+        NEXT(5);                                                              \
     }
 
 #define STORE(op, T, n, conv)                                                 \
     CASE(OP_##op)                                                             \
     {                                                                         \
         EA(1, 3, n);                                                          \
+        uint64_t s_ = R(2);                                                   \
         T v_ = conv;                                                          \
         memcpy(mem + ea, &v_, n);                                             \
         NEXT(4);                                                              \
+    }                                                                         \
+    CASE(VOP_STOREX_##op)                                                     \
+    {                                                                         \
+        uint64_t ea = (uint64_t)(uint32_t)(U32(1) + U32(2)) + pc[4];          \
+        if (UNLIKELY(ea + (n) > memsize))                                     \
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
+        uint64_t s_ = R(3);                                                   \
+        T v_ = conv;                                                          \
+        memcpy(mem + ea, &v_, n);                                             \
+        NEXT(5);                                                              \
     }
 
 #define UN(op, expr)                                                          \
@@ -385,6 +406,12 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
     [VOP_BRIF_##sym] = &&L_VOP_BRIF_##sym,                                    \
     [VOP_BRUNLESS_##sym] = &&L_VOP_BRUNLESS_##sym,
         VM_FUSED_CMPS(X)
+#undef X
+#define X(sym, T, n, conv) [VOP_LOADX_##sym] = &&L_VOP_LOADX_##sym,
+        VM_LOADS(X)
+#undef X
+#define X(sym, T, n, conv) [VOP_STOREX_##sym] = &&L_VOP_STOREX_##sym,
+        VM_STORES(X)
 #undef X
     };
 #if defined(__GNUC__)
@@ -631,12 +658,11 @@ enter:
         }
         TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
     }
-    if (code->nlocal_slots)
-        memset(fp + code->locals_start, 0,
-               (size_t)code->nlocal_slots * sizeof(uint64_t));
-    if (code->nconsts)
-        memcpy(fp + code->consts_start, code->consts,
-               (size_t)code->nconsts * sizeof(uint64_t));
+    /* Plain loops: the counts are small, and a libc call costs more. */
+    for (uint32_t i = 0, n = code->nlocal_slots; i < n; i++)
+        fp[code->locals_start + i] = 0;
+    for (uint32_t i = 0, n = code->nconsts; i < n; i++)
+        fp[code->consts_start + i] = code->consts[i];
     fuel -= code->entry_cost;
     if (UNLIKELY(fuel < 0))
         TRAP(MANTLE_TRAP_OUT_OF_FUEL);
@@ -790,29 +816,8 @@ enter:
         NEXT(4);
     }
 
-    LOAD(I32Load, uint32_t, 4, LE32(v_))
-    LOAD(I64Load, uint64_t, 8, LE64(v_))
-    LOAD(F32Load, uint32_t, 4, LE32(v_))
-    LOAD(F64Load, uint64_t, 8, LE64(v_))
-    LOAD(I32Load8S, int8_t, 1, (uint32_t)(int32_t)v_)
-    LOAD(I32Load8U, uint8_t, 1, v_)
-    LOAD(I32Load16S, uint16_t, 2, (uint32_t)(int32_t)(int16_t)LE16(v_))
-    LOAD(I32Load16U, uint16_t, 2, LE16(v_))
-    LOAD(I64Load8S, int8_t, 1, (uint64_t)(int64_t)v_)
-    LOAD(I64Load8U, uint8_t, 1, v_)
-    LOAD(I64Load16S, uint16_t, 2, (uint64_t)(int64_t)(int16_t)LE16(v_))
-    LOAD(I64Load16U, uint16_t, 2, LE16(v_))
-    LOAD(I64Load32S, uint32_t, 4, (uint64_t)(int64_t)(int32_t)LE32(v_))
-    LOAD(I64Load32U, uint32_t, 4, LE32(v_))
-    STORE(I32Store, uint32_t, 4, LE32(U32(2)))
-    STORE(I64Store, uint64_t, 8, LE64(U64(2)))
-    STORE(F32Store, uint32_t, 4, LE32(U32(2)))
-    STORE(F64Store, uint64_t, 8, LE64(U64(2)))
-    STORE(I32Store8, uint8_t, 1, (uint8_t)U32(2))
-    STORE(I32Store16, uint16_t, 2, LE16((uint16_t)U32(2)))
-    STORE(I64Store8, uint8_t, 1, (uint8_t)U64(2))
-    STORE(I64Store16, uint16_t, 2, LE16((uint16_t)U64(2)))
-    STORE(I64Store32, uint32_t, 4, LE32((uint32_t)U64(2)))
+    VM_LOADS(LOAD)
+    VM_STORES(STORE)
 
     /* ---- Numeric ---- */
     UN(I32Eqz, U32(2) == 0)

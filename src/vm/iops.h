@@ -24,6 +24,35 @@
     X(I32LeU) X(I32GeS) X(I32GeU) X(I64Eq) X(I64Ne) X(I64LtS) X(I64LtU)       \
     X(I64GtS) X(I64GtU) X(I64LeS) X(I64LeU) X(I64GeS) X(I64GeU)
 
+/* Memory accesses: sym, C type moved, bytes, conversion (loads: of the
+ * loaded v_ into a slot; stores: of the slot value s_ into the C type).
+ * LE16/32/64 are defined where the list is expanded. */
+#define VM_LOADS(X)                                                           \
+    X(I32Load, uint32_t, 4, LE32(v_))                                         \
+    X(I64Load, uint64_t, 8, LE64(v_))                                         \
+    X(F32Load, uint32_t, 4, LE32(v_))                                         \
+    X(F64Load, uint64_t, 8, LE64(v_))                                         \
+    X(I32Load8S, int8_t, 1, (uint32_t)(int32_t)v_)                            \
+    X(I32Load8U, uint8_t, 1, v_)                                              \
+    X(I32Load16S, uint16_t, 2, (uint32_t)(int32_t)(int16_t)LE16(v_))          \
+    X(I32Load16U, uint16_t, 2, LE16(v_))                                      \
+    X(I64Load8S, int8_t, 1, (uint64_t)(int64_t)v_)                            \
+    X(I64Load8U, uint8_t, 1, v_)                                              \
+    X(I64Load16S, uint16_t, 2, (uint64_t)(int64_t)(int16_t)LE16(v_))          \
+    X(I64Load16U, uint16_t, 2, LE16(v_))                                      \
+    X(I64Load32S, uint32_t, 4, (uint64_t)(int64_t)(int32_t)LE32(v_))          \
+    X(I64Load32U, uint32_t, 4, LE32(v_))
+#define VM_STORES(X)                                                          \
+    X(I32Store, uint32_t, 4, LE32((uint32_t)s_))                              \
+    X(I64Store, uint64_t, 8, LE64(s_))                                        \
+    X(F32Store, uint32_t, 4, LE32((uint32_t)s_))                              \
+    X(F64Store, uint64_t, 8, LE64(s_))                                        \
+    X(I32Store8, uint8_t, 1, (uint8_t)s_)                                     \
+    X(I32Store16, uint16_t, 2, LE16((uint16_t)s_))                            \
+    X(I64Store8, uint8_t, 1, (uint8_t)s_)                                     \
+    X(I64Store16, uint16_t, 2, LE16((uint16_t)s_))                            \
+    X(I64Store32, uint32_t, 4, LE32((uint32_t)s_))
+
 enum {
     VOP_BR = OP__COUNT,  /* t:target                              2 */
     VOP_BR_IF,           /* s:cond t:target                       3 */
@@ -59,6 +88,16 @@ enum {
     /* Fused compare-and-branch: s:a s:b t:target, 4 cells. */
 #define X(sym) VOP_BRIF_##sym, VOP_BRUNLESS_##sym,
     VM_FUSED_CMPS(X)
+#undef X
+    /* Loads and stores whose address is an i32.add of two slots, fused:
+     * ea = (uint32_t)(a + b) + offset (the add wraps, as in Wasm).
+     *   load:  s:dst s:a s:b k:offset        5 cells
+     *   store: s:a s:b s:value k:offset      5 cells */
+#define X(sym, T, n, conv) VOP_LOADX_##sym,
+    VM_LOADS(X)
+#undef X
+#define X(sym, T, n, conv) VOP_STOREX_##sym,
+    VM_STORES(X)
 #undef X
     VOP__COUNT
 };

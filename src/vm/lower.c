@@ -526,6 +526,44 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
     }
 }
 
+/* A load or store whose address was computed by the instruction just
+ * emitted, an i32.add consumed only here, takes the add's two operands
+ * instead: the add is removed. */
+static bool fuse_address(lw *l, lw_val addr, uint32_t h, uint32_t *a,
+                         uint32_t *b)
+{
+    if (l->last_dst_cell == NIL || l->last_end != l->ncode ||
+        l->last_op != OP_I32Add || addr.slot != home(l, h) ||
+        l->code[l->last_dst_cell] != addr.slot)
+        return false;
+    *a = l->code[l->last_start + 2];
+    *b = l->code[l->last_start + 3];
+    l->ncode = l->last_start;
+    l->npcmap--;
+    l->last_dst_cell = NIL;
+    return true;
+}
+
+static uint32_t loadx_op(uint16_t op)
+{
+    switch (op) {
+#define X(sym, T, n, conv) case OP_##sym: return VOP_LOADX_##sym;
+        VM_LOADS(X)
+#undef X
+    default: return op;
+    }
+}
+
+static uint32_t storex_op(uint16_t op)
+{
+    switch (op) {
+#define X(sym, T, n, conv) case OP_##sym: return VOP_STOREX_##sym;
+        VM_STORES(X)
+#undef X
+    default: return op;
+    }
+}
+
 /* ---- Block types ------------------------------------------------------- */
 
 static void block_type(lw *l, int64_t bt, lw_ctl *c)
@@ -1114,20 +1152,38 @@ static int lower_body(lw *l, wasm_reader *r)
                 uint32_t align = 0, offset = 0;
                 rd_u32(r, &align);
                 rd_u32(r, &offset);
+                uint32_t a, b;
                 if (rs[0]) {
                     lw_val addr = pop(l);
+                    bool fuse = fuse_address(l, addr, l->height, &a, &b);
                     uint32_t dst = push_home(l, sig_type(rs[0]));
-                    emit_op(l, op);
-                    emit(l, dst);
-                    emit(l, addr.slot);
-                    emit(l, offset);
-                    produced(l, l->ncode - 3);
+                    if (fuse) {
+                        emit_op(l, loadx_op(op));
+                        emit(l, dst);
+                        emit(l, a);
+                        emit(l, b);
+                        emit(l, offset);
+                        produced(l, l->ncode - 4);
+                    } else {
+                        emit_op(l, op);
+                        emit(l, dst);
+                        emit(l, addr.slot);
+                        emit(l, offset);
+                        produced(l, l->ncode - 3);
+                    }
                 } else {
                     lw_val v = pop(l);
                     lw_val addr = pop(l);
-                    emit_op(l, op);
-                    emit(l, addr.slot);
-                    emit(l, v.slot);
+                    if (fuse_address(l, addr, l->height, &a, &b)) {
+                        emit_op(l, storex_op(op));
+                        emit(l, a);
+                        emit(l, b);
+                        emit(l, v.slot);
+                    } else {
+                        emit_op(l, op);
+                        emit(l, addr.slot);
+                        emit(l, v.slot);
+                    }
                     emit(l, offset);
                 }
                 break;

@@ -13,6 +13,10 @@
 
 static __wasi_fd_t dir;
 
+/* An operation the descriptor has no right to: ENOTCAPABLE or EBADF. */
+#define CHECK_REFUSED(call)                                                    \
+    CHECK_ERR2(call, __WASI_ERRNO_NOTCAPABLE, __WASI_ERRNO_BADF)
+
 static void test_filestat_and_truncate(void)
 {
     __wasi_fd_t fd;
@@ -166,15 +170,17 @@ static void test_fdstat(void)
     CHECK_OK(wt_get(dir, "flags.txt", 0, got, sizeof got));
     CHECK(strcmp(got, "ZbcDE") == 0);
 
-    /* rights: drop FD_WRITE, then writing is not capable */
+    /* rights: drop FD_WRITE, then writing is refused: ENOTCAPABLE by the
+     * rights model, or EBADF as POSIX and wasmtime report writing to a
+     * descriptor not open for writing */
     CHECK_OK(__wasi_fd_fdstat_get(fd, &fs));
     __wasi_rights_t base = fs.fs_rights_base & ~__WASI_RIGHTS_FD_WRITE;
     CHECK_OK(__wasi_fd_fdstat_set_rights(fd, base, fs.fs_rights_inheriting));
     CHECK_OK(__wasi_fd_fdstat_get(fd, &fs));
     CHECK((fs.fs_rights_base & __WASI_RIGHTS_FD_WRITE) == 0);
     __wasi_ciovec_t w = {(const uint8_t *)"no", 2};
-    CHECK_ERR(__wasi_fd_write(fd, &w, 1, &n), __WASI_ERRNO_NOTCAPABLE);
-    CHECK_ERR(__wasi_fd_pwrite(fd, &w, 1, 0, &n), __WASI_ERRNO_NOTCAPABLE);
+    CHECK_REFUSED(__wasi_fd_write(fd, &w, 1, &n));
+    CHECK_REFUSED(__wasi_fd_pwrite(fd, &w, 1, 0, &n));
     /* rights only shrink: asking for FD_WRITE back fails */
     CHECK_ERR(__wasi_fd_fdstat_set_rights(fd, base | __WASI_RIGHTS_FD_WRITE,
                                           fs.fs_rights_inheriting),
@@ -185,11 +191,10 @@ static void test_fdstat(void)
     CHECK_OK(__wasi_fd_fdstat_set_rights(fd, base, fs.fs_rights_inheriting));
     char b[4];
     __wasi_iovec_t r = {(uint8_t *)b, sizeof b};
-    CHECK_ERR(__wasi_fd_read(fd, &r, 1, &n), __WASI_ERRNO_NOTCAPABLE);
-    CHECK_ERR(__wasi_fd_seek(fd, 0, __WASI_WHENCE_SET, &pos),
-              __WASI_ERRNO_NOTCAPABLE);
-    CHECK_ERR(__wasi_fd_tell(fd, &pos), __WASI_ERRNO_NOTCAPABLE);
-    CHECK_ERR(__wasi_fd_filestat_set_size(fd, 0), __WASI_ERRNO_NOTCAPABLE);
+    CHECK_REFUSED(__wasi_fd_read(fd, &r, 1, &n));
+    CHECK_REFUSED(__wasi_fd_seek(fd, 0, __WASI_WHENCE_SET, &pos));
+    CHECK_REFUSED(__wasi_fd_tell(fd, &pos));
+    CHECK_REFUSED(__wasi_fd_filestat_set_size(fd, 0));
     CHECK_OK(__wasi_fd_close(fd));
     /* the file is untouched by the refused calls */
     CHECK_OK(wt_get(dir, "flags.txt", 0, got, sizeof got));
@@ -198,7 +203,7 @@ static void test_fdstat(void)
     /* a file opened with only FD_READ cannot write */
     CHECK_OK(__wasi_path_open(dir, 0, "flags.txt", 0, __WASI_RIGHTS_FD_READ, 0,
                               0, &fd));
-    CHECK_ERR(__wasi_fd_write(fd, &w, 1, &n), __WASI_ERRNO_NOTCAPABLE);
+    CHECK_REFUSED(__wasi_fd_write(fd, &w, 1, &n));
     CHECK_OK(__wasi_fd_read(fd, &r, 1, &n));
     CHECK(n == 4 && memcmp(b, "ZbcD", 4) == 0);
     CHECK_OK(__wasi_fd_close(fd));

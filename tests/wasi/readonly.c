@@ -15,14 +15,37 @@
 
 #define FOLLOW __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW
 
-/* A write refused: by rights (NOTCAPABLE), or the host (PERM/ACCES/ROFS). */
+/* A write refused: by rights (NOTCAPABLE), by the host (PERM/ACCES/ROFS),
+ * or, on a descriptor not open for writing, EBADF as POSIX says. */
 #define CHECK_RO(call)                                                         \
     do {                                                                       \
         unsigned e_ = (call);                                                  \
-        if (!wt_denied(e_) && e_ != __WASI_ERRNO_ROFS)                         \
-            FAIL("%s: got %s, want NOTCAPABLE, PERM, ACCES or ROFS", #call,    \
-                 wt_errname(e_));                                              \
+        if (!wt_denied(e_) && e_ != __WASI_ERRNO_ROFS &&                       \
+            e_ != __WASI_ERRNO_BADF)                                           \
+            FAIL("%s: got %s, want NOTCAPABLE, PERM, ACCES, ROFS or BADF",     \
+                 #call, wt_errname(e_));                                       \
     } while (0)
+
+/* The rights a reader needs, and nothing that writes. */
+#define READ_RIGHTS                                                            \
+    (__WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_SEEK | __WASI_RIGHTS_FD_TELL |   \
+     __WASI_RIGHTS_FD_FILESTAT_GET | __WASI_RIGHTS_FD_READDIR |                \
+     __WASI_RIGHTS_PATH_OPEN | __WASI_RIGHTS_PATH_FILESTAT_GET |               \
+     __WASI_RIGHTS_PATH_READLINK)
+
+/* Read dir/path (NUL-terminated into buf) with READ_RIGHTS only. */
+static void ro_get(__wasi_fd_t dir, const char *path,
+                   __wasi_lookupflags_t lookup, char *buf, size_t cap)
+{
+    __wasi_fd_t fd;
+    __wasi_size_t n;
+    __wasi_iovec_t iov = {(uint8_t *)buf, cap - 1};
+
+    CHECK_OK(__wasi_path_open(dir, lookup, path, 0, READ_RIGHTS, 0, 0, &fd));
+    CHECK_OK(__wasi_fd_read(fd, &iov, 1, &n));
+    buf[n] = '\0';
+    CHECK_OK(__wasi_fd_close(fd));
+}
 
 int main(void)
 {
@@ -32,10 +55,21 @@ int main(void)
     __wasi_size_t n;
     char buf[64];
 
+    /* the preopen itself carries no right to change its entries. (Its
+     * inheriting rights are the host's choice: wasi-libc masks what it asks
+     * for with them, so advertising FD_WRITE there and refusing it at
+     * path_open is what makes open(O_WRONLY) fail at once, as it should.) */
+    CHECK_OK(__wasi_fd_fdstat_get(ro, &fs));
+    CHECK((fs.fs_rights_base &
+           (__WASI_RIGHTS_PATH_CREATE_FILE | __WASI_RIGHTS_PATH_CREATE_DIRECTORY |
+            __WASI_RIGHTS_PATH_UNLINK_FILE | __WASI_RIGHTS_PATH_REMOVE_DIRECTORY |
+            __WASI_RIGHTS_PATH_RENAME_TARGET | __WASI_RIGHTS_PATH_SYMLINK |
+            __WASI_RIGHTS_PATH_LINK_TARGET)) == 0);
+
     /* reading: files, links, listing, stat */
-    CHECK_OK(wt_get(ro, "data.txt", 0, buf, sizeof buf));
+    ro_get(ro, "data.txt", 0, buf, sizeof buf);
     CHECK(strcmp(buf, "readonly data") == 0);
-    CHECK_OK(wt_get(ro, "link", FOLLOW, buf, sizeof buf));
+    ro_get(ro, "link", FOLLOW, buf, sizeof buf);
     CHECK(strcmp(buf, "readonly data") == 0);
     CHECK_OK(__wasi_path_readlink(ro, "link", (uint8_t *)buf, sizeof buf, &n));
     CHECK(n == 8 && memcmp(buf, "data.txt", 8) == 0);
@@ -44,17 +78,6 @@ int main(void)
     uint8_t dbuf[1024];
     CHECK_OK(__wasi_fd_readdir(ro, dbuf, sizeof dbuf, 0, &n));
     CHECK(n > 0);
-
-    /* the preopen and what it hands on carry no write rights */
-    CHECK_OK(__wasi_fd_fdstat_get(ro, &fs));
-    CHECK((fs.fs_rights_base &
-           (__WASI_RIGHTS_PATH_CREATE_FILE | __WASI_RIGHTS_PATH_CREATE_DIRECTORY |
-            __WASI_RIGHTS_PATH_UNLINK_FILE | __WASI_RIGHTS_PATH_REMOVE_DIRECTORY |
-            __WASI_RIGHTS_PATH_RENAME_TARGET | __WASI_RIGHTS_PATH_SYMLINK |
-            __WASI_RIGHTS_PATH_LINK_TARGET)) == 0);
-    CHECK((fs.fs_rights_inheriting &
-           (__WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_ALLOCATE |
-            __WASI_RIGHTS_FD_FILESTAT_SET_SIZE)) == 0);
 
     /* asking for write rights on open: refused, not silently narrowed */
     CHECK_RO(__wasi_path_open(ro, 0, "data.txt", 0,
@@ -75,7 +98,7 @@ int main(void)
                                             __WASI_FSTFLAGS_MTIM_NOW));
 
     /* a file opened for reading cannot be written, truncated or retimed */
-    CHECK_OK(wt_open(ro, "data.txt", 0, 0, 0, &fd));
+    CHECK_OK(__wasi_path_open(ro, 0, "data.txt", 0, READ_RIGHTS, 0, 0, &fd));
     __wasi_ciovec_t w = {(const uint8_t *)"x", 1};
     CHECK_RO(__wasi_fd_write(fd, &w, 1, &n));
     CHECK_RO(__wasi_fd_pwrite(fd, &w, 1, 0, &n));
@@ -91,12 +114,16 @@ int main(void)
     CHECK_OK(__wasi_fd_close(fd));
     /* nor can a directory opened beneath it */
     __wasi_fd_t sub;
-    CHECK_OK(wt_open(ro, "sub", 0, __WASI_OFLAGS_DIRECTORY, 0, &sub));
+    CHECK_OK(__wasi_path_open(ro, 0, "sub", __WASI_OFLAGS_DIRECTORY,
+                              READ_RIGHTS, READ_RIGHTS, 0, &sub));
     CHECK_RO(wt_open(sub, "x.txt", 0, __WASI_OFLAGS_CREAT, 0, &fd));
     CHECK_OK(__wasi_fd_close(sub));
 
     /* libc */
     CHECK(open("/ro/data.txt", O_WRONLY) == -1);
+    CHECK(open("/ro/data.txt", O_RDWR) == -1);
+    CHECK(open("/ro/data.txt", O_RDONLY | O_TRUNC) == -1);
+    CHECK(open("/ro/data.txt", O_WRONLY | O_APPEND) == -1);
     CHECK(open("/ro/libc.txt", O_CREAT | O_WRONLY, 0644) == -1);
     CHECK(mkdir("/ro/libc_dir", 0755) == -1);
     CHECK(unlink("/ro/data.txt") == -1);
@@ -104,7 +131,7 @@ int main(void)
     CHECK(lfd >= 0 && read(lfd, buf, 8) == 8 && close(lfd) == 0);
 
     /* the writable neighbour works, and can copy data out of /ro */
-    CHECK_OK(wt_get(ro, "data.txt", 0, buf, sizeof buf));
+    ro_get(ro, "data.txt", 0, buf, sizeof buf);
     wt_put(rw, "copy.txt", buf);
     char got[64];
     CHECK_OK(wt_get(rw, "copy.txt", 0, got, sizeof got));
