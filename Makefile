@@ -22,8 +22,6 @@ CTEST        = ctest --output-on-failure -j2
 # Sanitized trees: -O1 as ASan recommends, and assert() left on.
 SANITIZE_TYPE = -DCMAKE_BUILD_TYPE=RelWithDebInfo \
                 -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g"
-DEMO_PRIMES  = 10000000
-DEMO_FIB     = 90
 
 # Every recipe line is one shell; any failure stops make (fail first).
 SHELL := /bin/bash
@@ -47,10 +45,11 @@ build:
 demo: deps
 	$(call header,"build (release, gcc)")
 	@$(MAKE) --no-print-directory build
-	$(call header,"demo: count_primes $(DEMO_PRIMES) and fib $(DEMO_FIB)")
-	./build/mantle inspect build/examples/demo.wasm
-	time ./build/mantle run build/examples/demo.wasm --invoke count_primes $(DEMO_PRIMES)
-	./build/mantle run build/examples/demo.wasm --invoke fib $(DEMO_FIB)
+	$(call header,"demo: wordfreq over examples/wordfreq/data (WASI, --dir)")
+	time ./build/mantle run --dir examples/wordfreq/data::/data build/examples/wordfreq.wasm /data 10
+	diff <(./build/examples/wordfreq-native examples/wordfreq/data 10) \
+	     <(./build/mantle run --dir examples/wordfreq/data::/data build/examples/wordfreq.wasm /data 10) \
+	    && echo "wordfreq: wasm output identical to the native build"
 
 test: deps
 	@$(MAKE) --no-print-directory test-release

@@ -206,6 +206,66 @@ static inline uint64_t sat_i64_u(double x)
 
 int32_t vm_handler_offset[VOP__COUNT];
 
+#if MANTLE_ENABLE_OPSTATS
+/* Profiling aid for lowering work (switch builds only): how often each
+ * instruction and each pair of consecutive instructions ran, printed to
+ * stderr at exit. */
+#include <stdlib.h>
+static uint64_t opstats[VOP__COUNT];
+static uint64_t pairstats[VOP__COUNT][VOP__COUNT];
+static uint32_t opstats_prev;
+
+static void opstats_print(void)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < VOP__COUNT; i++)
+        total += opstats[i];
+    fprintf(stderr, "opstats: %llu instructions\n", (unsigned long long)total);
+    for (int k = 0; k < 40; k++) {
+        uint64_t best = 0;
+        int bi = -1, bj = -1;
+        for (int i = 0; i < VOP__COUNT; i++)
+            for (int j = 0; j < VOP__COUNT; j++)
+                if (pairstats[i][j] > best) {
+                    best = pairstats[i][j];
+                    bi = i;
+                    bj = j;
+                }
+        if (bi < 0)
+            break;
+        fprintf(stderr, "pair %5.2f%% %s %s\n", 100.0 * best / total,
+                vm_op_name((uint32_t)bi), vm_op_name((uint32_t)bj));
+        pairstats[bi][bj] = 0;
+    }
+    for (int k = 0; k < 40; k++) {
+        uint64_t best = 0;
+        int bi = -1;
+        for (int i = 0; i < VOP__COUNT; i++)
+            if (opstats[i] > best) {
+                best = opstats[i];
+                bi = i;
+            }
+        if (bi < 0)
+            break;
+        fprintf(stderr, "op %5.2f%% %s\n", 100.0 * best / total,
+                vm_op_name((uint32_t)bi));
+        opstats[bi] = 0;
+    }
+}
+
+static void vm_opstats_count(uint32_t op)
+{
+    static bool registered;
+    if (!registered) {
+        registered = true;
+        atexit(opstats_print);
+    }
+    opstats[op]++;
+    pairstats[opstats_prev][op]++;
+    opstats_prev = op;
+}
+#endif
+
 #define R(i) fp[pc[i]]
 #define U32(i) ((uint32_t)R(i))
 #define I32(i) ((int32_t)(uint32_t)R(i))
@@ -231,6 +291,23 @@ int32_t vm_handler_offset[VOP__COUNT];
         goto dispatch;                                                        \
     } while (0)
 #endif
+
+/* Jump to code position `t`. A backward jump is a loop back-edge: charge
+ * the loop's cost (the operand of the VOP_LOOP_CHECK just before every
+ * loop target) and poll the interrupt flag, without a dispatch of its own. */
+#define JUMP(t)                                                               \
+    do {                                                                      \
+        const vm_cell *np_ = cells + (t);                                     \
+        if (np_ <= pc) {                                                      \
+            fuel -= np_[-1];                                                  \
+            if (UNLIKELY(fuel < 0))                                           \
+                TRAP(MANTLE_TRAP_OUT_OF_FUEL);                                \
+            if (UNLIKELY(*ex->interrupt))                                     \
+                TRAP(MANTLE_TRAP_INTERRUPTED);                                \
+        }                                                                     \
+        pc = np_;                                                             \
+        DISPATCH();                                                           \
+    } while (0)
 
 #define TRAP(kind)                                                            \
     do {                                                                      \
@@ -332,19 +409,15 @@ int32_t vm_handler_offset[VOP__COUNT];
     CASE(VOP_BRIF_##sym)                                                      \
     {                                                                         \
         T a = (T)R(1), b = (T)R(2);                                           \
-        if (expr) {                                                           \
-            pc = cells + pc[3];                                               \
-            DISPATCH();                                                       \
-        }                                                                     \
+        if (expr)                                                             \
+            JUMP(pc[3]);                                                      \
         NEXT(4);                                                              \
     }                                                                         \
     CASE(VOP_BRUNLESS_##sym)                                                  \
     {                                                                         \
         T a = (T)R(1), b = (T)R(2);                                           \
-        if (!(expr)) {                                                        \
-            pc = cells + pc[3];                                               \
-            DISPATCH();                                                       \
-        }                                                                     \
+        if (!(expr))                                                          \
+            JUMP(pc[3]);                                                      \
         NEXT(4);                                                              \
     }
 
@@ -453,6 +526,9 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
     DISPATCH();
 #else
 dispatch:
+#if MANTLE_ENABLE_OPSTATS
+    vm_opstats_count((uint32_t)*pc);
+#endif
     switch ((uint32_t)*pc) {
 #endif
 
@@ -467,30 +543,24 @@ L_base:
     /* ---- Control ---- */
     CASE(VOP_BR)
     {
-        pc = cells + pc[1];
-        DISPATCH();
+        JUMP(pc[1]);
     }
     CASE(VOP_BR_IF)
     {
-        if (U32(1)) {
-            pc = cells + pc[2];
-            DISPATCH();
-        }
+        if (U32(1))
+            JUMP(pc[2]);
         NEXT(3);
     }
     CASE(VOP_BR_UNLESS)
     {
-        if (!U32(1)) {
-            pc = cells + pc[2];
-            DISPATCH();
-        }
+        if (!U32(1))
+            JUMP(pc[2]);
         NEXT(3);
     }
     CASE(VOP_BR_TABLE)
     {
         uint32_t i = U32(1), n = pc[2];
-        pc = cells + pc[3 + (i < n ? i : n)];
-        DISPATCH();
+        JUMP(pc[3 + (i < n ? i : n)]);
     }
     BR_CMP(I32Eq, uint32_t, a == b)
     BR_CMP(I32Ne, uint32_t, a != b)

@@ -382,12 +382,20 @@ static lw_ctl *ctl_top(lw *l)
 
 /* ---- Branches ---------------------------------------------------------- */
 
+/* Branches to a loop enter after its VOP_LOOP_CHECK: the interpreter
+ * charges fuel on every backward jump itself, reading the cost from the
+ * cell just before the target (the check's operand). */
+static uint32_t loop_target(const lw_ctl *c)
+{
+    return c->loop_pc + 2;
+}
+
 /* Emit a jump operand to the label of ctl `c`: loops are known, block
  * ends are chained through the cell until patched. */
 static void emit_target(lw *l, lw_ctl *c)
 {
     if (c->kind == CTL_LOOP) {
-        emit(l, c->loop_pc);
+        emit(l, loop_target(c));
     } else {
         emit(l, c->fixups);
         c->fixups = l->ncode - 1;
@@ -845,7 +853,7 @@ static int lower_body(lw *l, wasm_reader *r)
                 lw_ctl *t = &l->ctls[l->nctls - 1 - depth];
                 if (!branch_needs_moves(l, t)) {
                     if (t->kind == CTL_LOOP) {
-                        l->code[first + i] = t->loop_pc;
+                        l->code[first + i] = loop_target(t);
                     } else {
                         l->code[first + i] = t->fixups;
                         t->fixups = first + i;

@@ -9,6 +9,7 @@
 #define MANTLE_VM_H
 
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -195,6 +196,13 @@ int vm_invoke(mantle_func *fn, uint64_t *args_results, mantle_diag *diag);
  * table (computed-goto builds). */
 int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp);
 extern int32_t vm_handler_offset[];
+/* Name of an interpreter instruction (wasm_op or VOP_*). */
+const char *vm_op_name(uint32_t op);
+uint32_t vm_op_length(uint32_t op, const vm_cell *pc);
+/* Print lowered code; op_of maps a handler cell back to its opcode. */
+void vm_code_dump(FILE *out, const vm_code *code,
+                  uint32_t (*op_of)(vm_cell cell));
+
 void vm_interp_init(void);
 
 /* Slot conversions between mantle_val and the 64-bit slot form. */

@@ -1,0 +1,119 @@
+/* opnames.c - names of the interpreter's internal instructions, for
+ * profiles and code dumps.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <stdio.h>
+
+#include "iops.h"
+#include "vm.h"
+
+static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
+    [VOP_BR - OP__COUNT] = "br",
+    [VOP_BR_IF - OP__COUNT] = "br_if",
+    [VOP_BR_UNLESS - OP__COUNT] = "br_unless",
+    [VOP_BR_TABLE - OP__COUNT] = "br_table",
+    [VOP_LOOP_CHECK - OP__COUNT] = "loop_check",
+    [VOP_RETURN - OP__COUNT] = "return",
+    [VOP_RETURN1 - OP__COUNT] = "return1",
+    [VOP_CALL - OP__COUNT] = "call",
+    [VOP_CALL_INDIRECT - OP__COUNT] = "call_indirect",
+    [VOP_COPY - OP__COUNT] = "copy",
+    [VOP_COPY_V128 - OP__COUNT] = "copy_v128",
+    [VOP_SELECT - OP__COUNT] = "select",
+    [VOP_GLOBAL_GET - OP__COUNT] = "global_get",
+    [VOP_GLOBAL_SET - OP__COUNT] = "global_set",
+    [VOP_TABLE_GET - OP__COUNT] = "table_get",
+    [VOP_TABLE_SET - OP__COUNT] = "table_set",
+    [VOP_TABLE_SIZE - OP__COUNT] = "table_size",
+    [VOP_TABLE_GROW - OP__COUNT] = "table_grow",
+    [VOP_TABLE_FILL - OP__COUNT] = "table_fill",
+    [VOP_TABLE_COPY - OP__COUNT] = "table_copy",
+    [VOP_TABLE_INIT - OP__COUNT] = "table_init",
+    [VOP_ELEM_DROP - OP__COUNT] = "elem_drop",
+    [VOP_MEMORY_SIZE - OP__COUNT] = "memory_size",
+    [VOP_MEMORY_GROW - OP__COUNT] = "memory_grow",
+    [VOP_MEMORY_INIT - OP__COUNT] = "memory_init",
+    [VOP_DATA_DROP - OP__COUNT] = "data_drop",
+    [VOP_MEMORY_COPY - OP__COUNT] = "memory_copy",
+    [VOP_MEMORY_FILL - OP__COUNT] = "memory_fill",
+    [VOP_REF_FUNC - OP__COUNT] = "ref_func",
+    [VOP_REF_IS_NULL - OP__COUNT] = "ref_is_null",
+    [VOP_UNREACHABLE - OP__COUNT] = "unreachable",
+#define X(sym)                                                                \
+    [VOP_BRIF_##sym - OP__COUNT] = "br_if." #sym,                             \
+    [VOP_BRUNLESS_##sym - OP__COUNT] = "br_unless." #sym,
+    VM_FUSED_CMPS(X)
+#undef X
+#define X(sym, T, n, conv) [VOP_LOADX_##sym - OP__COUNT] = "loadx." #sym,
+    VM_LOADS(X)
+#undef X
+#define X(sym, T, n, conv) [VOP_STOREX_##sym - OP__COUNT] = "storex." #sym,
+    VM_STORES(X)
+#undef X
+};
+
+const char *vm_op_name(uint32_t op)
+{
+    if (op < OP__COUNT)
+        return wasm_opinfos[op].text;
+    if (op < VOP__COUNT && vop_names[op - OP__COUNT])
+        return vop_names[op - OP__COUNT];
+    return "?";
+}
+
+/* Cells an instruction occupies, handler included (code is validated). */
+uint32_t vm_op_length(uint32_t op, const vm_cell *pc)
+{
+    if (op < OP__COUNT) {
+        const wasm_opinfo *in = &wasm_opinfos[op];
+        if (in->imm == IMM_MEMARG)
+            return 4;
+        return wasm_sig_params[in->sig][1] ? 4 : 3;
+    }
+    switch (op) {
+    case VOP_BR: case VOP_LOOP_CHECK: case VOP_RETURN1: case VOP_ELEM_DROP:
+    case VOP_DATA_DROP: case VOP_MEMORY_SIZE:
+        return 2;
+    case VOP_RETURN: case VOP_UNREACHABLE:
+        return 1;
+    case VOP_BR_IF: case VOP_BR_UNLESS: case VOP_CALL: case VOP_COPY:
+    case VOP_COPY_V128: case VOP_GLOBAL_GET: case VOP_GLOBAL_SET:
+    case VOP_TABLE_SIZE: case VOP_MEMORY_GROW: case VOP_REF_FUNC:
+    case VOP_REF_IS_NULL:
+        return 3;
+    case VOP_BR_TABLE:
+        return 4 + pc[2];
+    case VOP_TABLE_GET: case VOP_TABLE_SET: case VOP_MEMORY_COPY:
+    case VOP_MEMORY_FILL:
+        return 4;
+    case VOP_CALL_INDIRECT: case VOP_SELECT: case VOP_TABLE_GROW:
+    case VOP_TABLE_FILL: case VOP_MEMORY_INIT:
+        return 5;
+    case VOP_TABLE_COPY: case VOP_TABLE_INIT:
+        return 6;
+    default:
+        return op >= VOP_BRIF_I32Eq && op < VOP_LOADX_I32Load ? 4 : 5;
+    }
+}
+
+/* Print lowered code, one instruction a line: position, name, operands.
+ * `ops` are the opcodes of the cells (the handler cells hold offsets in
+ * computed-goto builds, so the caller passes a decoder). */
+void vm_code_dump(FILE *out, const vm_code *code,
+                  uint32_t (*op_of)(vm_cell cell))
+{
+    fprintf(out, "func %u: %u cells, params %u, results %u, locals at %u (%u), "
+                 "consts at %u (%u), frame %u slots\n",
+            code->func_index, code->ncells, code->nparams, code->nresults,
+            code->locals_start, code->nlocal_slots, code->consts_start,
+            code->nconsts, code->frame_slots);
+    for (uint32_t pc = 0; pc < code->ncells;) {
+        uint32_t op = op_of(code->cells[pc]);
+        uint32_t n = vm_op_length(op, code->cells + pc);
+        fprintf(out, "  %5u  %-22s", pc, vm_op_name(op));
+        for (uint32_t i = 1; i < n && pc + i < code->ncells; i++)
+            fprintf(out, " %u", code->cells[pc + i]);
+        fputc('\n', out);
+        pc += n;
+    }
+}
