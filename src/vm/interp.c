@@ -644,7 +644,9 @@ L_base:
     }
 
 do_call:
-    if (callee->host) {
+    /* Host functions never have code, so one test covers host calls and
+     * first calls needing lowering. */
+    if (UNLIKELY(!callee->code) && callee->host) {
         /* Host call: values are passed as mantle_val arrays placed on the
          * value stack above the arguments, so a host function that calls
          * back into Wasm finds the stack above them free. */
@@ -693,7 +695,7 @@ do_call:
         DISPATCH();
     }
     if (UNLIKELY(!callee->code)) {
-        if (vm_func_prepare(callee, NULL) != MANTLE_OK) {
+        if (vm_func_prepare(callee, ex->diag) != MANTLE_OK) {
             detail = "out of memory while compiling the callee";
             TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
         }

@@ -112,7 +112,8 @@ int mantle_module_new(mantle_engine *engine, const uint8_t *bytes,
         goto fail;
     }
     if (wasm_decode(a, bytes, size, &mod->wasm, &err) != 0) {
-        st = MANTLE_EMALFORMED;
+        /* The decoder clears `malformed` when it ran out of memory. */
+        st = err.malformed ? MANTLE_EMALFORMED : MANTLE_ENOMEM;
         goto report;
     }
     if (wasm_validate(mod->wasm, &err) != 0) {
@@ -142,7 +143,9 @@ report:
                 snprintf(where, sizeof where, "function %u, ", err.func);
         }
         vm_diag_set(diag, st, "%s: %s%soffset 0x%x: %s", label,
-                    st == MANTLE_EMALFORMED ? "malformed: " : "invalid: ",
+                    st == MANTLE_EMALFORMED  ? "malformed: "
+                    : st == MANTLE_EINVALID ? "invalid: "
+                                            : "",
                     where, err.offset, err.msg);
         diag->func_index = err.func;
         diag->offset = err.offset;

@@ -758,10 +758,10 @@ static int dec_elem_section(dec *d)
     return 0;
 }
 
-/* Local declarations of the body at d->r, which ends at `end`: runs of
- * (count, type). Read once to check and sum them (the u32 sum must not
- * overflow, as decode.ml requires, and must stay within WASM_MAX_LOCALS),
- * then again to expand them. */
+/* Local declarations at the start of a body (d->r.end is the body's end
+ * while they are read): runs of (count, type). Read once to check and sum
+ * them (the u32 sum must not overflow, as decode.ml requires, and must stay
+ * within WASM_MAX_LOCALS), then again to expand them. */
 static int dec_locals(dec *d, wasm_func *f)
 {
     uint32_t off = rd_offset(&d->r);
@@ -1060,6 +1060,10 @@ int wasm_decode(const mantle_allocator *alloc, const uint8_t *bytes,
     err->func = WASM_NO_INDEX;
     if (!alloc || !alloc->realloc)
         alloc = &mt_default_allocator;
+    if (!bytes && size) {
+        snprintf(err->msg, sizeof err->msg, "invalid argument");
+        return -1;
+    }
     if (size > UINT32_MAX) {
         snprintf(err->msg, sizeof err->msg, "module larger than 4 GiB");
         return -1;
