@@ -43,7 +43,7 @@ build:
 	cmake --build build -j$(JOBS)
 
 demo: deps
-	$(call header,"build (release, gcc)")
+	$(call header,"build: release with gcc")
 	@$(MAKE) --no-print-directory build
 	$(call header,"demo: wordfreq over examples/wordfreq/data (WASI, --dir)")
 	time ./build/mantle run --dir examples/wordfreq/data::/data build/examples/wordfreq.wasm /data 10

@@ -19,6 +19,7 @@ PACKAGES=(
     wasi-libc
     libclang-rt-14-dev-wasm32  # compiler-rt builtins for wasm32-wasi
     pkg-config
+    time                       # /usr/bin/time: peak RSS in make bench
 )
 
 # node runs the benchmarks' comparison; it may come from outside Debian, so

@@ -15,7 +15,7 @@ static double A[N][N], B[N][N];
 
 int main(int argc, char **argv)
 {
-    long steps = bench_size(argc, argv, 2200);
+    long steps = bench_size(argc, argv, 1800);
     double t0 = bench_now();
     double lo = 1e300, hi = -1e300, byrow = 0, bycol = 0;
     uint64_t sum = BENCH_MIX_INIT;
