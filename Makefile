@@ -7,6 +7,8 @@
 #                 (clang, ASan+UBSan), build-switch/ (gcc, switch dispatch);
 #                 fuzz build-fuzz/ for FUZZ_SECONDS; run the spec suite
 #   make fuzz-merge  shrink tests/fuzz/corpus/ before committing it
+#   make cross    build build-cross-{aarch64,armv7,riscv64}/ (and the minimal
+#                 armv7 build); make test-cross also runs them under qemu-user
 #   make bench    build, then run bench/ natively, under V8 and under Mantle
 #   make clean    remove the build trees
 #
@@ -30,7 +32,7 @@ SHELL := /bin/bash
 header = @printf '\n==== %s ====\n' $(1)
 
 .PHONY: all build deps demo test test-release test-asan test-switch fuzz \
-        fuzz-merge spec bench clean
+        fuzz-merge spec bench clean cross test-cross
 
 all: build
 
@@ -57,6 +59,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-switch
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory spec
+	@$(MAKE) --no-print-directory test-cross
 	$(call header,"make test: every phase passed")
 
 test-release:
@@ -78,28 +81,35 @@ test-switch:
 	cmake --build build-switch -j$(JOBS)
 	cd build-switch && $(CTEST)
 
-# New interesting inputs are written into tests/fuzz/corpus/ (the first
-# corpus directory); crash reproducers go to build-fuzz/.
+# Each target fuzzes for FUZZ_SECONDS, reading the committed corpus in
+# tests/fuzz/ and writing what it finds into build-fuzz/new-*/ (the tree
+# stays clean); `make fuzz-merge` folds those finds into tests/fuzz/.
+# name:corpus-folder:seconds
+FUZZ_TARGETS = fuzz_module:corpus:$(FUZZ_SECONDS) \
+               fuzz_wasi_path:corpus-wasi-path:20
 fuzz:
-	$(call header,"4/5 build-fuzz/: fuzz_module for $(FUZZ_SECONDS) s (clang)")
+	$(call header,"4/5 build-fuzz/: libFuzzer targets (clang, ASan+UBSan)")
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang $(SANITIZE_TYPE) \
-	    -DMANTLE_SANITIZE=ON \
-	    -DMANTLE_FUZZ=ON $(CMAKE_COMMON)
-	cmake --build build-fuzz -j$(JOBS) --target fuzz_module
-	./build-fuzz/tests/fuzz/fuzz_module -max_total_time=$(FUZZ_SECONDS) \
-	    -timeout=10 -rss_limit_mb=2048 -artifact_prefix=build-fuzz/ \
-	    -print_final_stats=1 tests/fuzz/corpus
+	    -DMANTLE_SANITIZE=ON -DMANTLE_FUZZ=ON $(CMAKE_COMMON)
+	cmake --build build-fuzz -j$(JOBS)
+	for t in $(FUZZ_TARGETS); do \
+	    IFS=: read -r name corpus secs <<< "$$t"; mkdir -p build-fuzz/new-$$name; \
+	    echo "fuzzing $$name for $$secs s"; \
+	    ./build-fuzz/tests/fuzz/$$name -max_total_time=$$secs \
+	        -timeout=10 -rss_limit_mb=2048 -artifact_prefix=build-fuzz/$$name- \
+	        -print_final_stats=1 build-fuzz/new-$$name tests/fuzz/$$corpus; \
+	done
 
-# Shrink tests/fuzz/corpus/ to the inputs that add coverage (libFuzzer's
-# -merge), keeping the seeds; run before committing corpus changes.
 fuzz-merge:
 	test -x build-fuzz/tests/fuzz/fuzz_module || $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=1
-	rm -rf build-fuzz/corpus-merged && mkdir -p build-fuzz/corpus-merged
-	./build-fuzz/tests/fuzz/fuzz_module -merge=1 -timeout=10 \
-	    -rss_limit_mb=2048 build-fuzz/corpus-merged tests/fuzz/corpus
-	find tests/fuzz/corpus -type f ! -name '*.wasm' -delete
-	cp build-fuzz/corpus-merged/* tests/fuzz/corpus/
-	@du -sh tests/fuzz/corpus
+	for t in $(FUZZ_TARGETS); do \
+	    IFS=: read -r name corpus secs <<< "$$t"; rm -rf build-fuzz/merged; mkdir -p build-fuzz/merged; \
+	    ./build-fuzz/tests/fuzz/$$name -merge=1 -timeout=10 -rss_limit_mb=2048 -max_len=2048 \
+	        build-fuzz/merged tests/fuzz/$$corpus build-fuzz/new-$$name; \
+	    find tests/fuzz/$$corpus -type f ! -name '*.wasm' -delete; \
+	    cp build-fuzz/merged/* tests/fuzz/$$corpus/; \
+	done
+	@du -sh tests/fuzz/corpus*
 
 spec:
 	$(call header,"5/5 spec suite: release build without simd")
@@ -110,6 +120,21 @@ bench: deps
 	$(call header,"bench: build/ (release gcc) then bench/run.sh")
 	@$(MAKE) --no-print-directory build
 	bash bench/run.sh
+	$(call header,"bench: binary sizes per target and the minimal armv7 build")
+	bash bench/sizes.sh
+
+# Cross builds (cmake/toolchains/), tested under qemu-user: scripts/cross.sh.
+CROSS_ARCHS ?= aarch64 armv7 riscv64
+
+cross:
+	$(call header,"cross: build-cross-ARCH/ for $(CROSS_ARCHS); build-cross-armv7-min/")
+	SHARED=$(SHARED) JOBS=$(JOBS) bash scripts/cross.sh build $(CROSS_ARCHS)
+	SHARED=$(SHARED) JOBS=$(JOBS) bash scripts/cross.sh min armv7
+
+test-cross:
+	@$(MAKE) --no-print-directory cross
+	$(call header,"cross: spec suite + WASI + cross.* tests under qemu-user")
+	time SHARED=$(SHARED) bash scripts/cross.sh test $(CROSS_ARCHS)
 
 clean:
-	rm -rf build build-asan build-switch build-fuzz
+	rm -rf build build-asan build-switch build-fuzz build-cross-*

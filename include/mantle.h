@@ -52,6 +52,9 @@ enum {
     MANTLE_EEXIT = 10,      /* the guest asked to exit (mantle_diag.exit_code) */
     MANTLE_EIO = 11,        /* reading a file failed */
     MANTLE_ELIMIT = 12,     /* an implementation or configured limit */
+    MANTLE_ENOTEE = 13,     /* the TEE backend is absent or failed */
+    MANTLE_EAUTH = 14,      /* authentication failed (unseal, sealed root) */
+    MANTLE_EREFUSED = 15,   /* evidence or policy refused (mantle_verify_reason) */
 };
 
 /* Name of a status code ("out of memory", ...); never NULL. */
@@ -115,6 +118,8 @@ typedef struct mantle_config {
     uint64_t max_stack_bytes;     /* interpreter value stack; 0: 8 MiB */
     uint32_t max_memory_pages;    /* cap on every linear memory; 0: 65536 */
     uint32_t max_table_elems;     /* cap on every table; 0: 10,000,000 */
+    uint64_t instance_fuel;       /* fuel every new instance starts with,
+                                     start function included; 0: unlimited */
 } mantle_config;
 
 typedef struct mantle_engine mantle_engine;
@@ -475,6 +480,289 @@ MANTLE_NODISCARD int mantle_wasi_define(mantle_wasi *wasi,
 int mantle_wasi_exit_code(const mantle_wasi *wasi);
 /* Close every descriptor the context opened (borrowed ones stay open). */
 void mantle_wasi_free(mantle_wasi *wasi);
+
+/* ---- TEE: measured launch, evidence, sealing, secrets ---------------- */
+
+/* A TEE backend: the node's root of trust (docs/tee.md). Keys form DICE
+ * layers: the backend's root, then the runtime, then each module under its
+ * launch configuration; each module gets its own attestation and sealing
+ * key, shared by no other module or configuration. A handle serves one
+ * thread at a time and must outlive the linkers it defined services on. */
+typedef struct mantle_tee mantle_tee;
+
+/* Open a backend. name: "soft", "tpm", "tsm" or "auto", optionally with an
+ * argument after a colon: "tpm:TCTI" (a tpm2-tss TCTI string such as
+ * "swtpm:host=127.0.0.1,port=2321"; default: the device), "tsm:DIR" (the
+ * configfs-tsm report directory). "auto" probes tsm then tpm and never
+ * falls back to soft: MANTLE_ENOTEE when no hardware TEE is present.
+ * "soft" is a software root for development: its evidence says debug and
+ * no isolation. state_dir (copied; created 0700 when missing) keeps the
+ * soft device secret, the TPM-sealed root and counters. MANTLE_ENOTEE when
+ * the backend is absent or fails (diag says why), MANTLE_EAUTH when the
+ * TPM refuses the sealed root (the PCRs it is bound to changed). */
+MANTLE_NODISCARD int mantle_tee_open(const char *name, const char *state_dir,
+                                     mantle_tee **out_tee, mantle_diag *diag);
+void mantle_tee_free(mantle_tee *tee);
+/* The evidence's TEE kind: "soft", "tpm", "sev-snp", "tdx" or "cca". */
+const char *mantle_tee_backend(const mantle_tee *tee);
+/* True when guest memory is not isolated from the host (soft, tpm). */
+bool mantle_tee_debug(const mantle_tee *tee);
+
+/* A secret the guest may read by name (mantle_tee_define copies it). */
+typedef struct mantle_tee_secret {
+    const char *name;
+    const uint8_t *value;
+    size_t size;
+} mantle_tee_secret;
+
+/* How a module is launched. The measured part (its SHA-256 is the launch
+ * configuration digest) is what the guest is granted, in order: each
+ * preopen's guest path and read-only flag (host paths are not measured),
+ * the environment strings, and other grants ("listen:ADDR:PORT"). Secrets
+ * are not measured. All borrowed. */
+typedef struct mantle_tee_launch {
+    const mantle_wasi_preopen *preopens;
+    size_t npreopens;
+    const char *const *envp;
+    size_t envc;
+    const char *const *grants;
+    size_t ngrants;
+    const mantle_tee_secret *secrets;
+    size_t nsecrets;
+} mantle_tee_launch;
+
+/* Define the guest services (module "mantle", sdk/include/mantle/tee.h) for
+ * `module` under `launch` in the linker, and extend the backend's
+ * measurement register with the launch where it has one. The module's keys
+ * are derived now; secrets are copied. Each service returns a WASI errno
+ * to the guest (EFAULT for a bad pointer), never traps. */
+MANTLE_NODISCARD int mantle_tee_define(mantle_tee *tee,
+                                       const mantle_module *module,
+                                       const mantle_tee_launch *launch,
+                                       mantle_linker *linker,
+                                       mantle_diag *diag);
+/* Evidence for `module` under `launch` binding 64 bytes of caller data:
+ * an RFC 9711 EAT in CBOR, COSE_Sign1 by the module's attestation key, with
+ * the DICE chain and the platform's own evidence (docs/tee.md). The token
+ * is the caller's, freed with mantle_tee_evidence_free. */
+MANTLE_NODISCARD int mantle_tee_evidence(mantle_tee *tee,
+                                         const mantle_module *module,
+                                         const mantle_tee_launch *launch,
+                                         const uint8_t nonce[64],
+                                         uint8_t **out_evidence,
+                                         size_t *out_size, mantle_diag *diag);
+void mantle_tee_evidence_free(uint8_t *evidence);
+/* Read (increment false) or increment and read the backend's monotonic
+ * counter; it never goes down. */
+MANTLE_NODISCARD int mantle_tee_counter(mantle_tee *tee, bool increment,
+                                        uint64_t *out_value,
+                                        mantle_diag *diag);
+
+/* ---- Attestation: verifying evidence, policy appraisal --------------- */
+
+/* Verifiers are pure: they take the evidence, the certificates, trust
+ * anchors and collateral as bytes and the verification time as a number,
+ * and do no I/O and read no clock. Nothing here needs an engine. */
+
+typedef enum mantle_tee_kind {
+    MANTLE_TEE_NONE = 0,
+    MANTLE_TEE_SNP,     /* AMD SEV-SNP attestation report (VCEK or VLEK) */
+    MANTLE_TEE_TDX,     /* Intel TDX DCAP quote, v4 or v5 */
+    MANTLE_TEE_SGX,     /* Intel SGX DCAP ECDSA quote, v3 */
+    MANTLE_TEE_CCA,     /* Arm CCA token (platform + realm COSE_Sign1) */
+    MANTLE_TEE_TPM,     /* TPM 2.0 quote (TPMS_ATTEST + AK signature) */
+    MANTLE_TEE_MANTLE,  /* Mantle's own EAT/DICE evidence */
+    MANTLE_TEE__COUNT
+} mantle_tee_kind;
+
+/* "snp", "tdx", ...; mantle_tee_parse is its inverse (MANTLE_EINVAL). */
+const char *mantle_tee_name(mantle_tee_kind kind);
+MANTLE_NODISCARD int mantle_tee_parse(const char *name,
+                                      mantle_tee_kind *out_kind);
+
+/* Why evidence (or a policy) was refused; one meaning each. */
+typedef enum mantle_verify_reason {
+    MANTLE_VERIFY_OK = 0,
+    MANTLE_VERIFY_TRUNCATED,     /* shorter than its layout or a length field */
+    MANTLE_VERIFY_MALFORMED,     /* bad magic, CBOR, JSON, base64, PEM, ... */
+    MANTLE_VERIFY_UNSUPPORTED,   /* version, key type or algorithm unknown */
+    MANTLE_VERIFY_MISSING,       /* a certificate, key or root was not given */
+    MANTLE_VERIFY_SIGNATURE,     /* a signature over the evidence fails */
+    MANTLE_VERIFY_CHAIN,         /* no valid chain to the trusted root */
+    MANTLE_VERIFY_EXPIRED,       /* a certificate is not valid at the time */
+    MANTLE_VERIFY_REVOKED,       /* a certificate is on a CRL */
+    MANTLE_VERIFY_CRL,           /* a CRL is stale, missing or unsigned */
+    MANTLE_VERIFY_BINDING,       /* keys or values not bound as required */
+    MANTLE_VERIFY_REPORT_DATA,   /* report data differs from the expected */
+    MANTLE_VERIFY_COLLATERAL_SIGNATURE, /* TCB info / identity signature */
+    MANTLE_VERIFY_COLLATERAL_EXPIRED,   /* collateral outside its dates */
+    MANTLE_VERIFY_COLLATERAL_MISMATCH,  /* for another platform or enclave */
+    MANTLE_VERIFY_TCB,           /* TCB not supported (no level) or revoked */
+    MANTLE_VERIFY_POLICY_TEE,    /* policy: TEE kind not allowed */
+    MANTLE_VERIFY_POLICY_DEBUG,  /* policy: debug evidence not allowed */
+    MANTLE_VERIFY_POLICY_MEASUREMENT, /* policy: measurement not allowed */
+    MANTLE_VERIFY_POLICY_MODULE, /* policy: module digest not allowed */
+    MANTLE_VERIFY_POLICY_TCB,    /* policy: SVN below minimum, TCB status */
+    MANTLE_VERIFY__COUNT
+} mantle_verify_reason;
+
+/* "signature", "chain", "expired", "policy: debug", ...; never NULL. */
+const char *mantle_verify_reason_name(mantle_verify_reason reason);
+
+/* TCB status from Intel collateral (MANTLE_TCB_UNKNOWN: not evaluated). */
+typedef enum mantle_tcb_status {
+    MANTLE_TCB_UNKNOWN = 0,
+    MANTLE_TCB_UP_TO_DATE,
+    MANTLE_TCB_SW_HARDENING_NEEDED,
+    MANTLE_TCB_CONFIGURATION_NEEDED,
+    MANTLE_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
+    MANTLE_TCB_OUT_OF_DATE,
+    MANTLE_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
+    MANTLE_TCB_REVOKED,
+} mantle_tcb_status;
+
+/* Intel's spelling: "UpToDate", "OutOfDate", ...; "Unknown". */
+const char *mantle_tcb_status_name(mantle_tcb_status status);
+
+/* Bytes borrowed from the caller; `name` (a file name, may be NULL) is
+ * only used in messages. */
+typedef struct mantle_blob {
+    const uint8_t *data;
+    size_t len;
+    const char *name;
+} mantle_blob;
+
+typedef struct mantle_verify_input {
+    mantle_tee_kind format;
+    mantle_blob evidence;
+    /* snp: the VCEK or VLEK, then the ASK/ASVK + ARK chain. tdx, sgx: the
+     * PCK certificate and its chain when the quote does not carry them.
+     * tpm: the attestation key (public key or certificate) to verify with
+     * instead of the one in the evidence. PEM (several) or DER. */
+    const mantle_blob *certs;
+    size_t ncerts;
+    /* The trust anchor. snp: AMD ARK; tdx, sgx: Intel SGX Root CA; cca:
+     * the CPAK (JWK, a Veraison tastore array, or PEM). Empty (data NULL):
+     * snp and tdx/sgx accept only the genuine AMD and Intel roots (pinned
+     * by fingerprint); cca, mantle need one. */
+    mantle_blob root;
+    /* tdx, sgx: TCB info and QE identity JSON, their signing chain, CRLs;
+     * snp: ARK CRLs (checked against the ASK). Classified by content;
+     * unrelated blobs are ignored. With TCB info the TCB is evaluated;
+     * with CRLs every certificate of the chain is checked. */
+    const mantle_blob *collateral;
+    size_t ncollateral;
+    int64_t time;                 /* verification time, Unix seconds UTC */
+    const uint8_t *report_data;   /* expected report data prefix, or NULL */
+    size_t report_data_len;
+} mantle_verify_input;
+
+#define MANTLE_CLAIMS_MAX_MEASUREMENTS 16
+
+typedef struct mantle_measurement {
+    char name[16];          /* "mrtd", "rtmr0", "host_data", "rak", ... */
+    uint32_t len;
+    uint8_t value[64];
+} mantle_measurement;
+
+/* The common view of verified evidence. */
+typedef struct mantle_claims {
+    mantle_tee_kind tee;
+    uint32_t version;           /* the evidence format's version */
+    /* The launch measurement a policy pins: snp MEASUREMENT, tdx MRTD, sgx
+     * MRENCLAVE, cca realm initial measurement, tpm PCR digest, mantle the
+     * runtime measurement. */
+    uint32_t measurement_len;
+    uint8_t measurement[64];
+    uint32_t report_data_len;   /* the caller-chosen data (nonce, key hash) */
+    uint8_t report_data[64];
+    bool debug;                 /* debug VM/TD/enclave, or development key */
+    uint32_t svn;               /* guest SVN, ISVSVN, ... (0 if none) */
+    /* Security version numbers, one byte per component: snp REPORTED_TCB
+     * bytes, tdx TEE_TCB_SVN, sgx CPUSVN; tcb_len 0 if none. */
+    uint32_t tcb_len;
+    uint8_t tcb[16];
+    mantle_tcb_status tcb_status;
+    bool has_module_digest;     /* mantle: SHA-256 of the module's bytes */
+    uint8_t module_digest[32];
+    uint32_t nmeasurements;     /* every other measurement, by name */
+    mantle_measurement measurements[MANTLE_CLAIMS_MAX_MEASUREMENTS];
+} mantle_claims;
+
+/* Verify evidence at in->time. MANTLE_OK: *out_claims filled. Otherwise
+ * *out_claims is untouched; MANTLE_EREFUSED with *out_reason (may be NULL)
+ * and diag->message saying what failed and why; MANTLE_EINVAL for a bad
+ * input (unknown format, NULL evidence); MANTLE_ENOMEM. */
+MANTLE_NODISCARD int mantle_verify(const mantle_verify_input *in,
+                                   mantle_claims *out_claims,
+                                   mantle_verify_reason *out_reason,
+                                   mantle_diag *diag);
+
+/* RFC 3339 time ("2025-06-01T00:00:00Z") to Unix seconds; MANTLE_EINVAL. */
+MANTLE_NODISCARD int mantle_time_parse(const char *text, int64_t *out_time);
+
+/* A policy: JSON reference values (see docs/attestation.md):
+ *   {"id": "...", "tee": ["snp", "tdx"], "debug": false,
+ *    "measurements": ["<hex>", ...], "module_digests": ["<hex>", ...],
+ *    "min_svn": N, "min_tcb": {"snp": [b0, b1, ...], ...},
+ *    "tcb_status": ["UpToDate", ...], "report_data": "<hex>"}
+ * Absent keys accept anything, except "debug" (absent: refused) and
+ * "tcb_status" (absent: UpToDate and Unknown). */
+typedef struct mantle_policy mantle_policy;
+
+/* Parse policy JSON (copied). MANTLE_EINVAL with diag->message naming the
+ * key at fault; MANTLE_ENOMEM. */
+MANTLE_NODISCARD int mantle_policy_new(const char *json, size_t len,
+                                       mantle_policy **out_policy,
+                                       mantle_diag *diag);
+void mantle_policy_free(mantle_policy *policy);
+
+/* EAR (draft-ietf-rats-ear) status tiers: one per claim and overall. */
+typedef enum mantle_ear_status {
+    MANTLE_EAR_NONE = 0,
+    MANTLE_EAR_AFFIRMING = 2,
+    MANTLE_EAR_WARNING = 32,
+    MANTLE_EAR_CONTRAINDICATED = 96,
+} mantle_ear_status;
+
+#define MANTLE_APPRAISAL_MAX_CHECKS 8
+
+typedef struct mantle_appraisal_check {
+    const char *claim;         /* "tee", "debug", "measurement", ... */
+    mantle_ear_status status;  /* NONE: the policy did not constrain it */
+    char detail[128];
+} mantle_appraisal_check;
+
+/* An attestation result: per-claim status and the overall verdict (the
+ * worst status); reason is the first refusal, MANTLE_VERIFY_OK if none. */
+typedef struct mantle_appraisal {
+    mantle_ear_status verdict;
+    mantle_verify_reason reason;
+    char policy_id[64];
+    uint32_t nchecks;
+    mantle_appraisal_check checks[MANTLE_APPRAISAL_MAX_CHECKS];
+} mantle_appraisal;
+
+/* Appraise verified claims against a policy; always fills *out. */
+void mantle_policy_appraise(const mantle_policy *policy,
+                            const mantle_claims *claims,
+                            mantle_appraisal *out);
+
+/* Sign the result as an EAR JWT (ES256/ES384 by the EC key's curve; key in
+ * PEM, borrowed) issued at `iat`, into out (cap bytes, NUL-terminated).
+ * MANTLE_ELIMIT if cap is too small; MANTLE_EINVAL for an unusable key. */
+MANTLE_NODISCARD int mantle_ear_sign(const mantle_claims *claims,
+                                     const mantle_appraisal *appraisal,
+                                     int64_t iat, const uint8_t *key_pem,
+                                     size_t key_len, char *out, size_t cap,
+                                     mantle_diag *diag);
+/* Check an EAR JWT's signature with the public key (PEM) and copy its JSON
+ * payload into out (cap bytes, NUL-terminated). MANTLE_EREFUSED if the
+ * signature or form is wrong (out untouched); MANTLE_ELIMIT; EINVAL. */
+MANTLE_NODISCARD int mantle_ear_verify(const char *jwt, size_t len,
+                                       const uint8_t *pub_pem,
+                                       size_t pub_len, char *out, size_t cap,
+                                       mantle_diag *diag);
 
 #ifdef __cplusplus
 }

@@ -20,12 +20,38 @@ PACKAGES=(
     libclang-rt-14-dev-wasm32  # compiler-rt builtins for wasm32-wasi
     pkg-config
     time                       # /usr/bin/time: peak RSS in make bench
+    # cross builds (cmake/toolchains/, scripts/cross.sh) and qemu-user
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+    gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+    gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
+    qemu-user                  # qemu-aarch64, qemu-arm, qemu-riscv64
+    dpkg-dev                   # dpkg-source, for apt-get source jansson
 )
 
 # node runs the benchmarks' comparison; it may come from outside Debian, so
 # only install the Debian package when no node is on the PATH at all.
 if ! command -v node >/dev/null 2>&1; then
     PACKAGES+=(nodejs)
+fi
+
+# scripts/cross-deps.sh builds jansson for the cross targets from Debian's
+# source package (riscv64 is not a Debian 12 release architecture), so
+# apt needs deb-src entries: the binary ones' twins, added once.
+updated=
+if ! apt-get source --print-uris jansson >/dev/null 2>&1; then
+    src_list=/etc/apt/sources.list.d/mantle-deb-src.sources
+    sudo_=
+    [ "$(id -u)" -eq 0 ] || sudo_=sudo
+    echo "deps.sh: adding deb-src entries ($src_list)"
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+        sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
+            $sudo_ tee "$src_list" >/dev/null
+    else
+        grep -h '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+            sed 's/^deb /deb-src /' | $sudo_ tee "${src_list%.sources}.list" >/dev/null
+    fi
+    $sudo_ apt-get update
+    updated=1
 fi
 
 missing=()
@@ -45,5 +71,5 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO=sudo
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
+[ -n "$updated" ] || $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${missing[@]}"

@@ -37,6 +37,9 @@ const char *mantle_strerror(int status)
     case MANTLE_EEXIT: return "guest exited";
     case MANTLE_EIO: return "I/O error";
     case MANTLE_ELIMIT: return "limit exceeded";
+    case MANTLE_ENOTEE: return "TEE unavailable";
+    case MANTLE_EAUTH: return "authentication failed";
+    case MANTLE_EREFUSED: return "refused";
     default: return "unknown status";
     }
 }

@@ -58,5 +58,28 @@ void cli_externtype_print(FILE *f, const mantle_externtype *type);
 int cli_validate(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_attest(int argc, char **argv);
+int cli_evidence(int argc, char **argv);
+int cli_verify(int argc, char **argv);  /* verify.c */
+
+/* attest.c: TEE options shared with run. The default state directory
+ * ($MANTLE_STATE_DIR, else $XDG_STATE_HOME/mantle, else
+ * ~/.local/state/mantle). */
+const char *cli_state_dir(void);
+/* Open --tee=NAME (state_dir NULL: the default), saying on stderr when it
+ * is the soft backend; an exit code after reporting. */
+int cli_tee_open(const char *verb, const char *name, const char *state_dir,
+                 mantle_tee **out);
+/* --secret NAME=@FILE: read FILE; freed with cli_secret_free. */
+int cli_secret_load(const char *arg, mantle_tee_secret *out);
+void cli_secret_free(mantle_tee_secret *s);
+/* For run: open the TEE (tee_name NULL: auto if the module imports from
+ * "mantle", else none) and define its services for this launch. */
+int cli_tee_define(const char *path, const char *tee_name,
+                   const char *state_dir, mantle_module *module,
+                   const mantle_wasi_preopen *dirs, size_t ndirs,
+                   const char **envv, size_t nenv, const char **listens,
+                   size_t nlistens, const mantle_tee_secret *secrets,
+                   size_t nsecrets, mantle_linker *linker, mantle_tee **out);
 
 #endif

@@ -9,19 +9,32 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../config.h" /* build knobs: MANTLE_ENABLE_CLI_EXTRAS */
 #include "cli.h"
 
 void cli_usage(FILE *f)
 {
     fputs(
         "usage: mantle validate FILE.wasm\n"
+#if MANTLE_ENABLE_CLI_EXTRAS
         "       mantle inspect FILE.wasm\n"
+#endif
         "       mantle run [OPTIONS] FILE.wasm [--] [ARG...]\n"
+#if MANTLE_ENABLE_TEE
+        "       mantle attest [--tee=NAME] [GRANTS] FILE.wasm --nonce HEX -o OUT\n"
+        "       mantle evidence show FILE\n"
+#endif
+        "       mantle verify --format snp|tdx|sgx|cca|tpm|mantle --evidence FILE\n"
+        "              [--cert FILE]... [--root FILE] [--collateral DIR]\n"
+        "              [--policy FILE [--ear-key KEY.pem]] [--time RFC3339]\n"
+        "              [--report-data HEX]\n"
         "       mantle version\n"
         "       mantle help\n"
         "\n"
         "validate  decode and validate FILE; print \"FILE: valid\".\n"
+#if MANTLE_ENABLE_CLI_EXTRAS
         "inspect   print imports, exports, section counts, custom sections.\n"
+#endif
         "run       run FILE as a WASI command: call its _start with ARGs as\n"
         "          its arguments (argv[0] is FILE) and stdin, stdout, stderr\n"
         "          passed through; exit with its proc_exit code (0 if _start\n"
@@ -39,11 +52,36 @@ void cli_usage(FILE *f)
         "  --dir-ro HOST[::GUEST]  the same, read-only\n"
         "  --env KEY=VALUE         set a guest environment variable\n"
         "  --env-inherit           pass the whole host environment\n"
+#if MANTLE_ENABLE_WASI_SOCKETS
         "  --listen ADDR:PORT      a listening TCP socket for sock_accept\n"
+#endif
         "  --max-memory SIZE       cap each linear memory (64K..4G; K, M, G)\n"
         "  --timeout DURATION      trap \"interrupted\" after DURATION (500ms,\n"
         "                          10s, 2m; a bare number is seconds)\n"
         "  --tier=interp|aot|auto  execution tier (only interp for now)\n"
+#if MANTLE_ENABLE_TEE
+        "  --tee=auto|soft|tpm|tsm provide the TEE services (module \"mantle\":\n"
+        "                          evidence, identity, seal, secrets); auto\n"
+        "                          (the default when FILE imports them) never\n"
+        "                          falls back to soft; tpm:TCTI, tsm:DIR\n"
+        "  --state-dir DIR         TEE state (default $MANTLE_STATE_DIR or\n"
+        "                          ~/.local/state/mantle)\n"
+        "  --secret NAME=@FILE     a secret the guest reads by NAME\n"
+        "attest    write evidence (a signed EAT) for FILE under the launch\n"
+        "          configuration GRANTS (--dir, --dir-ro, --env, --listen, as\n"
+        "          for run) binding --nonce (1 to 64 bytes of hex) to OUT;\n"
+        "          --tee and --state-dir as for run (default auto).\n"
+        "evidence  show: print the claims of an evidence file: nonce, TEE\n"
+        "          kind, debug status, measurements (not verified).\n"
+#endif
+        "verify    check TEE evidence at --time (default now) and print the\n"
+        "          verified claims; --cert: the certificates it needs (snp: the\n"
+        "          VCEK or VLEK, then the ASK/ARK chain); --root: the trust\n"
+        "          anchor (default: the pinned AMD/Intel roots; cca: the CPAK);\n"
+        "          --collateral: TCB info, QE identity, signing chain, CRLs;\n"
+        "          --policy: appraise, print each check and the verdict, and\n"
+        "          with --ear-key sign it as an EAR JWT. Exit 0 verified and\n"
+        "          accepted, 1 refused (the reason on stderr), 2 usage, 5 I/O.\n"
         "\n"
         "exit status: 0 success; 1 trap (message and backtrace on stderr) or\n"
         "other runtime failure; 2 usage error; 3 malformed or invalid module;\n"
@@ -115,10 +153,20 @@ int main(int argc, char **argv)
 
     if (strcmp(verb, "validate") == 0)
         rc = cli_validate(argc, argv);
+#if MANTLE_ENABLE_CLI_EXTRAS
     else if (strcmp(verb, "inspect") == 0)
         rc = cli_inspect(argc, argv);
+#endif
     else if (strcmp(verb, "run") == 0)
         rc = cli_run(argc, argv);
+#if MANTLE_ENABLE_TEE
+    else if (strcmp(verb, "attest") == 0)
+        rc = cli_attest(argc, argv);
+    else if (strcmp(verb, "evidence") == 0)
+        rc = cli_evidence(argc, argv);
+#endif
+    else if (strcmp(verb, "verify") == 0)
+        rc = cli_verify(argc, argv);
     else if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         if (argc != 1)
             return cli_usage_error("version", "takes no arguments");

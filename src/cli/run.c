@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../config.h" /* build knobs: WASI sockets, TEE */
 #include "cli.h"
 
 extern char **environ;
@@ -45,6 +46,10 @@ struct run_opts {
     size_t nenvs;
     const char **listens;
     size_t nlistens;
+    /* TEE services */
+    const char *tee, *state_dir;
+    mantle_tee_secret *secrets;
+    size_t nsecrets;
 };
 
 /* Abort on out-of-memory, as programs (not the library) may. */
@@ -88,6 +93,9 @@ static const struct option longopts[] = {
     {"max-memory", required_argument, NULL, 'm'},
     {"timeout", required_argument, NULL, 't'},
     {"tier", required_argument, NULL, 'T'},
+    {"tee", required_argument, NULL, 'X'},
+    {"state-dir", required_argument, NULL, 'S'},
+    {"secret", required_argument, NULL, 'K'},
     {NULL, 0, NULL, 0},
 };
 
@@ -215,6 +223,11 @@ static void free_opts(struct run_opts *o)
     free(o->dirs);
     free(o->envs);
     free(o->listens);
+#if MANTLE_ENABLE_TEE
+    for (size_t i = 0; i < o->nsecrets; i++)
+        cli_secret_free(&o->secrets[i]);
+#endif
+    free(o->secrets);
 }
 
 /* Options may come before or after FILE; ARGs follow them (or "--"). */
@@ -267,6 +280,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             o->env_inherit = true;
             break;
         case 'l':
+#if !MANTLE_ENABLE_WASI_SOCKETS
+            return cli_usage_error("run", "--listen: this mantle is built "
+                                          "without WASI sockets");
+#endif
             if (strrchr(optarg, ':') == NULL)
                 return cli_usage_error("run", "--listen: \"%s\" is not "
                                               "ADDR:PORT", optarg);
@@ -299,6 +316,34 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
                 return cli_usage_error("run", "--tier: \"%s\" is not interp, "
                                               "aot or auto", optarg);
             break;
+#if MANTLE_ENABLE_TEE
+        case 'X':
+            if (o->tee)
+                return cli_usage_error("run", "--tee given twice");
+            o->tee = optarg;
+            break;
+        case 'S':
+            o->state_dir = optarg;
+            break;
+        case 'K': {
+            int r;
+
+            o->secrets = xrealloc(o->secrets,
+                                  (o->nsecrets + 1) * sizeof *o->secrets);
+            memset(&o->secrets[o->nsecrets], 0, sizeof *o->secrets);
+            if ((r = cli_secret_load(optarg, &o->secrets[o->nsecrets])) != 0)
+                return r;
+            o->nsecrets++;
+            break;
+        }
+#else
+        case 'X':
+        case 'S':
+        case 'K':
+            return cli_usage_error("run", "--tee, --state-dir, --secret: this "
+                                          "mantle is built without the TEE "
+                                          "services");
+#endif
         case ':':
             return cli_usage_error("run", "%s needs an argument",
                                    argv[optind - 1]);
@@ -530,8 +575,6 @@ static int invoke(const struct run_opts *o, mantle_instance *inst,
             goto out;
         }
     }
-    if (o->has_fuel)
-        mantle_instance_set_fuel(inst, o->fuel);
     if (o->timeout_ns && timer_start(&timer, o, inst) != 0) {
         rc = CLI_EXIT_TRAP;
         goto out;
@@ -566,6 +609,9 @@ int cli_run(int argc, char **argv)
     mantle_linker *linker = NULL;
     mantle_instance *inst = NULL;
     mantle_wasi *wasi = NULL;
+#if MANTLE_ENABLE_TEE
+    mantle_tee *tee = NULL;
+#endif
     mantle_func *func;
     mantle_diag diag;
     const char **wargv = NULL, **envv = NULL;
@@ -581,6 +627,9 @@ int cli_run(int argc, char **argv)
     mantle_config_init(&cfg);
     if (o.max_pages)
         cfg.max_memory_pages = o.max_pages;
+    /* The fuel budget covers the start function and the call together. */
+    if (o.has_fuel)
+        cfg.instance_fuel = o.fuel ? o.fuel : 1;
     if ((st = mantle_engine_new(&cfg, &engine)) != MANTLE_OK) {
         fprintf(stderr, "mantle: engine: %s\n", mantle_strerror(st));
         free_opts(&o);
@@ -626,6 +675,12 @@ int cli_run(int argc, char **argv)
         rc = cli_exit_code(st);
         goto out;
     }
+#if MANTLE_ENABLE_TEE
+    if ((rc = cli_tee_define(o.path, o.tee, o.state_dir, module, o.dirs,
+                             o.ndirs, envv, nenv, o.listens, o.nlistens,
+                             o.secrets, o.nsecrets, linker, &tee)) != 0)
+        goto out;
+#endif
     cli_diag_init(&diag);
     st = mantle_instance_new(linker, module, &inst, &diag);
     if (st == MANTLE_EEXIT) {
@@ -657,6 +712,9 @@ int cli_run(int argc, char **argv)
 out:
     mantle_instance_free(inst);
     mantle_linker_free(linker);
+#if MANTLE_ENABLE_TEE
+    mantle_tee_free(tee);  /* after the instance and linker that use it */
+#endif
     mantle_wasi_free(wasi);
     mantle_module_free(module);
     mantle_engine_free(engine);

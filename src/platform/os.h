@@ -26,6 +26,10 @@ void os_mem_release(void *addr, size_t size);
  * -1 with errno set. */
 int os_file_read_all(const char *path, uint8_t **out_data, size_t *out_size);
 
+/* The running program's executable image, read whole (as
+ * os_file_read_all): what the TEE layer measures as the runtime. */
+int os_self_exe_read(uint8_t **out_data, size_t *out_size);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t os_clock_monotonic_ns(void);
 

@@ -30,6 +30,7 @@ int mantle_engine_new(const mantle_config *cfg, mantle_engine **out_engine)
             c.max_memory_pages = cfg->max_memory_pages;
         if (cfg->max_table_elems)
             c.max_table_elems = cfg->max_table_elems;
+        c.instance_fuel = cfg->instance_fuel;
     }
     if (!out_engine || c.max_memory_pages > 65536 ||
         c.max_stack_bytes < 4096 || c.max_stack_bytes > ((uint64_t)1 << 32))

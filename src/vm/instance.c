@@ -187,7 +187,7 @@ int mantle_instance_new(mantle_linker *linker, mantle_module *module,
     inst->module = module;
     vm_ref(&module->refs);
     inst->wasm = w;
-    inst->fuel = UINT64_MAX;
+    inst->fuel = e->cfg.instance_fuel ? e->cfg.instance_fuel : UINT64_MAX;
     inst->funcs = mt_calloc(a, w->nfuncs + 1, sizeof *inst->funcs);
     inst->own_funcs = mt_calloc(a, w->nfuncs - w->nfunc_imports + 1,
                                 sizeof *inst->own_funcs);

@@ -329,52 +329,111 @@ static void vm_opstats_count(uint32_t op)
         memsize = m0_ ? m0_->size : 0;                                        \
     } while (0)
 
-/* Effective address of a memory access of `n` bytes: address operand in
- * slot operand `ai`, static offset in cell `oi`; 64-bit sum, no overflow. */
-#define EA(ai, oi, n)                                                         \
-    uint64_t ea = (uint64_t)U32(ai) + pc[oi];                                 \
-    if (UNLIKELY(ea + (n) > memsize))                                         \
-        TRAP(MANTLE_TRAP_OUT_OF_BOUNDS)
+/* Accumulator access by class (iops.h): I values in `acc` in slot form,
+ * F (f64) values in the double `facc`. */
+#define KI_GET(T, i) ((T)R(i))
+#define KI_ACC(T) ((T)acc)
+#define KI_PUT(T, e) R(1) = (T)(e)
+#define KI_KPUT(T, e) acc = (T)(e)
+#define KF_GET(T, i) F64(i)
+#define KF_ACC(T) facc
+#define KF_PUT(T, e) R(1) = bits_f64(e)
+#define KF_KPUT(T, e) facc = (e)
+#define KI_LPUT(v) acc = (v)
+#define KF_LPUT(v) facc = f64_of(v)
+#define KI_SVAL acc
+#define KF_SVAL bits_f64(facc)
+#define SLOT_LPUT(v) R(1) = (v)
 
-#define LOAD(op, T, n, conv)                                                  \
-    CASE(OP_##op)                                                             \
+/* A binary operator and its accumulator variants (iops.h VM_ACC_BINS). */
+#define ACC_BIN(sym, C, T, e)                                                 \
+    CASE(OP_##sym)                                                            \
     {                                                                         \
-        EA(2, 3, n);                                                          \
-        T v_;                                                                 \
-        memcpy(&v_, mem + ea, n);                                             \
-        R(1) = conv;                                                          \
+        T x = K##C##_GET(T, 2), y = K##C##_GET(T, 3);                         \
+        K##C##_PUT(T, e);                                                     \
         NEXT(4);                                                              \
     }                                                                         \
-    CASE(VOP_LOADX_##op)                                                      \
+    CASE(VOP_K_##sym##_d)                                                     \
     {                                                                         \
-        uint64_t ea = (uint64_t)(uint32_t)(U32(2) + U32(3)) + pc[4];          \
+        T x = K##C##_GET(T, 2), y = K##C##_GET(T, 3);                         \
+        K##C##_KPUT(T, e);                                                    \
+        NEXT(4);                                                              \
+    }                                                                         \
+    CASE(VOP_K_##sym##_a)                                                     \
+    {                                                                         \
+        T x = K##C##_ACC(T), y = K##C##_GET(T, 3);                            \
+        K##C##_PUT(T, e);                                                     \
+        NEXT(4);                                                              \
+    }                                                                         \
+    CASE(VOP_K_##sym##_da)                                                    \
+    {                                                                         \
+        T x = K##C##_ACC(T), y = K##C##_GET(T, 3);                            \
+        K##C##_KPUT(T, e);                                                    \
+        NEXT(4);                                                              \
+    }                                                                         \
+    CASE(VOP_K_##sym##_b)                                                     \
+    {                                                                         \
+        T x = K##C##_GET(T, 2), y = K##C##_ACC(T);                            \
+        K##C##_PUT(T, e);                                                     \
+        NEXT(4);                                                              \
+    }                                                                         \
+    CASE(VOP_K_##sym##_db)                                                    \
+    {                                                                         \
+        T x = K##C##_GET(T, 2), y = K##C##_ACC(T);                            \
+        K##C##_KPUT(T, e);                                                    \
+        NEXT(4);                                                              \
+    }
+
+/* Memory access bodies: effective address expression (64-bit, no
+ * overflow), where the value goes (loads) or comes from (stores). */
+#define LD(T, n, conv, ea_expr, put, len)                                     \
+    {                                                                         \
+        uint64_t ea = (ea_expr);                                              \
         if (UNLIKELY(ea + (n) > memsize))                                     \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
         T v_;                                                                 \
         memcpy(&v_, mem + ea, n);                                             \
-        R(1) = conv;                                                          \
-        NEXT(5);                                                              \
+        put(conv);                                                            \
+        NEXT(len);                                                            \
     }
-
-#define STORE(op, T, n, conv)                                                 \
-    CASE(OP_##op)                                                             \
+#define ST(T, n, conv, ea_expr, sval, len)                                    \
     {                                                                         \
-        EA(1, 3, n);                                                          \
-        uint64_t s_ = R(2);                                                   \
-        T v_ = conv;                                                          \
-        memcpy(mem + ea, &v_, n);                                             \
-        NEXT(4);                                                              \
-    }                                                                         \
-    CASE(VOP_STOREX_##op)                                                     \
-    {                                                                         \
-        uint64_t ea = (uint64_t)(uint32_t)(U32(1) + U32(2)) + pc[4];          \
+        uint64_t ea = (ea_expr);                                              \
         if (UNLIKELY(ea + (n) > memsize))                                     \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
-        uint64_t s_ = R(3);                                                   \
+        uint64_t s_ = (sval);                                                 \
         T v_ = conv;                                                          \
         memcpy(mem + ea, &v_, n);                                             \
-        NEXT(5);                                                              \
+        NEXT(len);                                                            \
     }
+/* Addresses: plain (slot or accumulator, static offset in cell 3) and
+ * fused i32.add of two operands (the add wraps; offset in cell 4). */
+#define EA_S (uint64_t)U32(2) + pc[3]
+#define EA_K (uint64_t)(uint32_t)acc + pc[3]
+#define EAX_S (uint64_t)(uint32_t)(U32(2) + U32(3)) + pc[4]
+#define EAX_K (uint64_t)(uint32_t)((uint32_t)acc + U32(3)) + pc[4]
+#define SEA_S (uint64_t)U32(1) + pc[3]
+#define SEA_K (uint64_t)(uint32_t)acc + pc[3]
+#define SEAX_S (uint64_t)(uint32_t)(U32(1) + U32(2)) + pc[4]
+#define SEAX_K (uint64_t)(uint32_t)((uint32_t)acc + U32(2)) + pc[4]
+
+#define LOAD(op, C, T, n, conv)                                               \
+    CASE(OP_##op) LD(T, n, conv, EA_S, SLOT_LPUT, 4)                          \
+    CASE(VOP_K_##op##_d) LD(T, n, conv, EA_S, K##C##_LPUT, 4)                 \
+    CASE(VOP_K_##op##_a) LD(T, n, conv, EA_K, SLOT_LPUT, 4)                   \
+    CASE(VOP_K_##op##_da) LD(T, n, conv, EA_K, K##C##_LPUT, 4)                \
+    CASE(VOP_LOADX_##op) LD(T, n, conv, EAX_S, SLOT_LPUT, 5)                  \
+    CASE(VOP_KX_##op##_d) LD(T, n, conv, EAX_S, K##C##_LPUT, 5)               \
+    CASE(VOP_KX_##op##_a) LD(T, n, conv, EAX_K, SLOT_LPUT, 5)                 \
+    CASE(VOP_KX_##op##_da) LD(T, n, conv, EAX_K, K##C##_LPUT, 5)
+
+#define STORE(op, C, T, n, conv)                                              \
+    CASE(OP_##op) ST(T, n, conv, SEA_S, R(2), 4)                              \
+    CASE(VOP_K_##op##_a) ST(T, n, conv, SEA_K, R(2), 4)                       \
+    CASE(VOP_K_##op##_b) ST(T, n, conv, SEA_S, K##C##_SVAL, 4)                \
+    CASE(VOP_STOREX_##op) ST(T, n, conv, SEAX_S, R(3), 5)                     \
+    CASE(VOP_KX_##op##_a) ST(T, n, conv, SEAX_K, R(3), 5)                     \
+    CASE(VOP_KX_##op##_b) ST(T, n, conv, SEAX_S, K##C##_SVAL, 5)
 
 #define UN(op, expr)                                                          \
     CASE(OP_##op)                                                             \
@@ -405,22 +464,21 @@ static void vm_opstats_count(uint32_t op)
         NEXT(3);                                                              \
     }
 
-#define BR_CMP(sym, T, expr)                                                  \
-    CASE(VOP_BRIF_##sym)                                                      \
+#define BR_CMP1(name, neg, T, expr, ga, gb)                                   \
+    CASE(name)                                                                \
     {                                                                         \
-        T a = (T)R(1), b = (T)R(2);                                           \
-        if (expr)                                                             \
-            JUMP(pc[3]);                                                      \
-        NEXT(4);                                                              \
-    }                                                                         \
-    CASE(VOP_BRUNLESS_##sym)                                                  \
-    {                                                                         \
-        T a = (T)R(1), b = (T)R(2);                                           \
-        if (!(expr))                                                          \
+        T a = (T)(ga), b = (T)(gb);                                           \
+        if (neg(expr))                                                        \
             JUMP(pc[3]);                                                      \
         NEXT(4);                                                              \
     }
-
+#define BR_CMP(sym, T, expr)                                                  \
+    BR_CMP1(VOP_BRIF_##sym, , T, expr, R(1), R(2))                            \
+    BR_CMP1(VOP_KBRIF_##sym##_a, , T, expr, acc, R(2))                        \
+    BR_CMP1(VOP_KBRIF_##sym##_b, , T, expr, R(1), acc)                        \
+    BR_CMP1(VOP_BRUNLESS_##sym, !, T, expr, R(1), R(2))                       \
+    BR_CMP1(VOP_KBRUNLESS_##sym##_a, !, T, expr, acc, R(2))                   \
+    BR_CMP1(VOP_KBRUNLESS_##sym##_b, !, T, expr, R(1), acc)
 
 /* Fill diag for a trap at `pc` in `code`, with the backtrace of ex. */
 static void trap_report(vm_exec *ex, mantle_trap_kind tk, const vm_code *code,
@@ -480,12 +538,15 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
     [VOP_BRUNLESS_##sym] = &&L_VOP_BRUNLESS_##sym,
         VM_FUSED_CMPS(X)
 #undef X
-#define X(sym, T, n, conv) [VOP_LOADX_##sym] = &&L_VOP_LOADX_##sym,
+#define X(sym, C, T, n, conv) [VOP_LOADX_##sym] = &&L_VOP_LOADX_##sym,
         VM_LOADS(X)
 #undef X
-#define X(sym, T, n, conv) [VOP_STOREX_##sym] = &&L_VOP_STOREX_##sym,
+#define X(sym, C, T, n, conv) [VOP_STOREX_##sym] = &&L_VOP_STOREX_##sym,
         VM_STORES(X)
 #undef X
+#define VACC(name, base, flags) [name] = &&L_##name,
+        VM_ACC_VARIANTS
+#undef VACC
     };
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
@@ -517,6 +578,10 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
     uint64_t *newfp;
     const vm_cell *retpc;
     int status = MANTLE_OK;
+    /* The accumulators: see iops.h. Only read by the instruction right
+     * after the one that wrote them, so never live across a call. */
+    uint64_t acc = 0;
+    double facc = 0;
 
     RELOAD_INSTANCE();
     /* The entry frame: the caller placed args at fp and checked room. */
@@ -551,9 +616,21 @@ L_base:
             JUMP(pc[2]);
         NEXT(3);
     }
+    CASE(VOP_K_BR_IF_a)
+    {
+        if ((uint32_t)acc)
+            JUMP(pc[2]);
+        NEXT(3);
+    }
     CASE(VOP_BR_UNLESS)
     {
         if (!U32(1))
+            JUMP(pc[2]);
+        NEXT(3);
+    }
+    CASE(VOP_K_BR_UNLESS_a)
+    {
+        if (!(uint32_t)acc)
             JUMP(pc[2]);
         NEXT(3);
     }
@@ -890,30 +967,11 @@ enter:
 
     VM_LOADS(LOAD)
     VM_STORES(STORE)
+    VM_ACC_BINS(ACC_BIN)
 
     /* ---- Numeric ---- */
     UN(I32Eqz, U32(2) == 0)
-    BIN(I32Eq, U32(2) == U32(3))
-    BIN(I32Ne, U32(2) != U32(3))
-    BIN(I32LtS, I32(2) < I32(3))
-    BIN(I32LtU, U32(2) < U32(3))
-    BIN(I32GtS, I32(2) > I32(3))
-    BIN(I32GtU, U32(2) > U32(3))
-    BIN(I32LeS, I32(2) <= I32(3))
-    BIN(I32LeU, U32(2) <= U32(3))
-    BIN(I32GeS, I32(2) >= I32(3))
-    BIN(I32GeU, U32(2) >= U32(3))
     UN(I64Eqz, U64(2) == 0)
-    BIN(I64Eq, U64(2) == U64(3))
-    BIN(I64Ne, U64(2) != U64(3))
-    BIN(I64LtS, I64(2) < I64(3))
-    BIN(I64LtU, U64(2) < U64(3))
-    BIN(I64GtS, I64(2) > I64(3))
-    BIN(I64GtU, U64(2) > U64(3))
-    BIN(I64LeS, I64(2) <= I64(3))
-    BIN(I64LeU, U64(2) <= U64(3))
-    BIN(I64GeS, I64(2) >= I64(3))
-    BIN(I64GeU, U64(2) >= U64(3))
     BIN(F32Eq, F32(2) == F32(3))
     BIN(F32Ne, F32(2) != F32(3))
     BIN(F32Lt, F32(2) < F32(3))
@@ -930,9 +988,6 @@ enter:
     UN(I32Clz, U32(2) ? (uint32_t)__builtin_clz(U32(2)) : 32u)
     UN(I32Ctz, U32(2) ? (uint32_t)__builtin_ctz(U32(2)) : 32u)
     UN(I32Popcnt, (uint32_t)__builtin_popcount(U32(2)))
-    BIN(I32Add, (uint32_t)(U32(2) + U32(3)))
-    BIN(I32Sub, (uint32_t)(U32(2) - U32(3)))
-    BIN(I32Mul, (uint32_t)(U32(2) * U32(3)))
     CASE(OP_I32DivS)
     {
         int32_t a = I32(2), b = I32(3);
@@ -967,21 +1022,10 @@ enter:
         R(1) = a % b;
         NEXT(4);
     }
-    BIN(I32And, U32(2) & U32(3))
-    BIN(I32Or, U32(2) | U32(3))
-    BIN(I32Xor, U32(2) ^ U32(3))
-    BIN(I32Shl, (uint32_t)(U32(2) << (U32(3) & 31)))
-    BIN(I32ShrS, (uint32_t)(I32(2) >> (U32(3) & 31)))
-    BIN(I32ShrU, U32(2) >> (U32(3) & 31))
-    BIN(I32Rotl, rotl32(U32(2), U32(3)))
-    BIN(I32Rotr, rotr32(U32(2), U32(3)))
 
     UN(I64Clz, U64(2) ? (uint64_t)__builtin_clzll(U64(2)) : 64u)
     UN(I64Ctz, U64(2) ? (uint64_t)__builtin_ctzll(U64(2)) : 64u)
     UN(I64Popcnt, (uint64_t)__builtin_popcountll(U64(2)))
-    BIN(I64Add, U64(2) + U64(3))
-    BIN(I64Sub, U64(2) - U64(3))
-    BIN(I64Mul, U64(2) * U64(3))
     CASE(OP_I64DivS)
     {
         int64_t a = I64(2), b = I64(3);
@@ -1016,14 +1060,6 @@ enter:
         R(1) = a % b;
         NEXT(4);
     }
-    BIN(I64And, U64(2) & U64(3))
-    BIN(I64Or, U64(2) | U64(3))
-    BIN(I64Xor, U64(2) ^ U64(3))
-    BIN(I64Shl, U64(2) << (U64(3) & 63))
-    BIN(I64ShrS, (uint64_t)(I64(2) >> (U64(3) & 63)))
-    BIN(I64ShrU, U64(2) >> (U64(3) & 63))
-    BIN(I64Rotl, rotl64(U64(2), U64(3)))
-    BIN(I64Rotr, rotr64(U64(2), U64(3)))
 
     /* Sign and magnitude are bit operations (NaN payloads preserved). */
     UN(F32Abs, U32(2) & 0x7fffffffu)
@@ -1047,10 +1083,6 @@ enter:
     UN(F64Trunc, bits_f64(round64_trunc(F64(2))))
     UN(F64Nearest, bits_f64(round64_nearbyint(F64(2))))
     UN(F64Sqrt, bits_f64(sqrt(F64(2))))
-    BIN(F64Add, bits_f64(F64(2) + F64(3)))
-    BIN(F64Sub, bits_f64(F64(2) - F64(3)))
-    BIN(F64Mul, bits_f64(F64(2) * F64(3)))
-    BIN(F64Div, bits_f64(F64(2) / F64(3)))
     BIN(F64Min, bits_f64(wmin64(F64(2), F64(3))))
     BIN(F64Max, bits_f64(wmax64(F64(2), F64(3))))
     BIN(F64Copysign, (U64(2) & 0x7fffffffffffffffull) |

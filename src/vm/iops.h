@@ -24,34 +24,125 @@
     X(I32LeU) X(I32GeS) X(I32GeU) X(I64Eq) X(I64Ne) X(I64LtS) X(I64LtU)       \
     X(I64GtS) X(I64GtU) X(I64LeS) X(I64LeU) X(I64GeS) X(I64GeU)
 
-/* Memory accesses: sym, C type moved, bytes, conversion (loads: of the
- * loaded v_ into a slot; stores: of the slot value s_ into the C type).
- * LE16/32/64 are defined where the list is expanded. */
+/* Memory accesses: sym, accumulator class (see below), C type moved,
+ * bytes, conversion (loads: of the loaded v_ into a slot; stores: of the
+ * slot value s_ into the C type). LE16/32/64 are defined where the list
+ * is expanded. */
 #define VM_LOADS(X)                                                           \
-    X(I32Load, uint32_t, 4, LE32(v_))                                         \
-    X(I64Load, uint64_t, 8, LE64(v_))                                         \
-    X(F32Load, uint32_t, 4, LE32(v_))                                         \
-    X(F64Load, uint64_t, 8, LE64(v_))                                         \
-    X(I32Load8S, int8_t, 1, (uint32_t)(int32_t)v_)                            \
-    X(I32Load8U, uint8_t, 1, v_)                                              \
-    X(I32Load16S, uint16_t, 2, (uint32_t)(int32_t)(int16_t)LE16(v_))          \
-    X(I32Load16U, uint16_t, 2, LE16(v_))                                      \
-    X(I64Load8S, int8_t, 1, (uint64_t)(int64_t)v_)                            \
-    X(I64Load8U, uint8_t, 1, v_)                                              \
-    X(I64Load16S, uint16_t, 2, (uint64_t)(int64_t)(int16_t)LE16(v_))          \
-    X(I64Load16U, uint16_t, 2, LE16(v_))                                      \
-    X(I64Load32S, uint32_t, 4, (uint64_t)(int64_t)(int32_t)LE32(v_))          \
-    X(I64Load32U, uint32_t, 4, LE32(v_))
+    X(I32Load, I, uint32_t, 4, LE32(v_))                                      \
+    X(I64Load, I, uint64_t, 8, LE64(v_))                                      \
+    X(F32Load, I, uint32_t, 4, LE32(v_))                                      \
+    X(F64Load, F, uint64_t, 8, LE64(v_))                                      \
+    X(I32Load8S, I, int8_t, 1, (uint32_t)(int32_t)v_)                         \
+    X(I32Load8U, I, uint8_t, 1, v_)                                           \
+    X(I32Load16S, I, uint16_t, 2, (uint32_t)(int32_t)(int16_t)LE16(v_))       \
+    X(I32Load16U, I, uint16_t, 2, LE16(v_))                                   \
+    X(I64Load8S, I, int8_t, 1, (uint64_t)(int64_t)v_)                         \
+    X(I64Load8U, I, uint8_t, 1, v_)                                           \
+    X(I64Load16S, I, uint16_t, 2, (uint64_t)(int64_t)(int16_t)LE16(v_))       \
+    X(I64Load16U, I, uint16_t, 2, LE16(v_))                                   \
+    X(I64Load32S, I, uint32_t, 4, (uint64_t)(int64_t)(int32_t)LE32(v_))       \
+    X(I64Load32U, I, uint32_t, 4, LE32(v_))
 #define VM_STORES(X)                                                          \
-    X(I32Store, uint32_t, 4, LE32((uint32_t)s_))                              \
-    X(I64Store, uint64_t, 8, LE64(s_))                                        \
-    X(F32Store, uint32_t, 4, LE32((uint32_t)s_))                              \
-    X(F64Store, uint64_t, 8, LE64(s_))                                        \
-    X(I32Store8, uint8_t, 1, (uint8_t)s_)                                     \
-    X(I32Store16, uint16_t, 2, LE16((uint16_t)s_))                            \
-    X(I64Store8, uint8_t, 1, (uint8_t)s_)                                     \
-    X(I64Store16, uint16_t, 2, LE16((uint16_t)s_))                            \
-    X(I64Store32, uint32_t, 4, LE32((uint32_t)s_))
+    X(I32Store, I, uint32_t, 4, LE32((uint32_t)s_))                           \
+    X(I64Store, I, uint64_t, 8, LE64(s_))                                     \
+    X(F32Store, I, uint32_t, 4, LE32((uint32_t)s_))                           \
+    X(F64Store, F, uint64_t, 8, LE64(s_))                                     \
+    X(I32Store8, I, uint8_t, 1, (uint8_t)s_)                                  \
+    X(I32Store16, I, uint16_t, 2, LE16((uint16_t)s_))                         \
+    X(I64Store8, I, uint8_t, 1, (uint8_t)s_)                                  \
+    X(I64Store16, I, uint16_t, 2, LE16((uint16_t)s_))                         \
+    X(I64Store32, I, uint32_t, 4, LE32((uint32_t)s_))
+
+/* The accumulator (docs/interpreter.md, "Accumulator"). A value produced
+ * by one instruction and consumed only by the very next one need not go
+ * through its slot: the producer's variant with VM_K_DST writes it to a
+ * register-held accumulator and the consumer's variant with VM_K_A or
+ * VM_K_B reads its first or second source operand from there. Variants
+ * keep the base instruction's layout; the cell of an accumulator operand
+ * still names the slot but is not used. Class I values live in a uint64_t
+ * in slot form, class F (f64) values in a double.
+ *
+ * Binary operators with accumulator variants: sym, class, C operand
+ * type, result expression of operands x and y. */
+enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
+
+#define VM_ACC_BINS(X)                                                        \
+    X(I32Add, I, uint32_t, x + y)                                             \
+    X(I32Sub, I, uint32_t, x - y)                                             \
+    X(I32Mul, I, uint32_t, x * y)                                             \
+    X(I32And, I, uint32_t, x & y)                                             \
+    X(I32Or, I, uint32_t, x | y)                                              \
+    X(I32Xor, I, uint32_t, x ^ y)                                             \
+    X(I32Shl, I, uint32_t, x << (y & 31))                                     \
+    X(I32ShrS, I, uint32_t, (uint32_t)((int32_t)x >> (y & 31)))               \
+    X(I32ShrU, I, uint32_t, x >> (y & 31))                                    \
+    X(I32Rotl, I, uint32_t, rotl32(x, y))                                     \
+    X(I32Rotr, I, uint32_t, rotr32(x, y))                                     \
+    X(I32Eq, I, uint32_t, x == y)                                             \
+    X(I32Ne, I, uint32_t, x != y)                                             \
+    X(I32LtS, I, uint32_t, (int32_t)x < (int32_t)y)                           \
+    X(I32LtU, I, uint32_t, x < y)                                             \
+    X(I32GtS, I, uint32_t, (int32_t)x > (int32_t)y)                           \
+    X(I32GtU, I, uint32_t, x > y)                                             \
+    X(I32LeS, I, uint32_t, (int32_t)x <= (int32_t)y)                          \
+    X(I32LeU, I, uint32_t, x <= y)                                            \
+    X(I32GeS, I, uint32_t, (int32_t)x >= (int32_t)y)                          \
+    X(I32GeU, I, uint32_t, x >= y)                                            \
+    X(I64Add, I, uint64_t, x + y)                                             \
+    X(I64Sub, I, uint64_t, x - y)                                             \
+    X(I64Mul, I, uint64_t, x * y)                                             \
+    X(I64And, I, uint64_t, x & y)                                             \
+    X(I64Or, I, uint64_t, x | y)                                              \
+    X(I64Xor, I, uint64_t, x ^ y)                                             \
+    X(I64Shl, I, uint64_t, x << (y & 63))                                     \
+    X(I64ShrS, I, uint64_t, (uint64_t)((int64_t)x >> (y & 63)))               \
+    X(I64ShrU, I, uint64_t, x >> (y & 63))                                    \
+    X(I64Rotl, I, uint64_t, rotl64(x, y))                                     \
+    X(I64Rotr, I, uint64_t, rotr64(x, y))                                     \
+    X(I64Eq, I, uint64_t, x == y)                                             \
+    X(I64Ne, I, uint64_t, x != y)                                             \
+    X(I64LtS, I, uint64_t, (int64_t)x < (int64_t)y)                           \
+    X(I64LtU, I, uint64_t, x < y)                                             \
+    X(I64GtS, I, uint64_t, (int64_t)x > (int64_t)y)                           \
+    X(I64GtU, I, uint64_t, x > y)                                             \
+    X(I64LeS, I, uint64_t, (int64_t)x <= (int64_t)y)                          \
+    X(I64LeU, I, uint64_t, x <= y)                                            \
+    X(I64GeS, I, uint64_t, (int64_t)x >= (int64_t)y)                          \
+    X(I64GeU, I, uint64_t, x >= y)                                            \
+    X(F64Add, F, double, x + y)                                               \
+    X(F64Sub, F, double, x - y)                                               \
+    X(F64Mul, F, double, x * y)                                               \
+    X(F64Div, F, double, x / y)
+
+/* Every accumulator variant, as VACC(name, base instruction, flags):
+ * expand after defining a macro named VACC. */
+#define VM_ACC_BIN_V_(sym, C, T, e)                                           \
+    VACC(VOP_K_##sym##_d, OP_##sym, 1) VACC(VOP_K_##sym##_a, OP_##sym, 2)    \
+    VACC(VOP_K_##sym##_da, OP_##sym, 3) VACC(VOP_K_##sym##_b, OP_##sym, 4)   \
+    VACC(VOP_K_##sym##_db, OP_##sym, 5)
+#define VM_ACC_LOAD_V_(sym, C, T, n, conv)                                    \
+    VACC(VOP_K_##sym##_d, OP_##sym, 1) VACC(VOP_K_##sym##_a, OP_##sym, 2)    \
+    VACC(VOP_K_##sym##_da, OP_##sym, 3)                                       \
+    VACC(VOP_KX_##sym##_d, VOP_LOADX_##sym, 1)                                \
+    VACC(VOP_KX_##sym##_a, VOP_LOADX_##sym, 2)                                \
+    VACC(VOP_KX_##sym##_da, VOP_LOADX_##sym, 3)
+#define VM_ACC_STORE_V_(sym, C, T, n, conv)                                   \
+    VACC(VOP_K_##sym##_a, OP_##sym, 2) VACC(VOP_K_##sym##_b, OP_##sym, 4)    \
+    VACC(VOP_KX_##sym##_a, VOP_STOREX_##sym, 2)                               \
+    VACC(VOP_KX_##sym##_b, VOP_STOREX_##sym, 4)
+#define VM_ACC_CMP_V_(sym)                                                    \
+    VACC(VOP_KBRIF_##sym##_a, VOP_BRIF_##sym, 2)                              \
+    VACC(VOP_KBRIF_##sym##_b, VOP_BRIF_##sym, 4)                              \
+    VACC(VOP_KBRUNLESS_##sym##_a, VOP_BRUNLESS_##sym, 2)                      \
+    VACC(VOP_KBRUNLESS_##sym##_b, VOP_BRUNLESS_##sym, 4)
+#define VM_ACC_VARIANTS                                                       \
+    VM_ACC_BINS(VM_ACC_BIN_V_)                                                \
+    VM_LOADS(VM_ACC_LOAD_V_)                                                  \
+    VM_STORES(VM_ACC_STORE_V_)                                                \
+    VM_FUSED_CMPS(VM_ACC_CMP_V_)                                              \
+    VACC(VOP_K_BR_IF_a, VOP_BR_IF, 2)                                         \
+    VACC(VOP_K_BR_UNLESS_a, VOP_BR_UNLESS, 2)
 
 enum {
     VOP_BR = OP__COUNT,  /* t:target                              2 */
@@ -93,13 +184,25 @@ enum {
      * ea = (uint32_t)(a + b) + offset (the add wraps, as in Wasm).
      *   load:  s:dst s:a s:b k:offset        5 cells
      *   store: s:a s:b s:value k:offset      5 cells */
-#define X(sym, T, n, conv) VOP_LOADX_##sym,
+#define X(sym, C, T, n, conv) VOP_LOADX_##sym,
     VM_LOADS(X)
 #undef X
-#define X(sym, T, n, conv) VOP_STOREX_##sym,
+#define X(sym, C, T, n, conv) VOP_STOREX_##sym,
     VM_STORES(X)
 #undef X
+    /* Accumulator variants (above), VOP_ACC_FIRST onwards. */
+    VOP_ACC_BEFORE_,
+#define VACC(name, base, flags) name,
+    VM_ACC_VARIANTS
+#undef VACC
     VOP__COUNT
 };
+#define VOP_ACC_FIRST (VOP_ACC_BEFORE_ + 1)
+
+/* The accumulator variant of instruction `base` with flags VM_K_*, or 0
+ * when there is none (flags 0: base itself). */
+uint32_t vm_acc_variant(uint32_t base, unsigned flags);
+/* The base instruction of any instruction (itself unless a variant). */
+uint32_t vm_acc_base(uint32_t op);
 
 #endif

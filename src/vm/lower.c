@@ -85,7 +85,8 @@ typedef struct lw {
     uint32_t last_start;     /* its first cell */
     uint32_t last_end;       /* code size right after it */
     uint32_t last_dst_cell;  /* its destination operand cell, or 0 */
-    uint16_t last_op;
+    uint16_t last_op;        /* its base instruction */
+    uint8_t last_kflags;     /* its accumulator flags (VM_K_*) */
 
     uint32_t cur_off;        /* byte offset of the current instruction */
     bool oom;
@@ -284,6 +285,15 @@ static void emit(lw *l, vm_cell c)
     l->code[l->ncode++] = c;
 }
 
+static vm_cell op_cell(uint32_t op)
+{
+#if MANTLE_ENABLE_COMPUTED_GOTO
+    return (vm_cell)vm_handler_offset[op];
+#else
+    return op;
+#endif
+}
+
 /* Start an instruction: the handler cell, and a pc-to-offset entry. */
 static void emit_op(lw *l, uint32_t op)
 {
@@ -297,11 +307,8 @@ static void emit_op(lw *l, uint32_t op)
     l->pcmap[l->npcmap].offset = l->cur_off;
     l->npcmap++;
     l->last_dst_cell = NIL;
-#if MANTLE_ENABLE_COMPUTED_GOTO
-    emit(l, (vm_cell)vm_handler_offset[op]);
-#else
-    emit(l, op);
-#endif
+    l->last_kflags = 0;
+    emit(l, op_cell(op));
     l->last_start = l->ncode - 1;
     l->last_op = (uint16_t)op;
 }
@@ -485,6 +492,80 @@ static void emit_return(lw *l)
     emit_op(l, VOP_RETURN);
 }
 
+/* ---- The accumulator (iops.h) ----------------------------------------- */
+
+/* What the previous instruction was, captured before emitting the next. */
+typedef struct lw_prev {
+    uint32_t start, end, dst_cell;
+    uint16_t op;
+    uint8_t kflags;
+} lw_prev;
+
+static lw_prev prev_of(const lw *l)
+{
+    lw_prev p = {l->last_start, l->last_end, l->last_dst_cell, l->last_op,
+                 l->last_kflags};
+    return p;
+}
+
+/* The instruction just emitted at `at` (base `op`, source operands in
+ * cells at+ia and at+ib, 0 for none) reads the result of the previous
+ * instruction `p`: if that result went to a temp's home slot and both
+ * have accumulator variants, pass it in the accumulator instead. The
+ * temp is popped by this instruction, so nobody else reads its slot, and
+ * no label lies between the two (labels clear last_dst_cell). With
+ * `swap`, the operands commute and only the first may be the
+ * accumulator. */
+static void acc_link(lw *l, const lw_prev *p, uint32_t at, uint32_t op,
+                     uint32_t ia, uint32_t ib, bool swap)
+{
+    if (p->dst_cell == NIL || p->end != at || l->oom)
+        return;
+    uint32_t s = l->code[p->dst_cell];
+    uint32_t pv = vm_acc_variant(p->op, p->kflags | VM_K_DST);
+    if (s < l->temps_start || !pv)
+        return;
+    unsigned src;
+    if (ia && l->code[at + ia] == s) {
+        src = VM_K_A;
+    } else if (ib && l->code[at + ib] == s) {
+        src = VM_K_B;
+        if (swap) {
+            l->code[at + ib] = l->code[at + ia];
+            l->code[at + ia] = s;
+            src = VM_K_A;
+        }
+    } else {
+        return;
+    }
+    uint32_t dv = vm_acc_variant(op, src);
+    if (!dv)
+        return;
+    l->code[p->start] = op_cell(pv);
+    l->code[at] = op_cell(dv);
+    l->last_kflags = (uint8_t)src;
+}
+
+/* An instruction `op` just emitted at `at` took the operands (cells
+ * at+ia, at+ib) of a removed one that read the accumulator (flags `kf`):
+ * it reads it instead. With `commute` (a fused address add), an operand
+ * B becomes A by swapping the cells: B of a fused store is its value. */
+static void acc_inherit(lw *l, unsigned kf, uint32_t at, uint32_t op,
+                        uint32_t ia, uint32_t ib, bool commute)
+{
+    unsigned src = kf & (VM_K_A | VM_K_B);
+    if (!src || l->oom)
+        return;
+    if (src == VM_K_B && commute) {
+        uint32_t t = l->code[at + ib];
+        l->code[at + ib] = l->code[at + ia];
+        l->code[at + ia] = t;
+        src = VM_K_A;
+    }
+    l->code[at] = op_cell(vm_acc_variant(op, src));
+    l->last_kflags = (uint8_t)src;
+}
+
 /* A conditional branch on `cond`. A compare just emitted for it is fused
  * into the branch. `when_true` selects br_if (jump if non-zero) versus
  * jump-if-zero (the `if` instruction's jump to else). */
@@ -514,17 +595,25 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
         }
     }
     if (fused) {
+        /* The compare may have read the accumulator: the branch does. */
+        unsigned kf = l->last_kflags;
         a = l->code[l->last_start + 2];
         b = l->last_op == OP_I32Eqz ? 0 : l->code[l->last_start + 3];
         l->ncode = l->last_start;
         l->npcmap--;
+        uint32_t at = l->ncode;
         emit_op(l, vop);
         emit(l, a);
         if (vop != VOP_BR_IF && vop != VOP_BR_UNLESS)
             emit(l, b);
+        acc_inherit(l, kf, at, vop, 1, 2, false);
     } else {
-        emit_op(l, when_true ? VOP_BR_IF : VOP_BR_UNLESS);
+        lw_prev p = prev_of(l);
+        uint32_t at = l->ncode;
+        vop = when_true ? VOP_BR_IF : VOP_BR_UNLESS;
+        emit_op(l, vop);
         emit(l, cond.slot);
+        acc_link(l, &p, at, vop, 1, 0, false);
     }
     if (c) {
         emit_target(l, c);
@@ -538,7 +627,7 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
  * emitted, an i32.add consumed only here, takes the add's two operands
  * instead: the add is removed. */
 static bool fuse_address(lw *l, lw_val addr, uint32_t h, uint32_t *a,
-                         uint32_t *b)
+                         uint32_t *b, unsigned *kf)
 {
     if (l->last_dst_cell == NIL || l->last_end != l->ncode ||
         l->last_op != OP_I32Add || addr.slot != home(l, h) ||
@@ -546,6 +635,7 @@ static bool fuse_address(lw *l, lw_val addr, uint32_t h, uint32_t *a,
         return false;
     *a = l->code[l->last_start + 2];
     *b = l->code[l->last_start + 3];
+    *kf = l->last_kflags;
     l->ncode = l->last_start;
     l->npcmap--;
     l->last_dst_cell = NIL;
@@ -555,7 +645,7 @@ static bool fuse_address(lw *l, lw_val addr, uint32_t h, uint32_t *a,
 static uint32_t loadx_op(uint16_t op)
 {
     switch (op) {
-#define X(sym, T, n, conv) case OP_##sym: return VOP_LOADX_##sym;
+#define X(sym, C, T, n, conv) case OP_##sym: return VOP_LOADX_##sym;
         VM_LOADS(X)
 #undef X
     default: return op;
@@ -565,7 +655,7 @@ static uint32_t loadx_op(uint16_t op)
 static uint32_t storex_op(uint16_t op)
 {
     switch (op) {
-#define X(sym, T, n, conv) case OP_##sym: return VOP_STOREX_##sym;
+#define X(sym, C, T, n, conv) case OP_##sym: return VOP_STOREX_##sym;
         VM_STORES(X)
 #undef X
     default: return op;
@@ -1161,38 +1251,50 @@ static int lower_body(lw *l, wasm_reader *r)
                 rd_u32(r, &align);
                 rd_u32(r, &offset);
                 uint32_t a, b;
+                unsigned kf = 0;
                 if (rs[0]) {
                     lw_val addr = pop(l);
-                    bool fuse = fuse_address(l, addr, l->height, &a, &b);
+                    lw_prev p = prev_of(l);
+                    bool fuse = fuse_address(l, addr, l->height, &a, &b, &kf);
                     uint32_t dst = push_home(l, sig_type(rs[0]));
+                    uint32_t at = l->ncode;
                     if (fuse) {
                         emit_op(l, loadx_op(op));
                         emit(l, dst);
                         emit(l, a);
                         emit(l, b);
                         emit(l, offset);
+                        acc_inherit(l, kf, at, loadx_op(op), 2, 3, true);
                         produced(l, l->ncode - 4);
                     } else {
                         emit_op(l, op);
                         emit(l, dst);
                         emit(l, addr.slot);
                         emit(l, offset);
+                        acc_link(l, &p, at, op, 2, 0, false);
                         produced(l, l->ncode - 3);
                     }
                 } else {
                     lw_val v = pop(l);
                     lw_val addr = pop(l);
-                    if (fuse_address(l, addr, l->height, &a, &b)) {
+                    lw_prev p = prev_of(l);
+                    uint32_t at;
+                    if (fuse_address(l, addr, l->height, &a, &b, &kf)) {
+                        at = l->ncode;
                         emit_op(l, storex_op(op));
                         emit(l, a);
                         emit(l, b);
                         emit(l, v.slot);
+                        emit(l, offset);
+                        acc_inherit(l, kf, at, storex_op(op), 1, 2, true);
                     } else {
+                        at = l->ncode;
                         emit_op(l, op);
                         emit(l, addr.slot);
                         emit(l, v.slot);
+                        emit(l, offset);
+                        acc_link(l, &p, at, op, 1, 2, false);
                     }
-                    emit(l, offset);
                 }
                 break;
             }
@@ -1207,10 +1309,13 @@ static int lower_body(lw *l, wasm_reader *r)
                 lw_val b = pop(l);
                 lw_val a = pop(l);
                 uint32_t dst = push_home(l, sig_type(rs[0]));
+                lw_prev p = prev_of(l);
+                uint32_t at = l->ncode;
                 emit_op(l, op);
                 emit(l, dst);
                 emit(l, a.slot);
                 emit(l, b.slot);
+                acc_link(l, &p, at, op, 2, 3, false);
                 produced(l, l->ncode - 3);
             } else {
                 return MANTLE_EINVALID;  /* not lowered (SIMD) */

@@ -44,13 +44,47 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
     [VOP_BRUNLESS_##sym - OP__COUNT] = "br_unless." #sym,
     VM_FUSED_CMPS(X)
 #undef X
-#define X(sym, T, n, conv) [VOP_LOADX_##sym - OP__COUNT] = "loadx." #sym,
+#define X(sym, C, T, n, conv) [VOP_LOADX_##sym - OP__COUNT] = "loadx." #sym,
     VM_LOADS(X)
 #undef X
-#define X(sym, T, n, conv) [VOP_STOREX_##sym - OP__COUNT] = "storex." #sym,
+#define X(sym, C, T, n, conv) [VOP_STOREX_##sym - OP__COUNT] = "storex." #sym,
     VM_STORES(X)
 #undef X
+#define VACC(name, base, flags) [name - OP__COUNT] = #name,
+    VM_ACC_VARIANTS
+#undef VACC
 };
+
+/* Accumulator variants: base instruction and flags, both ways. */
+static const struct {
+    uint16_t base, flags;
+} acc_info[VOP__COUNT - VOP_ACC_FIRST] = {
+#define VACC(name, b, f) [name - VOP_ACC_FIRST] = {b, f},
+    VM_ACC_VARIANTS
+#undef VACC
+};
+
+static const uint16_t acc_fwd[VOP_ACC_FIRST][6] = {
+#define VACC(name, b, f) [b][f] = name,
+    VM_ACC_VARIANTS
+#undef VACC
+};
+
+uint32_t vm_acc_variant(uint32_t base, unsigned flags)
+{
+    if (flags == 0)
+        return base;
+    if (base >= VOP_ACC_FIRST || flags > 5)
+        return 0;
+    return acc_fwd[base][flags];
+}
+
+uint32_t vm_acc_base(uint32_t op)
+{
+    if (op >= VOP_ACC_FIRST && op < VOP__COUNT)
+        return acc_info[op - VOP_ACC_FIRST].base;
+    return op;
+}
 
 const char *vm_op_name(uint32_t op)
 {
@@ -64,6 +98,7 @@ const char *vm_op_name(uint32_t op)
 /* Cells an instruction occupies, handler included (code is validated). */
 uint32_t vm_op_length(uint32_t op, const vm_cell *pc)
 {
+    op = vm_acc_base(op);
     if (op < OP__COUNT) {
         const wasm_opinfo *in = &wasm_opinfos[op];
         if (in->imm == IMM_MEMARG)

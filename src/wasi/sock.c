@@ -2,7 +2,10 @@
  * listening sockets the embedder preopened and the connections they yield.
  * SPDX-License-Identifier: Apache-2.0
  */
+#include "config.h"
 #include "wasi/wasi_int.h"
+
+#if MANTLE_ENABLE_WASI_SOCKETS
 
 #define RIFLAGS_RECV_PEEK 1
 #define RIFLAGS_RECV_WAITALL 2
@@ -122,3 +125,21 @@ const wasi_func wasi_sock_funcs[] = {
     {"sock_shutdown", "ii", sock_shutdown},
     {NULL, NULL, NULL},
 };
+
+#else /* !MANTLE_ENABLE_WASI_SOCKETS: the imports link, and fail. */
+
+static wasi_errno sock_unsupported(wasi_call *c)
+{
+    (void)c;
+    return OS_ENOTSUP;
+}
+
+const wasi_func wasi_sock_funcs[] = {
+    {"sock_accept", "iii", sock_unsupported},
+    {"sock_recv", "iiiiii", sock_unsupported},
+    {"sock_send", "iiiii", sock_unsupported},
+    {"sock_shutdown", "ii", sock_unsupported},
+    {NULL, NULL, NULL},
+};
+
+#endif

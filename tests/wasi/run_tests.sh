@@ -405,6 +405,7 @@ test_escape_race() {
     ST=$?
     wait "$swapper"
     expect_ok "rename race"
+    sed -n 's/^rounds/  race: rounds/p' "$OUT"
     same_tree "$T/snap.outside" "$T/outside" "rename race"
     no_strays
 }

@@ -103,6 +103,11 @@ fail_nomem:
     return -1;
 }
 
+int os_self_exe_read(uint8_t **out_data, size_t *out_size)
+{
+    return os_file_read_all("/proc/self/exe", out_data, out_size);
+}
+
 uint64_t os_clock_monotonic_ns(void)
 {
     struct timespec ts;

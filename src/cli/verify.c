@@ -1,0 +1,319 @@
+/* verify.c - `mantle verify`: check TEE evidence, print the verified
+ * claims and, with --policy, the appraisal and verdict.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Exit: 0 verified (and accepted by the policy); 1 refused, with the reason
+ * on stderr; 2 usage; 5 a file could not be read.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+
+enum { VERIFY_MAX_FILES = 64, VERIFY_MAX_BYTES = 16 << 20 };
+
+typedef struct file {
+    char *path;
+    uint8_t *data;
+    size_t len;
+} file;
+
+static int read_file(const char *path, file *out)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    uint8_t *buf;
+
+    if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size > VERIFY_MAX_BYTES) {
+        fprintf(stderr, "mantle: verify: %s: read: %s\n", path,
+                f == NULL ? strerror(errno) : "not a regular file under 16 MiB");
+        if (f)
+            fclose(f);
+        return CLI_EXIT_IO;
+    }
+    if ((buf = malloc((size_t)st.st_size + 1)) == NULL ||
+        fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        fprintf(stderr, "mantle: verify: %s: read failed\n", path);
+        free(buf);
+        fclose(f);
+        return CLI_EXIT_IO;
+    }
+    buf[st.st_size] = '\0';
+    fclose(f);
+    out->path = strdup(path);
+    out->data = buf;
+    out->len = (size_t)st.st_size;
+    return out->path ? CLI_EXIT_OK : CLI_EXIT_IO;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every regular file in dir, in name order. */
+static int read_dir(const char *dir, file *out, size_t *n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char *names[VERIFY_MAX_FILES];
+    size_t k = 0;
+    int rc = CLI_EXIT_OK;
+
+    if (d == NULL) {
+        fprintf(stderr, "mantle: verify: %s: open directory: %s\n", dir,
+                strerror(errno));
+        return CLI_EXIT_IO;
+    }
+    while ((de = readdir(d)) != NULL && k < VERIFY_MAX_FILES) {
+        char path[4096];
+        struct stat st;
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            names[k++] = strdup(path);
+    }
+    closedir(d);
+    qsort(names, k, sizeof names[0], cmp_names);
+    for (size_t i = 0; i < k; i++) {
+        if (rc == CLI_EXIT_OK && *n < VERIFY_MAX_FILES &&
+            (rc = read_file(names[i], &out[*n])) == CLI_EXIT_OK)
+            (*n)++;
+        free(names[i]);
+    }
+    return rc;
+}
+
+static void print_hex(const char *name, const uint8_t *p, size_t n)
+{
+    printf("  %-14s ", name);
+    for (size_t i = 0; i < n; i++)
+        printf("%02x", p[i]);
+    putchar('\n');
+}
+
+static void print_claims(const char *path, const mantle_claims *c)
+{
+    printf("%s: verified %s evidence\n", path, mantle_tee_name(c->tee));
+    printf("  %-14s %u\n", "version", c->version);
+    print_hex("measurement", c->measurement, c->measurement_len);
+    print_hex("report_data", c->report_data, c->report_data_len);
+    printf("  %-14s %s\n", "debug", c->debug ? "yes" : "no");
+    printf("  %-14s %u\n", "svn", c->svn);
+    print_hex("tcb", c->tcb, c->tcb_len);
+    printf("  %-14s %s\n", "tcb_status", mantle_tcb_status_name(c->tcb_status));
+    if (c->has_module_digest)
+        print_hex("module_digest", c->module_digest, 32);
+    for (uint32_t i = 0; i < c->nmeasurements; i++)
+        print_hex(c->measurements[i].name, c->measurements[i].value,
+                  c->measurements[i].len);
+}
+
+static const char *tier(mantle_ear_status s)
+{
+    return s == MANTLE_EAR_AFFIRMING   ? "affirming"
+           : s == MANTLE_EAR_WARNING   ? "warning"
+           : s == MANTLE_EAR_NONE      ? "none"
+                                       : "contraindicated";
+}
+
+static int unhex(const char *s, uint8_t *out, size_t cap, size_t *n)
+{
+    size_t len = strlen(s);
+
+    if (len == 0 || len % 2 || len / 2 > cap)
+        return -1;
+    for (size_t i = 0; i < len / 2; i++) {
+        unsigned v;
+        if (sscanf(s + 2 * i, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    *n = len / 2;
+    return 0;
+}
+
+int cli_verify(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"evidence", required_argument, NULL, 'e'},
+        {"cert", required_argument, NULL, 'c'},
+        {"root", required_argument, NULL, 'r'},
+        {"collateral", required_argument, NULL, 'C'},
+        {"policy", required_argument, NULL, 'p'},
+        {"time", required_argument, NULL, 't'},
+        {"report-data", required_argument, NULL, 'd'},
+        {"ear-key", required_argument, NULL, 'k'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *format = NULL, *evidence = NULL, *root = NULL, *coldir = NULL;
+    const char *policy_path = NULL, *when = NULL, *rdata = NULL, *ear_key = NULL;
+    const char *cert_paths[VERIFY_MAX_FILES];
+    size_t ncert_paths = 0, ncol = 0, ncerts = 0, rdlen = 0;
+    file ev = {0}, rootf = {0}, pol = {0}, key = {0};
+    file certs[VERIFY_MAX_FILES], col[VERIFY_MAX_FILES];
+    mantle_blob cert_blobs[VERIFY_MAX_FILES], col_blobs[VERIFY_MAX_FILES];
+    mantle_verify_input in;
+    mantle_claims claims;
+    mantle_verify_reason reason = MANTLE_VERIFY_OK;
+    mantle_policy *policy = NULL;
+    mantle_appraisal ap;
+    mantle_diag diag;
+    uint8_t rd[64];
+    int opt, rc = CLI_EXIT_OK, st;
+
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'f': format = optarg; break;
+        case 'e': evidence = optarg; break;
+        case 'c':
+            if (ncert_paths == VERIFY_MAX_FILES)
+                return cli_usage_error("verify", "too many --cert");
+            cert_paths[ncert_paths++] = optarg;
+            break;
+        case 'r': root = optarg; break;
+        case 'C': coldir = optarg; break;
+        case 'p': policy_path = optarg; break;
+        case 't': when = optarg; break;
+        case 'd': rdata = optarg; break;
+        case 'k': ear_key = optarg; break;
+        default:
+            return cli_usage_error("verify", "unknown or incomplete option %s",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind != argc)
+        return cli_usage_error("verify", "unexpected argument %s",
+                               argv[optind]);
+    memset(&in, 0, sizeof in);
+    if (format == NULL || mantle_tee_parse(format, &in.format) != MANTLE_OK)
+        return cli_usage_error("verify",
+                               "--format snp|tdx|sgx|cca|tpm|mantle is required");
+    if (evidence == NULL)
+        return cli_usage_error("verify", "--evidence FILE is required");
+    if (when != NULL) {
+        if (mantle_time_parse(when, &in.time) != MANTLE_OK)
+            return cli_usage_error("verify", "--time %s: not RFC 3339", when);
+    } else {
+        in.time = (int64_t)time(NULL);
+    }
+    if (rdata != NULL && unhex(rdata, rd, sizeof rd, &rdlen) != 0)
+        return cli_usage_error("verify", "--report-data: up to 64 bytes in hex");
+    if (ear_key != NULL && policy_path == NULL)
+        return cli_usage_error("verify", "--ear-key needs --policy");
+
+    if ((rc = read_file(evidence, &ev)) != CLI_EXIT_OK)
+        goto out;
+    for (size_t i = 0; i < ncert_paths; i++) {
+        if ((rc = read_file(cert_paths[i], &certs[i])) != CLI_EXIT_OK)
+            goto out;
+        ncerts++;
+        cert_blobs[i] = (mantle_blob){certs[i].data, certs[i].len,
+                                      certs[i].path};
+    }
+    if (root != NULL && (rc = read_file(root, &rootf)) != CLI_EXIT_OK)
+        goto out;
+    if (coldir != NULL && (rc = read_dir(coldir, col, &ncol)) != CLI_EXIT_OK)
+        goto out;
+    for (size_t i = 0; i < ncol; i++)
+        col_blobs[i] = (mantle_blob){col[i].data, col[i].len, col[i].path};
+    if (policy_path != NULL) {
+        if ((rc = read_file(policy_path, &pol)) != CLI_EXIT_OK)
+            goto out;
+        if ((st = mantle_policy_new((const char *)pol.data, pol.len, &policy,
+                                    &diag)) != MANTLE_OK) {
+            fprintf(stderr, "mantle: verify: %s: %s\n", policy_path,
+                    st == MANTLE_ENOMEM ? "out of memory" : diag.message);
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
+    }
+    if (ear_key != NULL && (rc = read_file(ear_key, &key)) != CLI_EXIT_OK)
+        goto out;
+
+    in.evidence = (mantle_blob){ev.data, ev.len, ev.path};
+    in.certs = cert_blobs;
+    in.ncerts = ncerts;
+    if (root != NULL)
+        in.root = (mantle_blob){rootf.data, rootf.len, rootf.path};
+    in.collateral = col_blobs;
+    in.ncollateral = ncol;
+    if (rdlen) {
+        in.report_data = rd;
+        in.report_data_len = rdlen;
+    }
+    st = mantle_verify(&in, &claims, &reason, &diag);
+    if (st != MANTLE_OK) {
+        if (st == MANTLE_EREFUSED)
+            fprintf(stderr, "mantle: verify: refused (%s): %s\n",
+                    mantle_verify_reason_name(reason), diag.message);
+        else
+            fprintf(stderr, "mantle: verify: %s: %s\n", evidence,
+                    mantle_strerror(st));
+        rc = CLI_EXIT_TRAP;
+        goto out;
+    }
+    print_claims(evidence, &claims);
+    if (policy != NULL) {
+        mantle_policy_appraise(policy, &claims, &ap);
+        printf("policy %s%s%s%s\n", policy_path, ap.policy_id[0] ? " (" : "",
+               ap.policy_id, ap.policy_id[0] ? ")" : "");
+        for (uint32_t i = 0; i < ap.nchecks; i++)
+            printf("  %-14s %-15s %s\n", ap.checks[i].claim,
+                   tier(ap.checks[i].status), ap.checks[i].detail);
+        printf("verdict: %s\n", tier(ap.verdict));
+        if (ear_key != NULL) {
+            static char jwt[16384];
+            if ((st = mantle_ear_sign(&claims, &ap, in.time, key.data, key.len,
+                                      jwt, sizeof jwt, &diag)) != MANTLE_OK) {
+                fprintf(stderr, "mantle: verify: %s: %s\n", ear_key,
+                        diag.message);
+                rc = CLI_EXIT_USAGE;
+                goto out;
+            }
+            printf("ear: %s\n", jwt);
+        }
+        if (ap.verdict == MANTLE_EAR_CONTRAINDICATED) {
+            for (uint32_t i = 0; i < ap.nchecks; i++)
+                if (ap.checks[i].status == MANTLE_EAR_CONTRAINDICATED) {
+                    fprintf(stderr,
+                            "mantle: verify: %s: refused by policy (%s): %s\n",
+                            evidence, mantle_verify_reason_name(ap.reason),
+                            ap.checks[i].detail);
+                    break;
+                }
+            rc = CLI_EXIT_TRAP;
+        }
+    } else {
+        printf("verdict: verified (no policy)\n");
+    }
+out:
+    mantle_policy_free(policy);
+    free(ev.path);
+    free(ev.data);
+    free(rootf.path);
+    free(rootf.data);
+    free(pol.path);
+    free(pol.data);
+    free(key.path);
+    free(key.data);
+    for (size_t i = 0; i < ncerts; i++) {
+        free(certs[i].path);
+        free(certs[i].data);
+    }
+    for (size_t i = 0; i < ncol; i++) {
+        free(col[i].path);
+        free(col[i].data);
+    }
+    return rc;
+}

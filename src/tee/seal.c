@@ -1,0 +1,90 @@
+/* seal.c - sealing: AES-256-GCM (OpenSSL EVP) under a module's sealing key.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Blob: version (1 byte, authenticated as AAD too) || 96-bit random nonce
+ * || ciphertext || 128-bit tag. Random nonces are safe for up to 2^32
+ * blobs per key (NIST SP 800-38D 8.3); one key serves one module on one
+ * node, far below that.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "tee/tee.h"
+
+#define NONCE 12
+#define TAG 16
+
+/* Run GCM over in[0..len) into out, with the version byte and the
+ * caller's aad authenticated. enc: 1 encrypt, 0 decrypt (tag checked). */
+static int gcm(int enc, const uint8_t key[32], const uint8_t nonce[NONCE],
+               uint8_t version, const uint8_t *aad, size_t aad_len,
+               const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[TAG])
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int n, ok;
+
+    if (!c || len > INT32_MAX || aad_len > INT32_MAX)
+        goto fail;
+    ok = EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) == 1 &&
+         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE, NULL) == 1 &&
+         EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) == 1 &&
+         EVP_CipherUpdate(c, NULL, &n, &version, 1) == 1 &&
+         (aad_len == 0 ||
+          EVP_CipherUpdate(c, NULL, &n, aad, (int)aad_len) == 1) &&
+         (len == 0 || EVP_CipherUpdate(c, out, &n, in, (int)len) == 1);
+    if (ok && !enc)
+        ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG, tag) == 1;
+    ok = ok && EVP_CipherFinal_ex(c, out + len, &n) == 1;
+    if (ok && enc)
+        ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG, tag) == 1;
+    EVP_CIPHER_CTX_free(c);  /* cleanses the key schedule */
+    return ok ? 0 : -1;
+fail:
+    EVP_CIPHER_CTX_free(c);
+    return -1;
+}
+
+int tee_seal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
+             const uint8_t *pt, size_t len, uint8_t *out)
+{
+    if (len > TEE_SEAL_MAX)
+        return MANTLE_ELIMIT;
+    out[0] = TEE_SEAL_VERSION;
+    if (RAND_bytes(out + 1, NONCE) != 1)
+        return MANTLE_ENOTEE;
+    if (gcm(1, key, out + 1, TEE_SEAL_VERSION, aad, aad_len, pt, len,
+            out + 1 + NONCE, out + 1 + NONCE + len) != 0)
+        return MANTLE_ENOTEE;
+    return MANTLE_OK;
+}
+
+int tee_unseal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
+               const uint8_t *blob, size_t len, uint8_t *out)
+{
+    uint8_t tag[TAG], *tmp;
+    size_t n;
+    int rc;
+
+    if (len < TEE_SEAL_OVERHEAD || blob[0] != TEE_SEAL_VERSION)
+        return MANTLE_EAUTH;
+    n = len - TEE_SEAL_OVERHEAD;
+    /* Plaintext reaches `out` only once the tag has verified; the scratch
+     * buffer holds the unverified output and is wiped either way. */
+    tmp = malloc(n + TAG);
+    if (!tmp)
+        return MANTLE_ENOMEM;
+    memcpy(tag, blob + 1 + NONCE + n, TAG);
+    rc = gcm(0, key, blob + 1, blob[0], aad, aad_len, blob + 1 + NONCE, n,
+             tmp, tag) == 0
+             ? MANTLE_OK
+             : MANTLE_EAUTH;
+    if (rc == MANTLE_OK)
+        memcpy(out, tmp, n);
+    OPENSSL_cleanse(tmp, n + TAG);
+    free(tmp);
+    return rc;
+}

@@ -1,0 +1,2 @@
+#include "tv.h"
+int main(void) { return 0; }
