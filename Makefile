@@ -52,6 +52,13 @@ demo: deps
 	diff <(./build/examples/wordfreq-native examples/wordfreq/data 10) \
 	     <(./build/mantle run --dir examples/wordfreq/data::/data build/examples/wordfreq.wasm /data 10) \
 	    && echo "wordfreq: wasm output identical to the native build"
+	$(call header,"demo: a guest that attests and seals (--tee=soft)")
+	rm -rf build/tee-demo && mkdir -p build/tee-demo/data
+	./build/mantle run --tee=soft --state-dir build/tee-demo/state --dir build/tee-demo/data::/data build/examples/tee_demo.wasm "make demo nonce"
+	./build/mantle run --tee=soft --state-dir build/tee-demo/state --dir build/tee-demo/data::/data build/examples/tee_demo.wasm "make demo nonce"
+	./build/mantle evidence show build/tee-demo/data/evidence.cbor
+	./build/mantle run --tee=soft --state-dir build/tee-demo/other-node --dir build/tee-demo/data::/data build/examples/tee_demo.wasm \
+	    || echo "(refused under another node's device secret, as it must be)"
 
 test: deps
 	@$(MAKE) --no-print-directory test-release
@@ -84,9 +91,12 @@ test-switch:
 # Each target fuzzes for FUZZ_SECONDS, reading the committed corpus in
 # tests/fuzz/ and writing what it finds into build-fuzz/new-*/ (the tree
 # stays clean); `make fuzz-merge` folds those finds into tests/fuzz/.
-# name:corpus-folder:seconds
-FUZZ_TARGETS = fuzz_module:corpus:$(FUZZ_SECONDS) \
-               fuzz_wasi_path:corpus-wasi-path:20
+# name:seed-folder:seconds. Seeds under tests/fuzz/ are ours (make
+# fuzz-merge grows them); the evidence parsers start from the recorded
+# vectors in shared/ and keep their finds in build-fuzz/ only.
+FUZZ_TARGETS = fuzz_module:tests/fuzz/corpus:$(FUZZ_SECONDS) \
+               fuzz_wasi_path:tests/fuzz/corpus-wasi-path:20 \
+               $(foreach f,snp tdx sgx cca tpm policy,fuzz_$(f):$(SHARED)/testvectors/$(f):15)
 fuzz:
 	$(call header,"4/5 build-fuzz/: libFuzzer targets (clang, ASan+UBSan)")
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang $(SANITIZE_TYPE) \
@@ -94,20 +104,23 @@ fuzz:
 	cmake --build build-fuzz -j$(JOBS)
 	for t in $(FUZZ_TARGETS); do \
 	    IFS=: read -r name corpus secs <<< "$$t"; mkdir -p build-fuzz/new-$$name; \
+	    [ -d "$$corpus" ] || corpus=; \
 	    echo "fuzzing $$name for $$secs s"; \
 	    ./build-fuzz/tests/fuzz/$$name -max_total_time=$$secs \
 	        -timeout=10 -rss_limit_mb=2048 -artifact_prefix=build-fuzz/$$name- \
-	        -print_final_stats=1 build-fuzz/new-$$name tests/fuzz/$$corpus; \
+	        -print_final_stats=1 build-fuzz/new-$$name $$corpus; \
 	done
 
 fuzz-merge:
 	test -x build-fuzz/tests/fuzz/fuzz_module || $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=1
 	for t in $(FUZZ_TARGETS); do \
-	    IFS=: read -r name corpus secs <<< "$$t"; rm -rf build-fuzz/merged; mkdir -p build-fuzz/merged; \
+	    IFS=: read -r name corpus secs <<< "$$t"; \
+	    case "$$corpus" in tests/fuzz/*) ;; *) continue ;; esac; \
+	    rm -rf build-fuzz/merged; mkdir -p build-fuzz/merged; \
 	    ./build-fuzz/tests/fuzz/$$name -merge=1 -timeout=10 -rss_limit_mb=2048 -max_len=2048 \
-	        build-fuzz/merged tests/fuzz/$$corpus build-fuzz/new-$$name; \
-	    find tests/fuzz/$$corpus -type f ! -name '*.wasm' -delete; \
-	    cp build-fuzz/merged/* tests/fuzz/$$corpus/; \
+	        build-fuzz/merged $$corpus build-fuzz/new-$$name; \
+	    find $$corpus -type f ! -name '*.wasm' -delete; \
+	    cp build-fuzz/merged/* $$corpus/; \
 	done
 	@du -sh tests/fuzz/corpus*
 

@@ -6,7 +6,9 @@
 #
 # Environment:
 #   BENCH_RUNS=3           runs of each program in each runtime; the table shows medians
-#   BENCH_TIERS="interp"   Mantle tiers, space-separated; each run passes --tier=TIER
+#   BENCH_TIERS="interp aot"  Mantle tiers, space-separated; each run passes --tier=TIER
+#                          (aot: each program is first compiled with `mantle compile`,
+#                          timed, into $OUT/aot/PROG.mantle, which the runs then use)
 #   BENCH_TIMEOUT=180      seconds before one run is killed (reported as "timeout")
 #   BENCH_QUICK=1          tiny sizes: checks the pipeline in seconds; the numbers mean nothing
 #   BENCH_STRICT=1         also exit 1 when a Mantle run fails to run (not only on wrong output)
@@ -26,7 +28,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
 
 RUNS=${BENCH_RUNS:-3}
-TIERS=${BENCH_TIERS:-interp}
+TIERS=${BENCH_TIERS:-interp aot}
 TIMEOUT=${BENCH_TIMEOUT:-180}
 QUICK=${BENCH_QUICK:-0}
 STRICT=${BENCH_STRICT:-0}
@@ -99,7 +101,10 @@ command_for() { # runtime exe-base args...
     mantle-*)
         tier=${rt#mantle-}
         [ "$mantle_ok" = 1 ] || return 1
-        if [ "$mantle_tier_flag" = 1 ]; then
+        if [ "$tier" = aot ]; then
+            [ -f "$OUT/aot/$base.mantle" ] || return 1
+            CMD=("$MANTLE" run "$OUT/aot/$base.mantle" "$@")
+        elif [ "$mantle_tier_flag" = 1 ]; then
             CMD=("$MANTLE" run "--tier=$tier" "$OUT/wasm/$base.wasm" "$@")
         elif [ "$tier" = interp ]; then
             CMD=("$MANTLE" run "$OUT/wasm/$base.wasm" "$@") # the only tier there is
@@ -160,6 +165,28 @@ run_one() { # prog runtime run
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$prog" "$rt" "$run" "$STATUS" "$rc" "$wall" \
         "$inner" "$rss" "$md5" "$line" >>"$RAW"
 }
+
+# ---- 1b. AOT: compile each program once, timed (seconds and s/MB of Wasm) ----
+if [[ " $TIERS " == *" aot "* ]] && [ "$mantle_ok" = 1 ]; then
+    mkdir -p "$OUT/aot"
+    printf '\n==== bench: AOT compile time (mantle compile -O2) ====\n'
+    printf '%-10s %10s %8s %8s\n' program wasm-bytes seconds s/MB | tee "$OUT/aot/compile.tsv"
+    for prog in "${PROGS[@]}"; do
+        wasm="$OUT/wasm/$prog.wasm"
+        [ -f "$wasm" ] || continue
+        t0=$(date +%s.%N)
+        if "$MANTLE" compile "$wasm" -o "$OUT/aot/$prog.mantle" >"$OUT/logs/aot-$prog.log" 2>&1; then
+            t1=$(date +%s.%N)
+            bytes=$(stat -c %s "$wasm")
+            awk -v p="$prog" -v b="$bytes" -v a="$t0" -v z="$t1" \
+                'BEGIN { s = z - a; printf "%-10s %10d %8.2f %8.2f\n", p, b, s, s / (b / 1e6) }' |
+                tee -a "$OUT/aot/compile.tsv"
+        else
+            rm -f "$OUT/aot/$prog.mantle"
+            printf '%-10s compile failed: %s\n' "$prog" "$(tail -1 "$OUT/logs/aot-$prog.log")"
+        fi
+    done
+fi
 
 # ---- 2. the suite ----
 printf '\n==== bench: %d programs x %d runs x (%s) ====\n' "${#PROGS[@]}" "$RUNS" "${RUNTIMES[*]}"

@@ -15,7 +15,8 @@
  * may be called on it from another thread.
  *
  * Map:  status and diagnostics - engine - values and types - modules -
- *       linker and host functions - instances and calls - memory - fuel
+ *       linker and host functions - instances and calls - memory - fuel -
+ *       attestation: verifying evidence, policy appraisal, EAR results
  */
 #ifndef MANTLE_H
 #define MANTLE_H
@@ -112,6 +113,16 @@ typedef struct mantle_allocator {
     void *ud;
 } mantle_allocator;
 
+/* Execution tiers. MANTLE_TIER_AOT: mantle_module_new translates each
+ * module to C and compiles it with the system C compiler ($MANTLE_CC, else
+ * cc) into native code, cached in $XDG_CACHE_HOME/mantle (else
+ * ~/.cache/mantle) by module digest, compiler, flags and ABI version.
+ * Native and interpreted code share instances and call each other. */
+typedef enum mantle_tier {
+    MANTLE_TIER_INTERP = 0,
+    MANTLE_TIER_AOT = 1,
+} mantle_tier;
+
 typedef struct mantle_config {
     mantle_allocator allocator;   /* .realloc NULL: the C library's */
     uint32_t max_call_depth;      /* Wasm frames per call; 0: default 10000 */
@@ -120,6 +131,9 @@ typedef struct mantle_config {
     uint32_t max_table_elems;     /* cap on every table; 0: 10,000,000 */
     uint64_t instance_fuel;       /* fuel every new instance starts with,
                                      start function included; 0: unlimited */
+    mantle_tier tier;             /* how modules run; 0: the interpreter */
+    uint32_t aot_opt_level;       /* MANTLE_TIER_AOT: C compiler -O level;
+                                     0: 2 */
 } mantle_config;
 
 typedef struct mantle_engine mantle_engine;
@@ -248,6 +262,50 @@ MANTLE_NODISCARD int mantle_module_custom(const mantle_module *module,
                                           size_t index, const char **out_name,
                                           const uint8_t **out_data,
                                           size_t *out_size);
+
+/* Disassembly for `mantle inspect --disasm`: function func_index (in the
+ * function index space, imports first; an import prints as one line) as
+ * text-format instructions, flat, one per line, indented by block depth.
+ * The text goes to `write` in pieces (not split inside a line's token);
+ * a nonzero return from `write` stops the listing and is returned.
+ * Returns MANTLE_OK, or MANTLE_EINVAL if there is no such function. */
+typedef int (*mantle_write_fn)(void *ctx, const char *text, size_t len);
+MANTLE_NODISCARD int mantle_module_disasm(const mantle_module *module,
+                                          uint32_t func_index,
+                                          mantle_write_fn write, void *ctx);
+
+/* ---- Ahead-of-time compilation ---------------------------------------- */
+
+/* mantle_module_new and mantle_module_load also accept a native artifact
+ * (written by mantle_aot_compile): it is checked whole - checksum, module
+ * digest, target, runtime ABI version, fuel metering - and refused with
+ * MANTLE_EINVAL and a message saying which check failed; never loaded
+ * otherwise. */
+typedef struct mantle_aot_options {
+    const char *target;     /* NULL: the host; x86_64, aarch64, armv7,
+                               riscv64 (Debian cross compilers) */
+    uint32_t opt_level;     /* C compiler -O level; 0: the engine's (2) */
+    const char *cc;         /* NULL: $MANTLE_CC (host), cc, or
+                               <triple>-gcc for another target */
+    bool fuel;              /* compile fuel metering in */
+} mantle_aot_options;
+
+typedef struct mantle_aot_stats {
+    double compile_seconds; /* emit + compile + link */
+    size_t artifact_size;
+} mantle_aot_stats;
+
+/* Validate and compile a module to a native artifact at out_path.
+ * MANTLE_EIO when no compiler runs or it fails (diag has its output). */
+MANTLE_NODISCARD int mantle_aot_compile(mantle_engine *engine,
+                                        const uint8_t *wasm, size_t size,
+                                        const char *name,
+                                        const mantle_aot_options *opts,
+                                        const char *out_path,
+                                        mantle_aot_stats *out_stats,
+                                        mantle_diag *diag);
+/* MANTLE_OK if a C compiler for the target (NULL: host) runs. */
+int mantle_aot_available(const char *target);
 
 /* ---- Linker and host functions --------------------------------------- */
 
@@ -701,7 +759,7 @@ MANTLE_NODISCARD int mantle_verify(const mantle_verify_input *in,
 /* RFC 3339 time ("2025-06-01T00:00:00Z") to Unix seconds; MANTLE_EINVAL. */
 MANTLE_NODISCARD int mantle_time_parse(const char *text, int64_t *out_time);
 
-/* A policy: JSON reference values (see docs/attestation.md):
+/* A policy: JSON reference values:
  *   {"id": "...", "tee": ["snp", "tdx"], "debug": false,
  *    "measurements": ["<hex>", ...], "module_digests": ["<hex>", ...],
  *    "min_svn": N, "min_tcb": {"snp": [b0, b1, ...], ...},

@@ -13,7 +13,12 @@ PACKAGES=(
     clang                      # second compiler, sanitizers, libFuzzer
     libclang-rt-14-dev         # clang's ASan/UBSan/libFuzzer runtimes
     lld                        # wasm-ld, for C guests
-    libjansson-dev             # spec-test JSON
+    libjansson-dev             # spec-test JSON, attestation collateral
+    libssl-dev                 # OpenSSL 3: attestation crypto and X.509
+    libcbor-dev                # CBOR: CCA tokens, EAT
+    libtss2-dev                # tpm2-tss ESYS: the tpm TEE backend
+    swtpm swtpm-tools          # software TPM for tests/tee (tee.tpm)
+    tpm2-tools                 # tpm2_pcrextend in tests/tee/tpm_test.sh
     wabt                       # wat2wasm for tests, demo and examples
     binaryen
     wasi-libc

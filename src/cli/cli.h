@@ -58,6 +58,7 @@ void cli_externtype_print(FILE *f, const mantle_externtype *type);
 int cli_validate(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_compile(int argc, char **argv); /* compile.c */
 int cli_attest(int argc, char **argv);
 int cli_evidence(int argc, char **argv);
 int cli_verify(int argc, char **argv);  /* verify.c */

@@ -1,8 +1,11 @@
 /* inspect.c - `mantle inspect`: what a module imports, exports and contains.
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 
@@ -95,22 +98,90 @@ static int print_customs(const char *path, const mantle_module *module)
     return CLI_EXIT_OK;
 }
 
+static int write_stdout(void *ctx, const char *text, size_t len)
+{
+    (void)ctx;
+    return fwrite(text, 1, len, stdout) == len ? 0 : MANTLE_EIO;
+}
+
+/* FUNC: a function index (imports first), in decimal. */
+static int find_func(const mantle_module *module, const char *func,
+                     uint32_t *out_index)
+{
+    mantle_module_stats s;
+    char *end;
+    unsigned long v = strtoul(func, &end, 10);
+
+    mantle_module_stats_get(module, &s);
+    if (*func < '0' || *func > '9' || *end != '\0' || v >= s.funcs)
+        return -1;
+    *out_index = (uint32_t)v;
+    return 0;
+}
+
+/* `mantle inspect --disasm[=FUNC] FILE` (or `--disasm FUNC FILE`): every
+ * function's code, or FUNC's. */
+static int disasm(const char *path, const mantle_module *module,
+                  const char *func)
+{
+    mantle_module_stats s;
+    uint32_t first = 0, last;
+
+    mantle_module_stats_get(module, &s);
+    last = s.funcs;
+    if (func) {
+        if (find_func(module, func, &first) != 0) {
+            fprintf(stderr, "%s: no function %s\n", path, func);
+            return CLI_EXIT_USAGE;
+        }
+        last = first + 1;
+    }
+    for (uint32_t i = first; i < last; i++) {
+        int st = mantle_module_disasm(module, i, write_stdout, NULL);
+        if (st != MANTLE_OK) {
+            fprintf(stderr, "%s: function %" PRIu32 ": %s\n", path, i,
+                    mantle_strerror(st));
+            return cli_exit_code(st);
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_inspect(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"disasm", optional_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
     mantle_engine *engine = NULL;
     mantle_module *module = NULL;
     mantle_module_stats s;
-    const char *path = NULL, *name;
-    int rc, st;
+    const char *path = NULL, *name, *func = NULL;
+    bool want_disasm = false;
+    int rc, st, c;
 
-    if ((rc = cli_one_file(argc, argv, &path)) != CLI_EXIT_OK)
-        return rc;
+    optind = 0; /* glibc: full reinitialisation */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (c != 'd')
+            return cli_usage_error(argv[0], "unknown option %s",
+                                   argv[optind - 1]);
+        want_disasm = true;
+        func = optarg;
+    }
+    if (want_disasm && !func && argc - optind == 2)
+        func = argv[optind++];
+    if (argc - optind != 1)
+        return cli_usage_error(argv[0], "expected exactly one FILE.wasm");
+    path = argv[optind];
     if ((st = mantle_engine_new(NULL, &engine)) != MANTLE_OK) {
         fprintf(stderr, "mantle: engine: %s\n", mantle_strerror(st));
         return cli_exit_code(st);
     }
     if ((rc = cli_load(engine, path, &module)) != CLI_EXIT_OK)
         goto out;
+    if (want_disasm) {
+        rc = disasm(path, module, func);
+        goto out;
+    }
 
     mantle_module_stats_get(module, &s);
     printf("%s: %zu bytes", path, s.bytes);

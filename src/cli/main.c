@@ -17,23 +17,32 @@ void cli_usage(FILE *f)
     fputs(
         "usage: mantle validate FILE.wasm\n"
 #if MANTLE_ENABLE_CLI_EXTRAS
-        "       mantle inspect FILE.wasm\n"
+        "       mantle inspect [--disasm[=FUNC]] FILE.wasm\n"
 #endif
         "       mantle run [OPTIONS] FILE.wasm [--] [ARG...]\n"
 #if MANTLE_ENABLE_TEE
         "       mantle attest [--tee=NAME] [GRANTS] FILE.wasm --nonce HEX -o OUT\n"
         "       mantle evidence show FILE\n"
 #endif
+#if MANTLE_ENABLE_ATTEST
         "       mantle verify --format snp|tdx|sgx|cca|tpm|mantle --evidence FILE\n"
         "              [--cert FILE]... [--root FILE] [--collateral DIR]\n"
         "              [--policy FILE [--ear-key KEY.pem]] [--time RFC3339]\n"
         "              [--report-data HEX]\n"
+#endif
+#if MANTLE_ENABLE_AOT
+        "       mantle compile FILE.wasm -o OUT.mantle [--target x86_64|aarch64|"
+        "armv7|riscv64]\n"
+        "              [-O1|-O2|-O3] [--cc CC] [--fuel]\n"
+#endif
         "       mantle version\n"
         "       mantle help\n"
         "\n"
         "validate  decode and validate FILE; print \"FILE: valid\".\n"
 #if MANTLE_ENABLE_CLI_EXTRAS
         "inspect   print imports, exports, section counts, custom sections.\n"
+        "          With --disasm, print the code of every function (or of\n"
+        "          function index FUNC) as text-format instructions.\n"
 #endif
         "run       run FILE as a WASI command: call its _start with ARGs as\n"
         "          its arguments (argv[0] is FILE) and stdin, stdout, stderr\n"
@@ -58,7 +67,10 @@ void cli_usage(FILE *f)
         "  --max-memory SIZE       cap each linear memory (64K..4G; K, M, G)\n"
         "  --timeout DURATION      trap \"interrupted\" after DURATION (500ms,\n"
         "                          10s, 2m; a bare number is seconds)\n"
-        "  --tier=interp|aot|auto  execution tier (only interp for now)\n"
+        "  --tier=interp|aot|auto  execution tier: interp (default, also\n"
+        "                          auto), or aot: compile to native code on\n"
+        "                          first use, cached in $XDG_CACHE_HOME/mantle;\n"
+        "                          FILE may also be an artifact (compile)\n"
 #if MANTLE_ENABLE_TEE
         "  --tee=auto|soft|tpm|tsm provide the TEE services (module \"mantle\":\n"
         "                          evidence, identity, seal, secrets); auto\n"
@@ -74,6 +86,7 @@ void cli_usage(FILE *f)
         "evidence  show: print the claims of an evidence file: nonce, TEE\n"
         "          kind, debug status, measurements (not verified).\n"
 #endif
+#if MANTLE_ENABLE_ATTEST
         "verify    check TEE evidence at --time (default now) and print the\n"
         "          verified claims; --cert: the certificates it needs (snp: the\n"
         "          VCEK or VLEK, then the ASK/ARK chain); --root: the trust\n"
@@ -82,6 +95,13 @@ void cli_usage(FILE *f)
         "          --policy: appraise, print each check and the verdict, and\n"
         "          with --ear-key sign it as an EAR JWT. Exit 0 verified and\n"
         "          accepted, 1 refused (the reason on stderr), 2 usage, 5 I/O.\n"
+#endif
+#if MANTLE_ENABLE_AOT
+        "compile   translate FILE to C, compile it with the system C compiler\n"
+        "          ($MANTLE_CC or cc; <triple>-gcc for --target) and write a\n"
+        "          native artifact OUT that `mantle run` accepts; prints the\n"
+        "          compile time. -O2 is the default.\n"
+#endif
         "\n"
         "exit status: 0 success; 1 trap (message and backtrace on stderr) or\n"
         "other runtime failure; 2 usage error; 3 malformed or invalid module;\n"
@@ -159,14 +179,20 @@ int main(int argc, char **argv)
 #endif
     else if (strcmp(verb, "run") == 0)
         rc = cli_run(argc, argv);
+#if MANTLE_ENABLE_AOT
+    else if (strcmp(verb, "compile") == 0)
+        rc = cli_compile(argc, argv);
+#endif
 #if MANTLE_ENABLE_TEE
     else if (strcmp(verb, "attest") == 0)
         rc = cli_attest(argc, argv);
     else if (strcmp(verb, "evidence") == 0)
         rc = cli_evidence(argc, argv);
 #endif
+#if MANTLE_ENABLE_ATTEST
     else if (strcmp(verb, "verify") == 0)
         rc = cli_verify(argc, argv);
+#endif
     else if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         if (argc != 1)
             return cli_usage_error("version", "takes no arguments");

@@ -33,6 +33,7 @@ struct run_opts {
     const char *invoke; /* NULL: _start */
     uint64_t fuel;
     bool has_fuel;
+    const char *tier;          /* --tier: NULL, interp, aot or auto */
     uint32_t max_pages;        /* 0: default */
     uint64_t timeout_ns;       /* 0: none */
     const char *timeout_text;
@@ -306,15 +307,16 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             o->timeout_text = optarg;
             break;
         case 'T':
-            if (strcmp(optarg, "aot") == 0) {
-                fprintf(stderr, "mantle: run: --tier=aot: not available yet "
-                                "(the ahead-of-time tier has not landed); "
-                                "use --tier=interp or auto\n");
-                return CLI_EXIT_USAGE;
-            }
-            if (strcmp(optarg, "interp") != 0 && strcmp(optarg, "auto") != 0)
+            if (strcmp(optarg, "interp") != 0 && strcmp(optarg, "auto") != 0 &&
+                strcmp(optarg, "aot") != 0)
                 return cli_usage_error("run", "--tier: \"%s\" is not interp, "
                                               "aot or auto", optarg);
+#if !MANTLE_ENABLE_AOT
+            if (strcmp(optarg, "aot") == 0)
+                return cli_usage_error("run", "--tier=aot: this mantle was "
+                                              "built without the AOT tier");
+#endif
+            o->tier = optarg;
             break;
 #if MANTLE_ENABLE_TEE
         case 'X':
@@ -630,6 +632,11 @@ int cli_run(int argc, char **argv)
     /* The fuel budget covers the start function and the call together. */
     if (o.has_fuel)
         cfg.instance_fuel = o.fuel ? o.fuel : 1;
+    /* aot: compile on first use into the cache. An artifact (from
+     * `mantle compile`) runs natively whatever the tier; auto keeps a
+     * .wasm in the interpreter. */
+    if (o.tier && strcmp(o.tier, "aot") == 0)
+        cfg.tier = MANTLE_TIER_AOT;
     if ((st = mantle_engine_new(&cfg, &engine)) != MANTLE_OK) {
         fprintf(stderr, "mantle: engine: %s\n", mantle_strerror(st));
         free_opts(&o);

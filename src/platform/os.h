@@ -40,6 +40,39 @@ typedef struct os_once {
 #define OS_ONCE_INIT {0}
 void os_call_once(os_once *once, void (*fn)(void));
 
+/* ---- For the AOT tier (os_aot_linux.c) ---- */
+
+/* Run a program (PATH search) with stdout/stderr redirected to files
+ * (NULL: inherited). os_spawn starts it, os_spawn_wait reaps it and gives
+ * its exit status (-1 if it died of a signal). Return 0 or -1. */
+int os_spawn(const char *const argv[], const char *out_path,
+             const char *err_path, long *out_pid);
+int os_spawn_wait(long pid, int *out_status);
+/* A private temporary directory (mkdtemp); removed with its files by
+ * os_temp_dir_remove. */
+int os_temp_dir_new(char *out, size_t outlen);
+void os_temp_dir_remove(const char *dir);
+int os_file_write_all(const char *path, const void *data, size_t size);
+/* Write to path.tmp.<pid> and rename over path, creating parent dirs. */
+int os_file_replace(const char *path, const void *data, size_t size);
+int os_mkdir_p(const char *path);
+/* Load a shared object from memory (memfd, else a private temp file). */
+void *os_dl_open_bytes(const uint8_t *data, size_t size, char *err,
+                       size_t errlen);
+void *os_dl_sym(void *handle, const char *name);
+void os_dl_close(void *handle);
+uint32_t os_cpu_count(void);
+/* The calling thread's stack, lowest address (0 if unknown). */
+uintptr_t os_thread_stack_low(void);
+
+/* Synchronous faults (SIGSEGV, SIGBUS). `fn` runs on an alternate signal
+ * stack and either does not return (siglongjmp) or returns to let the
+ * fault take its previous course. Install once per process; each thread
+ * that may fault calls os_fault_thread_init (alternate stack). */
+typedef void (*os_fault_fn)(void *addr);
+int os_fault_handler_install(os_fault_fn fn);
+int os_fault_thread_init(void);
+
 /* Atomics on flags shared with other threads or signal handlers. */
 static inline void os_atomic_store_u32(volatile uint32_t *p, uint32_t v)
 {

@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 
+#include "config.h"
 #include "vm.h"
 
 static _Thread_local vm_exec *tls_exec;
@@ -115,6 +116,17 @@ int vm_invoke(mantle_func *fn, uint64_t *slots, mantle_diag *diag)
         st = call_host(fn, ex, ex->entry, slots, diag);
         goto out;
     }
+#if MANTLE_ENABLE_AOT
+    if (fn->aot_tramp) {  /* native code (src/aot/aot_call.c) */
+        st = vm_aot_invoke(ex, fn, slots);
+        if (st == MANTLE_EEXIT) {
+            vm_diag_set(diag, MANTLE_EEXIT, "exit status %d", ex->exit_code);
+            if (diag)
+                diag->exit_code = ex->exit_code;
+        }
+        goto out;
+    }
+#endif
     st = vm_func_prepare(fn, diag);
     if (st != MANTLE_OK)
         goto out;

@@ -31,8 +31,11 @@ int mantle_engine_new(const mantle_config *cfg, mantle_engine **out_engine)
         if (cfg->max_table_elems)
             c.max_table_elems = cfg->max_table_elems;
         c.instance_fuel = cfg->instance_fuel;
+        c.tier = cfg->tier;
+        c.aot_opt_level = cfg->aot_opt_level;
     }
     if (!out_engine || c.max_memory_pages > 65536 ||
+        (c.tier != MANTLE_TIER_INTERP && c.tier != MANTLE_TIER_AOT) ||
         c.max_stack_bytes < 4096 || c.max_stack_bytes > ((uint64_t)1 << 32))
         return MANTLE_EINVAL;
     os_call_once(&interp_once, vm_interp_init);

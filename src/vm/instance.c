@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 
+#include "config.h"
 #include "vm.h"
 
 void *vm_linker_lookup(const mantle_linker *l, const char *module,
@@ -211,6 +212,11 @@ int mantle_instance_new(mantle_linker *linker, mantle_module *module,
     st = create_objects(inst, diag);
     if (st != MANTLE_OK)
         goto fail;
+#if MANTLE_ENABLE_AOT
+    st = vm_aot_instance_init(inst, diag);  /* native code, if the module has it */
+    if (st != MANTLE_OK)
+        goto fail;
+#endif
     st = vm_segments_init(inst, diag);
     if (st != MANTLE_OK)
         goto zombie;

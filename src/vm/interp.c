@@ -302,7 +302,7 @@ static void vm_opstats_count(uint32_t op)
             fuel -= np_[-1];                                                  \
             if (UNLIKELY(fuel < 0))                                           \
                 TRAP(MANTLE_TRAP_OUT_OF_FUEL);                                \
-            if (UNLIKELY(*ex->interrupt))                                     \
+            if (UNLIKELY(*intr))                                              \
                 TRAP(MANTLE_TRAP_INTERRUPTED);                                \
         }                                                                     \
         pc = np_;                                                             \
@@ -330,17 +330,23 @@ static void vm_opstats_count(uint32_t op)
     } while (0)
 
 /* Accumulator access by class (iops.h): I values in `acc` in slot form,
- * F (f64) values in the double `facc`. */
+ * F (f64) values in the double `facc`. A result sent to the accumulator
+ * is written to its slot as well (KPUT, LPUT). */
 #define KI_GET(T, i) ((T)R(i))
 #define KI_ACC(T) ((T)acc)
 #define KI_PUT(T, e) R(1) = (T)(e)
-#define KI_KPUT(T, e) acc = (T)(e)
+#define KI_KPUT(T, e) R(1) = acc = (T)(e)
 #define KF_GET(T, i) F64(i)
 #define KF_ACC(T) facc
 #define KF_PUT(T, e) R(1) = bits_f64(e)
-#define KF_KPUT(T, e) facc = (e)
-#define KI_LPUT(v) acc = (v)
-#define KF_LPUT(v) facc = f64_of(v)
+#define KF_KPUT(T, e) R(1) = bits_f64(facc = (e))
+#define KI_LPUT(v) R(1) = acc = (v)
+#define KF_LPUT(v)                                                            \
+    do {                                                                      \
+        uint64_t t_ = (v);                                                    \
+        R(1) = t_;                                                            \
+        facc = f64_of(t_);                                                    \
+    } while (0)
 #define KI_SVAL acc
 #define KF_SVAL bits_f64(facc)
 #define SLOT_LPUT(v) R(1) = (v)
@@ -417,6 +423,26 @@ static void vm_opstats_count(uint32_t op)
 #define SEAX_S (uint64_t)(uint32_t)(U32(1) + U32(2)) + pc[4]
 #define SEAX_K (uint64_t)(uint32_t)((uint32_t)acc + U32(2)) + pc[4]
 
+/* A load-operator (iops.h VM_LOADOPS) and its accumulator variants. */
+#define LOP(T, e, LT, n, conv, geta, put)                                     \
+    {                                                                         \
+        uint64_t ea = (uint64_t)(uint32_t)(U32(3) + U32(4)) + pc[5];          \
+        if (UNLIKELY(ea + (n) > memsize))                                     \
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
+        LT v_;                                                                \
+        memcpy(&v_, mem + ea, n);                                             \
+        T x = (geta), y = conv;                                               \
+        put(T, e);                                                            \
+        NEXT(6);                                                              \
+    }
+#define LOADOP(sym, C, T, e, LT, n, conv, comm)                               \
+    CASE(VOP_LX_##sym) LOP(T, e, LT, n, conv, K##C##_GET(T, 2), K##C##_PUT)   \
+    CASE(VOP_LX_##sym##_d)                                                    \
+    LOP(T, e, LT, n, conv, K##C##_GET(T, 2), K##C##_KPUT)                     \
+    CASE(VOP_LX_##sym##_a) LOP(T, e, LT, n, conv, K##C##_ACC(T), K##C##_PUT)  \
+    CASE(VOP_LX_##sym##_da)                                                   \
+    LOP(T, e, LT, n, conv, K##C##_ACC(T), K##C##_KPUT)
+
 #define LOAD(op, C, T, n, conv)                                               \
     CASE(OP_##op) LD(T, n, conv, EA_S, SLOT_LPUT, 4)                          \
     CASE(VOP_K_##op##_d) LD(T, n, conv, EA_S, K##C##_LPUT, 4)                 \
@@ -472,6 +498,21 @@ static void vm_opstats_count(uint32_t op)
             JUMP(pc[3]);                                                      \
         NEXT(4);                                                              \
     }
+/* i32.add, then a compare-and-branch on its result (iops.h). */
+#define ADD_BR1(name, neg, T, expr)                                           \
+    CASE(name)                                                                \
+    {                                                                         \
+        uint32_t r_ = U32(2) + U32(3);                                        \
+        R(1) = r_;                                                            \
+        T a = (T)r_, b = (T)R(4);                                             \
+        if (neg(expr))                                                        \
+            JUMP(pc[5]);                                                      \
+        NEXT(6);                                                              \
+    }
+#define ADD_BR(sym, T, expr)                                                  \
+    ADD_BR1(VOP_ADDBRIF_##sym, , T, expr)                                     \
+    ADD_BR1(VOP_ADDBRUNLESS_##sym, !, T, expr)
+
 #define BR_CMP(sym, T, expr)                                                  \
     BR_CMP1(VOP_BRIF_##sym, , T, expr, R(1), R(2))                            \
     BR_CMP1(VOP_KBRIF_##sym##_a, , T, expr, acc, R(2))                        \
@@ -513,6 +554,8 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
         [VOP_CALL_INDIRECT] = &&L_VOP_CALL_INDIRECT,
         [VOP_COPY] = &&L_VOP_COPY,
         [VOP_COPY_V128] = &&L_VOP_COPY_V128,
+        [VOP_COPY2] = &&L_VOP_COPY2,
+        [VOP_ADD2] = &&L_VOP_ADD2,
         [VOP_SELECT] = &&L_VOP_SELECT,
         [VOP_GLOBAL_GET] = &&L_VOP_GLOBAL_GET,
         [VOP_GLOBAL_SET] = &&L_VOP_GLOBAL_SET,
@@ -533,16 +576,24 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
         [VOP_REF_FUNC] = &&L_VOP_REF_FUNC,
         [VOP_REF_IS_NULL] = &&L_VOP_REF_IS_NULL,
         [VOP_UNREACHABLE] = &&L_VOP_UNREACHABLE,
-#define X(sym)                                                                \
+#define X(sym, T, e)                                                          \
     [VOP_BRIF_##sym] = &&L_VOP_BRIF_##sym,                                    \
     [VOP_BRUNLESS_##sym] = &&L_VOP_BRUNLESS_##sym,
         VM_FUSED_CMPS(X)
+#undef X
+#define X(sym, T, e)                                                          \
+    [VOP_ADDBRIF_##sym] = &&L_VOP_ADDBRIF_##sym,                              \
+    [VOP_ADDBRUNLESS_##sym] = &&L_VOP_ADDBRUNLESS_##sym,
+        VM_FUSED_CMPS32(X)
 #undef X
 #define X(sym, C, T, n, conv) [VOP_LOADX_##sym] = &&L_VOP_LOADX_##sym,
         VM_LOADS(X)
 #undef X
 #define X(sym, C, T, n, conv) [VOP_STOREX_##sym] = &&L_VOP_STOREX_##sym,
         VM_STORES(X)
+#undef X
+#define X(sym, C, T, e, LT, n, conv, comm) [VOP_LX_##sym] = &&L_VOP_LX_##sym,
+        VM_LOADOPS(X)
 #undef X
 #define VACC(name, base, flags) [name] = &&L_##name,
         VM_ACC_VARIANTS
@@ -582,6 +633,8 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
      * after the one that wrote them, so never live across a call. */
     uint64_t acc = 0;
     double facc = 0;
+    /* Set when the outermost call entered; nested entries keep it. */
+    volatile uint32_t *const intr = ex->interrupt;
 
     RELOAD_INSTANCE();
     /* The entry frame: the caller placed args at fp and checked room. */
@@ -639,32 +692,14 @@ L_base:
         uint32_t i = U32(1), n = pc[2];
         JUMP(pc[3 + (i < n ? i : n)]);
     }
-    BR_CMP(I32Eq, uint32_t, a == b)
-    BR_CMP(I32Ne, uint32_t, a != b)
-    BR_CMP(I32LtS, int32_t, a < b)
-    BR_CMP(I32LtU, uint32_t, a < b)
-    BR_CMP(I32GtS, int32_t, a > b)
-    BR_CMP(I32GtU, uint32_t, a > b)
-    BR_CMP(I32LeS, int32_t, a <= b)
-    BR_CMP(I32LeU, uint32_t, a <= b)
-    BR_CMP(I32GeS, int32_t, a >= b)
-    BR_CMP(I32GeU, uint32_t, a >= b)
-    BR_CMP(I64Eq, uint64_t, a == b)
-    BR_CMP(I64Ne, uint64_t, a != b)
-    BR_CMP(I64LtS, int64_t, a < b)
-    BR_CMP(I64LtU, uint64_t, a < b)
-    BR_CMP(I64GtS, int64_t, a > b)
-    BR_CMP(I64GtU, uint64_t, a > b)
-    BR_CMP(I64LeS, int64_t, a <= b)
-    BR_CMP(I64LeU, uint64_t, a <= b)
-    BR_CMP(I64GeS, int64_t, a >= b)
-    BR_CMP(I64GeU, uint64_t, a >= b)
+    VM_FUSED_CMPS(BR_CMP)
+    VM_FUSED_CMPS32(ADD_BR)
     CASE(VOP_LOOP_CHECK)
     {
         fuel -= pc[1];
         if (UNLIKELY(fuel < 0))
             TRAP(MANTLE_TRAP_OUT_OF_FUEL);
-        if (UNLIKELY(*ex->interrupt))
+        if (UNLIKELY(*intr))
             TRAP(MANTLE_TRAP_INTERRUPTED);
         NEXT(2);
     }
@@ -684,11 +719,11 @@ L_base:
             fp = f->fp;
             code = f->code;
             cells = code->cells;
+            /* Same instance: mem and memsize are current (memory.grow
+             * and host calls reload them where they happen). */
             if (f->inst != inst) {
                 inst = f->inst;
                 RELOAD_INSTANCE();
-            } else {
-                RELOAD_MEMORY();
             }
         }
         DISPATCH();
@@ -721,6 +756,22 @@ L_base:
     }
 
 do_call:
+#if MANTLE_ENABLE_AOT
+    /* ---- AOT hook: a callee with native code runs through its own call
+     * wrapper (src/aot/aot_call.c); a trap there has filled the diag. */
+    if (UNLIKELY(callee->aot_tramp != NULL)) {
+        ex->fuel = fuel;
+        int st_ = vm_aot_invoke(ex, callee, newfp);
+        fuel = ex->fuel;
+        if (UNLIKELY(st_ != MANTLE_OK)) {
+            status = st_;
+            goto unwind;
+        }
+        RELOAD_MEMORY();
+        pc = retpc;
+        DISPATCH();
+    }
+#endif
     /* Host functions never have code, so one test covers host calls and
      * first calls needing lowering. */
     if (UNLIKELY(!callee->code) && callee->host) {
@@ -813,10 +864,11 @@ enter:
     for (uint32_t i = 0, n = code->nconsts; i < n; i++)
         fp[code->consts_start + i] = code->consts[i];
     fuel -= code->entry_cost;
-    if (UNLIKELY(fuel < 0))
-        TRAP(MANTLE_TRAP_OUT_OF_FUEL);
-    if (UNLIKELY(*ex->interrupt))
+    if (UNLIKELY((fuel < 0) | (*intr != 0))) {
+        if (fuel < 0)
+            TRAP(MANTLE_TRAP_OUT_OF_FUEL);
         TRAP(MANTLE_TRAP_INTERRUPTED);
+    }
     pc = cells + 1;
     DISPATCH();
 
@@ -825,6 +877,24 @@ enter:
     {
         R(1) = R(2);
         NEXT(3);
+    }
+    CASE(VOP_COPY2)
+    {
+        R(1) = R(2);
+        R(3) = R(4);
+        NEXT(5);
+    }
+    CASE(VOP_ADD2)
+    {
+        R(1) = (uint32_t)(U32(2) + U32(3));
+        R(4) = (uint32_t)(U32(5) + U32(6));
+        NEXT(7);
+    }
+    CASE(VOP_ADD2_d)
+    {
+        R(1) = (uint32_t)(U32(2) + U32(3));
+        R(4) = acc = (uint32_t)(U32(5) + U32(6));
+        NEXT(7);
     }
     CASE(VOP_COPY_V128)
     {
@@ -968,6 +1038,7 @@ enter:
     VM_LOADS(LOAD)
     VM_STORES(STORE)
     VM_ACC_BINS(ACC_BIN)
+    VM_LOADOPS(LOADOP)
 
     /* ---- Numeric ---- */
     UN(I32Eqz, U32(2) == 0)

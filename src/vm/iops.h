@@ -12,17 +12,31 @@
  *   binary (sig xy_z)       op s:dst s:a s:b                4 cells
  *   load                    op s:dst s:addr k:offset        4 cells
  *   store                   op s:addr s:value k:offset      4 cells
+ *
+ * Fused forms (loadx/storex, load-operators, add-and-branch, add2, copy2)
+ * and the accumulator variants of hot instructions follow; see
+ * docs/interpreter.md, "Fusion" and "Accumulator".
  */
 #ifndef MANTLE_VM_IOPS_H
 #define MANTLE_VM_IOPS_H
 
 #include "module.h"
 
-/* i32/i64 comparisons that fuse with a following br_if / if. */
+/* i32/i64 comparisons that fuse with a following br_if / if: sym, C type
+ * of the operands a and b, condition. */
+#define VM_FUSED_CMPS32(X)                                                    \
+    X(I32Eq, uint32_t, a == b) X(I32Ne, uint32_t, a != b)                     \
+    X(I32LtS, int32_t, a < b) X(I32LtU, uint32_t, a < b)                      \
+    X(I32GtS, int32_t, a > b) X(I32GtU, uint32_t, a > b)                      \
+    X(I32LeS, int32_t, a <= b) X(I32LeU, uint32_t, a <= b)                    \
+    X(I32GeS, int32_t, a >= b) X(I32GeU, uint32_t, a >= b)
 #define VM_FUSED_CMPS(X)                                                      \
-    X(I32Eq) X(I32Ne) X(I32LtS) X(I32LtU) X(I32GtS) X(I32GtU) X(I32LeS)       \
-    X(I32LeU) X(I32GeS) X(I32GeU) X(I64Eq) X(I64Ne) X(I64LtS) X(I64LtU)       \
-    X(I64GtS) X(I64GtU) X(I64LeS) X(I64LeU) X(I64GeS) X(I64GeU)
+    VM_FUSED_CMPS32(X)                                                        \
+    X(I64Eq, uint64_t, a == b) X(I64Ne, uint64_t, a != b)                     \
+    X(I64LtS, int64_t, a < b) X(I64LtU, uint64_t, a < b)                      \
+    X(I64GtS, int64_t, a > b) X(I64GtU, uint64_t, a > b)                      \
+    X(I64LeS, int64_t, a <= b) X(I64LeU, uint64_t, a <= b)                    \
+    X(I64GeS, int64_t, a >= b) X(I64GeU, uint64_t, a >= b)
 
 /* Memory accesses: sym, accumulator class (see below), C type moved,
  * bytes, conversion (loads: of the loaded v_ into a slot; stores: of the
@@ -115,6 +129,29 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     X(F64Mul, F, double, x * y)                                               \
     X(F64Div, F, double, x / y)
 
+/* Binary operators fused with the load of their second operand (or of
+ * either, when they commute): `op s:dst s:a s:x s:y k:offset`, dst = a op
+ * load(x + y + offset), the address add wrapping as in Wasm; 6 cells.
+ * sym, class, operand type, result expression (x: a, y: the loaded
+ * value), C type loaded, bytes, conversion of the loaded v_, commutes. */
+#define VM_LOADOPS(X)                                                         \
+    X(F64Add, F, double, x + y, uint64_t, 8, f64_of(LE64(v_)), 1)             \
+    X(F64Sub, F, double, x - y, uint64_t, 8, f64_of(LE64(v_)), 0)             \
+    X(F64Mul, F, double, x * y, uint64_t, 8, f64_of(LE64(v_)), 1)             \
+    X(F64Div, F, double, x / y, uint64_t, 8, f64_of(LE64(v_)), 0)             \
+    X(I32Add, I, uint32_t, x + y, uint32_t, 4, LE32(v_), 1)                   \
+    X(I32Sub, I, uint32_t, x - y, uint32_t, 4, LE32(v_), 0)                   \
+    X(I32Mul, I, uint32_t, x * y, uint32_t, 4, LE32(v_), 1)                   \
+    X(I32And, I, uint32_t, x & y, uint32_t, 4, LE32(v_), 1)                   \
+    X(I32Or, I, uint32_t, x | y, uint32_t, 4, LE32(v_), 1)                    \
+    X(I32Xor, I, uint32_t, x ^ y, uint32_t, 4, LE32(v_), 1)                   \
+    X(I64Add, I, uint64_t, x + y, uint64_t, 8, LE64(v_), 1)                   \
+    X(I64Sub, I, uint64_t, x - y, uint64_t, 8, LE64(v_), 0)                   \
+    X(I64Mul, I, uint64_t, x * y, uint64_t, 8, LE64(v_), 1)                   \
+    X(I64And, I, uint64_t, x & y, uint64_t, 8, LE64(v_), 1)                   \
+    X(I64Or, I, uint64_t, x | y, uint64_t, 8, LE64(v_), 1)                    \
+    X(I64Xor, I, uint64_t, x ^ y, uint64_t, 8, LE64(v_), 1)
+
 /* Every accumulator variant, as VACC(name, base instruction, flags):
  * expand after defining a macro named VACC. */
 #define VM_ACC_BIN_V_(sym, C, T, e)                                           \
@@ -131,18 +168,24 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     VACC(VOP_K_##sym##_a, OP_##sym, 2) VACC(VOP_K_##sym##_b, OP_##sym, 4)    \
     VACC(VOP_KX_##sym##_a, VOP_STOREX_##sym, 2)                               \
     VACC(VOP_KX_##sym##_b, VOP_STOREX_##sym, 4)
-#define VM_ACC_CMP_V_(sym)                                                    \
+#define VM_ACC_CMP_V_(sym, T, e)                                              \
     VACC(VOP_KBRIF_##sym##_a, VOP_BRIF_##sym, 2)                              \
     VACC(VOP_KBRIF_##sym##_b, VOP_BRIF_##sym, 4)                              \
     VACC(VOP_KBRUNLESS_##sym##_a, VOP_BRUNLESS_##sym, 2)                      \
     VACC(VOP_KBRUNLESS_##sym##_b, VOP_BRUNLESS_##sym, 4)
+#define VM_ACC_LOADOP_V_(sym, C, T, e, LT, n, conv, comm)                     \
+    VACC(VOP_LX_##sym##_d, VOP_LX_##sym, 1)                                   \
+    VACC(VOP_LX_##sym##_a, VOP_LX_##sym, 2)                                   \
+    VACC(VOP_LX_##sym##_da, VOP_LX_##sym, 3)
 #define VM_ACC_VARIANTS                                                       \
     VM_ACC_BINS(VM_ACC_BIN_V_)                                                \
+    VM_LOADOPS(VM_ACC_LOADOP_V_)                                              \
     VM_LOADS(VM_ACC_LOAD_V_)                                                  \
     VM_STORES(VM_ACC_STORE_V_)                                                \
     VM_FUSED_CMPS(VM_ACC_CMP_V_)                                              \
     VACC(VOP_K_BR_IF_a, VOP_BR_IF, 2)                                         \
-    VACC(VOP_K_BR_UNLESS_a, VOP_BR_UNLESS, 2)
+    VACC(VOP_K_BR_UNLESS_a, VOP_BR_UNLESS, 2)                                 \
+    VACC(VOP_ADD2_d, VOP_ADD2, 1)
 
 enum {
     VOP_BR = OP__COUNT,  /* t:target                              2 */
@@ -156,6 +199,9 @@ enum {
     VOP_CALL_INDIRECT,   /* k:type k:table k:base s:elem          5 */
     VOP_COPY,            /* s:dst s:src                           3 */
     VOP_COPY_V128,       /* s:dst s:src (two slots)               3 */
+    VOP_COPY2,           /* s:d1 s:s1 s:d2 s:s2, in that order    5 */
+    VOP_ADD2,            /* s:d1 s:a1 s:b1 s:d2 s:a2 s:b2: two
+                          * i32.add in that order                 7 */
     VOP_SELECT,          /* s:dst s:a s:b s:cond                  5 */
     VOP_GLOBAL_GET,      /* s:dst k:global                        3 */
     VOP_GLOBAL_SET,      /* s:src k:global                        3 */
@@ -177,7 +223,7 @@ enum {
     VOP_REF_IS_NULL,     /* s:dst s:a                             3 */
     VOP_UNREACHABLE,     /*                                       1 */
     /* Fused compare-and-branch: s:a s:b t:target, 4 cells. */
-#define X(sym) VOP_BRIF_##sym, VOP_BRUNLESS_##sym,
+#define X(sym, T, e) VOP_BRIF_##sym, VOP_BRUNLESS_##sym,
     VM_FUSED_CMPS(X)
 #undef X
     /* Loads and stores whose address is an i32.add of two slots, fused:
@@ -189,6 +235,16 @@ enum {
 #undef X
 #define X(sym, C, T, n, conv) VOP_STOREX_##sym,
     VM_STORES(X)
+#undef X
+    /* An i32.add whose result a fused compare-and-branch on i32 tests:
+     * s:dst s:a s:b s:c t:target, dst = a + b, branch if dst CMP c;
+     * 6 cells. */
+#define X(sym, T, e) VOP_ADDBRIF_##sym, VOP_ADDBRUNLESS_##sym,
+    VM_FUSED_CMPS32(X)
+#undef X
+    /* Load-operators (above), 6 cells. */
+#define X(sym, C, T, e, LT, n, conv, comm) VOP_LX_##sym,
+    VM_LOADOPS(X)
 #undef X
     /* Accumulator variants (above), VOP_ACC_FIRST onwards. */
     VOP_ACC_BEFORE_,

@@ -50,6 +50,23 @@ typedef struct lw_ctl {
     bool dead;              /* the rest of the block is unreachable */
 } lw_ctl;
 
+/* What the previous instruction was, captured before emitting the next:
+ * where it starts, and the cell and end of its result as the accumulator
+ * linking sees it (link_cell/link_end of lw). */
+typedef struct lw_prev {
+    uint32_t start, end, dst_cell;
+    uint16_t op;
+    uint8_t kflags;
+} lw_prev;
+
+/* The peephole state of one instruction (see lw), saved so that removing
+ * the last instruction restores the one before. */
+typedef struct lw_last {
+    uint32_t start, end, dst_cell, link_cell, link_end;
+    uint16_t op;
+    uint8_t kflags;
+} lw_last;
+
 typedef struct lw {
     mantle_module *mod;
     const wasm_module *w;
@@ -87,6 +104,10 @@ typedef struct lw {
     uint32_t last_dst_cell;  /* its destination operand cell, or 0 */
     uint16_t last_op;        /* its base instruction */
     uint8_t last_kflags;     /* its accumulator flags (VM_K_*) */
+    uint32_t link_cell;      /* like last_dst_cell, but kept across a */
+    uint32_t link_end;       /* local.set that retargets it */
+    lw_last before_last;     /* the same of the instruction before it */
+    uint32_t copy_end;       /* code size right after a last plain copy */
 
     uint32_t cur_off;        /* byte offset of the current instruction */
     bool oom;
@@ -207,6 +228,7 @@ static int prescan(lw *l)
     wasm_reader r = {l->w->bytes, l->w->bytes + l->fn->body.off,
                      l->w->bytes + l->fn->body.off + l->fn->body.len, NULL};
     uint32_t nconst_instrs = 0;
+    bool need_zero = false;
     /* First count, to size the pool. */
     wasm_reader r2 = r;
     while (r2.p < r2.end && !r2.err) {
@@ -217,6 +239,8 @@ static int prescan(lw *l)
         if (imm == IMM_I32 || imm == IMM_I64 || imm == IMM_F32 ||
             imm == IMM_F64 || op == OP_RefNull)
             nconst_instrs++;
+        if (op == OP_I32Load || op == OP_I64Load || op == OP_F64Load)
+            need_zero = true;
         if (op == OP_If) {
             int64_t bt = 0;
             rd_sleb(&r2, 33, &bt);
@@ -236,6 +260,8 @@ static int prescan(lw *l)
     if (!l->consts || !l->hash)
         return MANTLE_ENOMEM;
     l->hash_mask = hsize - 1;
+    if (need_zero)
+        const_add(l, 0);  /* the zero addend of fused plain loads */
     while (r.p < r.end && !r.err) {
         uint16_t op;
         if (!read_op(&r, &op))
@@ -306,7 +332,11 @@ static void emit_op(lw *l, uint32_t op)
     l->pcmap[l->npcmap].pc = l->ncode;
     l->pcmap[l->npcmap].offset = l->cur_off;
     l->npcmap++;
+    lw_last b = {l->last_start, l->last_end, l->last_dst_cell, l->link_cell,
+                 l->link_end, l->last_op, l->last_kflags};
+    l->before_last = b;
     l->last_dst_cell = NIL;
+    l->link_cell = NIL;
     l->last_kflags = 0;
     emit(l, op_cell(op));
     l->last_start = l->ncode - 1;
@@ -319,15 +349,55 @@ static void produced(lw *l, uint32_t dst_cell)
 {
     l->last_dst_cell = dst_cell;
     l->last_end = l->ncode;
+    l->link_cell = dst_cell;
+    l->link_end = l->ncode;
+}
+
+/* Remove the last instruction (a fusion took it over): the one before
+ * becomes the last again. */
+static void unemit(lw *l)
+{
+    const lw_last *b = &l->before_last;
+    l->ncode = l->last_start;
+    l->npcmap--;
+    l->last_start = b->start;
+    l->last_end = b->end;
+    l->last_dst_cell = b->dst_cell;
+    l->link_cell = b->link_cell;
+    l->link_end = b->link_end;
+    l->last_op = b->op;
+    l->last_kflags = b->kflags;
+    l->before_last.dst_cell = l->before_last.link_cell = NIL;
+}
+
+/* A label may follow: what the last instruction wrote is no longer
+ * known to be what the next one sees. */
+static void no_last(lw *l)
+{
+    l->last_dst_cell = NIL;
+    l->link_cell = NIL;
+    l->copy_end = NIL;
 }
 
 static void emit_copy(lw *l, uint8_t type, uint32_t dst, uint32_t src)
 {
     if (dst == src)
         return;
+    if (type != VT_V128 && l->copy_end == l->ncode && !l->oom) {
+        /* Right after another copy, with no label between: one
+         * instruction does both, in order. Copies cannot trap. */
+        l->code[l->last_start] = op_cell(VOP_COPY2);
+        l->last_op = VOP_COPY2;
+        l->copy_end = NIL;
+        emit(l, dst);
+        emit(l, src);
+        return;
+    }
     emit_op(l, type == VT_V128 ? VOP_COPY_V128 : VOP_COPY);
     emit(l, dst);
     emit(l, src);
+    if (type != VT_V128)
+        l->copy_end = l->ncode;
 }
 
 /* ---- The virtual stack ------------------------------------------------ */
@@ -411,6 +481,9 @@ static void emit_target(lw *l, lw_ctl *c)
 
 static void patch_chain(lw *l, uint32_t chain, uint32_t pc)
 {
+    /* A label here: nothing before it may merge with what follows. */
+    if (chain != NIL && pc == l->ncode)
+        no_last(l);
     while (chain != NIL) {
         uint32_t next = l->code[chain];
         l->code[chain] = pc;
@@ -464,7 +537,7 @@ static void mark_dead(lw *l)
     lw_ctl *c = ctl_top(l);
     c->dead = true;
     l->height = c->height;
-    l->last_dst_cell = NIL;
+    no_last(l);
 }
 
 /* Emit returning the top `nresults` values. */
@@ -494,28 +567,20 @@ static void emit_return(lw *l)
 
 /* ---- The accumulator (iops.h) ----------------------------------------- */
 
-/* What the previous instruction was, captured before emitting the next. */
-typedef struct lw_prev {
-    uint32_t start, end, dst_cell;
-    uint16_t op;
-    uint8_t kflags;
-} lw_prev;
-
 static lw_prev prev_of(const lw *l)
 {
-    lw_prev p = {l->last_start, l->last_end, l->last_dst_cell, l->last_op,
+    lw_prev p = {l->last_start, l->link_end, l->link_cell, l->last_op,
                  l->last_kflags};
     return p;
 }
 
 /* The instruction just emitted at `at` (base `op`, source operands in
- * cells at+ia and at+ib, 0 for none) reads the result of the previous
- * instruction `p`: if that result went to a temp's home slot and both
- * have accumulator variants, pass it in the accumulator instead. The
- * temp is popped by this instruction, so nobody else reads its slot, and
- * no label lies between the two (labels clear last_dst_cell). With
- * `swap`, the operands commute and only the first may be the
- * accumulator. */
+ * cells at+ia and at+ib, 0 for none) reads the slot the previous
+ * instruction `p` wrote: if both have accumulator variants, it reads the
+ * value from the accumulator, which `p` then writes besides the slot.
+ * It runs only right after `p`: no label lies between the two (labels
+ * clear link_cell). With `swap`, the operands commute and only the first
+ * may be the accumulator. */
 static void acc_link(lw *l, const lw_prev *p, uint32_t at, uint32_t op,
                      uint32_t ia, uint32_t ib, bool swap)
 {
@@ -523,7 +588,7 @@ static void acc_link(lw *l, const lw_prev *p, uint32_t at, uint32_t op,
         return;
     uint32_t s = l->code[p->dst_cell];
     uint32_t pv = vm_acc_variant(p->op, p->kflags | VM_K_DST);
-    if (s < l->temps_start || !pv)
+    if (!pv)
         return;
     unsigned src;
     if (ia && l->code[at + ia] == s) {
@@ -566,6 +631,35 @@ static void acc_inherit(lw *l, unsigned kf, uint32_t at, uint32_t op,
     l->last_kflags = (uint8_t)src;
 }
 
+/* The i32 compare that tests b CMP a when `op` tests a CMP b. */
+static uint16_t mirror_cmp(uint16_t op)
+{
+    switch (op) {
+    case OP_I32LtS: return OP_I32GtS;
+    case OP_I32LtU: return OP_I32GtU;
+    case OP_I32GtS: return OP_I32LtS;
+    case OP_I32GtU: return OP_I32LtU;
+    case OP_I32LeS: return OP_I32GeS;
+    case OP_I32LeU: return OP_I32GeU;
+    case OP_I32GeS: return OP_I32LeS;
+    case OP_I32GeU: return OP_I32LeU;
+    default: return op;  /* eq, ne; i64 compares have no add form */
+    }
+}
+
+static uint32_t add_branch_op(uint16_t cmp, bool when_true)
+{
+    switch (cmp) {
+#define X(sym, T, e)                                                          \
+    case OP_##sym:                                                            \
+        return when_true ? VOP_ADDBRIF_##sym : VOP_ADDBRUNLESS_##sym;
+        VM_FUSED_CMPS32(X)
+#undef X
+    default:
+        return 0;
+    }
+}
+
 /* A conditional branch on `cond`. A compare just emitted for it is fused
  * into the branch. `when_true` selects br_if (jump if non-zero) versus
  * jump-if-zero (the `if` instruction's jump to else). */
@@ -579,7 +673,7 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
         cond.slot == home(l, l->height) &&
         l->code[l->last_dst_cell] == cond.slot) {
         switch (l->last_op) {
-#define X(sym)                                                                \
+#define X(sym, T, e)                                                          \
     case OP_##sym:                                                            \
         vop = when_true ? VOP_BRIF_##sym : VOP_BRUNLESS_##sym;                \
         fused = true;                                                         \
@@ -596,17 +690,34 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
     }
     if (fused) {
         /* The compare may have read the accumulator: the branch does. */
-        unsigned kf = l->last_kflags;
+        unsigned kf = l->last_kflags & (VM_K_A | VM_K_B);
+        uint16_t cmp = l->last_op;
         a = l->code[l->last_start + 2];
         b = l->last_op == OP_I32Eqz ? 0 : l->code[l->last_start + 3];
-        l->ncode = l->last_start;
-        l->npcmap--;
-        uint32_t at = l->ncode;
-        emit_op(l, vop);
-        emit(l, a);
-        if (vop != VOP_BR_IF && vop != VOP_BR_UNLESS)
-            emit(l, b);
-        acc_inherit(l, kf, at, vop, 1, 2, false);
+        unemit(l);
+        uint32_t at = l->ncode, addbr = 0;
+        /* If the accumulator is an i32.add of two slots just before,
+         * the add joins the branch (the usual loop increment and test). */
+        if (kf && l->last_op == OP_I32Add && l->last_kflags == 0 &&
+            l->link_cell != NIL && l->link_end == at && !l->oom)
+            addbr = add_branch_op(kf == VM_K_B ? mirror_cmp(cmp) : cmp,
+                                  when_true);
+        if (addbr) {
+            const vm_cell *p = &l->code[l->last_start];
+            uint32_t d = p[1], x = p[2], y = p[3];
+            unemit(l);
+            emit_op(l, addbr);
+            emit(l, d);
+            emit(l, x);
+            emit(l, y);
+            emit(l, kf == VM_K_A ? b : a);
+        } else {
+            emit_op(l, vop);
+            emit(l, a);
+            if (vop != VOP_BR_IF && vop != VOP_BR_UNLESS)
+                emit(l, b);
+            acc_inherit(l, kf, at, vop, 1, 2, false);
+        }
     } else {
         lw_prev p = prev_of(l);
         uint32_t at = l->ncode;
@@ -636,9 +747,7 @@ static bool fuse_address(lw *l, lw_val addr, uint32_t h, uint32_t *a,
     *a = l->code[l->last_start + 2];
     *b = l->code[l->last_start + 3];
     *kf = l->last_kflags;
-    l->ncode = l->last_start;
-    l->npcmap--;
-    l->last_dst_cell = NIL;
+    unemit(l);
     return true;
 }
 
@@ -660,6 +769,86 @@ static uint32_t storex_op(uint16_t op)
 #undef X
     default: return op;
     }
+}
+
+/* A binary operator one of whose operands (the second, or either when
+ * it commutes) was loaded, with the full width of its type, by the
+ * instruction just emitted and is consumed only here, becomes a
+ * load-operator (iops.h VM_LOADOPS): the load is removed. The stack
+ * holds the operands' heights, popped; `dst` is the result's home. */
+static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
+{
+    uint32_t lx;
+    bool comm;
+    switch (op) {
+#define X(sym, C, T, e, LT, n, conv, cm)                                      \
+    case OP_##sym: lx = VOP_LX_##sym; comm = cm; break;
+        VM_LOADOPS(X)
+#undef X
+    default:
+        return false;
+    }
+    if (l->last_dst_cell == NIL || l->last_end != l->ncode ||
+        l->last_kflags || l->oom)
+        return false;
+    uint16_t want = b.type == VT_F64   ? OP_F64Load
+                    : b.type == VT_I64 ? OP_I64Load
+                                       : OP_I32Load;
+    bool x = l->last_op == loadx_op(want);
+    if (!x && l->last_op != want)
+        return false;
+    uint32_t s = l->code[l->last_dst_cell];
+    uint32_t ha = home(l, l->height), hb = home(l, l->height + 1), other;
+    if (b.slot == hb && s == hb)
+        other = a.slot;
+    else if (comm && a.slot == ha && s == ha)
+        other = b.slot;
+    else
+        return false;
+    const vm_cell *c = &l->code[l->last_start];
+    uint32_t ax = c[2], ay = x ? c[3] : const_slot(l, 0), off = c[x ? 4 : 3];
+    /* A trap here is the load's: keep its Wasm offset. */
+    uint32_t woff = l->pcmap[l->npcmap - 1].offset;
+    unemit(l);
+    lw_prev p = prev_of(l);
+    uint32_t at = l->ncode;
+    emit_op(l, lx);
+    if (l->oom)
+        return true;
+    l->pcmap[l->npcmap - 1].offset = woff;
+    emit(l, dst);
+    emit(l, other);
+    emit(l, ax);
+    emit(l, ay);
+    emit(l, off);
+    acc_link(l, &p, at, lx, 2, 0, false);
+    produced(l, at + 1);
+    return true;
+}
+
+/* The last instruction, an i32.add just retargeted to a local (so no
+ * fusion will take its result), follows another i32.add of two slots
+ * with no label between: one instruction does both, in order. The first
+ * writes its slot, so the second may read it there. Adds cannot trap. */
+static void merge_adds(lw *l)
+{
+    const lw_last *p = &l->before_last;
+    uint32_t at = l->last_start;
+    if (l->last_op != OP_I32Add || p->op != OP_I32Add || p->kflags != 0 ||
+        p->link_cell == NIL || p->link_end != at || l->ncode != at + 4 ||
+        l->oom)
+        return;
+    l->code[p->start] = op_cell(VOP_ADD2);
+    l->code[at] = l->code[at + 1];
+    l->code[at + 1] = l->code[at + 2];
+    l->code[at + 2] = l->code[at + 3];
+    l->ncode = at + 3;
+    l->npcmap--;
+    l->last_start = p->start;
+    l->last_op = VOP_ADD2;
+    l->last_kflags = 0;
+    l->before_last.dst_cell = l->before_last.link_cell = NIL;
+    produced(l, at);
 }
 
 /* ---- Block types ------------------------------------------------------- */
@@ -855,7 +1044,7 @@ static int lower_body(lw *l, wasm_reader *r)
                 emit_copy(l, c->params[i], home(l, c->height + i),
                           c->save + i);
             }
-            l->last_dst_cell = NIL;
+            no_last(l);
             break;
         }
         case OP_End: {
@@ -897,7 +1086,7 @@ static int lower_body(lw *l, wasm_reader *r)
             lw_ctl done = *c;
             l->nctls--;
             push_results(l, &done);
-            l->last_dst_cell = NIL;
+            no_last(l);
             if (!reachable)
                 mark_dead(l);
             break;
@@ -922,7 +1111,7 @@ static int lower_body(lw *l, wasm_reader *r)
                 emit_br(l, depth);
                 patch_chain(l, skip, l->ncode);
             }
-            l->last_dst_cell = NIL;
+            no_last(l);
             break;
         }
         case OP_BrTable: {
@@ -950,6 +1139,7 @@ static int lower_body(lw *l, wasm_reader *r)
                     }
                 } else {
                     l->code[first + i] = l->ncode;
+                    no_last(l);
                     emit_br(l, depth);
                 }
             }
@@ -1041,6 +1231,7 @@ static int lower_body(lw *l, wasm_reader *r)
                 l->code[l->last_dst_cell] == v.slot) {
                 /* Retarget the producer to write the local directly. */
                 l->code[l->last_dst_cell] = ls;
+                merge_adds(l);
             } else {
                 if (others)
                     spill_locals(l, c->height, ls);
@@ -1308,6 +1499,10 @@ static int lower_body(lw *l, wasm_reader *r)
             } else if (np == 2 && rs[0]) {
                 lw_val b = pop(l);
                 lw_val a = pop(l);
+                if (fuse_loadop(l, op, a, b, home(l, l->height))) {
+                    push_home(l, sig_type(rs[0]));
+                    break;
+                }
                 uint32_t dst = push_home(l, sig_type(rs[0]));
                 lw_prev p = prev_of(l);
                 uint32_t at = l->ncode;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "config.h"
 #include "vm.h"
 
 mantle_valkind vm_kind_of(uint8_t vt)
@@ -72,6 +73,9 @@ static void module_destroy(mantle_module *mod)
         for (uint32_t i = 0; i < n; i++)
             vm_code_free(a, mod->code[i]);
     }
+#if MANTLE_ENABLE_AOT
+    vm_aot_code_free(mod);
+#endif
     mt_free(a, mod->code);
     mt_free(a, mod->kinds);
     mt_free(a, mod->functypes);
@@ -80,9 +84,45 @@ static void module_destroy(mantle_module *mod)
     mt_free(a, mod);
 }
 
+int vm_module_new_wasm(mantle_engine *engine, const uint8_t *bytes,
+                       size_t size, const char *name,
+                       mantle_module **out_module, mantle_diag *diag);
+int vm_aot_module_load(mantle_engine *engine, const uint8_t *bytes,
+                       size_t size, const char *name,
+                       mantle_module **out_module, mantle_diag *diag);
+int vm_aot_module_compile(mantle_module *mod, mantle_diag *diag);
+bool aot_is_artifact(const uint8_t *bytes, size_t size);
+
+/* Bytes are a Wasm module, or (AOT builds) a native artifact; with
+ * MANTLE_TIER_AOT a Wasm module is compiled to native code (src/aot/). */
 int mantle_module_new(mantle_engine *engine, const uint8_t *bytes,
                       size_t size, const char *name,
                       mantle_module **out_module, mantle_diag *diag)
+{
+#if MANTLE_ENABLE_AOT
+    if (engine && out_module && aot_is_artifact(bytes, size))
+        return vm_aot_module_load(engine, bytes, size, name, out_module, diag);
+    int st = vm_module_new_wasm(engine, bytes, size, name, out_module, diag);
+    if (st == MANTLE_OK && engine->cfg.tier == MANTLE_TIER_AOT) {
+        st = vm_aot_module_compile(*out_module, diag);
+        if (st != MANTLE_OK) {
+            mantle_module_free(*out_module);
+            *out_module = NULL;
+        }
+    }
+    return st;
+#else
+    if (engine && engine->cfg.tier == MANTLE_TIER_AOT) {
+        vm_diag_set(diag, MANTLE_EINVAL, "this build has no AOT tier");
+        return MANTLE_EINVAL;
+    }
+    return vm_module_new_wasm(engine, bytes, size, name, out_module, diag);
+#endif
+}
+
+int vm_module_new_wasm(mantle_engine *engine, const uint8_t *bytes,
+                       size_t size, const char *name,
+                       mantle_module **out_module, mantle_diag *diag)
 {
     if (!engine || (!bytes && size) || !out_module) {
         vm_diag_set(diag, MANTLE_EINVAL, "invalid argument");
@@ -111,7 +151,25 @@ int mantle_module_new(mantle_engine *engine, const uint8_t *bytes,
         st = MANTLE_ELIMIT;
         goto fail;
     }
-    if (wasm_decode(a, bytes, size, &mod->wasm, &err) != 0) {
+    /* Text format: anything not starting with the binary magic's NUL.
+     * The text becomes binary, then decodes and validates as usual. */
+    uint8_t *text_bin = NULL;
+    if (size > 0 && bytes[0] != 0) {
+        size_t bin_size;
+        if (wasm_wat_to_binary(a, (const char *)bytes, size, &text_bin,
+                               &bin_size, &err) != 0) {
+            st = err.malformed ? MANTLE_EMALFORMED : MANTLE_ENOMEM;
+            vm_diag_set(diag, st, "%s:%s", label, err.msg);
+            if (diag)
+                diag->offset = err.offset;
+            goto fail;
+        }
+        bytes = text_bin;
+        size = bin_size;
+    }
+    int dec = wasm_decode(a, bytes, size, &mod->wasm, &err);
+    mt_free(a, text_bin);
+    if (dec != 0) {
         /* The decoder clears `malformed` when it ran out of memory. */
         st = err.malformed ? MANTLE_EMALFORMED : MANTLE_ENOMEM;
         goto report;
@@ -317,4 +375,13 @@ int mantle_module_custom(const mantle_module *module, size_t index,
     if (out_size)
         *out_size = c->content.len;
     return MANTLE_OK;
+}
+
+int mantle_module_disasm(const mantle_module *module, uint32_t func_index,
+                         mantle_write_fn write, void *ctx)
+{
+    if (!module || !write || !module->wasm ||
+        func_index >= module->wasm->nfuncs)
+        return MANTLE_EINVAL;
+    return wasm_disasm_func(module->wasm, func_index, write, ctx);
 }

@@ -19,6 +19,8 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
     [VOP_CALL_INDIRECT - OP__COUNT] = "call_indirect",
     [VOP_COPY - OP__COUNT] = "copy",
     [VOP_COPY_V128 - OP__COUNT] = "copy_v128",
+    [VOP_COPY2 - OP__COUNT] = "copy2",
+    [VOP_ADD2 - OP__COUNT] = "add2",
     [VOP_SELECT - OP__COUNT] = "select",
     [VOP_GLOBAL_GET - OP__COUNT] = "global_get",
     [VOP_GLOBAL_SET - OP__COUNT] = "global_set",
@@ -39,16 +41,24 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
     [VOP_REF_FUNC - OP__COUNT] = "ref_func",
     [VOP_REF_IS_NULL - OP__COUNT] = "ref_is_null",
     [VOP_UNREACHABLE - OP__COUNT] = "unreachable",
-#define X(sym)                                                                \
+#define X(sym, T, e)                                                          \
     [VOP_BRIF_##sym - OP__COUNT] = "br_if." #sym,                             \
     [VOP_BRUNLESS_##sym - OP__COUNT] = "br_unless." #sym,
     VM_FUSED_CMPS(X)
+#undef X
+#define X(sym, T, e)                                                          \
+    [VOP_ADDBRIF_##sym - OP__COUNT] = "add_br_if." #sym,                      \
+    [VOP_ADDBRUNLESS_##sym - OP__COUNT] = "add_br_unless." #sym,
+    VM_FUSED_CMPS32(X)
 #undef X
 #define X(sym, C, T, n, conv) [VOP_LOADX_##sym - OP__COUNT] = "loadx." #sym,
     VM_LOADS(X)
 #undef X
 #define X(sym, C, T, n, conv) [VOP_STOREX_##sym - OP__COUNT] = "storex." #sym,
     VM_STORES(X)
+#undef X
+#define X(sym, C, T, e, LT, n, conv, comm) [VOP_LX_##sym - OP__COUNT] = "lx." #sym,
+    VM_LOADOPS(X)
 #undef X
 #define VACC(name, base, flags) [name - OP__COUNT] = #name,
     VM_ACC_VARIANTS
@@ -121,12 +131,16 @@ uint32_t vm_op_length(uint32_t op, const vm_cell *pc)
     case VOP_TABLE_GET: case VOP_TABLE_SET: case VOP_MEMORY_COPY:
     case VOP_MEMORY_FILL:
         return 4;
-    case VOP_CALL_INDIRECT: case VOP_SELECT: case VOP_TABLE_GROW:
+    case VOP_ADD2:
+        return 7;
+    case VOP_CALL_INDIRECT: case VOP_SELECT: case VOP_TABLE_GROW: case VOP_COPY2:
     case VOP_TABLE_FILL: case VOP_MEMORY_INIT:
         return 5;
     case VOP_TABLE_COPY: case VOP_TABLE_INIT:
         return 6;
     default:
+        if (op >= VOP_ADDBRIF_I32Eq && op < VOP_ACC_FIRST)
+            return 6;
         return op >= VOP_BRIF_I32Eq && op < VOP_LOADX_I32Load ? 4 : 5;
     }
 }

@@ -20,6 +20,17 @@
 
 #define VM_PAGE_SIZE 65536u
 
+/* On 64-bit hosts every linear memory reserves at least this much address
+ * space (untouched, PROT_NONE): a u32 address plus a u32 static offset plus
+ * an 8-byte access stays inside it, so AOT code can leave bounds to the
+ * guard region and the fault handler (docs/aot.md). The interpreter keeps
+ * its explicit checks. */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define VM_GUARD_RESERVE (((uint64_t)8 << 30) + VM_PAGE_SIZE)
+#else
+#define VM_GUARD_RESERVE 0
+#endif
+
 /* ---- Engine and module ------------------------------------------------ */
 
 struct mantle_engine {
@@ -41,6 +52,7 @@ struct mantle_module {
     vm_code **code;              /* per defined function, lowered lazily */
     mantle_valkind *kinds;       /* every type's value kinds, for the API */
     mantle_functype *functypes;  /* per type index, arrays into `kinds` */
+    struct vm_aot_code *aot;     /* native code (src/aot/), or NULL */
 };
 
 /* ---- Runtime objects ------------------------------------------------- */
@@ -53,6 +65,9 @@ struct mantle_func {
     mantle_instance *inst;   /* owning instance (Wasm functions) */
     uint32_t index;          /* function index within inst's module */
     vm_code *code;           /* lowered code, NULL until first call */
+    /* AOT code (src/aot/; aot_rt.h mirrors the fields up to here): */
+    void *aot_fn;            /* typed native entry, or NULL */
+    void (*aot_tramp)(mantle_instance *, uint64_t *); /* slot-form entry */
     /* Host functions: */
     mantle_host_fn host;
     void *env;
@@ -107,6 +122,15 @@ struct mantle_instance {
     mantle_memory **memories;
     mantle_global **globals;
     uint64_t **global_slots;    /* &globals[i]->value[0], for the interpreter */
+    /* Run state of AOT code (src/aot/aot_rt.h mirrors the fields up to
+     * here; src/aot/aot_call.c sets them when native code is entered). */
+    const struct aot_api *aot_api;
+    const wasm_functype *aot_types;
+    int64_t aot_fuel;
+    volatile uint32_t *aot_interrupt;
+    uint32_t aot_depth;
+    uint32_t aot_max_depth;
+    uintptr_t aot_stack_limit;
     bool *elem_dropped;
     bool *data_dropped;
     uint64_t fuel;              /* UINT64_MAX: unlimited */
@@ -204,6 +228,14 @@ void vm_code_dump(FILE *out, const vm_code *code,
                   uint32_t (*op_of)(vm_cell cell));
 
 void vm_interp_init(void);
+
+/* The AOT tier (src/aot/aot_call.c, load.c): run native code of `fn` with
+ * args/results in slot form (as vm_invoke); free a module's native code;
+ * bind an instance's functions to it (refused if its memories lack the
+ * guard regions the code relies on). */
+int vm_aot_invoke(vm_exec *ex, mantle_func *fn, uint64_t *slots);
+void vm_aot_code_free(mantle_module *mod);
+int vm_aot_instance_init(mantle_instance *inst, mantle_diag *diag);
 
 /* Slot conversions between mantle_val and the 64-bit slot form. */
 void vm_val_to_slot(const mantle_val *v, uint64_t *slot);

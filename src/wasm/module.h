@@ -57,6 +57,10 @@ enum {
     IMM_TABLE_INIT,    /* u32 elem index, u32 table index */
     IMM_ELEM,          /* u32 elem index */
     IMM_TABLE_COPY,    /* u32 dst table, u32 src table */
+    IMM_V128,          /* 16 bytes (text: v128.const SHAPE lanes...) */
+    IMM_LANE,          /* one byte lane index */
+    IMM_SHUFFLE,       /* 16 lane index bytes (i8x16.shuffle) */
+    IMM_MEMARG_LANE,   /* memarg, then one byte lane index */
 };
 
 /* Opcodes, expanded from the table. */
@@ -286,6 +290,24 @@ int wasm_decode(const mantle_allocator *alloc, const uint8_t *bytes,
 int wasm_validate(wasm_module *m, wasm_error *err);
 
 void wasm_module_free(wasm_module *m);
+
+/* Translate the text format (a .wat module: `(module ...)`, bare module
+ * fields, or `(module binary|quote ...)`) to the binary format, which the
+ * caller then decodes and validates as usual. Returns 0 with *out_bytes
+ * (allocated through `a`, the caller frees it) and *out_size, or -1 with
+ * `err` filled: err->msg starts with "line:column: " and err->malformed is
+ * set, or is clear when memory ran out. */
+int wasm_wat_to_binary(const mantle_allocator *a, const char *text,
+                       size_t len, uint8_t **out_bytes, size_t *out_size,
+                       wasm_error *err);
+
+/* Disassemble function `func` (imports included in the index space) as
+ * flat text-format instructions (disasm.c), handing text to `write` in
+ * pieces. Returns 0, -1 if there is no such function, or the first nonzero
+ * value `write` returned. */
+int wasm_disasm_func(const wasm_module *m, uint32_t func,
+                     int (*write)(void *ctx, const char *text, size_t len),
+                     void *ctx);
 
 /* Export lookup by name bytes (names may contain U+0000); NULL if absent. */
 const wasm_export *wasm_module_find_export(const wasm_module *m,

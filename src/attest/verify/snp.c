@@ -288,7 +288,7 @@ int snp_verify(const mantle_verify_input *in, snp_report *out_report,
                          in->certs[i].name ? in->certs[i].name : "cert");
             goto out;
         }
-    if (sk_X509_num(pool) == 0) {
+    if (sk_X509_num(pool) <= 0) {  /* -1 when no --cert made a stack */
         rc = av_fail(e, MANTLE_VERIFY_MISSING,
                      "SNP report: no %s certificate given (--cert)",
                      signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK");

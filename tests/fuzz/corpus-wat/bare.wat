@@ -1,0 +1,6 @@
+(; bare.wat - module fields without the (module ...) wrapper ;)
+(type $t (func (result i32)))
+(func $x (export "x") (type $t) i32.const 7)
+(memory 1)
+(global $id!#$%&'*+-./:<=>?@\^_`|~ i32 (i32.const 0))
+(func (result i32) global.get $id!#$%&'*+-./:<=>?@\^_`|~)

@@ -1,0 +1,1 @@
+(module (func (result f32) (f32.add (i64.const 0) (f64.const 0))))

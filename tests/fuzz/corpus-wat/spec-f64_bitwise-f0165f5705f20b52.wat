@@ -1,0 +1,1 @@
+(module (func (result f64) (f64.copysign (i64.const 0) (f32.const 0))))

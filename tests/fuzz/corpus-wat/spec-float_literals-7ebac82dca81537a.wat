@@ -1,0 +1,1 @@
+(module quote "(global f64 (f64.const 0xff__ffff))")

@@ -1,0 +1,3 @@
+(module quote
+  "(import \"\" \"\" (memory $foo 1))"
+  "(import \"\" \"\" (memory $foo 1))")

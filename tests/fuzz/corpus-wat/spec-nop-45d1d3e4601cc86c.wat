@@ -1,0 +1,1 @@
+(module (func $type-i32 (result i32) (nop)))

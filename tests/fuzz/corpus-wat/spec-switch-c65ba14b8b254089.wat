@@ -1,0 +1,1 @@
+(module (func (br_table 3 (i32.const 0))))

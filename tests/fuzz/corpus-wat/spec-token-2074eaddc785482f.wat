@@ -1,0 +1,1 @@
+(module quote "(func (drop (i32.const0)))")

@@ -1,0 +1,1 @@
+(module quote "(type (func (result i32) (param i32)))")

@@ -1,0 +1,1 @@
+(module quote "(func (export \"\\f8\\80\\80\\80\\80\\80\"))")
