@@ -443,6 +443,26 @@ static void vm_opstats_count(uint32_t op)
     CASE(VOP_LX_##sym##_da)                                                   \
     LOP(T, e, LT, n, conv, K##C##_ACC(T), K##C##_KPUT)
 
+/* An operator-store (iops.h VM_OPSTORES) and its accumulator variants. */
+#define OPST(T, e, ST, n, conv, ga, gb)                                       \
+    {                                                                         \
+        T x = (ga), y = (gb);                                                 \
+        uint64_t ea = (uint64_t)U32(3) + pc[4];                               \
+        if (UNLIKELY(ea + (n) > memsize))                                     \
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
+        uint64_t s_ = (e);                                                    \
+        ST v_ = conv;                                                         \
+        memcpy(mem + ea, &v_, n);                                             \
+        NEXT(5);                                                              \
+    }
+#define OPSTORE(sym, C, T, e, ST, n, conv)                                    \
+    CASE(VOP_OS_##sym)                                                        \
+    OPST(T, e, ST, n, conv, K##C##_GET(T, 1), K##C##_GET(T, 2))               \
+    CASE(VOP_OS_##sym##_a)                                                    \
+    OPST(T, e, ST, n, conv, K##C##_ACC(T), K##C##_GET(T, 2))                  \
+    CASE(VOP_OS_##sym##_b)                                                    \
+    OPST(T, e, ST, n, conv, K##C##_GET(T, 1), K##C##_ACC(T))
+
 #define LOAD(op, C, T, n, conv)                                               \
     CASE(OP_##op) LD(T, n, conv, EA_S, SLOT_LPUT, 4)                          \
     CASE(VOP_K_##op##_d) LD(T, n, conv, EA_S, K##C##_LPUT, 4)                 \
@@ -591,6 +611,9 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
 #undef X
 #define X(sym, C, T, n, conv) [VOP_STOREX_##sym] = &&L_VOP_STOREX_##sym,
         VM_STORES(X)
+#undef X
+#define X(sym, C, T, e, ST, n, conv) [VOP_OS_##sym] = &&L_VOP_OS_##sym,
+        VM_OPSTORES(X)
 #undef X
 #define X(sym, C, T, e, LT, n, conv, comm) [VOP_LX_##sym] = &&L_VOP_LX_##sym,
         VM_LOADOPS(X)
@@ -1039,6 +1062,7 @@ enter:
     VM_STORES(STORE)
     VM_ACC_BINS(ACC_BIN)
     VM_LOADOPS(LOADOP)
+    VM_OPSTORES(OPSTORE)
 
     /* ---- Numeric ---- */
     UN(I32Eqz, U32(2) == 0)

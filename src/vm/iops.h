@@ -152,6 +152,26 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     X(I64Or, I, uint64_t, x | y, uint64_t, 8, LE64(v_), 1)                    \
     X(I64Xor, I, uint64_t, x ^ y, uint64_t, 8, LE64(v_), 1)
 
+/* Binary operators whose result the next instruction stores, full width,
+ * and nobody else reads: `op s:a s:b s:addr k:offset`, store(addr +
+ * offset) = a op b; 5 cells. sym, class, operand type, result as slot
+ * bits (x, y the operands), C type stored, bytes, conversion of s_. */
+#define VM_OPSTORES(X)                                                        \
+    X(F64Add, F, double, bits_f64(x + y), uint64_t, 8, LE64(s_))              \
+    X(F64Sub, F, double, bits_f64(x - y), uint64_t, 8, LE64(s_))              \
+    X(F64Mul, F, double, bits_f64(x * y), uint64_t, 8, LE64(s_))              \
+    X(F64Div, F, double, bits_f64(x / y), uint64_t, 8, LE64(s_))              \
+    X(I32Add, I, uint32_t, x + y, uint32_t, 4, LE32((uint32_t)s_))            \
+    X(I32Sub, I, uint32_t, x - y, uint32_t, 4, LE32((uint32_t)s_))            \
+    X(I32And, I, uint32_t, x & y, uint32_t, 4, LE32((uint32_t)s_))            \
+    X(I32Or, I, uint32_t, x | y, uint32_t, 4, LE32((uint32_t)s_))             \
+    X(I32Xor, I, uint32_t, x ^ y, uint32_t, 4, LE32((uint32_t)s_))            \
+    X(I64Add, I, uint64_t, x + y, uint64_t, 8, LE64(s_))                      \
+    X(I64Sub, I, uint64_t, x - y, uint64_t, 8, LE64(s_))                      \
+    X(I64And, I, uint64_t, x & y, uint64_t, 8, LE64(s_))                      \
+    X(I64Or, I, uint64_t, x | y, uint64_t, 8, LE64(s_))                       \
+    X(I64Xor, I, uint64_t, x ^ y, uint64_t, 8, LE64(s_))
+
 /* Every accumulator variant, as VACC(name, base instruction, flags):
  * expand after defining a macro named VACC. */
 #define VM_ACC_BIN_V_(sym, C, T, e)                                           \
@@ -177,8 +197,12 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     VACC(VOP_LX_##sym##_d, VOP_LX_##sym, 1)                                   \
     VACC(VOP_LX_##sym##_a, VOP_LX_##sym, 2)                                   \
     VACC(VOP_LX_##sym##_da, VOP_LX_##sym, 3)
+#define VM_ACC_OPSTORE_V_(sym, C, T, e, ST, n, conv)                          \
+    VACC(VOP_OS_##sym##_a, VOP_OS_##sym, 2)                                   \
+    VACC(VOP_OS_##sym##_b, VOP_OS_##sym, 4)
 #define VM_ACC_VARIANTS                                                       \
     VM_ACC_BINS(VM_ACC_BIN_V_)                                                \
+    VM_OPSTORES(VM_ACC_OPSTORE_V_)                                            \
     VM_LOADOPS(VM_ACC_LOADOP_V_)                                              \
     VM_LOADS(VM_ACC_LOAD_V_)                                                  \
     VM_STORES(VM_ACC_STORE_V_)                                                \
@@ -235,6 +259,10 @@ enum {
 #undef X
 #define X(sym, C, T, n, conv) VOP_STOREX_##sym,
     VM_STORES(X)
+#undef X
+    /* Operator-stores (above), 5 cells. */
+#define X(sym, C, T, e, ST, n, conv) VOP_OS_##sym,
+    VM_OPSTORES(X)
 #undef X
     /* An i32.add whose result a fused compare-and-branch on i32 tests:
      * s:dst s:a s:b s:c t:target, dst = a + b, branch if dst CMP c;

@@ -826,6 +826,48 @@ static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
     return true;
 }
 
+/* A full-width store of a value that a binary operator just computed
+ * into its temp (read by nobody else) becomes an operator-store
+ * (iops.h VM_OPSTORES): the operator is removed, and the store takes its
+ * operands, accumulator ones included. The stack holds the address's
+ * height, popped. A trap is the store's, whose Wasm offset is current. */
+static bool fuse_opstore(lw *l, uint16_t op, lw_val addr, lw_val v,
+                         uint32_t offset)
+{
+    uint32_t os;
+    uint16_t want;
+    switch (l->last_op) {
+#define X(sym, C, T, e, ST, n, conv)                                          \
+    case OP_##sym: os = VOP_OS_##sym; break;
+        VM_OPSTORES(X)
+#undef X
+    default:
+        return false;
+    }
+    uint8_t t = wasm_sig_letter_type(
+        wasm_sig_results[wasm_opinfos[l->last_op].sig][0]);
+    want = t == VT_F64 ? OP_F64Store : t == VT_I64 ? OP_I64Store : OP_I32Store;
+    if (op != want || l->last_dst_cell == NIL || l->last_end != l->ncode ||
+        v.slot != home(l, l->height + 1) ||
+        l->code[l->last_dst_cell] != v.slot || addr.slot == v.slot || l->oom)
+        return false;
+    unsigned kf = l->last_kflags & (VM_K_A | VM_K_B);
+    uint32_t a = l->code[l->last_start + 2], b = l->code[l->last_start + 3];
+    unemit(l);
+    lw_prev p = prev_of(l);
+    uint32_t at = l->ncode;
+    emit_op(l, os);
+    emit(l, a);
+    emit(l, b);
+    emit(l, addr.slot);
+    emit(l, offset);
+    if (kf)
+        acc_inherit(l, kf, at, os, 1, 2, false);
+    else
+        acc_link(l, &p, at, os, 1, 2, false);
+    return true;
+}
+
 /* The last instruction, an i32.add just retargeted to a local (so no
  * fusion will take its result), follows another i32.add of two slots
  * with no label between: one instruction does both, in order. The first
@@ -1478,7 +1520,7 @@ static int lower_body(lw *l, wasm_reader *r)
                         emit(l, v.slot);
                         emit(l, offset);
                         acc_inherit(l, kf, at, storex_op(op), 1, 2, true);
-                    } else {
+                    } else if (!fuse_opstore(l, op, addr, v, offset)) {
                         at = l->ncode;
                         emit_op(l, op);
                         emit(l, addr.slot);

@@ -57,6 +57,9 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
 #define X(sym, C, T, n, conv) [VOP_STOREX_##sym - OP__COUNT] = "storex." #sym,
     VM_STORES(X)
 #undef X
+#define X(sym, C, T, e, ST, n, conv) [VOP_OS_##sym - OP__COUNT] = "os." #sym,
+    VM_OPSTORES(X)
+#undef X
 #define X(sym, C, T, e, LT, n, conv, comm) [VOP_LX_##sym - OP__COUNT] = "lx." #sym,
     VM_LOADOPS(X)
 #undef X

@@ -191,6 +191,22 @@ typedef struct wat_parser {
     bool has_start;
 } wat_parser;
 
+/* A type's params then results. (No pointer arithmetic on the buffer
+ * while it is still empty: every type so far may be [] -> [].) */
+static inline const uint8_t *wat_type_sig(const wat_parser *P,
+                                          const wat_type *t)
+{
+    return P->types_bytes.p ? P->types_bytes.p + t->off : (const uint8_t *)"";
+}
+
+/* Move the bytes of P->scratch from `mark` on to the end of `out`. */
+static inline void wat_scratch_take(wat_parser *P, size_t mark, wat_buf *out)
+{
+    if (P->scratch.len > mark)
+        wat_buf_put(out, P->scratch.p + mark, P->scratch.len - mark);
+    P->scratch.len = mark;
+}
+
 /* Record an error at token `tok` ("line:col: message"); returns -1. */
 int wat_fail(wat_parser *P, uint32_t tok, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -211,7 +211,7 @@ static bool type_eq(const wat_parser *P, uint32_t idx, const uint8_t *params,
                     uint32_t np, const uint8_t *results, uint32_t nr)
 {
     const wat_type *t = &P->types[idx];
-    const uint8_t *b = P->types_bytes.p + t->off;
+    const uint8_t *b = wat_type_sig(P, t);
     return t->nparams == np && t->nresults == nr &&
            (np == 0 || memcmp(b, params, np) == 0) &&
            (nr == 0 || memcmp(b + np, results, nr) == 0);
@@ -243,7 +243,7 @@ int wat_type_add(wat_parser *P, const uint8_t *params, uint32_t np,
         P->typemap_cap = ncap;
         for (uint32_t i = 0; i < P->ntypes; i++) {
             const wat_type *t = &P->types[i];
-            const uint8_t *b = P->types_bytes.p + t->off;
+            const uint8_t *b = wat_type_sig(P, t);
             uint32_t *s = typemap_slot(P, b, t->nparams, b + t->nparams,
                                        t->nresults);
             if (!*s)
@@ -301,7 +301,7 @@ int wat_assemble(wat_parser *P, uint8_t **out_bytes, size_t *out_size)
     /* Types come from the type table. */
     for (uint32_t i = 0; i < P->ntypes; i++) {
         const wat_type *t = &P->types[i];
-        const uint8_t *b = P->types_bytes.p + t->off;
+        const uint8_t *b = wat_type_sig(P, t);
         wat_buf_byte(&P->sec[SEC_TYPE], 0x60);
         wat_buf_name(&P->sec[SEC_TYPE], b, t->nparams);
         wat_buf_name(&P->sec[SEC_TYPE], b + t->nparams, t->nresults);

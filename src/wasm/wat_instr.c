@@ -638,8 +638,7 @@ static int folded(wat_parser *P, wat_buf *out)
             return wat_fail(P, P->pos, "expected (then ...)");
         P->pos += 2;
         wat_buf_opcode(out, wasm_opinfos[op].code);
-        wat_buf_put(out, P->scratch.p + mark, P->scratch.len - mark);
-        P->scratch.len = mark;
+        wat_scratch_take(P, mark, out);
         if (label_push(P, label, OP_If) || wat_instrs(P, out) ||
             wat_expect_rpar(P))
             return -1;
@@ -664,8 +663,7 @@ static int folded(wat_parser *P, wat_buf *out)
     if (wat_expect_rpar(P))
         return -1;
     wat_buf_opcode(out, wasm_opinfos[op].code);
-    wat_buf_put(out, P->scratch.p + mark, P->scratch.len - mark);
-    P->scratch.len = mark;
+    wat_scratch_take(P, mark, out);
     return 0;
 }
 

@@ -260,7 +260,7 @@ int wat_sig_resolve(wat_parser *P, const wat_sig *s, uint32_t *out_index)
             if (s->index >= P->ntypes)
                 return wat_fail(P, s->tok, "unknown type");
             const wat_type *t = &P->types[s->index];
-            const uint8_t *b = P->types_bytes.p + t->off;
+            const uint8_t *b = wat_type_sig(P, t);
             if (t->nparams != np || t->nresults != nr ||
                 (np && memcmp(b, s->params.p, np)) ||
                 (nr && memcmp(b + np, s->results.p, nr)))

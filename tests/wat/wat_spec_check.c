@@ -131,7 +131,7 @@ static int check_file(const char *dir, const char *name, unsigned long *same,
             free(bin);
             continue;
         }
-        size_t elen;
+        size_t elen = 0;
         snprintf(path, sizeof path, "%s/%s/%s", dir, name, fn);
         char *want = read_file(path, &elen);
         if (rc != 0) {
