@@ -113,7 +113,6 @@ typedef struct ectl {
     uint32_t height;    /* stack height below the block's parameters */
     uint32_t nparams, nresults;
     const uint8_t *ptypes, *rtypes;
-    uint8_t one;        /* storage for a single-result block type */
     uint32_t cost;      /* loop/func: instructions charged */
     uint32_t cost_owner;
 } ectl;
@@ -209,14 +208,21 @@ static ectl *push_ctl(efn *f, uint8_t kind)
     return c;
 }
 
+/* Storage for one-result block types: rtypes must not point into the ctl
+ * itself, which moves when the control stack grows. */
+static const uint8_t one_type[256] = {
+    [VT_I32] = VT_I32, [VT_I64] = VT_I64, [VT_F32] = VT_F32,
+    [VT_F64] = VT_F64, [VT_V128] = VT_V128, [VT_FUNCREF] = VT_FUNCREF,
+    [VT_EXTERNREF] = VT_EXTERNREF,
+};
+
 static void block_type(efn *f, int64_t bt, ectl *c)
 {
     if (bt == -64) {
         c->nparams = c->nresults = 0;
     } else if (bt < 0) {
-        c->one = (uint8_t)(bt & 0x7F);
         c->nresults = 1;
-        c->rtypes = &c->one;
+        c->rtypes = &one_type[bt & 0x7F];
     } else {
         const wasm_functype *ft = &f->w->types[bt];
         c->nparams = ft->nparams;
