@@ -19,7 +19,8 @@ JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS  ?=
 
-CMAKE_COMMON = -DMANTLE_SHARED_DIR=$(SHARED) $(CMAKE_FLAGS)
+CMAKE_COMMON = -DMANTLE_SHARED_DIR=$(SHARED) \
+               -DMANTLE_TEST_AOT_CACHE=$(CURDIR)/build-aot-cache $(CMAKE_FLAGS)
 CTEST        = ctest --output-on-failure -j2
 # Sanitized trees: -O1 as ASan recommends, and assert() left on.
 SANITIZE_TYPE = -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -84,7 +85,8 @@ test-asan:
 test-switch:
 	$(call header,"3/5 build-switch/: switch dispatch (gcc) and ctest")
 	cmake -S . -B build-switch -DCMAKE_C_COMPILER=gcc \
-	    -DCMAKE_BUILD_TYPE=Release -DMANTLE_COMPUTED_GOTO=OFF $(CMAKE_COMMON)
+	    -DCMAKE_BUILD_TYPE=Release -DMANTLE_COMPUTED_GOTO=OFF \
+	    -DMANTLE_TEST_AOT=OFF $(CMAKE_COMMON)
 	cmake --build build-switch -j$(JOBS)
 	cd build-switch && $(CTEST)
 
@@ -151,4 +153,4 @@ test-cross:
 	time SHARED=$(SHARED) bash scripts/cross.sh test $(CROSS_ARCHS)
 
 clean:
-	rm -rf build build-asan build-switch build-fuzz build-cross-*
+	rm -rf build build-asan build-switch build-fuzz build-aot-cache build-cross-*
