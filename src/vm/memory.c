@@ -31,8 +31,10 @@ int vm_memory_create(mantle_engine *e, uint32_t min, bool has_max,
     m->max_pages = eff_max;
     uint64_t want = round_pages((uint64_t)eff_max * VM_PAGE_SIZE);
     uint64_t need = (uint64_t)min * VM_PAGE_SIZE;
+#if UINTPTR_MAX > 0xFFFFFFFFu
     if (want < VM_GUARD_RESERVE)  /* 64-bit: room for the AOT guard region */
         want = VM_GUARD_RESERVE;
+#endif
     if (want && (want > SIZE_MAX || !(m->base = os_mem_reserve((size_t)want)))) {
         want = round_pages(need);
         m->base = want ? os_mem_reserve((size_t)want) : NULL;
