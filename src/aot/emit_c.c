@@ -21,7 +21,7 @@
 #include <stdlib.h>
 
 #include "aot.h"
-#include "read.h"
+#include "instr.h"
 
 /* ---- Buffers ------------------------------------------------------------ */
 
@@ -521,8 +521,6 @@ static void call_direct(efn *f, uint32_t ty, const char *callee)
 /* ---- The walk ------------------------------------------------------------- */
 
 static uint16_t skip_dead(wasm_reader *r);
-static void skip_imm(wasm_reader *r, uint8_t imm);
-static bool read_op(wasm_reader *r, uint16_t *out_op);
 
 static int emit_body(efn *f, wasm_reader *r)
 {
@@ -546,7 +544,7 @@ static int emit_body(efn *f, wasm_reader *r)
             if (op == OP_Unreachable)
                 return -1;
         } else {
-            if (!read_op(r, &op))
+            if (!wasm_read_op(r, &op))
                 return -1;
             f->ctls[c->cost_owner].cost++;
         }
@@ -725,7 +723,7 @@ static int emit_body(efn *f, wasm_reader *r)
             break;
         case OP_Select: case OP_SelectT: {
             if (op == OP_SelectT)
-                skip_imm(r, IMM_SELECT_T);
+                wasm_skip_imm(r, IMM_SELECT_T);
             vname cv = vn(f, f->sp - 1), bv = vn(f, f->sp - 2),
                   av = vn(f, f->sp - 3);
             pop(f, 2);
@@ -834,19 +832,19 @@ static int emit_body(efn *f, wasm_reader *r)
             break;
         }
         case OP_MemorySize:
-            skip_imm(r, IMM_MEMIDX);
+            wasm_skip_imm(r, IMM_MEMIDX);
             push(f, VT_I32);
             OUT("%s = (u32)(aot_msize(c) >> 16);", TOP(0));
             break;
         case OP_MemoryGrow:
-            skip_imm(r, IMM_MEMIDX);
+            wasm_skip_imm(r, IMM_MEMIDX);
             OUT("%s = c->aot_api->memory_grow(c, %s); AOT_MEM_RELOAD();",
                 TOP(0), TOP(0));
             break;
         case OP_MemoryInit: {
             uint32_t seg = 0;
             rd_u32(r, &seg);
-            skip_imm(r, IMM_MEMIDX);
+            wasm_skip_imm(r, IMM_MEMIDX);
             OUT("AOT_RT(c->aot_api->memory_init(c, %u, %s, %s, %s));", seg,
                 TOP(2), TOP(1), TOP(0));
             pop(f, 3);
@@ -859,12 +857,12 @@ static int emit_body(efn *f, wasm_reader *r)
             break;
         }
         case OP_MemoryCopy:
-            skip_imm(r, IMM_MEMORY_COPY);
+            wasm_skip_imm(r, IMM_MEMORY_COPY);
             OUT("AOT_MEMORY_COPY(%s, %s, %s);", TOP(2), TOP(1), TOP(0));
             pop(f, 3);
             break;
         case OP_MemoryFill:
-            skip_imm(r, IMM_MEMIDX);
+            wasm_skip_imm(r, IMM_MEMIDX);
             OUT("AOT_MEMORY_FILL(%s, %s, %s);", TOP(2), TOP(1), TOP(0));
             pop(f, 3);
             break;
@@ -897,7 +895,7 @@ static int emit_body(efn *f, wasm_reader *r)
             break;
         }
         case OP_RefNull:
-            skip_imm(r, IMM_REFTYPE);
+            wasm_skip_imm(r, IMM_REFTYPE);
             push(f, VT_FUNCREF);
             OUT("%s = 0;", TOP(0));
             break;
@@ -962,7 +960,7 @@ static uint16_t skip_dead(wasm_reader *r)
     uint32_t depth = 0;
     while (r->p < r->end && !r->err) {
         uint16_t op;
-        if (!read_op(r, &op))
+        if (!wasm_read_op(r, &op))
             break;
         switch (op) {
         case OP_Block: case OP_Loop: case OP_If:
@@ -980,68 +978,9 @@ static uint16_t skip_dead(wasm_reader *r)
         default:
             break;
         }
-        skip_imm(r, wasm_opinfos[op].imm);
+        wasm_skip_imm(r, wasm_opinfos[op].imm);
     }
     return OP_Unreachable;
-}
-
-/* Immediates of a validated body (same encodings as src/vm/lower.c). */
-static void skip_imm(wasm_reader *r, uint8_t imm)
-{
-    uint32_t u = 0, n = 0;
-    uint64_t u64 = 0;
-    int64_t s = 0;
-    uint8_t b = 0;
-    const uint8_t *p = NULL;
-    switch (imm) {
-    case IMM_NONE: break;
-    case IMM_BLOCKTYPE: rd_sleb(r, 33, &s); break;
-    case IMM_LABEL: case IMM_FUNC: case IMM_LOCAL: case IMM_GLOBAL:
-    case IMM_TABLE: case IMM_DATA: case IMM_ELEM:
-        rd_u32(r, &u);
-        break;
-    case IMM_BR_TABLE:
-        rd_u32(r, &n);
-        for (uint32_t i = 0; i <= n && !r->err; i++)
-            rd_u32(r, &u);
-        break;
-    case IMM_CALL_INDIRECT: case IMM_MEMARG: case IMM_TABLE_INIT:
-    case IMM_TABLE_COPY:
-        rd_u32(r, &u);
-        rd_u32(r, &u);
-        break;
-    case IMM_SELECT_T:
-        rd_u32(r, &n);
-        for (uint32_t i = 0; i < n && !r->err; i++)
-            rd_u8(r, &b);
-        break;
-    case IMM_MEMIDX: case IMM_REFTYPE: rd_u8(r, &b); break;
-    case IMM_I32: rd_sleb(r, 32, &s); break;
-    case IMM_I64: rd_sleb(r, 64, &s); break;
-    case IMM_F32: rd_bytes(r, 4, &p); break;
-    case IMM_F64: rd_bytes(r, 8, &p); break;
-    case IMM_MEMORY_INIT: rd_u32(r, &u); rd_u8(r, &b); break;
-    case IMM_MEMORY_COPY: rd_u8(r, &b); rd_u8(r, &b); break;
-    default: rd_uleb(r, 64, &u64); break;
-    }
-}
-
-static bool read_op(wasm_reader *r, uint16_t *out_op)
-{
-    uint8_t b = 0;
-    if (!rd_u8(r, &b))
-        return false;
-    if (b == 0xFC) {
-        uint32_t sub = 0;
-        if (!rd_u32(r, &sub) || sub >= WASM_FC_COUNT)
-            return rd_fail(r, "illegal opcode");
-        *out_op = wasm_op_by_fc[sub];
-    } else {
-        *out_op = wasm_op_by_byte[b];
-    }
-    if (*out_op >= OP__COUNT)
-        return rd_fail(r, "illegal opcode");
-    return true;
 }
 
 /* ---- One function ------------------------------------------------------------ */

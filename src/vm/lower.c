@@ -23,7 +23,7 @@
 #include <stdio.h>
 
 #include "iops.h"
-#include "read.h"
+#include "instr.h"
 #include "vm.h"
 
 enum { CTL_FUNC, CTL_BLOCK, CTL_LOOP, CTL_IF, CTL_ELSE };
@@ -161,65 +161,6 @@ static uint32_t const_slot(const lw *l, uint64_t v)
     return l->consts_start + l->hash[i] - 1;
 }
 
-/* Skip one instruction's immediates (the body is validated). */
-static void skip_imm(wasm_reader *r, uint8_t imm)
-{
-    uint32_t u = 0, n = 0;
-    uint64_t u64 = 0;
-    int64_t s = 0;
-    uint8_t b = 0;
-    const uint8_t *p = NULL;
-    switch (imm) {
-    case IMM_NONE: break;
-    case IMM_BLOCKTYPE: rd_sleb(r, 33, &s); break;
-    case IMM_LABEL: case IMM_FUNC: case IMM_LOCAL: case IMM_GLOBAL:
-    case IMM_TABLE: case IMM_DATA: case IMM_ELEM:
-        rd_u32(r, &u);
-        break;
-    case IMM_BR_TABLE:
-        rd_u32(r, &n);
-        for (uint32_t i = 0; i <= n && !r->err; i++)
-            rd_u32(r, &u);
-        break;
-    case IMM_CALL_INDIRECT: case IMM_MEMARG: case IMM_TABLE_INIT:
-    case IMM_TABLE_COPY:
-        rd_u32(r, &u);
-        rd_u32(r, &u);
-        break;
-    case IMM_SELECT_T:
-        rd_u32(r, &n);
-        for (uint32_t i = 0; i < n && !r->err; i++)
-            rd_u8(r, &b);
-        break;
-    case IMM_MEMIDX: case IMM_REFTYPE: rd_u8(r, &b); break;
-    case IMM_I32: rd_sleb(r, 32, &s); break;
-    case IMM_I64: rd_sleb(r, 64, &s); break;
-    case IMM_F32: rd_bytes(r, 4, &p); break;
-    case IMM_F64: rd_bytes(r, 8, &p); break;
-    case IMM_MEMORY_INIT: rd_u32(r, &u); rd_u8(r, &b); break;
-    case IMM_MEMORY_COPY: rd_u8(r, &b); rd_u8(r, &b); break;
-    default: rd_uleb(r, 64, &u64); break;
-    }
-}
-
-static bool read_op(wasm_reader *r, uint16_t *out_op)
-{
-    uint8_t b = 0;
-    if (!rd_u8(r, &b))
-        return false;
-    if (b == 0xFC) {
-        uint32_t sub = 0;
-        if (!rd_u32(r, &sub) || sub >= WASM_FC_COUNT)
-            return rd_fail(r, "illegal opcode");
-        *out_op = wasm_op_by_fc[sub];
-    } else {
-        *out_op = wasm_op_by_byte[b];
-    }
-    if (*out_op >= OP__COUNT)
-        return rd_fail(r, "illegal opcode");
-    return true;
-}
-
 /* Pre-pass: collect constants, and count the hidden slots that `if`
  * blocks with parameters need, so the frame layout is fixed before code
  * is emitted. */
@@ -233,7 +174,7 @@ static int prescan(lw *l)
     wasm_reader r2 = r;
     while (r2.p < r2.end && !r2.err) {
         uint16_t op;
-        if (!read_op(&r2, &op))
+        if (!wasm_read_op(&r2, &op))
             break;
         uint8_t imm = wasm_opinfos[op].imm;
         if (imm == IMM_I32 || imm == IMM_I64 || imm == IMM_F32 ||
@@ -248,7 +189,7 @@ static int prescan(lw *l)
                 l->nsave += l->w->types[bt].nparams;
             continue;
         }
-        skip_imm(&r2, imm);
+        wasm_skip_imm(&r2, imm);
     }
     if (r2.err)
         return MANTLE_EINVALID;
@@ -264,7 +205,7 @@ static int prescan(lw *l)
         const_add(l, 0);  /* the zero addend of fused plain loads */
     while (r.p < r.end && !r.err) {
         uint16_t op;
-        if (!read_op(&r, &op))
+        if (!wasm_read_op(&r, &op))
             break;
         int64_t s = 0;
         uint32_t f32 = 0;
@@ -287,11 +228,11 @@ static int prescan(lw *l)
             const_add(l, f64);
             break;
         case OP_RefNull:
-            skip_imm(&r, IMM_REFTYPE);
+            wasm_skip_imm(&r, IMM_REFTYPE);
             const_add(l, 0);
             break;
         default:
-            skip_imm(&r, wasm_opinfos[op].imm);
+            wasm_skip_imm(&r, wasm_opinfos[op].imm);
             break;
         }
     }
@@ -979,7 +920,7 @@ static uint16_t skip_dead(lw *l, wasm_reader *r)
     while (r->p < r->end && !r->err) {
         l->cur_off = rd_offset(r);
         uint16_t op;
-        if (!read_op(r, &op))
+        if (!wasm_read_op(r, &op))
             break;
         switch (op) {
         case OP_Block: case OP_Loop: case OP_If:
@@ -997,7 +938,7 @@ static uint16_t skip_dead(lw *l, wasm_reader *r)
         default:
             break;
         }
-        skip_imm(r, wasm_opinfos[op].imm);
+        wasm_skip_imm(r, wasm_opinfos[op].imm);
     }
     return OP_Unreachable;
 }
@@ -1025,7 +966,7 @@ static int lower_body(lw *l, wasm_reader *r)
                 return MANTLE_EINVALID;
         } else {
             l->cur_off = rd_offset(r);
-            if (!read_op(r, &op))
+            if (!wasm_read_op(r, &op))
                 return MANTLE_EINVALID;
             l->ctls[c->cost_owner].cost++;
         }
@@ -1235,7 +1176,7 @@ static int lower_body(lw *l, wasm_reader *r)
             break;
         case OP_Select: case OP_SelectT: {
             if (op == OP_SelectT)
-                skip_imm(r, IMM_SELECT_T);
+                wasm_skip_imm(r, IMM_SELECT_T);
             lw_val cond = pop(l);
             lw_val b = pop(l);
             lw_val a = pop(l);
@@ -1392,7 +1333,7 @@ static int lower_body(lw *l, wasm_reader *r)
             break;
         }
         case OP_MemorySize: {
-            skip_imm(r, IMM_MEMIDX);
+            wasm_skip_imm(r, IMM_MEMIDX);
             uint32_t dst = push_home(l, VT_I32);
             emit_op(l, VOP_MEMORY_SIZE);
             emit(l, dst);
@@ -1400,7 +1341,7 @@ static int lower_body(lw *l, wasm_reader *r)
             break;
         }
         case OP_MemoryGrow: {
-            skip_imm(r, IMM_MEMIDX);
+            wasm_skip_imm(r, IMM_MEMIDX);
             lw_val d = pop(l);
             uint32_t dst = push_home(l, VT_I32);
             emit_op(l, VOP_MEMORY_GROW);
@@ -1412,7 +1353,7 @@ static int lower_body(lw *l, wasm_reader *r)
         case OP_MemoryInit: {
             uint32_t x = 0;
             rd_u32(r, &x);
-            skip_imm(r, IMM_MEMIDX);
+            wasm_skip_imm(r, IMM_MEMIDX);
             lw_val n = pop(l);
             lw_val s = pop(l);
             lw_val d = pop(l);
@@ -1424,7 +1365,7 @@ static int lower_body(lw *l, wasm_reader *r)
             break;
         }
         case OP_MemoryCopy: case OP_MemoryFill: {
-            skip_imm(r, info->imm);
+            wasm_skip_imm(r, info->imm);
             lw_val n = pop(l);
             lw_val s = pop(l);
             lw_val d = pop(l);
