@@ -4,8 +4,9 @@
 #   make          configure and build build/ (release, gcc)
 #   make demo     install deps, build, run the demo workload
 #   make test     install deps; build and test build/ (gcc), build-asan/
-#                 (clang, ASan+UBSan), build-switch/ (gcc, switch dispatch);
-#                 fuzz build-fuzz/ for FUZZ_SECONDS; run the spec suite
+#                 (clang, ASan+UBSan, with the libFuzzer targets),
+#                 build-switch/ (gcc, switch dispatch); fuzz with build-asan/
+#                 for FUZZ_SECONDS; run the spec suite
 #   make fuzz-merge  shrink tests/fuzz/corpus/ before committing it
 #   make cross    build build-cross-{aarch64,armv7,riscv64}/ (and the minimal
 #                 armv7 build); make test-cross also runs them under qemu-user
@@ -32,7 +33,7 @@ SHELL := /bin/bash
 
 header = @printf '\n==== %s ====\n' $(1)
 
-.PHONY: all build deps demo test test-release test-asan test-switch fuzz \
+.PHONY: all build deps demo test test-release asan-tree test-asan test-switch fuzz \
         fuzz-merge spec bench clean cross test-cross
 
 all: build
@@ -75,11 +76,17 @@ test-release:
 	@$(MAKE) --no-print-directory build
 	cd build && $(CTEST)
 
+# One sanitized tree serves both ctest and the fuzz targets: the library
+# is compiled once with ASan+UBSan and libFuzzer's coverage hooks (which
+# cost the tests little), instead of twice.
+asan-tree:
+	cmake -S . -B build-asan -DCMAKE_C_COMPILER=clang $(SANITIZE_TYPE) \
+	    -DMANTLE_SANITIZE=ON -DMANTLE_FUZZ=ON $(CMAKE_COMMON)
+	cmake --build build-asan -j$(JOBS)
+
 test-asan:
 	$(call header,"2/5 build-asan/: ASan+UBSan build (clang) and ctest")
-	cmake -S . -B build-asan -DCMAKE_C_COMPILER=clang $(SANITIZE_TYPE) \
-	    -DMANTLE_SANITIZE=ON $(CMAKE_COMMON)
-	cmake --build build-asan -j$(JOBS)
+	@$(MAKE) --no-print-directory asan-tree
 	cd build-asan && $(CTEST)
 
 test-switch:
@@ -91,39 +98,37 @@ test-switch:
 	cd build-switch && $(CTEST)
 
 # Each target fuzzes for FUZZ_SECONDS, reading the committed corpus in
-# tests/fuzz/ and writing what it finds into build-fuzz/new-*/ (the tree
+# tests/fuzz/ and writing what it finds into build-asan/new-*/ (the tree
 # stays clean); `make fuzz-merge` folds those finds into tests/fuzz/.
 # name:seed-folder:seconds. Seeds under tests/fuzz/ are ours (make
 # fuzz-merge grows them); the evidence parsers start from the recorded
-# vectors in shared/ and keep their finds in build-fuzz/ only.
+# vectors in shared/ and keep their finds in build-asan/ only.
 FUZZ_TARGETS = fuzz_module:tests/fuzz/corpus:$(FUZZ_SECONDS) \
                fuzz_wasi_path:tests/fuzz/corpus-wasi-path:20 \
                fuzz_wat:tests/fuzz/corpus-wat:30 \
                $(foreach f,snp tdx sgx cca tpm policy,fuzz_$(f):$(SHARED)/testvectors/$(f):15)
 fuzz:
-	$(call header,"4/5 build-fuzz/: libFuzzer targets (clang, ASan+UBSan)")
-	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang $(SANITIZE_TYPE) \
-	    -DMANTLE_SANITIZE=ON -DMANTLE_FUZZ=ON $(CMAKE_COMMON)
-	cmake --build build-fuzz -j$(JOBS)
+	$(call header,"4/5 build-asan/: libFuzzer targets (clang, ASan+UBSan)")
+	@$(MAKE) --no-print-directory asan-tree
 	for t in $(FUZZ_TARGETS); do \
-	    IFS=: read -r name corpus secs <<< "$$t"; mkdir -p build-fuzz/new-$$name; \
+	    IFS=: read -r name corpus secs <<< "$$t"; mkdir -p build-asan/new-$$name; \
 	    [ -d "$$corpus" ] || corpus=; \
 	    echo "fuzzing $$name for $$secs s"; \
-	    ./build-fuzz/tests/fuzz/$$name -max_total_time=$$secs \
-	        -timeout=10 -rss_limit_mb=2048 -artifact_prefix=build-fuzz/$$name- \
-	        -print_final_stats=1 build-fuzz/new-$$name $$corpus; \
+	    ./build-asan/tests/fuzz/$$name -max_total_time=$$secs \
+	        -timeout=10 -rss_limit_mb=2048 -artifact_prefix=build-asan/$$name- \
+	        -print_final_stats=1 build-asan/new-$$name $$corpus; \
 	done
 
 fuzz-merge:
-	test -x build-fuzz/tests/fuzz/fuzz_module || $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=1
+	test -x build-asan/tests/fuzz/fuzz_module || $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=1
 	for t in $(FUZZ_TARGETS); do \
 	    IFS=: read -r name corpus secs <<< "$$t"; \
 	    case "$$corpus" in tests/fuzz/*) ;; *) continue ;; esac; \
-	    rm -rf build-fuzz/merged; mkdir -p build-fuzz/merged; \
-	    ./build-fuzz/tests/fuzz/$$name -merge=1 -timeout=10 -rss_limit_mb=2048 -max_len=2048 \
-	        build-fuzz/merged $$corpus build-fuzz/new-$$name; \
+	    rm -rf build-asan/merged; mkdir -p build-asan/merged; \
+	    ./build-asan/tests/fuzz/$$name -merge=1 -timeout=10 -rss_limit_mb=2048 -max_len=2048 \
+	        build-asan/merged $$corpus build-asan/new-$$name; \
 	    find $$corpus -type f ! -name '*.wasm' -delete; \
-	    cp build-fuzz/merged/* $$corpus/; \
+	    cp build-asan/merged/* $$corpus/; \
 	done
 	@du -sh tests/fuzz/corpus*
 
