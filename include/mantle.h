@@ -610,6 +610,10 @@ MANTLE_NODISCARD int mantle_tee_evidence(mantle_tee *tee,
                                          uint8_t **out_evidence,
                                          size_t *out_size, mantle_diag *diag);
 void mantle_tee_evidence_free(uint8_t *evidence);
+/* The backend's DICE layer-0 public key (Ed25519, 32 bytes): the root a
+ * verifier trusts for evidence without platform evidence (soft). */
+MANTLE_NODISCARD int mantle_tee_root_key(mantle_tee *tee, uint8_t out_pub[32],
+                                         mantle_diag *diag);
 /* Read (increment false) or increment and read the backend's monotonic
  * counter; it never goes down. */
 MANTLE_NODISCARD int mantle_tee_counter(mantle_tee *tee, bool increment,

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include <cbor.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "cli.h"
 
@@ -405,6 +407,67 @@ static int show_claims(const char *path, const cbor_item_t *claims)
     return CLI_EXIT_OK;
 }
 
+/* `evidence root`: the device's DICE layer-0 public key as PEM, the root a
+ * verifier trusts for this device's evidence without platform evidence. */
+static int evidence_root(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"tee", required_argument, NULL, 't'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"output", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *tee_name = "auto", *state_dir = NULL, *out_path = NULL;
+    mantle_tee *tee = NULL;
+    mantle_diag diag;
+    uint8_t pub[32];
+    EVP_PKEY *key;
+    FILE *f;
+    int c, rc, st;
+    bool ok;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': tee_name = optarg; break;
+        case 's': state_dir = optarg; break;
+        case 'o': out_path = optarg; break;
+        default:
+            return cli_usage_error("evidence", "root: bad option %s",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind != argc || !out_path)
+        return cli_usage_error("evidence", "root: expected -o FILE only");
+    if ((rc = cli_tee_open("evidence", tee_name, state_dir, &tee)) !=
+        CLI_EXIT_OK)
+        return rc;
+    cli_diag_init(&diag);
+    if ((st = mantle_tee_root_key(tee, pub, &diag)) != MANTLE_OK) {
+        fprintf(stderr, "mantle: evidence: root: %s\n",
+                diag.message[0] ? diag.message : mantle_strerror(st));
+        mantle_tee_free(tee);
+        return CLI_EXIT_TRAP;
+    }
+    mantle_tee_free(tee);
+    key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+    if (!key || !(f = fopen(out_path, "w"))) {
+        fprintf(stderr, "mantle: evidence: %s: open: %s\n", out_path,
+                key ? strerror(errno) : "no Ed25519 key");
+        EVP_PKEY_free(key);
+        return CLI_EXIT_IO;
+    }
+    ok = PEM_write_PUBKEY(f, key) == 1;
+    EVP_PKEY_free(key);
+    if (fclose(f) != 0 || !ok) {
+        fprintf(stderr, "mantle: evidence: %s: write: %s\n", out_path,
+                strerror(errno));
+        return CLI_EXIT_IO;
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_evidence(int argc, char **argv)
 {
     const char *path;
@@ -416,8 +479,11 @@ int cli_evidence(int argc, char **argv)
     size_t skip;
     int rc = CLI_EXIT_MODULE;
 
+    if (argc >= 2 && strcmp(argv[1], "root") == 0)
+        return evidence_root(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "show") != 0)
-        return cli_usage_error("evidence", "expected: evidence show FILE");
+        return cli_usage_error("evidence", "expected: evidence show FILE, or "
+                               "evidence root -o FILE");
     if (argc != 3)
         return cli_usage_error("evidence", "expected exactly one FILE");
     path = argv[2];

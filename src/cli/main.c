@@ -23,6 +23,7 @@ void cli_usage(FILE *f)
 #if MANTLE_ENABLE_TEE
         "       mantle attest [--tee=NAME] [GRANTS] FILE.wasm --nonce HEX -o OUT\n"
         "       mantle evidence show FILE\n"
+        "       mantle evidence root [--tee=NAME] [--state-dir DIR] -o ROOT.pem\n"
 #endif
 #if MANTLE_ENABLE_ATTEST
         "       mantle verify --format snp|tdx|sgx|cca|tpm|mantle --evidence FILE\n"
@@ -85,6 +86,8 @@ void cli_usage(FILE *f)
         "          --tee and --state-dir as for run (default auto).\n"
         "evidence  show: print the claims of an evidence file: nonce, TEE\n"
         "          kind, debug status, measurements (not verified).\n"
+        "          root: write the device's DICE root public key (PEM), the\n"
+        "          --root that verify --format mantle trusts.\n"
 #endif
 #if MANTLE_ENABLE_ATTEST
         "verify    check TEE evidence at --time (default now) and print the\n"

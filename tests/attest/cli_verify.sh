@@ -63,6 +63,36 @@ has err "refused (report data)"
 openssl ecparam -name prime256v1 -genkey -noout -out "$work/ear.pem" 2>/dev/null
 run 0 "signed EAR" "$mantle" verify $snp --policy "$work/ok.json" --ear-key "$work/ear.pem"
 has out "^ear: eyJ"
+# Mantle's own evidence, fresh from the soft backend; the device's DICE root
+# from `mantle evidence root` (PEM), and another device's root refused.
+wat=$(dirname "$0")/../tee/tiny.wat
+export MANTLE_STATE_DIR="$work/state-a"
+run 0 "mantle attest (soft)" "$mantle" attest --tee=soft "$wat" --nonce 00c0ffee -o "$work/ev.cbor"
+run 0 "mantle evidence root" "$mantle" evidence root --tee=soft -o "$work/root.pem"
+has_root=$(grep -c "BEGIN PUBLIC KEY" "$work/root.pem")
+[ "$has_root" = 1 ] || { echo "FAIL: root.pem is not PEM"; fail=1; }
+MANTLE_STATE_DIR="$work/state-b" run 0 "another device's root" "$mantle" evidence root --tee=soft -o "$work/root-b.pem"
+unset MANTLE_STATE_DIR
+mev="--format mantle --evidence $work/ev.cbor"
+run 0 "mantle evidence verifies" "$mantle" verify $mev --root "$work/root.pem" --report-data 00c0ffee
+has out "verified mantle evidence"
+has out "debug          yes"
+run 1 "mantle evidence without a root" "$mantle" verify $mev
+has err "refused (missing input)"
+run 1 "mantle evidence, another device's root" "$mantle" verify $mev --root "$work/root-b.pem"
+has err "refused (chain)"
+run 1 "mantle evidence, wrong nonce" "$mantle" verify $mev --root "$work/root.pem" --report-data 00c0ffef
+has err "refused (report data)"
+echo '{"tee":["mantle"],"debug":false}' >"$work/nodebug.json"
+run 1 "mantle soft evidence under a no-debug policy" "$mantle" verify $mev --root "$work/root.pem" --policy "$work/nodebug.json"
+has err "refused by policy (policy: debug)"
+echo '{"tee":["mantle"],"debug":true}' >"$work/dev.json"
+run 0 "mantle soft evidence under a development policy" "$mantle" verify $mev --root "$work/root.pem" --policy "$work/dev.json"
+has out "verdict: warning"
+head -c 600 "$work/ev.cbor" >"$work/ev-short.cbor"
+run 1 "mantle evidence truncated" "$mantle" verify --format mantle --evidence "$work/ev-short.cbor" --root "$work/root.pem"
+has err "refused (malformed)"
+
 run 2 "no --format" "$mantle" verify --evidence x
 run 2 "bad --format" "$mantle" verify --format sev --evidence x
 run 2 "bad --time" "$mantle" verify $snp --time yesterday
