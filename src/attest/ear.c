@@ -42,23 +42,6 @@ static const char *tier(mantle_ear_status s)
     return "none";
 }
 
-/* base64url without padding into a new string. */
-static char *b64url(const uint8_t *p, size_t n)
-{
-    char *s = malloc(4 * ((n + 2) / 3) + 1);
-    int len;
-
-    if (s == NULL)
-        return NULL;
-    len = EVP_EncodeBlock((unsigned char *)s, p, (int)n);
-    while (len > 0 && s[len - 1] == '=')
-        len--;
-    s[len] = '\0';
-    for (int i = 0; i < len; i++)
-        s[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
-    return s;
-}
-
 static json_t *hexv(const uint8_t *p, size_t n)
 {
     char buf[129];
@@ -194,8 +177,8 @@ int mantle_ear_sign(const mantle_claims *claims,
     pl = payload(claims, appraisal, iat);
     if (pl == NULL || (body = json_dumps(pl, JSON_COMPACT | JSON_SORT_KEYS)) ==
                           NULL ||
-        (h64 = b64url((const uint8_t *)hdr, strlen(hdr))) == NULL ||
-        (p64 = b64url((const uint8_t *)body, strlen(body))) == NULL ||
+        (h64 = av_b64url((const uint8_t *)hdr, strlen(hdr))) == NULL ||
+        (p64 = av_b64url((const uint8_t *)body, strlen(body))) == NULL ||
         (input = malloc(strlen(h64) + strlen(p64) + 2)) == NULL) {
         rc = fail(diag, MANTLE_ENOMEM, "out of memory");
         goto out;
@@ -212,7 +195,7 @@ int mantle_ear_sign(const mantle_claims *claims,
         BN_bn2binpad(ECDSA_SIG_get0_r(sig), rs, (int)half) != (int)half ||
         BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs + half, (int)half) !=
             (int)half ||
-        (s64 = b64url(rs, 2 * half)) == NULL) {
+        (s64 = av_b64url(rs, 2 * half)) == NULL) {
         rc = fail(diag, MANTLE_EINVAL, "EAR: signing failed");
         goto out;
     }

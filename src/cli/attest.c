@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "../config.h" /* MANTLE_ENABLE_ATTEST */
 #include "cli.h"
 
 /* ---- TEE helpers ------------------------------------------------------------- */
@@ -572,9 +573,12 @@ int cli_tee_define(const char *path, const char *tee_name,
                    const mantle_wasi_preopen *dirs, size_t ndirs,
                    const char **envv, size_t nenv, const char **listens,
                    size_t nlistens, const mantle_tee_secret *secrets,
-                   size_t nsecrets, mantle_linker *linker, mantle_tee **out)
+                   size_t nsecrets, const char *broker, const char *broker_ca,
+                   const cli_kbs_secret *kbs, size_t nkbs,
+                   mantle_linker *linker, mantle_tee **out)
 {
     mantle_tee_launch launch;
+    mantle_tee_secret *all = NULL;
     mantle_diag diag;
     char **grants;
     int rc, st;
@@ -602,8 +606,41 @@ int cli_tee_define(const char *path, const char *tee_name,
     launch.ngrants = nlistens;
     launch.secrets = secrets;
     launch.nsecrets = nsecrets;
+    st = MANTLE_OK;
+#if MANTLE_ENABLE_ATTEST
+    /* Secrets from the broker: released only to this module under this
+     * launch configuration, after attestation (docs/attest.md). */
+    if (nkbs > 0) {
+        if (!(all = calloc(nsecrets + nkbs, sizeof *all)))
+            abort();
+        memcpy(all, secrets, nsecrets * sizeof *all);
+        rc = cli_kbs_fetch(broker, broker_ca, *out, module, &launch, kbs,
+                           nkbs, all + nsecrets);
+        if (rc != CLI_EXIT_OK) {
+            free(all);
+            all = NULL;
+            st = MANTLE_EREFUSED;
+        }
+        launch.secrets = all;
+        launch.nsecrets = nsecrets + nkbs;
+    }
+#else
+    (void)broker;
+    (void)broker_ca;
+    (void)kbs;
+    (void)nkbs;
+#endif
     cli_diag_init(&diag);
-    st = mantle_tee_define(*out, module, &launch, linker, &diag);
+    if (st == MANTLE_OK)
+        st = mantle_tee_define(*out, module, &launch, linker, &diag);
+    else
+        snprintf(diag.message, sizeof diag.message,
+                 "secrets from the broker were refused");
+    if (all) {
+        for (size_t i = nsecrets; i < nsecrets + nkbs; i++)
+            cli_secret_free(&all[i]);
+        free(all);
+    }
     for (size_t i = 0; i < nlistens; i++)
         free(grants[i]);
     free(grants);

@@ -62,6 +62,21 @@ int cli_compile(int argc, char **argv); /* compile.c */
 int cli_attest(int argc, char **argv);
 int cli_evidence(int argc, char **argv);
 int cli_verify(int argc, char **argv);  /* verify.c */
+int cli_broker(int argc, char **argv);  /* broker.c */
+
+/* A secret to fetch from the key broker: --secret NAME=kbs:///R/T/G. */
+typedef struct cli_kbs_secret {
+    const char *name;
+    const char *resource;  /* "R/T/G" */
+} cli_kbs_secret;
+/* kbs_fetch.c: attest `module` under `launch` to the broker at URL (CA:
+ * its certificate authority, PEM, or NULL for the system's) and fetch the
+ * n secrets into out[0..n) (free each with cli_secret_free); an exit code
+ * after reporting. */
+int cli_kbs_fetch(const char *broker, const char *ca, mantle_tee *tee,
+                  const mantle_module *module, const mantle_tee_launch *launch,
+                  const cli_kbs_secret *want, size_t n,
+                  mantle_tee_secret *out);
 
 /* attest.c: TEE options shared with run. The default state directory
  * ($MANTLE_STATE_DIR, else $XDG_STATE_HOME/mantle, else
@@ -81,6 +96,8 @@ int cli_tee_define(const char *path, const char *tee_name,
                    const mantle_wasi_preopen *dirs, size_t ndirs,
                    const char **envv, size_t nenv, const char **listens,
                    size_t nlistens, const mantle_tee_secret *secrets,
-                   size_t nsecrets, mantle_linker *linker, mantle_tee **out);
+                   size_t nsecrets, const char *broker, const char *broker_ca,
+                   const cli_kbs_secret *kbs, size_t nkbs,
+                   mantle_linker *linker, mantle_tee **out);
 
 #endif

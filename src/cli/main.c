@@ -30,6 +30,10 @@ void cli_usage(FILE *f)
         "              [--cert FILE]... [--root FILE] [--collateral DIR]\n"
         "              [--policy FILE [--ear-key KEY.pem]] [--time RFC3339]\n"
         "              [--report-data HEX]\n"
+        "       mantle broker put --db DB REPO/TYPE/TAG --value @FILE --policy FILE\n"
+        "       mantle broker serve --db DB --root ROOT.pem [--policy FILE]\n"
+        "              --listen ADDR:PORT --cert CERT.pem --key KEY.pem\n"
+        "       mantle broker audit --db DB\n"
 #endif
 #if MANTLE_ENABLE_AOT
         "       mantle compile FILE.wasm -o OUT.mantle [--target x86_64|aarch64|"
@@ -80,6 +84,13 @@ void cli_usage(FILE *f)
         "  --state-dir DIR         TEE state (default $MANTLE_STATE_DIR or\n"
         "                          ~/.local/state/mantle)\n"
         "  --secret NAME=@FILE     a secret the guest reads by NAME\n"
+#if MANTLE_ENABLE_ATTEST
+        "  --secret NAME=kbs:///REPO/TYPE/TAG\n"
+        "                          a secret from the key broker, released\n"
+        "                          after attesting this module (--broker)\n"
+        "  --broker URL            the key broker (https://HOST:PORT)\n"
+        "  --broker-ca FILE        its certificate authority (PEM)\n"
+#endif
         "attest    write evidence (a signed EAT) for FILE under the launch\n"
         "          configuration GRANTS (--dir, --dir-ro, --env, --listen, as\n"
         "          for run) binding --nonce (1 to 64 bytes of hex) to OUT;\n"
@@ -98,6 +109,10 @@ void cli_usage(FILE *f)
         "          --policy: appraise, print each check and the verdict, and\n"
         "          with --ear-key sign it as an EAR JWT. Exit 0 verified and\n"
         "          accepted, 1 refused (the reason on stderr), 2 usage, 5 I/O.\n"
+        "broker    the key broker (KBS protocol 0.4.0 over HTTPS): put stores\n"
+        "          a secret with the policy its receivers must meet; serve\n"
+        "          releases it to workloads whose evidence chains to --root\n"
+        "          and satisfies it; audit prints every release and refusal.\n"
 #endif
 #if MANTLE_ENABLE_AOT
         "compile   translate FILE to C, compile it with the system C compiler\n"
@@ -195,6 +210,8 @@ int main(int argc, char **argv)
 #if MANTLE_ENABLE_ATTEST
     else if (strcmp(verb, "verify") == 0)
         rc = cli_verify(argc, argv);
+    else if (strcmp(verb, "broker") == 0)
+        rc = cli_broker(argc, argv);
 #endif
     else if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         if (argc != 1)

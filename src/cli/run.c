@@ -51,6 +51,9 @@ struct run_opts {
     const char *tee, *state_dir;
     mantle_tee_secret *secrets;
     size_t nsecrets;
+    cli_kbs_secret *kbs;          /* --secret NAME=kbs:///R/T/G */
+    size_t nkbs;
+    const char *broker, *broker_ca;
 };
 
 /* Abort on out-of-memory, as programs (not the library) may. */
@@ -97,6 +100,8 @@ static const struct option longopts[] = {
     {"tee", required_argument, NULL, 'X'},
     {"state-dir", required_argument, NULL, 'S'},
     {"secret", required_argument, NULL, 'K'},
+    {"broker", required_argument, NULL, 'B'},
+    {"broker-ca", required_argument, NULL, 'A'},
     {NULL, 0, NULL, 0},
 };
 
@@ -227,6 +232,9 @@ static void free_opts(struct run_opts *o)
 #if MANTLE_ENABLE_TEE
     for (size_t i = 0; i < o->nsecrets; i++)
         cli_secret_free(&o->secrets[i]);
+    for (size_t i = 0; i < o->nkbs; i++)
+        free((void *)o->kbs[i].name);
+    free(o->kbs);
 #endif
     free(o->secrets);
 }
@@ -327,8 +335,20 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case 'S':
             o->state_dir = optarg;
             break;
+        case 'B': o->broker = optarg; break;
+        case 'A': o->broker_ca = optarg; break;
         case 'K': {
+            const char *eq = strchr(optarg, '=');
             int r;
+
+            if (eq && strncmp(eq + 1, "kbs:///", 7) == 0) {
+                o->kbs = xrealloc(o->kbs, (o->nkbs + 1) * sizeof *o->kbs);
+                o->kbs[o->nkbs].name = strndup(optarg, (size_t)(eq - optarg));
+                o->kbs[o->nkbs].resource = eq + 8;
+                if (!o->kbs[o->nkbs++].name)
+                    abort();
+                break;
+            }
 
             o->secrets = xrealloc(o->secrets,
                                   (o->nsecrets + 1) * sizeof *o->secrets);
@@ -342,6 +362,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case 'X':
         case 'S':
         case 'K':
+        case 'B':
+        case 'A':
             return cli_usage_error("run", "--tee, --state-dir, --secret: this "
                                           "mantle is built without the TEE "
                                           "services");
@@ -685,7 +707,8 @@ int cli_run(int argc, char **argv)
 #if MANTLE_ENABLE_TEE
     if ((rc = cli_tee_define(o.path, o.tee, o.state_dir, module, o.dirs,
                              o.ndirs, envv, nenv, o.listens, o.nlistens,
-                             o.secrets, o.nsecrets, linker, &tee)) != 0)
+                             o.secrets, o.nsecrets, o.broker, o.broker_ca,
+                             o.kbs, o.nkbs, linker, &tee)) != 0)
         goto out;
 #endif
     cli_diag_init(&diag);

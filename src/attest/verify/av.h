@@ -76,6 +76,9 @@ bool av_is_zero(const uint8_t *p, size_t n);
 /* Base64 (standard or URL alphabet, padding optional) into *out (malloc). */
 bool av_base64(const char *s, size_t len, uint8_t **out, size_t *out_len);
 
+/* base64url without padding, a new string (malloc); NULL on failure. */
+char *av_b64url(const uint8_t *p, size_t n);
+
 /* ---- Time -------------------------------------------------------------- */
 
 /* RFC 3339 ("2025-06-01T00:00:00Z", fractions and offsets allowed). */

@@ -126,6 +126,23 @@ bool av_base64(const char *s, size_t len, uint8_t **out, size_t *out_len)
     return true;
 }
 
+/* base64url without padding into a new string. */
+char *av_b64url(const uint8_t *p, size_t n)
+{
+    char *s = malloc(4 * ((n + 2) / 3) + 1);
+    int len;
+
+    if (s == NULL)
+        return NULL;
+    len = EVP_EncodeBlock((unsigned char *)s, p, (int)n);
+    while (len > 0 && s[len - 1] == '=')
+        len--;
+    s[len] = '\0';
+    for (int i = 0; i < len; i++)
+        s[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
+    return s;
+}
+
 /* ---- Time -------------------------------------------------------------- */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
