@@ -903,6 +903,28 @@ MANTLE_NODISCARD int mantle_kbs_client_open(mantle_kbs_client *client,
                                             uint8_t **out, size_t *out_len,
                                             mantle_diag *diag);
 
+/* ---- Attested TLS (docs/attest.md) ---------------------------------------- */
+
+/* A self-signed certificate for a fresh P-256 key carrying evidence for
+ * `module` under `launch` whose nonce is SHA-512 of the key's
+ * SubjectPublicKeyInfo, in extension 2.23.133.5.4.9 (a CBOR CMW record).
+ * Both PEM strings are malloc'd (free()). */
+MANTLE_NODISCARD int mantle_ratls_certificate(mantle_tee *tee,
+                                              const mantle_module *module,
+                                              const mantle_tee_launch *launch,
+                                              char **out_cert_pem,
+                                              char **out_key_pem,
+                                              mantle_diag *diag);
+/* Verify such a certificate (DER or PEM) at `time`: the evidence in it,
+ * chained to root (as for mantle_verify), must bind the certificate's
+ * key. MANTLE_OK with the claims, else MANTLE_EREFUSED with the reason. */
+MANTLE_NODISCARD int mantle_ratls_verify(const uint8_t *cert, size_t len,
+                                         const mantle_blob *root,
+                                         int64_t time,
+                                         mantle_claims *out_claims,
+                                         mantle_verify_reason *out_reason,
+                                         mantle_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif

@@ -575,7 +575,9 @@ int cli_tee_define(const char *path, const char *tee_name,
                    size_t nlistens, const mantle_tee_secret *secrets,
                    size_t nsecrets, const char *broker, const char *broker_ca,
                    const cli_kbs_secret *kbs, size_t nkbs,
-                   mantle_linker *linker, mantle_tee **out)
+                   const char *listen_tls, char **out_tls_cert,
+                   char **out_tls_key, mantle_linker *linker,
+                   mantle_tee **out)
 {
     mantle_tee_launch launch;
     mantle_tee_secret *all = NULL;
@@ -585,25 +587,28 @@ int cli_tee_define(const char *path, const char *tee_name,
 
     *out = NULL;
     if (!tee_name) {
-        if (!imports_mantle(module))
+        if (!imports_mantle(module) && !listen_tls)
             return CLI_EXIT_OK;  /* no TEE asked for, none needed */
         tee_name = "auto";
     }
     if ((rc = cli_tee_open("run", tee_name, state_dir, out)) != CLI_EXIT_OK)
         return rc;
-    grants = calloc(nlistens ? nlistens : 1, sizeof *grants);
+    grants = calloc(nlistens + 1, sizeof *grants);
     if (!grants)
         abort();
     for (size_t i = 0; i < nlistens; i++)
         if (asprintf(&grants[i], "listen:%s", listens[i]) < 0)
             abort();
+    if (listen_tls && asprintf(&grants[nlistens], "listen-tls:%s",
+                               listen_tls) < 0)
+        abort();
     memset(&launch, 0, sizeof launch);
     launch.preopens = dirs;
     launch.npreopens = ndirs;
     launch.envp = envv;
     launch.envc = nenv;
     launch.grants = (const char *const *)grants;
-    launch.ngrants = nlistens;
+    launch.ngrants = nlistens + (listen_tls != NULL);
     launch.secrets = secrets;
     launch.nsecrets = nsecrets;
     st = MANTLE_OK;
@@ -636,12 +641,20 @@ int cli_tee_define(const char *path, const char *tee_name,
     else
         snprintf(diag.message, sizeof diag.message,
                  "secrets from the broker were refused");
+#if MANTLE_ENABLE_ATTEST
+    if (st == MANTLE_OK && listen_tls)
+        st = mantle_ratls_certificate(*out, module, &launch, out_tls_cert,
+                                      out_tls_key, &diag);
+#else
+    (void)out_tls_cert;
+    (void)out_tls_key;
+#endif
     if (all) {
         for (size_t i = nsecrets; i < nsecrets + nkbs; i++)
             cli_secret_free(&all[i]);
         free(all);
     }
-    for (size_t i = 0; i < nlistens; i++)
+    for (size_t i = 0; i < nlistens + 1; i++)
         free(grants[i]);
     free(grants);
     if (st != MANTLE_OK) {

@@ -34,6 +34,7 @@ void cli_usage(FILE *f)
         "       mantle broker serve --db DB --root ROOT.pem [--policy FILE]\n"
         "              --listen ADDR:PORT --cert CERT.pem --key KEY.pem\n"
         "       mantle broker audit --db DB\n"
+        "       mantle verify-tls HOST:PORT [--root FILE] [--policy FILE] [--time RFC3339]\n"
 #endif
 #if MANTLE_ENABLE_AOT
         "       mantle compile FILE.wasm -o OUT.mantle [--target x86_64|aarch64|"
@@ -90,6 +91,9 @@ void cli_usage(FILE *f)
         "                          after attesting this module (--broker)\n"
         "  --broker URL            the key broker (https://HOST:PORT)\n"
         "  --broker-ca FILE        its certificate authority (PEM)\n"
+        "  --listen-tls ADDR:PORT  attested TLS (RA-TLS) in the runtime: the\n"
+        "                          guest's sock_accept sees plaintext; the\n"
+        "                          certificate carries this module's evidence\n"
 #endif
         "attest    write evidence (a signed EAT) for FILE under the launch\n"
         "          configuration GRANTS (--dir, --dir-ro, --env, --listen, as\n"
@@ -109,6 +113,9 @@ void cli_usage(FILE *f)
         "          --policy: appraise, print each check and the verdict, and\n"
         "          with --ear-key sign it as an EAR JWT. Exit 0 verified and\n"
         "          accepted, 1 refused (the reason on stderr), 2 usage, 5 I/O.\n"
+        "verify-tls connect to an attested TLS server (RA-TLS: run --listen-tls)\n"
+        "          and verify the evidence its certificate carries for its key;\n"
+        "          --root, --policy and exit status as for verify.\n"
         "broker    the key broker (KBS protocol 0.4.0 over HTTPS): put stores\n"
         "          a secret with the policy its receivers must meet; serve\n"
         "          releases it to workloads whose evidence chains to --root\n"
@@ -212,6 +219,8 @@ int main(int argc, char **argv)
         rc = cli_verify(argc, argv);
     else if (strcmp(verb, "broker") == 0)
         rc = cli_broker(argc, argv);
+    else if (strcmp(verb, "verify-tls") == 0)
+        rc = cli_verify_tls(argc, argv);
 #endif
     else if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         if (argc != 1)
