@@ -49,17 +49,6 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY, time INTEGER, "
     "session TEXT, op TEXT, resource TEXT, verdict TEXT, reason TEXT);";
 
-static int fail(mantle_diag *diag, int status, const char *fmt, const char *a)
-{
-    if (diag) {
-        memset(diag, 0, sizeof *diag);
-        diag->status = status;
-        diag->func_index = diag->offset = UINT32_MAX;
-        snprintf(diag->message, sizeof diag->message, fmt, a);
-    }
-    return status;
-}
-
 int mantle_broker_open(const char *db_path, const uint8_t *root,
                        size_t root_len, const char *policy_json,
                        size_t policy_len, mantle_broker **out_broker,
@@ -73,7 +62,7 @@ int mantle_broker_open(const char *db_path, const uint8_t *root,
     int rc;
 
     if (!db_path || (!root && root_len) || !out_broker)
-        return fail(diag, MANTLE_EINVAL, "broker: %s", "bad arguments");
+        return av_diag(diag, MANTLE_EINVAL, "broker: %s", "bad arguments");
     if (!(b = calloc(1, sizeof *b)) ||
         !(b->root = malloc(root_len ? root_len : 1))) {
         free(b);
@@ -87,7 +76,7 @@ int mantle_broker_open(const char *db_path, const uint8_t *root,
                             SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK ||
         sqlite3_exec(b->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        rc = fail(diag, MANTLE_EIO, "broker: database: %s",
+        rc = av_diag(diag, MANTLE_EIO, "broker: database: %s",
                   b->db ? sqlite3_errmsg(b->db) : "cannot open");
         goto bad;
     }
@@ -101,7 +90,7 @@ int mantle_broker_open(const char *db_path, const uint8_t *root,
         PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL) != 1 ||
         (n = BIO_get_mem_data(bio, &pem)) <= 0 ||
         !(b->ear_key = malloc((size_t)n))) {
-        rc = fail(diag, MANTLE_ENOMEM, "broker: %s", "token key");
+        rc = av_diag(diag, MANTLE_ENOMEM, "broker: %s", "token key");
         goto bad;
     }
     memcpy(b->ear_key, pem, (size_t)n);
@@ -164,9 +153,9 @@ int mantle_broker_put(mantle_broker *b, const char *resource,
     int rc;
 
     if (!b || !resource || !value || !policy_json)
-        return fail(diag, MANTLE_EINVAL, "broker: %s", "bad arguments");
+        return av_diag(diag, MANTLE_EINVAL, "broker: %s", "bad arguments");
     if (!resource_path_ok(resource))
-        return fail(diag, MANTLE_EINVAL,
+        return av_diag(diag, MANTLE_EINVAL,
                     "broker: resource \"%s\" is not REPO/TYPE/TAG", resource);
     if ((rc = mantle_policy_new(policy_json, policy_len, &p, diag)))
         return rc;
@@ -179,7 +168,7 @@ int mantle_broker_put(mantle_broker *b, const char *resource,
                                    SQLITE_STATIC) == 0 &&
                  sqlite3_step(st) == SQLITE_DONE
              ? MANTLE_OK
-             : fail(diag, MANTLE_EIO, "broker: database: %s",
+             : av_diag(diag, MANTLE_EIO, "broker: database: %s",
                     sqlite3_errmsg(b->db));
     sqlite3_finalize(st);
     return rc;
@@ -223,6 +212,15 @@ static void audit(mantle_broker *b, int64_t now, const char *session,
         sqlite3_step(st);
     }
     sqlite3_finalize(st);
+}
+
+/* The detail of the first refused check. */
+static const char *refusal(const mantle_appraisal *a)
+{
+    for (uint32_t i = 0; i < a->nchecks; i++)
+        if (a->checks[i].status == MANTLE_EAR_CONTRAINDICATED)
+            return a->checks[i].detail;
+    return "";
 }
 
 /* ---- Sessions ----------------------------------------------------------- */
@@ -436,12 +434,7 @@ static void do_attest(mantle_broker *b, const char *cookie,
         a.verdict = MANTLE_EAR_AFFIRMING;
     }
     if (a.verdict == MANTLE_EAR_CONTRAINDICATED) {
-        const char *d = "";
-        for (uint32_t i = 0; i < a.nchecks; i++)
-            if (a.checks[i].status == MANTLE_EAR_CONTRAINDICATED) {
-                d = a.checks[i].detail;
-                break;
-            }
+        const char *d = refusal(&a);
         snprintf(msg, sizeof msg, "attest: refused by the broker policy "
                  "(%s): %s", mantle_verify_reason_name(a.reason), d);
         error(r, 401, "PolicyDeny", msg);
@@ -519,12 +512,7 @@ static void do_resource(mantle_broker *b, const char *cookie,
     }
     mantle_policy_appraise(p, &s.claims, &a);
     if (a.verdict == MANTLE_EAR_CONTRAINDICATED) {
-        const char *d = "";
-        for (uint32_t i = 0; i < a.nchecks; i++)
-            if (a.checks[i].status == MANTLE_EAR_CONTRAINDICATED) {
-                d = a.checks[i].detail;
-                break;
-            }
+        const char *d = refusal(&a);
         snprintf(msg, sizeof msg, "resource: refused by its policy (%s): %s",
                  mantle_verify_reason_name(a.reason), d);
         error(r, 403, "PolicyDeny", msg);

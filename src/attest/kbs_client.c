@@ -18,18 +18,6 @@ struct mantle_kbs_client {
     json_t *runtime;      /* {"nonce", "tee-pubkey"} once challenged */
 };
 
-static int fail(mantle_diag *diag, int status, const char *msg)
-{
-    if (diag) {
-        memset(diag, 0, sizeof *diag);
-        diag->status = status;
-        diag->func_index = diag->offset = UINT32_MAX;
-        snprintf(diag->message, sizeof diag->message, "%s", msg);
-    }
-    ERR_clear_error();
-    return status;
-}
-
 int mantle_kbs_client_new(mantle_kbs_client **out, mantle_diag *diag)
 {
     mantle_kbs_client *c = calloc(1, sizeof *c);
@@ -38,7 +26,7 @@ int mantle_kbs_client_new(mantle_kbs_client **out, mantle_diag *diag)
         return MANTLE_ENOMEM;
     if (!(c->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"))) {
         free(c);
-        return fail(diag, MANTLE_ENOMEM, "kbs: cannot make a P-256 key");
+        return av_diag(diag, MANTLE_ENOMEM, "kbs: cannot make a P-256 key");
     }
     *out = c;
     return MANTLE_OK;
@@ -69,7 +57,7 @@ int mantle_kbs_client_challenge(mantle_kbs_client *c, const char *challenge,
 
     if (!nonce || strlen(nonce) > 128) {
         json_decref(ch);
-        return fail(diag, MANTLE_EREFUSED, "kbs: the challenge has no nonce");
+        return av_diag(diag, MANTLE_EREFUSED, "kbs: the challenge has no nonce");
     }
     rt = json_pack("{s:s,s:o}", "nonce", nonce, "tee-pubkey",
                    jwe_jwk(c->key));
@@ -79,7 +67,7 @@ int mantle_kbs_client_challenge(mantle_kbs_client *c, const char *challenge,
         rc = MANTLE_OK;
     } else {
         json_decref(rt);
-        rc = fail(diag, MANTLE_ENOMEM, "kbs: runtime data");
+        rc = av_diag(diag, MANTLE_ENOMEM, "kbs: runtime data");
     }
     json_decref(ch);
     return rc;
@@ -94,14 +82,14 @@ int mantle_kbs_client_attestation(mantle_kbs_client *c,
 
     if (!c->runtime || !ev) {
         free(ev);
-        return fail(diag, MANTLE_EINVAL, "kbs: no challenge answered yet");
+        return av_diag(diag, MANTLE_EINVAL, "kbs: no challenge answered yet");
     }
     req = json_pack("{s:O,s:s}", "runtime-data", c->runtime, "tee-evidence",
                     ev);
     free(ev);
     if (!req || !(*out_json = json_dumps(req, JSON_COMPACT))) {
         json_decref(req);
-        return fail(diag, MANTLE_ENOMEM, "kbs: attestation request");
+        return av_diag(diag, MANTLE_ENOMEM, "kbs: attestation request");
     }
     json_decref(req);
     return MANTLE_OK;
@@ -113,6 +101,6 @@ int mantle_kbs_client_open(mantle_kbs_client *c, const char *jwe, size_t len,
     char why[200];
 
     if (jwe_open(c->key, jwe, len, out, out_len, why, sizeof why) != 0)
-        return fail(diag, MANTLE_EREFUSED, why);
+        return av_diag(diag, MANTLE_EREFUSED, "%s", why);
     return MANTLE_OK;
 }

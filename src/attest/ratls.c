@@ -26,18 +26,6 @@
 #define RATLS_MEDIA_TYPE \
     "application/eat+cwt; eat_profile=\"tag:mantle.dev,2025:eat-v1\""
 
-static int fail(mantle_diag *diag, int status, const char *msg)
-{
-    if (diag) {
-        memset(diag, 0, sizeof *diag);
-        diag->status = status;
-        diag->func_index = diag->offset = UINT32_MAX;
-        snprintf(diag->message, sizeof diag->message, "%s", msg);
-    }
-    ERR_clear_error();
-    return status;
-}
-
 /* SHA-512 of the key's SubjectPublicKeyInfo: the evidence's nonce. */
 static bool key_nonce(X509_PUBKEY *xpk, EVP_PKEY *key, uint8_t out[64])
 {
@@ -92,7 +80,7 @@ int mantle_ratls_certificate(mantle_tee *tee, const mantle_module *module,
     int rc;
 
     if (!key || !x || !obj || !data || !cmw || !key_nonce(NULL, key, nonce)) {
-        rc = fail(diag, MANTLE_ENOMEM, "ratls: out of memory");
+        rc = av_diag(diag, MANTLE_ENOMEM, "ratls: out of memory");
         goto out;
     }
     if ((rc = mantle_tee_evidence(tee, module, launch, nonce, &ev, &evn,
@@ -103,7 +91,7 @@ int mantle_ratls_certificate(mantle_tee *tee, const mantle_module *module,
         tee_cbor_serialize(cmw, &cmwb, &cmwn) != 0 ||
         !ASN1_OCTET_STRING_set(data, cmwb, (int)cmwn) ||
         !(ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, data))) {
-        rc = fail(diag, MANTLE_ENOMEM, "ratls: evidence extension");
+        rc = av_diag(diag, MANTLE_ENOMEM, "ratls: evidence extension");
         goto out;
     }
     RAND_bytes(serial, sizeof serial);
@@ -120,12 +108,12 @@ int mantle_ratls_certificate(mantle_tee *tee, const mantle_module *module,
         X509_set_issuer_name(x, name) != 1 || X509_set_pubkey(x, key) != 1 ||
         X509_add_ext(x, ext, -1) != 1 || X509_sign(x, key, EVP_sha256()) <= 0 ||
         !(*out_cert_pem = pem_of(write_cert, x))) {
-        rc = fail(diag, MANTLE_ENOMEM, "ratls: certificate");
+        rc = av_diag(diag, MANTLE_ENOMEM, "ratls: certificate");
         goto out;
     }
     if (!(*out_key_pem = pem_of(write_key, key))) {
         free(*out_cert_pem);
-        rc = fail(diag, MANTLE_ENOMEM, "ratls: key");
+        rc = av_diag(diag, MANTLE_ENOMEM, "ratls: key");
         goto out;
     }
     rc = MANTLE_OK;
@@ -161,21 +149,21 @@ int mantle_ratls_verify(const uint8_t *cert, size_t len,
         *out_reason = MANTLE_VERIFY_MALFORMED;
     if (!cert || av_certs_load(cert, len, &sk) < 1) {
         sk_X509_pop_free(sk, X509_free);
-        return fail(diag, MANTLE_EREFUSED, "ratls: not an X.509 certificate");
+        return av_diag(diag, MANTLE_EREFUSED, "ratls: not an X.509 certificate");
     }
     x = sk_X509_value(sk, 0);
     k = X509_get0_pubkey(x);
     if (!k || X509_verify(x, k) != 1) {
         if (out_reason)
             *out_reason = MANTLE_VERIFY_SIGNATURE;
-        rc = fail(diag, MANTLE_EREFUSED, "ratls: the certificate is not "
+        rc = av_diag(diag, MANTLE_EREFUSED, "ratls: the certificate is not "
                   "self-signed by its key");
         goto out;
     }
     if (!(ext = av_ext_data(x, RATLS_OID))) {
         if (out_reason)
             *out_reason = MANTLE_VERIFY_MISSING;
-        rc = fail(diag, MANTLE_EREFUSED, "ratls: no evidence extension "
+        rc = av_diag(diag, MANTLE_EREFUSED, "ratls: no evidence extension "
                   RATLS_OID " in the certificate");
         goto out;
     }
@@ -188,12 +176,12 @@ int mantle_ratls_verify(const uint8_t *cert, size_t len,
         memcmp(cbor_string_handle(type), RATLS_MEDIA_TYPE,
                strlen(RATLS_MEDIA_TYPE)) != 0 ||
         !av_cbor_is_bytes(ev = cbor_array_handle(cmw)[1])) {
-        rc = fail(diag, MANTLE_EREFUSED, "ratls: the extension is not a CMW "
+        rc = av_diag(diag, MANTLE_EREFUSED, "ratls: the extension is not a CMW "
                   "record [\"" RATLS_MEDIA_TYPE "\", evidence]");
         goto out;
     }
     if (!key_nonce(X509_get_X509_PUBKEY(x), NULL, nonce)) {
-        rc = fail(diag, MANTLE_ENOMEM, "ratls: hashing the key");
+        rc = av_diag(diag, MANTLE_ENOMEM, "ratls: hashing the key");
         goto out;
     }
     memset(&in, 0, sizeof in);

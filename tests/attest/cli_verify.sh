@@ -7,17 +7,7 @@ set -u
 mantle=$1 tv=$2 work=$3
 [ -d "$tv/snp" ] || { echo "no test vectors, skipping"; exit 77; }
 rm -rf "$work" && mkdir -p "$work"
-fail=0
-run() { # expected-status description command...
-    local want=$1 what=$2; shift 2
-    "$@" >"$work/out" 2>"$work/err"; local got=$?
-    if [ "$got" != "$want" ]; then
-        echo "FAIL $what: exit $got, expected $want"; cat "$work/out" "$work/err"; fail=1
-    else
-        echo "ok   $what (exit $got)"
-    fi
-}
-has() { grep -q -- "$2" "$work/$1" || { echo "FAIL: $1 lacks \"$2\""; cat "$work/$1"; fail=1; }; }
+. "$(dirname "$0")/testlib.sh"
 
 snp="--format snp --evidence $tv/snp/virtee_report_milan.bin --cert $tv/snp/virtee_vcek_milan.der --cert $tv/snp/ask_ark_milan.pem --time 2025-06-01T00:00:00Z"
 run 0 "snp verifies" "$mantle" verify $snp

@@ -7,20 +7,10 @@
 set -u
 mantle=$1 guest=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
-fail=0
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; }
 trap cleanup EXIT
-run() { # expected-status description command...
-    local want=$1 what=$2; shift 2
-    "$@" >"$work/out" 2>"$work/err"; local got=$?
-    if [ "$got" != "$want" ]; then
-        echo "FAIL $what: exit $got, expected $want"; cat "$work/out" "$work/err"; fail=1
-    else
-        echo "ok   $what (exit $got)"
-    fi
-}
-has() { grep -q -- "$2" "$work/$1" || { echo "FAIL: $1 lacks \"$2\""; cat "$work/$1"; fail=1; }; }
+. "$(dirname "$0")/testlib.sh"
 
 export MANTLE_STATE_DIR="$work/state"
 run 0 "device root" "$mantle" evidence root --tee=soft -o "$work/root.pem"

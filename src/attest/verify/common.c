@@ -28,6 +28,22 @@ int av_fail(av_err *e, mantle_verify_reason reason, const char *fmt, ...)
     return (int)reason;
 }
 
+int av_diag(mantle_diag *diag, int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (diag != NULL) {
+        memset(diag, 0, sizeof *diag);
+        diag->status = status;
+        diag->func_index = diag->offset = UINT32_MAX;
+        va_start(ap, fmt);
+        vsnprintf(diag->message, sizeof diag->message, fmt, ap);
+        va_end(ap);
+    }
+    ERR_clear_error();
+    return status;
+}
+
 /* ---- Digests and hex --------------------------------------------------- */
 
 bool av_digest(const EVP_MD *md, const void *data, size_t len, uint8_t *out)
