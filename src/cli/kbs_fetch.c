@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "cli.h"
@@ -71,19 +72,25 @@ static long request(CURL *h, const char *url, const char *body,
     return status;
 }
 
-/* The broker's words for a refusal: its "detail", else the body. */
+/* A string member of a JSON reply (malloc'd), or NULL. */
+static char *member(const buf *b, const char *key)
+{
+    json_t *j = b->p ? json_loadb(b->p, b->n, 0, NULL) : NULL;
+    const char *v = json_string_value(json_object_get(j, key));
+    char *s = v ? strdup(v) : NULL;
+
+    json_decref(j);
+    return s;
+}
+
+/* The broker's words for a refusal: its "detail". */
 static void refused(const char *what, long status, const buf *b)
 {
-    const char *d = b->p ? strstr(b->p, "\"detail\":\"") : NULL;
+    char *d = member(b, "detail");
 
-    if (d) {
-        d += 10;
-        fprintf(stderr, "mantle: run: broker: %s refused (HTTP %ld): %.*s\n",
-                what, status, (int)strcspn(d, "\""), d);
-    } else {
-        fprintf(stderr, "mantle: run: broker: %s refused (HTTP %ld)\n", what,
-                status);
-    }
+    fprintf(stderr, "mantle: run: broker: %s refused (HTTP %ld)%s%s\n", what,
+            status, d ? ": " : "", d ? d : "");
+    free(d);
 }
 
 int cli_kbs_fetch(const char *broker, const char *ca, mantle_tee *tee,
@@ -130,14 +137,9 @@ int cli_kbs_fetch(const char *broker, const char *ca, mantle_tee *tee,
             refused("attestation", status, &b);
         goto out;
     }
-    {
-        const char *t = strstr(b.p, "\"token\":\"");
-        if (!t) {
-            fprintf(stderr, "mantle: run: broker: no token in its reply\n");
-            goto out;
-        }
-        t += 9;
-        token = strndup(t, strcspn(t, "\""));
+    if (!(token = member(&b, "token"))) {
+        fprintf(stderr, "mantle: run: broker: no token in its reply\n");
+        goto out;
     }
     for (got = 0; got < n; got++) {
         snprintf(url, sizeof url, "%s/kbs/v0/resource/%s", broker,

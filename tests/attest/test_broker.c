@@ -77,10 +77,11 @@ static mantle_broker_reply attest(sess *s, mantle_tee *tee,
                                         &diag) == MANTLE_OK, "attestation");
     r = call("POST", "/kbs/v0/attest", s->cookie, NULL, s->attestation);
     if (r.status == 200) {
-        const char *t = strstr(r.body, "\"token\":\"");
+        json_t *j = json_loads(r.body, 0, NULL);
+        const char *t = json_string_value(json_object_get(j, "token"));
         if (t)
-            snprintf(s->token, sizeof s->token, "%.*s",
-                     (int)strcspn(t + 9, "\""), t + 9);
+            snprintf(s->token, sizeof s->token, "%s", t);
+        json_decref(j);
     }
     mantle_tee_evidence_free(ev);
     return r;

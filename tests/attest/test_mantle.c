@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include <cbor.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "av_cbor.h"
 #include "tee/tee.h"
@@ -444,6 +446,78 @@ int main(int argc, char **argv)
         tv_free(&rep);
         tv_free(&vcek);
         tv_free(&chain);
+    }
+
+    /* ---- RA-TLS: the evidence must bind the certificate's own key ----- */
+    {
+        char *cert = NULL, *key = NULL;
+        BIO *bio;
+        X509 *x = NULL, *y = NULL;
+        EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        unsigned char *der = NULL;
+        int dn = 0;
+        mantle_verify_reason rwhy = MANTLE_VERIFY_OK;
+
+        CHECK(mantle_ratls_certificate(tee, module, NULL, &cert, &key, &diag) ==
+                  MANTLE_OK, "ratls certificate: %s", diag.message);
+        CHECK(mantle_ratls_verify((const uint8_t *)cert, strlen(cert), &root,
+                                  now_ish, &c, &rwhy, &diag) == MANTLE_OK &&
+                  c.tee == MANTLE_TEE_MANTLE &&
+                  memcmp(c.module_digest, md, 32) == 0,
+              "ratls verifies: %s", diag.message);
+        CHECK(mantle_ratls_verify((const uint8_t *)cert, strlen(cert),
+                                  &root_other, now_ish, &c, &rwhy, &diag) ==
+                      MANTLE_EREFUSED && rwhy == MANTLE_VERIFY_CHAIN,
+              "ratls, another root: %s", mantle_verify_reason_name(rwhy));
+        /* the same evidence extension on a certificate for another key */
+        bio = BIO_new_mem_buf(cert, -1);
+        x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+        y = X509_dup(x);
+        CHECK(y && X509_set_pubkey(y, other) == 1 &&
+                  X509_sign(y, other, EVP_sha256()) > 0 &&
+                  (dn = i2d_X509(y, &der)) > 0,
+              "re-keyed certificate");
+        CHECK(mantle_ratls_verify(der, (size_t)dn, &root, now_ish, &c, &rwhy,
+                                  &diag) == MANTLE_EREFUSED &&
+                  rwhy == MANTLE_VERIFY_REPORT_DATA,
+              "evidence of another key: %s", mantle_verify_reason_name(rwhy));
+        OPENSSL_free(der);
+        der = NULL;
+        /* the key kept but the certificate not self-signed by it */
+        X509_free(y);
+        y = X509_dup(x);
+        CHECK(y && X509_sign(y, other, EVP_sha256()) > 0 &&
+                  (dn = i2d_X509(y, &der)) > 0, "mis-signed certificate");
+        CHECK(mantle_ratls_verify(der, (size_t)dn, &root, now_ish, &c, &rwhy,
+                                  &diag) == MANTLE_EREFUSED &&
+                  rwhy == MANTLE_VERIFY_SIGNATURE,
+              "not self-signed: %s", mantle_verify_reason_name(rwhy));
+        OPENSSL_free(der);
+        der = NULL;
+        /* no extension */
+        X509_free(y);
+        y = X509_dup(x);
+        {
+            ASN1_OBJECT *oid = OBJ_txt2obj("2.23.133.5.4.9", 1);
+            int idx = X509_get_ext_by_OBJ(y, oid, -1);
+            CHECK(idx >= 0, "the certificate has the evidence extension");
+            X509_EXTENSION_free(X509_delete_ext(y, idx));
+            ASN1_OBJECT_free(oid);
+        }
+        CHECK(X509_set_pubkey(y, other) == 1 &&
+                  X509_sign(y, other, EVP_sha256()) > 0 &&
+                  (dn = i2d_X509(y, &der)) > 0, "certificate without evidence");
+        CHECK(mantle_ratls_verify(der, (size_t)dn, &root, now_ish, &c, &rwhy,
+                                  &diag) == MANTLE_EREFUSED &&
+                  rwhy == MANTLE_VERIFY_MISSING,
+              "no evidence extension: %s", mantle_verify_reason_name(rwhy));
+        OPENSSL_free(der);
+        X509_free(x);
+        X509_free(y);
+        EVP_PKEY_free(other);
+        free(cert);
+        free(key);
     }
 
     tee_module_keys_wipe(&k);
