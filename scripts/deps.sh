@@ -22,6 +22,7 @@ PACKAGES=(
     libcurl4-openssl-dev       # mantle run --broker: the KBS client
     swtpm swtpm-tools          # software TPM for tests/tee (tee.tpm)
     tpm2-tools                 # tpm2_pcrextend in tests/tee/tpm_test.sh
+    openssl curl               # certificates and raw HTTPS in tests/attest
     wabt                       # wat2wasm for tests, demo and examples
     binaryen
     wasi-libc
