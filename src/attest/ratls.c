@@ -119,7 +119,8 @@ int mantle_ratls_certificate(mantle_tee *tee, const mantle_module *module,
     rc = MANTLE_OK;
 out:
     BN_free(bn);
-    cbor_decref(&cmw);
+    if (cmw)
+        cbor_decref(&cmw);
     free(cmwb);
     mantle_tee_evidence_free(ev);
     ASN1_OCTET_STRING_free(data);
