@@ -357,6 +357,12 @@ static int platform(const mantle_verify_input *in, const eat *t,
     sub.report_data = binding;
     sub.report_data_len = 64;
     if (sub.format == MANTLE_TEE_TPM) {
+        /* The evidence carries its AK, but a quote by a key nobody vouched
+         * for proves nothing: the caller must name the trusted AK. */
+        if (in->ncerts == 0)
+            return av_fail(e, MANTLE_VERIFY_MISSING,
+                           "mantle evidence: TPM platform evidence needs the "
+                           "trusted attestation key (--cert)");
         /* A TPM quotes 32 bytes: SHA-256 of the binding (docs/tee.md). */
         if ((json = tpm_json(t->platform, t->platform_len, e)) == NULL)
             return e->reason;
