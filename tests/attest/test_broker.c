@@ -319,6 +319,29 @@ int main(int argc, char **argv)
     CHECK(r.status == 404, "endpoint");
     mantle_broker_reply_free(&r);
 
+    /* ---- A broker-wide policy, checked at attestation ------------------- */
+    {
+        mantle_broker *strict = NULL, *lax = broker;
+        char db2[4200];
+        snprintf(db2, sizeof db2, "%s.strict", db);
+        remove(db2);
+        CHECK(mantle_broker_open(db2, cose, dice_cose_key(root, cose),
+                                 "{\"tee\":[\"snp\"]}", 15, &strict,
+                                 &diag) == MANTLE_OK, "strict broker");
+        broker = strict;
+        open_session(&b, rd2);
+        r = attest(&b, tee, mod, rd2, -1);
+        CHECK(r.status == 401 && has(&r, "PolicyDeny") &&
+                  has(&r, "policy: tee"),
+              "broker policy: %d %s", r.status, r.body);
+        mantle_broker_reply_free(&r);
+        sess_free(&b);
+        mantle_broker_free(strict);
+        broker = lax;
+        CHECK(mantle_broker_open(db2, cose, 45, "{\"nope\":1}", 10, &strict,
+                                 &diag) == MANTLE_EINVAL, "bad broker policy");
+    }
+
     /* ---- The audit log names every release and refusal ------------------ */
     CHECK(mantle_broker_audit(broker, count_lines, log) == MANTLE_OK, "audit");
     CHECK(strstr(log, "resource app/key/db released") != NULL, "release logged");
