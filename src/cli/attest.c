@@ -618,7 +618,8 @@ int cli_tee_define(const char *path, const char *tee_name,
     if (nkbs > 0) {
         if (!(all = calloc(nsecrets + nkbs, sizeof *all)))
             abort();
-        memcpy(all, secrets, nsecrets * sizeof *all);
+        if (nsecrets)
+            memcpy(all, secrets, nsecrets * sizeof *all);
         rc = cli_kbs_fetch(broker, broker_ca, *out, module, &launch, kbs,
                            nkbs, all + nsecrets);
         if (rc != CLI_EXIT_OK) {
