@@ -610,6 +610,10 @@ MANTLE_NODISCARD int mantle_tee_evidence(mantle_tee *tee,
                                          uint8_t **out_evidence,
                                          size_t *out_size, mantle_diag *diag);
 void mantle_tee_evidence_free(uint8_t *evidence);
+/* The backend's DICE layer-0 public key (Ed25519, 32 bytes): the root a
+ * verifier trusts for evidence without platform evidence (soft). */
+MANTLE_NODISCARD int mantle_tee_root_key(mantle_tee *tee, uint8_t out_pub[32],
+                                         mantle_diag *diag);
 /* Read (increment false) or increment and read the backend's monotonic
  * counter; it never goes down. */
 MANTLE_NODISCARD int mantle_tee_counter(mantle_tee *tee, bool increment,
@@ -821,6 +825,105 @@ MANTLE_NODISCARD int mantle_ear_verify(const char *jwt, size_t len,
                                        const uint8_t *pub_pem,
                                        size_t pub_len, char *out, size_t cap,
                                        mantle_diag *diag);
+
+/* ---- Key broker: secrets released after attestation (docs/attest.md) -- */
+
+/* The broker side of the Confidential Containers KBS protocol (RCAR,
+ * version 0.4.0) over Mantle's own evidence. State in a SQLite database:
+ * resources with their policies, sessions, the audit log. */
+typedef struct mantle_broker mantle_broker;
+
+/* Open (creating) the database at db_path. root: the DICE root key that
+ * evidence must chain to (PEM, DER or COSE_Key; copied; NULL with length 0
+ * for administration only: every attestation is then refused). policy_json (may
+ * be NULL): checked at every attestation, before any resource policy.
+ * MANTLE_EIO for the database, MANTLE_EINVAL for a bad policy. */
+MANTLE_NODISCARD int mantle_broker_open(const char *db_path,
+                                        const uint8_t *root, size_t root_len,
+                                        const char *policy_json,
+                                        size_t policy_len,
+                                        mantle_broker **out_broker,
+                                        mantle_diag *diag);
+void mantle_broker_free(mantle_broker *broker);
+/* Store (or replace) resource "REPO/TYPE/TAG" with the policy a session's
+ * verified claims must satisfy to receive it. */
+MANTLE_NODISCARD int mantle_broker_put(mantle_broker *broker,
+                                       const char *resource,
+                                       const uint8_t *value, size_t len,
+                                       const char *policy_json,
+                                       size_t policy_len, mantle_diag *diag);
+
+/* One HTTP reply: status, JSON body (malloc'd), and a Set-Cookie value
+ * ("" for none). */
+typedef struct mantle_broker_reply {
+    int status;
+    char *body;
+    char cookie[64];
+} mantle_broker_reply;
+
+/* Answer one request (path without query; cookie and authorization are the
+ * request's Cookie and Authorization headers, or NULL) at time `now`.
+ * Always fills *out; free it with mantle_broker_reply_free. */
+void mantle_broker_handle(mantle_broker *broker, const char *method,
+                          const char *path, const char *cookie,
+                          const char *authorization, const uint8_t *body,
+                          size_t len, int64_t now, mantle_broker_reply *out);
+void mantle_broker_reply_free(mantle_broker_reply *reply);
+/* Call each(ctx, line) for every audit record, oldest first: "TIME SESSION
+ * OP RESOURCE VERDICT REASON"; stop when it returns non-zero. */
+MANTLE_NODISCARD int mantle_broker_audit(mantle_broker *broker,
+                                         int (*each)(void *ctx,
+                                                     const char *line),
+                                         void *ctx);
+
+/* The workload side: an ephemeral P-256 key the broker encrypts to. */
+typedef struct mantle_kbs_client mantle_kbs_client;
+MANTLE_NODISCARD int mantle_kbs_client_new(mantle_kbs_client **out_client,
+                                           mantle_diag *diag);
+void mantle_kbs_client_free(mantle_kbs_client *client);
+/* The body of POST /kbs/v0/auth (static). */
+const char *mantle_kbs_auth_request(void);
+/* From the broker's challenge, the 64 bytes of report data the evidence
+ * must bind (SHA-512 of the runtime data: nonce and our key). */
+MANTLE_NODISCARD int mantle_kbs_client_challenge(mantle_kbs_client *client,
+                                                 const char *challenge,
+                                                 size_t len,
+                                                 uint8_t out_report_data[64],
+                                                 mantle_diag *diag);
+/* The body of POST /kbs/v0/attest carrying the evidence (malloc'd). */
+MANTLE_NODISCARD int mantle_kbs_client_attestation(mantle_kbs_client *client,
+                                                   const uint8_t *evidence,
+                                                   size_t len,
+                                                   char **out_json,
+                                                   mantle_diag *diag);
+/* Decrypt a resource reply (JWE); the plaintext is malloc'd.
+ * MANTLE_EREFUSED if it is not for our key. */
+MANTLE_NODISCARD int mantle_kbs_client_open(mantle_kbs_client *client,
+                                            const char *jwe, size_t len,
+                                            uint8_t **out, size_t *out_len,
+                                            mantle_diag *diag);
+
+/* ---- Attested TLS (docs/attest.md) ---------------------------------------- */
+
+/* A self-signed certificate for a fresh P-256 key carrying evidence for
+ * `module` under `launch` whose nonce is SHA-512 of the key's
+ * SubjectPublicKeyInfo, in extension 2.23.133.5.4.9 (a CBOR CMW record).
+ * Both PEM strings are malloc'd (free()). */
+MANTLE_NODISCARD int mantle_ratls_certificate(mantle_tee *tee,
+                                              const mantle_module *module,
+                                              const mantle_tee_launch *launch,
+                                              char **out_cert_pem,
+                                              char **out_key_pem,
+                                              mantle_diag *diag);
+/* Verify such a certificate (DER or PEM) at `time`: the evidence in it,
+ * chained to root (as for mantle_verify), must bind the certificate's
+ * key. MANTLE_OK with the claims, else MANTLE_EREFUSED with the reason. */
+MANTLE_NODISCARD int mantle_ratls_verify(const uint8_t *cert, size_t len,
+                                         const mantle_blob *root,
+                                         int64_t time,
+                                         mantle_claims *out_claims,
+                                         mantle_verify_reason *out_reason,
+                                         mantle_diag *diag);
 
 #ifdef __cplusplus
 }

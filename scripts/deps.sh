@@ -17,8 +17,12 @@ PACKAGES=(
     libssl-dev                 # OpenSSL 3: attestation crypto and X.509
     libcbor-dev                # CBOR: CCA tokens, EAT
     libtss2-dev                # tpm2-tss ESYS: the tpm TEE backend
+    libsqlite3-dev             # the key broker's state
+    libevent-dev               # the key broker's HTTPS server (evhttp + OpenSSL)
+    libcurl4-openssl-dev       # mantle run --broker: the KBS client
     swtpm swtpm-tools          # software TPM for tests/tee (tee.tpm)
     tpm2-tools                 # tpm2_pcrextend in tests/tee/tpm_test.sh
+    openssl curl               # certificates and raw HTTPS in tests/attest
     wabt                       # wat2wasm for tests, demo and examples
     binaryen
     wasi-libc

@@ -19,18 +19,6 @@
 
 #define EAR_PROFILE "tag:github.com,2023:veraison/ear"
 
-static int fail(mantle_diag *diag, int status, const char *msg)
-{
-    if (diag != NULL) {
-        memset(diag, 0, sizeof *diag);
-        diag->status = status;
-        diag->func_index = diag->offset = UINT32_MAX;
-        snprintf(diag->message, sizeof diag->message, "%s", msg);
-    }
-    ERR_clear_error();
-    return status;
-}
-
 static const char *tier(mantle_ear_status s)
 {
     switch (s) {
@@ -40,23 +28,6 @@ static const char *tier(mantle_ear_status s)
     case MANTLE_EAR_NONE: break;
     }
     return "none";
-}
-
-/* base64url without padding into a new string. */
-static char *b64url(const uint8_t *p, size_t n)
-{
-    char *s = malloc(4 * ((n + 2) / 3) + 1);
-    int len;
-
-    if (s == NULL)
-        return NULL;
-    len = EVP_EncodeBlock((unsigned char *)s, p, (int)n);
-    while (len > 0 && s[len - 1] == '=')
-        len--;
-    s[len] = '\0';
-    for (int i = 0; i < len; i++)
-        s[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
-    return s;
 }
 
 static json_t *hexv(const uint8_t *p, size_t n)
@@ -181,12 +152,12 @@ int mantle_ear_sign(const mantle_claims *claims,
 
     if (claims == NULL || appraisal == NULL || key_pem == NULL || out == NULL ||
         key_len > INT32_MAX)
-        return fail(diag, MANTLE_EINVAL, "mantle_ear_sign: bad argument");
+        return av_diag(diag, MANTLE_EINVAL, "mantle_ear_sign: bad argument");
     if ((bio = BIO_new_mem_buf(key_pem, (int)key_len)) != NULL)
         key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
     BIO_free(bio);
     if (key == NULL || (alg = alg_of(key, &md, &half)) == NULL) {
-        rc = fail(diag, MANTLE_EINVAL,
+        rc = av_diag(diag, MANTLE_EINVAL,
                   "EAR key: not a P-256 or P-384 private key in PEM");
         goto out;
     }
@@ -194,10 +165,10 @@ int mantle_ear_sign(const mantle_claims *claims,
     pl = payload(claims, appraisal, iat);
     if (pl == NULL || (body = json_dumps(pl, JSON_COMPACT | JSON_SORT_KEYS)) ==
                           NULL ||
-        (h64 = b64url((const uint8_t *)hdr, strlen(hdr))) == NULL ||
-        (p64 = b64url((const uint8_t *)body, strlen(body))) == NULL ||
+        (h64 = av_b64url((const uint8_t *)hdr, strlen(hdr))) == NULL ||
+        (p64 = av_b64url((const uint8_t *)body, strlen(body))) == NULL ||
         (input = malloc(strlen(h64) + strlen(p64) + 2)) == NULL) {
-        rc = fail(diag, MANTLE_ENOMEM, "out of memory");
+        rc = av_diag(diag, MANTLE_ENOMEM, "out of memory");
         goto out;
     }
     sprintf(input, "%s.%s", h64, p64);
@@ -212,12 +183,12 @@ int mantle_ear_sign(const mantle_claims *claims,
         BN_bn2binpad(ECDSA_SIG_get0_r(sig), rs, (int)half) != (int)half ||
         BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs + half, (int)half) !=
             (int)half ||
-        (s64 = b64url(rs, 2 * half)) == NULL) {
-        rc = fail(diag, MANTLE_EINVAL, "EAR: signing failed");
+        (s64 = av_b64url(rs, 2 * half)) == NULL) {
+        rc = av_diag(diag, MANTLE_EINVAL, "EAR: signing failed");
         goto out;
     }
     if (strlen(input) + 1 + strlen(s64) + 1 > cap) {
-        rc = fail(diag, MANTLE_ELIMIT, "EAR: output buffer too small");
+        rc = av_diag(diag, MANTLE_ELIMIT, "EAR: output buffer too small");
         goto out;
     }
     sprintf(out, "%s.%s", input, s64);
@@ -250,10 +221,10 @@ int mantle_ear_verify(const char *jwt, size_t len, const uint8_t *pub_pem,
     int rc;
 
     if (jwt == NULL || pub_pem == NULL || out == NULL)
-        return fail(diag, MANTLE_EINVAL, "mantle_ear_verify: bad argument");
+        return av_diag(diag, MANTLE_EINVAL, "mantle_ear_verify: bad argument");
     if ((key = av_pubkey_load(pub_pem, pub_len)) == NULL ||
         (alg = alg_of(key, &md, &half)) == NULL) {
-        rc = fail(diag, MANTLE_EINVAL, "EAR: not a P-256/P-384 public key");
+        rc = av_diag(diag, MANTLE_EINVAL, "EAR: not a P-256/P-384 public key");
         goto out;
     }
     if ((dot1 = memchr(jwt, '.', len)) == NULL ||
@@ -263,21 +234,21 @@ int mantle_ear_verify(const char *jwt, size_t len, const uint8_t *pub_pem,
         !av_base64(dot1 + 1, (size_t)(dot2 - dot1 - 1), &body, &blen) ||
         !av_base64(dot2 + 1, len - (size_t)(dot2 + 1 - jwt), &sig, &slen) ||
         (h = json_loadb((const char *)hdr, hlen, 0, NULL)) == NULL) {
-        rc = fail(diag, MANTLE_EREFUSED, "EAR: not a compact JWS");
+        rc = av_diag(diag, MANTLE_EREFUSED, "EAR: not a compact JWS");
         goto out;
     }
     if (json_string_value(json_object_get(h, "alg")) == NULL ||
         strcmp(json_string_value(json_object_get(h, "alg")), alg) != 0 ||
         slen != 2 * half) {
-        rc = fail(diag, MANTLE_EREFUSED, "EAR: algorithm is not the key's");
+        rc = av_diag(diag, MANTLE_EREFUSED, "EAR: algorithm is not the key's");
         goto out;
     }
     if (av_ecdsa_verify_rs(key, md, jwt, (size_t)(dot2 - jwt), sig, half) != 1) {
-        rc = fail(diag, MANTLE_EREFUSED, "EAR: signature does not verify");
+        rc = av_diag(diag, MANTLE_EREFUSED, "EAR: signature does not verify");
         goto out;
     }
     if (blen + 1 > cap) {
-        rc = fail(diag, MANTLE_ELIMIT, "EAR: output buffer too small");
+        rc = av_diag(diag, MANTLE_ELIMIT, "EAR: output buffer too small");
         goto out;
     }
     memcpy(out, body, blen);

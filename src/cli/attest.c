@@ -13,7 +13,10 @@
 #include <string.h>
 
 #include <cbor.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
+#include "../config.h" /* MANTLE_ENABLE_ATTEST */
 #include "cli.h"
 
 /* ---- TEE helpers ------------------------------------------------------------- */
@@ -405,6 +408,67 @@ static int show_claims(const char *path, const cbor_item_t *claims)
     return CLI_EXIT_OK;
 }
 
+/* `evidence root`: the device's DICE layer-0 public key as PEM, the root a
+ * verifier trusts for this device's evidence without platform evidence. */
+static int evidence_root(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"tee", required_argument, NULL, 't'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"output", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *tee_name = "auto", *state_dir = NULL, *out_path = NULL;
+    mantle_tee *tee = NULL;
+    mantle_diag diag;
+    uint8_t pub[32];
+    EVP_PKEY *key;
+    FILE *f;
+    int c, rc, st;
+    bool ok;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': tee_name = optarg; break;
+        case 's': state_dir = optarg; break;
+        case 'o': out_path = optarg; break;
+        default:
+            return cli_usage_error("evidence", "root: bad option %s",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind != argc || !out_path)
+        return cli_usage_error("evidence", "root: expected -o FILE only");
+    if ((rc = cli_tee_open("evidence", tee_name, state_dir, &tee)) !=
+        CLI_EXIT_OK)
+        return rc;
+    cli_diag_init(&diag);
+    if ((st = mantle_tee_root_key(tee, pub, &diag)) != MANTLE_OK) {
+        fprintf(stderr, "mantle: evidence: root: %s\n",
+                diag.message[0] ? diag.message : mantle_strerror(st));
+        mantle_tee_free(tee);
+        return CLI_EXIT_TRAP;
+    }
+    mantle_tee_free(tee);
+    key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+    if (!key || !(f = fopen(out_path, "w"))) {
+        fprintf(stderr, "mantle: evidence: %s: open: %s\n", out_path,
+                key ? strerror(errno) : "no Ed25519 key");
+        EVP_PKEY_free(key);
+        return CLI_EXIT_IO;
+    }
+    ok = PEM_write_PUBKEY(f, key) == 1;
+    EVP_PKEY_free(key);
+    if (fclose(f) != 0 || !ok) {
+        fprintf(stderr, "mantle: evidence: %s: write: %s\n", out_path,
+                strerror(errno));
+        return CLI_EXIT_IO;
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_evidence(int argc, char **argv)
 {
     const char *path;
@@ -416,8 +480,11 @@ int cli_evidence(int argc, char **argv)
     size_t skip;
     int rc = CLI_EXIT_MODULE;
 
+    if (argc >= 2 && strcmp(argv[1], "root") == 0)
+        return evidence_root(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "show") != 0)
-        return cli_usage_error("evidence", "expected: evidence show FILE");
+        return cli_usage_error("evidence", "expected: evidence show FILE, or "
+                               "evidence root -o FILE");
     if (argc != 3)
         return cli_usage_error("evidence", "expected exactly one FILE");
     path = argv[2];
@@ -506,39 +573,89 @@ int cli_tee_define(const char *path, const char *tee_name,
                    const mantle_wasi_preopen *dirs, size_t ndirs,
                    const char **envv, size_t nenv, const char **listens,
                    size_t nlistens, const mantle_tee_secret *secrets,
-                   size_t nsecrets, mantle_linker *linker, mantle_tee **out)
+                   size_t nsecrets, const char *broker, const char *broker_ca,
+                   const cli_kbs_secret *kbs, size_t nkbs,
+                   const char *listen_tls, char **out_tls_cert,
+                   char **out_tls_key, mantle_linker *linker,
+                   mantle_tee **out)
 {
     mantle_tee_launch launch;
+    mantle_tee_secret *all = NULL;
     mantle_diag diag;
     char **grants;
     int rc, st;
 
     *out = NULL;
     if (!tee_name) {
-        if (!imports_mantle(module))
+        if (!imports_mantle(module) && !listen_tls)
             return CLI_EXIT_OK;  /* no TEE asked for, none needed */
         tee_name = "auto";
     }
     if ((rc = cli_tee_open("run", tee_name, state_dir, out)) != CLI_EXIT_OK)
         return rc;
-    grants = calloc(nlistens ? nlistens : 1, sizeof *grants);
+    grants = calloc(nlistens + 1, sizeof *grants);
     if (!grants)
         abort();
     for (size_t i = 0; i < nlistens; i++)
         if (asprintf(&grants[i], "listen:%s", listens[i]) < 0)
             abort();
+    if (listen_tls && asprintf(&grants[nlistens], "listen-tls:%s",
+                               listen_tls) < 0)
+        abort();
     memset(&launch, 0, sizeof launch);
     launch.preopens = dirs;
     launch.npreopens = ndirs;
     launch.envp = envv;
     launch.envc = nenv;
     launch.grants = (const char *const *)grants;
-    launch.ngrants = nlistens;
+    launch.ngrants = nlistens + (listen_tls != NULL);
     launch.secrets = secrets;
     launch.nsecrets = nsecrets;
+    st = MANTLE_OK;
+#if MANTLE_ENABLE_ATTEST
+    /* Secrets from the broker: released only to this module under this
+     * launch configuration, after attestation (docs/attest.md). */
+    if (nkbs > 0) {
+        if (!(all = calloc(nsecrets + nkbs, sizeof *all)))
+            abort();
+        if (nsecrets)
+            memcpy(all, secrets, nsecrets * sizeof *all);
+        rc = cli_kbs_fetch(broker, broker_ca, *out, module, &launch, kbs,
+                           nkbs, all + nsecrets);
+        if (rc != CLI_EXIT_OK) {
+            free(all);
+            all = NULL;
+            st = MANTLE_EREFUSED;
+        }
+        launch.secrets = all;
+        launch.nsecrets = nsecrets + nkbs;
+    }
+#else
+    (void)broker;
+    (void)broker_ca;
+    (void)kbs;
+    (void)nkbs;
+#endif
     cli_diag_init(&diag);
-    st = mantle_tee_define(*out, module, &launch, linker, &diag);
-    for (size_t i = 0; i < nlistens; i++)
+    if (st == MANTLE_OK)
+        st = mantle_tee_define(*out, module, &launch, linker, &diag);
+    else
+        snprintf(diag.message, sizeof diag.message,
+                 "secrets from the broker were refused");
+#if MANTLE_ENABLE_ATTEST
+    if (st == MANTLE_OK && listen_tls)
+        st = mantle_ratls_certificate(*out, module, &launch, out_tls_cert,
+                                      out_tls_key, &diag);
+#else
+    (void)out_tls_cert;
+    (void)out_tls_key;
+#endif
+    if (all) {
+        for (size_t i = nsecrets; i < nsecrets + nkbs; i++)
+            cli_secret_free(&all[i]);
+        free(all);
+    }
+    for (size_t i = 0; i < nlistens + 1; i++)
         free(grants[i]);
     free(grants);
     if (st != MANTLE_OK) {

@@ -8,6 +8,7 @@
 #ifndef MANTLE_CLI_H
 #define MANTLE_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "mantle.h"
@@ -62,6 +63,28 @@ int cli_compile(int argc, char **argv); /* compile.c */
 int cli_attest(int argc, char **argv);
 int cli_evidence(int argc, char **argv);
 int cli_verify(int argc, char **argv);  /* verify.c */
+int cli_broker(int argc, char **argv);  /* broker.c */
+int cli_verify_tls(int argc, char **argv);  /* verify.c */
+/* ratls_proxy.c: serve TLS on tls_fd with the RA-TLS certificate, each
+ * connection relayed to the guest's listener on 127.0.0.1:guest_port. */
+int cli_ratls_start(const char *spec, int tls_fd, uint16_t guest_port,
+                    const char *cert_pem, const char *key_pem);
+/* Wait (5 s at most) for the connection being relayed, if any. */
+void cli_ratls_drain(void);
+
+/* A secret to fetch from the key broker: --secret NAME=kbs:///R/T/G. */
+typedef struct cli_kbs_secret {
+    const char *name;
+    const char *resource;  /* "R/T/G" */
+} cli_kbs_secret;
+/* kbs_fetch.c: attest `module` under `launch` to the broker at URL (CA:
+ * its certificate authority, PEM, or NULL for the system's) and fetch the
+ * n secrets into out[0..n) (free each with cli_secret_free); an exit code
+ * after reporting. */
+int cli_kbs_fetch(const char *broker, const char *ca, mantle_tee *tee,
+                  const mantle_module *module, const mantle_tee_launch *launch,
+                  const cli_kbs_secret *want, size_t n,
+                  mantle_tee_secret *out);
 
 /* attest.c: TEE options shared with run. The default state directory
  * ($MANTLE_STATE_DIR, else $XDG_STATE_HOME/mantle, else
@@ -75,12 +98,18 @@ int cli_tee_open(const char *verb, const char *name, const char *state_dir,
 int cli_secret_load(const char *arg, mantle_tee_secret *out);
 void cli_secret_free(mantle_tee_secret *s);
 /* For run: open the TEE (tee_name NULL: auto if the module imports from
- * "mantle", else none) and define its services for this launch. */
+ * "mantle" or listen_tls is set, else none) and define its services for
+ * this launch (measuring "listen-tls:ADDR" for listen_tls, and then
+ * making its RA-TLS certificate and key into *out_tls_cert/key). */
 int cli_tee_define(const char *path, const char *tee_name,
                    const char *state_dir, mantle_module *module,
                    const mantle_wasi_preopen *dirs, size_t ndirs,
                    const char **envv, size_t nenv, const char **listens,
                    size_t nlistens, const mantle_tee_secret *secrets,
-                   size_t nsecrets, mantle_linker *linker, mantle_tee **out);
+                   size_t nsecrets, const char *broker, const char *broker_ca,
+                   const cli_kbs_secret *kbs, size_t nkbs,
+                   const char *listen_tls, char **out_tls_cert,
+                   char **out_tls_key, mantle_linker *linker,
+                   mantle_tee **out);
 
 #endif

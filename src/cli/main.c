@@ -23,12 +23,18 @@ void cli_usage(FILE *f)
 #if MANTLE_ENABLE_TEE
         "       mantle attest [--tee=NAME] [GRANTS] FILE.wasm --nonce HEX -o OUT\n"
         "       mantle evidence show FILE\n"
+        "       mantle evidence root [--tee=NAME] [--state-dir DIR] -o ROOT.pem\n"
 #endif
 #if MANTLE_ENABLE_ATTEST
         "       mantle verify --format snp|tdx|sgx|cca|tpm|mantle --evidence FILE\n"
         "              [--cert FILE]... [--root FILE] [--collateral DIR]\n"
         "              [--policy FILE [--ear-key KEY.pem]] [--time RFC3339]\n"
         "              [--report-data HEX]\n"
+        "       mantle broker put --db DB REPO/TYPE/TAG --value @FILE --policy FILE\n"
+        "       mantle broker serve --db DB --root ROOT.pem [--policy FILE]\n"
+        "              --listen ADDR:PORT --cert CERT.pem --key KEY.pem\n"
+        "       mantle broker audit --db DB\n"
+        "       mantle verify-tls HOST:PORT [--root FILE] [--policy FILE] [--time RFC3339]\n"
 #endif
 #if MANTLE_ENABLE_AOT
         "       mantle compile FILE.wasm -o OUT.mantle [--target x86_64|aarch64|"
@@ -79,12 +85,24 @@ void cli_usage(FILE *f)
         "  --state-dir DIR         TEE state (default $MANTLE_STATE_DIR or\n"
         "                          ~/.local/state/mantle)\n"
         "  --secret NAME=@FILE     a secret the guest reads by NAME\n"
+#if MANTLE_ENABLE_ATTEST
+        "  --secret NAME=kbs:///REPO/TYPE/TAG\n"
+        "                          a secret from the key broker, released\n"
+        "                          after attesting this module (--broker)\n"
+        "  --broker URL            the key broker (https://HOST:PORT)\n"
+        "  --broker-ca FILE        its certificate authority (PEM)\n"
+        "  --listen-tls ADDR:PORT  attested TLS (RA-TLS) in the runtime: the\n"
+        "                          guest's sock_accept sees plaintext; the\n"
+        "                          certificate carries this module's evidence\n"
+#endif
         "attest    write evidence (a signed EAT) for FILE under the launch\n"
         "          configuration GRANTS (--dir, --dir-ro, --env, --listen, as\n"
         "          for run) binding --nonce (1 to 64 bytes of hex) to OUT;\n"
         "          --tee and --state-dir as for run (default auto).\n"
         "evidence  show: print the claims of an evidence file: nonce, TEE\n"
         "          kind, debug status, measurements (not verified).\n"
+        "          root: write the device's DICE root public key (PEM), the\n"
+        "          --root that verify --format mantle trusts.\n"
 #endif
 #if MANTLE_ENABLE_ATTEST
         "verify    check TEE evidence at --time (default now) and print the\n"
@@ -95,6 +113,13 @@ void cli_usage(FILE *f)
         "          --policy: appraise, print each check and the verdict, and\n"
         "          with --ear-key sign it as an EAR JWT. Exit 0 verified and\n"
         "          accepted, 1 refused (the reason on stderr), 2 usage, 5 I/O.\n"
+        "verify-tls connect to an attested TLS server (RA-TLS: run --listen-tls)\n"
+        "          and verify the evidence its certificate carries for its key;\n"
+        "          --root, --policy and exit status as for verify.\n"
+        "broker    the key broker (KBS protocol 0.4.0 over HTTPS): put stores\n"
+        "          a secret with the policy its receivers must meet; serve\n"
+        "          releases it to workloads whose evidence chains to --root\n"
+        "          and satisfies it; audit prints every release and refusal.\n"
 #endif
 #if MANTLE_ENABLE_AOT
         "compile   translate FILE to C, compile it with the system C compiler\n"
@@ -192,6 +217,10 @@ int main(int argc, char **argv)
 #if MANTLE_ENABLE_ATTEST
     else if (strcmp(verb, "verify") == 0)
         rc = cli_verify(argc, argv);
+    else if (strcmp(verb, "broker") == 0)
+        rc = cli_broker(argc, argv);
+    else if (strcmp(verb, "verify-tls") == 0)
+        rc = cli_verify_tls(argc, argv);
 #endif
     else if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         if (argc != 1)

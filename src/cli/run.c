@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,10 @@ struct run_opts {
     const char *tee, *state_dir;
     mantle_tee_secret *secrets;
     size_t nsecrets;
+    cli_kbs_secret *kbs;          /* --secret NAME=kbs:///R/T/G */
+    size_t nkbs;
+    const char *broker, *broker_ca;
+    const char *listen_tls;       /* --listen-tls ADDR:PORT (RA-TLS) */
 };
 
 /* Abort on out-of-memory, as programs (not the library) may. */
@@ -97,6 +102,9 @@ static const struct option longopts[] = {
     {"tee", required_argument, NULL, 'X'},
     {"state-dir", required_argument, NULL, 'S'},
     {"secret", required_argument, NULL, 'K'},
+    {"broker", required_argument, NULL, 'B'},
+    {"broker-ca", required_argument, NULL, 'A'},
+    {"listen-tls", required_argument, NULL, 'L'},
     {NULL, 0, NULL, 0},
 };
 
@@ -227,6 +235,9 @@ static void free_opts(struct run_opts *o)
 #if MANTLE_ENABLE_TEE
     for (size_t i = 0; i < o->nsecrets; i++)
         cli_secret_free(&o->secrets[i]);
+    for (size_t i = 0; i < o->nkbs; i++)
+        free((void *)o->kbs[i].name);
+    free(o->kbs);
 #endif
     free(o->secrets);
 }
@@ -327,8 +338,29 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case 'S':
             o->state_dir = optarg;
             break;
+        case 'L':
+#if !MANTLE_ENABLE_ATTEST
+            return cli_usage_error("run", "--listen-tls: this mantle is "
+                                          "built without attestation");
+#endif
+            if (o->listen_tls)
+                return cli_usage_error("run", "--listen-tls given twice");
+            o->listen_tls = optarg;
+            break;
+        case 'B': o->broker = optarg; break;
+        case 'A': o->broker_ca = optarg; break;
         case 'K': {
+            const char *eq = strchr(optarg, '=');
             int r;
+
+            if (eq && strncmp(eq + 1, "kbs:///", 7) == 0) {
+                o->kbs = xrealloc(o->kbs, (o->nkbs + 1) * sizeof *o->kbs);
+                o->kbs[o->nkbs].name = strndup(optarg, (size_t)(eq - optarg));
+                o->kbs[o->nkbs].resource = eq + 8;
+                if (!o->kbs[o->nkbs++].name)
+                    abort();
+                break;
+            }
 
             o->secrets = xrealloc(o->secrets,
                                   (o->nsecrets + 1) * sizeof *o->secrets);
@@ -342,6 +374,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case 'X':
         case 'S':
         case 'K':
+        case 'B':
+        case 'A':
+        case 'L':
             return cli_usage_error("run", "--tee, --state-dir, --secret: this "
                                           "mantle is built without the TEE "
                                           "services");
@@ -613,6 +648,10 @@ int cli_run(int argc, char **argv)
     mantle_wasi *wasi = NULL;
 #if MANTLE_ENABLE_TEE
     mantle_tee *tee = NULL;
+    char *tls_cert = NULL, *tls_key = NULL;
+    int tls_fd = -1;
+    uint16_t guest_port = 0;
+    bool tls_started = false;
 #endif
     mantle_func *func;
     mantle_diag diag;
@@ -666,6 +705,24 @@ int cli_run(int argc, char **argv)
             goto out;
         }
     }
+#if MANTLE_ENABLE_TEE && MANTLE_ENABLE_ATTEST
+    /* --listen-tls: the TLS side for the proxy, a loopback listener for
+     * the guest (after any --listen sockets). */
+    if (o.listen_tls) {
+        struct sockaddr_in sa;
+        socklen_t sl = sizeof sa;
+
+        lfds = xrealloc(lfds, (nl + 1) * sizeof *lfds);
+        if ((tls_fd = listen_on(o.listen_tls)) < 0 ||
+            (lfds[nl] = listen_on("127.0.0.1:0")) < 0 ||
+            getsockname(lfds[nl], (struct sockaddr *)&sa, &sl) != 0) {
+            rc = CLI_EXIT_IO;
+            goto out;
+        }
+        guest_port = ntohs(sa.sin_port);
+        nl++;
+    }
+#endif
     wcfg.listen_fds = lfds;
     wcfg.nlisten = nl;
     cli_diag_init(&diag);
@@ -685,8 +742,21 @@ int cli_run(int argc, char **argv)
 #if MANTLE_ENABLE_TEE
     if ((rc = cli_tee_define(o.path, o.tee, o.state_dir, module, o.dirs,
                              o.ndirs, envv, nenv, o.listens, o.nlistens,
-                             o.secrets, o.nsecrets, linker, &tee)) != 0)
+                             o.secrets, o.nsecrets, o.broker, o.broker_ca,
+                             o.kbs, o.nkbs, o.listen_tls, &tls_cert,
+                             &tls_key, linker, &tee)) != 0)
         goto out;
+#if MANTLE_ENABLE_ATTEST
+    if (o.listen_tls &&
+        (rc = cli_ratls_start(o.listen_tls, tls_fd, guest_port, tls_cert,
+                              tls_key)) != 0)
+        goto out;
+    tls_fd = -1;  /* the proxy's now */
+    tls_started = o.listen_tls != NULL;
+#else
+    (void)guest_port;
+    (void)tls_started;
+#endif
 #endif
     cli_diag_init(&diag);
     st = mantle_instance_new(linker, module, &inst, &diag);
@@ -717,10 +787,20 @@ int cli_run(int argc, char **argv)
     }
     rc = invoke(&o, inst, name, func);
 out:
+#if MANTLE_ENABLE_TEE && MANTLE_ENABLE_ATTEST
+    if (tls_started)
+        cli_ratls_drain();
+#endif
     mantle_instance_free(inst);
     mantle_linker_free(linker);
 #if MANTLE_ENABLE_TEE
     mantle_tee_free(tee);  /* after the instance and linker that use it */
+    if (tls_fd >= 0)
+        close(tls_fd);
+    free(tls_cert);
+    if (tls_key)
+        memset(tls_key, 0, strlen(tls_key));
+    free(tls_key);
 #endif
     mantle_wasi_free(wasi);
     mantle_module_free(module);

@@ -2,6 +2,8 @@
  * claims and, with --policy, the appraisal and verdict.
  * SPDX-License-Identifier: Apache-2.0
  *
+ * `mantle verify-tls HOST:PORT`: the same for the evidence in a TLS
+ * server's certificate (RA-TLS, docs/attest.md).
  * Exit: 0 verified (and accepted by the policy); 1 refused, with the reason
  * on stderr; 2 usage; 5 a file could not be read.
  */
@@ -12,6 +14,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
 
 #include "cli.h"
 
@@ -124,6 +131,53 @@ static const char *tier(mantle_ear_status s)
                                        : "contraindicated";
 }
 
+/* Print verified claims and, with a policy, each check and the verdict
+ * (and a signed EAR with ear_key); the exit code. */
+static int report(const char *verb, const char *what,
+                  const mantle_claims *claims,
+                  const mantle_policy *policy, const char *policy_path,
+                  const file *ear_key, int64_t when)
+{
+    mantle_appraisal ap;
+    mantle_diag diag;
+    int st;
+
+    print_claims(what, claims);
+    if (policy == NULL) {
+        printf("verdict: verified (no policy)\n");
+        return CLI_EXIT_OK;
+    }
+    mantle_policy_appraise(policy, claims, &ap);
+    printf("policy %s%s%s%s\n", policy_path, ap.policy_id[0] ? " (" : "",
+           ap.policy_id, ap.policy_id[0] ? ")" : "");
+    for (uint32_t i = 0; i < ap.nchecks; i++)
+        printf("  %-14s %-15s %s\n", ap.checks[i].claim,
+               tier(ap.checks[i].status), ap.checks[i].detail);
+    printf("verdict: %s\n", tier(ap.verdict));
+    if (ear_key != NULL) {
+        static char jwt[16384];
+        if ((st = mantle_ear_sign(claims, &ap, when, ear_key->data,
+                                  ear_key->len, jwt, sizeof jwt, &diag)) !=
+            MANTLE_OK) {
+            fprintf(stderr, "mantle: %s: %s: %s\n", verb, ear_key->path,
+                    diag.message);
+            return CLI_EXIT_USAGE;
+        }
+        printf("ear: %s\n", jwt);
+    }
+    if (ap.verdict == MANTLE_EAR_CONTRAINDICATED) {
+        for (uint32_t i = 0; i < ap.nchecks; i++)
+            if (ap.checks[i].status == MANTLE_EAR_CONTRAINDICATED) {
+                fprintf(stderr, "mantle: %s: %s: refused by policy (%s): "
+                        "%s\n", verb, what, mantle_verify_reason_name(ap.reason),
+                        ap.checks[i].detail);
+                break;
+            }
+        return CLI_EXIT_TRAP;
+    }
+    return CLI_EXIT_OK;
+}
+
 static int unhex(const char *s, uint8_t *out, size_t cap, size_t *n)
 {
     size_t len = strlen(s);
@@ -165,7 +219,6 @@ int cli_verify(int argc, char **argv)
     mantle_claims claims;
     mantle_verify_reason reason = MANTLE_VERIFY_OK;
     mantle_policy *policy = NULL;
-    mantle_appraisal ap;
     mantle_diag diag;
     uint8_t rd[64];
     int opt, rc = CLI_EXIT_OK, st;
@@ -263,40 +316,8 @@ int cli_verify(int argc, char **argv)
         rc = CLI_EXIT_TRAP;
         goto out;
     }
-    print_claims(evidence, &claims);
-    if (policy != NULL) {
-        mantle_policy_appraise(policy, &claims, &ap);
-        printf("policy %s%s%s%s\n", policy_path, ap.policy_id[0] ? " (" : "",
-               ap.policy_id, ap.policy_id[0] ? ")" : "");
-        for (uint32_t i = 0; i < ap.nchecks; i++)
-            printf("  %-14s %-15s %s\n", ap.checks[i].claim,
-                   tier(ap.checks[i].status), ap.checks[i].detail);
-        printf("verdict: %s\n", tier(ap.verdict));
-        if (ear_key != NULL) {
-            static char jwt[16384];
-            if ((st = mantle_ear_sign(&claims, &ap, in.time, key.data, key.len,
-                                      jwt, sizeof jwt, &diag)) != MANTLE_OK) {
-                fprintf(stderr, "mantle: verify: %s: %s\n", ear_key,
-                        diag.message);
-                rc = CLI_EXIT_USAGE;
-                goto out;
-            }
-            printf("ear: %s\n", jwt);
-        }
-        if (ap.verdict == MANTLE_EAR_CONTRAINDICATED) {
-            for (uint32_t i = 0; i < ap.nchecks; i++)
-                if (ap.checks[i].status == MANTLE_EAR_CONTRAINDICATED) {
-                    fprintf(stderr,
-                            "mantle: verify: %s: refused by policy (%s): %s\n",
-                            evidence, mantle_verify_reason_name(ap.reason),
-                            ap.checks[i].detail);
-                    break;
-                }
-            rc = CLI_EXIT_TRAP;
-        }
-    } else {
-        printf("verdict: verified (no policy)\n");
-    }
+    rc = report("verify", evidence, &claims, policy, policy_path, ear_key ? &key : NULL,
+                in.time);
 out:
     mantle_policy_free(policy);
     free(ev.path);
@@ -315,5 +336,136 @@ out:
         free(col[i].path);
         free(col[i].data);
     }
+    return rc;
+}
+
+/* ---- verify-tls ------------------------------------------------------------ */
+
+/* Connect to HOST:PORT ("[::1]:443" too); -1 after reporting. */
+static int dial(const char *spec)
+{
+    const char *colon = strrchr(spec, ':');
+    char host[256];
+    size_t hl = colon ? (size_t)(colon - spec) : 0;
+    const char *h = spec;
+    struct addrinfo hints, *res = NULL, *ai;
+    int fd = -1, rc;
+
+    if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (!colon || hl == 0 || hl >= sizeof host)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
+        fprintf(stderr, "mantle: verify-tls: %s: %s\n", spec, gai_strerror(rc));
+        return -1;
+    }
+    for (ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    if (fd < 0)
+        fprintf(stderr, "mantle: verify-tls: %s: connect: %s\n", spec,
+                strerror(errno));
+    freeaddrinfo(res);
+    return fd;
+}
+
+int cli_verify_tls(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"root", required_argument, NULL, 'r'},
+        {"policy", required_argument, NULL, 'p'},
+        {"time", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *root = NULL, *policy_path = NULL, *when = NULL, *target;
+    file rootf = {0}, pol = {0};
+    mantle_policy *policy = NULL;
+    mantle_claims claims;
+    mantle_verify_reason reason = MANTLE_VERIFY_OK;
+    mantle_blob rb = {0};
+    mantle_diag diag;
+    SSL_CTX *ctx = NULL;
+    SSL *ssl = NULL;
+    X509 *peer = NULL;
+    unsigned char *der = NULL;
+    int64_t t = (int64_t)time(NULL);
+    int opt, rc = CLI_EXIT_TRAP, fd = -1, n;
+
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'r': root = optarg; break;
+        case 'p': policy_path = optarg; break;
+        case 't': when = optarg; break;
+        default:
+            return cli_usage_error("verify-tls", "unknown or incomplete "
+                                   "option %s", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage_error("verify-tls", "expected HOST:PORT");
+    target = argv[optind];
+    if (when && mantle_time_parse(when, &t) != MANTLE_OK)
+        return cli_usage_error("verify-tls", "--time %s: not RFC 3339", when);
+    if ((root && (rc = read_file(root, &rootf)) != CLI_EXIT_OK) ||
+        (policy_path && (rc = read_file(policy_path, &pol)) != CLI_EXIT_OK))
+        goto out;
+    rc = CLI_EXIT_TRAP;
+    if (policy_path &&
+        mantle_policy_new((const char *)pol.data, pol.len, &policy, &diag) !=
+            MANTLE_OK) {
+        fprintf(stderr, "mantle: verify-tls: %s: %s\n", policy_path,
+                diag.message);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if ((fd = dial(target)) < 0)
+        goto out;
+    /* No CA: the evidence in the certificate is what is trusted, and the
+     * handshake proves the server holds the certificate's key. */
+    if (!(ctx = SSL_CTX_new(TLS_client_method())) ||
+        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+        !(ssl = SSL_new(ctx)) || SSL_set_fd(ssl, fd) != 1 ||
+        SSL_connect(ssl) != 1 || !(peer = SSL_get1_peer_certificate(ssl)) ||
+        (n = i2d_X509(peer, &der)) <= 0) {
+        fprintf(stderr, "mantle: verify-tls: %s: TLS handshake failed\n",
+                target);
+        goto out;
+    }
+    if (root)
+        rb = (mantle_blob){rootf.data, rootf.len, rootf.path};
+    cli_diag_init(&diag);
+    if (mantle_ratls_verify(der, (size_t)n, root ? &rb : NULL, t, &claims,
+                            &reason, &diag) != MANTLE_OK) {
+        fprintf(stderr, "mantle: verify-tls: %s: refused (%s): %s\n", target,
+                mantle_verify_reason_name(reason), diag.message);
+        goto out;
+    }
+    rc = report("verify-tls", target, &claims, policy, policy_path, NULL, t);
+out:
+    OPENSSL_free(der);
+    X509_free(peer);
+    if (ssl)
+        SSL_shutdown(ssl);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    if (fd >= 0)
+        close(fd);
+    mantle_policy_free(policy);
+    free(rootf.path);
+    free(rootf.data);
+    free(pol.path);
+    free(pol.data);
     return rc;
 }

@@ -353,6 +353,25 @@ void mantle_tee_evidence_free(uint8_t *evidence)
     free(evidence);
 }
 
+int mantle_tee_root_key(mantle_tee *tee, uint8_t out_pub[32], mantle_diag *diag)
+{
+    uint8_t uds[TEE_CDI], seed[TEE_SEED], pub[TEE_PUB];
+    int rc;
+
+    if (!tee || !out_pub)
+        return tee_fail(diag, MANTLE_EINVAL, "tee: root key: bad arguments");
+    if ((rc = tee->ops->seal_root(tee->b, uds, diag)) != MANTLE_OK)
+        return rc;
+    rc = dice_keypair(uds, seed, pub) == 0
+             ? MANTLE_OK
+             : tee_fail(diag, MANTLE_ENOTEE, "tee: root key: derivation failed");
+    if (rc == MANTLE_OK)
+        memcpy(out_pub, pub, TEE_PUB);
+    OPENSSL_cleanse(uds, sizeof uds);
+    OPENSSL_cleanse(seed, sizeof seed);
+    return rc;
+}
+
 int mantle_tee_counter(mantle_tee *tee, bool increment, uint64_t *out_value,
                        mantle_diag *diag)
 {

@@ -7,17 +7,7 @@ set -u
 mantle=$1 tv=$2 work=$3
 [ -d "$tv/snp" ] || { echo "no test vectors, skipping"; exit 77; }
 rm -rf "$work" && mkdir -p "$work"
-fail=0
-run() { # expected-status description command...
-    local want=$1 what=$2; shift 2
-    "$@" >"$work/out" 2>"$work/err"; local got=$?
-    if [ "$got" != "$want" ]; then
-        echo "FAIL $what: exit $got, expected $want"; cat "$work/out" "$work/err"; fail=1
-    else
-        echo "ok   $what (exit $got)"
-    fi
-}
-has() { grep -q -- "$2" "$work/$1" || { echo "FAIL: $1 lacks \"$2\""; cat "$work/$1"; fail=1; }; }
+. "$(dirname "$0")/testlib.sh"
 
 snp="--format snp --evidence $tv/snp/virtee_report_milan.bin --cert $tv/snp/virtee_vcek_milan.der --cert $tv/snp/ask_ark_milan.pem --time 2025-06-01T00:00:00Z"
 run 0 "snp verifies" "$mantle" verify $snp
@@ -63,6 +53,36 @@ has err "refused (report data)"
 openssl ecparam -name prime256v1 -genkey -noout -out "$work/ear.pem" 2>/dev/null
 run 0 "signed EAR" "$mantle" verify $snp --policy "$work/ok.json" --ear-key "$work/ear.pem"
 has out "^ear: eyJ"
+# Mantle's own evidence, fresh from the soft backend; the device's DICE root
+# from `mantle evidence root` (PEM), and another device's root refused.
+wat=$(dirname "$0")/../tee/tiny.wat
+export MANTLE_STATE_DIR="$work/state-a"
+run 0 "mantle attest (soft)" "$mantle" attest --tee=soft "$wat" --nonce 00c0ffee -o "$work/ev.cbor"
+run 0 "mantle evidence root" "$mantle" evidence root --tee=soft -o "$work/root.pem"
+has_root=$(grep -c "BEGIN PUBLIC KEY" "$work/root.pem")
+[ "$has_root" = 1 ] || { echo "FAIL: root.pem is not PEM"; fail=1; }
+MANTLE_STATE_DIR="$work/state-b" run 0 "another device's root" "$mantle" evidence root --tee=soft -o "$work/root-b.pem"
+unset MANTLE_STATE_DIR
+mev="--format mantle --evidence $work/ev.cbor"
+run 0 "mantle evidence verifies" "$mantle" verify $mev --root "$work/root.pem" --report-data 00c0ffee
+has out "verified mantle evidence"
+has out "debug          yes"
+run 1 "mantle evidence without a root" "$mantle" verify $mev
+has err "refused (missing input)"
+run 1 "mantle evidence, another device's root" "$mantle" verify $mev --root "$work/root-b.pem"
+has err "refused (chain)"
+run 1 "mantle evidence, wrong nonce" "$mantle" verify $mev --root "$work/root.pem" --report-data 00c0ffef
+has err "refused (report data)"
+echo '{"tee":["mantle"],"debug":false}' >"$work/nodebug.json"
+run 1 "mantle soft evidence under a no-debug policy" "$mantle" verify $mev --root "$work/root.pem" --policy "$work/nodebug.json"
+has err "refused by policy (policy: debug)"
+echo '{"tee":["mantle"],"debug":true}' >"$work/dev.json"
+run 0 "mantle soft evidence under a development policy" "$mantle" verify $mev --root "$work/root.pem" --policy "$work/dev.json"
+has out "verdict: warning"
+head -c 600 "$work/ev.cbor" >"$work/ev-short.cbor"
+run 1 "mantle evidence truncated" "$mantle" verify --format mantle --evidence "$work/ev-short.cbor" --root "$work/root.pem"
+has err "refused (malformed)"
+
 run 2 "no --format" "$mantle" verify --evidence x
 run 2 "bad --format" "$mantle" verify --format sev --evidence x
 run 2 "bad --time" "$mantle" verify $snp --time yesterday

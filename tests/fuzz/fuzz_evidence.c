@@ -70,12 +70,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(q);
         break;
     }
+    default: /* mantle: mantle_verify below is the whole parser */
+        break;
     }
     memset(&in, 0, sizeof in);
+    if (FUZZ_FORMAT == MANTLE_TEE_MANTLE) {
+        /* The seeds' DICE root (tests/fuzz/corpus-mantle), as a COSE_Key,
+         * so inputs that keep a valid chain reach the root comparison. */
+        static const uint8_t root[] = {
+            0xa5, 0x01, 0x01, 0x03, 0x27, 0x04, 0x81, 0x02, 0x20, 0x06, 0x21,
+            0x58, 0x20, 0x00, 0x53, 0xe1, 0xbc, 0xc8, 0xbe, 0x9e, 0x27, 0xcc,
+            0xfc, 0xcd, 0x9e, 0x6f, 0x61, 0x7b, 0xa2, 0xdc, 0x64, 0xa3, 0xd7,
+            0x91, 0x1d, 0x5c, 0x44, 0xf8, 0x32, 0x97, 0x04, 0xc4, 0x1d, 0x9c,
+            0xde};
+        in.root = (mantle_blob){root, sizeof root, "root"};
+    }
     in.format = (mantle_tee_kind)FUZZ_FORMAT;
     in.evidence.data = data;
     in.evidence.len = size;
-    in.time = 1780272000; /* 2026-06-01 */
+    in.time = FUZZ_FORMAT == MANTLE_TEE_MANTLE ? 1900000000 /* 2030 */
+                                               : 1780272000; /* 2026-06-01 */
     (void)mantle_verify(&in, &claims, &reason, &diag);
     return 0;
 }

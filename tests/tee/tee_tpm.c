@@ -191,6 +191,33 @@ int main(int argc, char **argv)
                 binding[0] ^= 1;  /* another nonce */
                 CHECK(!verify_quote(pe, binding, pcr_b, false));
                 binding[0] ^= 1;
+                /* the verifier: TPM-backed Mantle evidence, with the AK */
+                {
+                    const cbor_item_t *ak = get(pe, 0, "ak");
+                    mantle_blob akb = {cbor_bytestring_handle(ak),
+                                       cbor_bytestring_length(ak), "ak"};
+                    mantle_verify_input in;
+                    mantle_claims c;
+                    mantle_verify_reason why = MANTLE_VERIFY_OK;
+
+                    memset(&in, 0, sizeof in);
+                    in.format = MANTLE_TEE_MANTLE;
+                    in.evidence = (mantle_blob){tok, n, "tpm evidence"};
+                    in.time = 4000000000;
+                    in.report_data = nonce;
+                    in.report_data_len = 64;
+                    CHECK(mantle_verify(&in, &c, &why, &diag) == MANTLE_EREFUSED &&
+                          why == MANTLE_VERIFY_MISSING);  /* no trusted AK */
+                    in.certs = &akb;
+                    in.ncerts = 1;
+                    CHECK(mantle_verify(&in, &c, &why, &diag) == MANTLE_OK &&
+                          c.tee == MANTLE_TEE_TPM && !c.debug &&
+                          memcmp(c.report_data, nonce, 64) == 0);
+                    tok[n - 1] ^= 1;  /* the token's signature */
+                    CHECK(mantle_verify(&in, &c, &why, &diag) == MANTLE_EREFUSED &&
+                          why == MANTLE_VERIFY_SIGNATURE);
+                    tok[n - 1] ^= 1;
+                }
                 cbor_decref(&pe);
             }
         }

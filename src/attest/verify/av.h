@@ -35,6 +35,12 @@ typedef struct av_err {
 int av_fail(av_err *e, mantle_verify_reason reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Fill diag (may be NULL) with status and a printf message, clear
+ * OpenSSL's error queue, and return status: for the calls outside the
+ * verifiers (policies, EAR, broker, RA-TLS) that report through a diag. */
+int av_diag(mantle_diag *diag, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- Byte readers (little- and big-endian, caller checked the bounds) -- */
 
 static inline uint16_t av_le16(const uint8_t *p)
@@ -75,6 +81,9 @@ bool av_unhex(const char *s, uint8_t *out, size_t n);
 bool av_is_zero(const uint8_t *p, size_t n);
 /* Base64 (standard or URL alphabet, padding optional) into *out (malloc). */
 bool av_base64(const char *s, size_t len, uint8_t **out, size_t *out_len);
+
+/* base64url without padding, a new string (malloc); NULL on failure. */
+char *av_b64url(const uint8_t *p, size_t n);
 
 /* ---- Time -------------------------------------------------------------- */
 

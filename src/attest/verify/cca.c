@@ -6,233 +6,39 @@
  * signature with the CPAK from the trust anchor (JWK, Veraison tastore
  * array, or PEM), whose implementation and instance ids must match.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cbor.h>
 #include <jansson.h>
 
+#include "av_cbor.h"
 #include "cca.h"
 
 enum {
     CCA_TAG_COLLECTION = 399,
     CCA_PLATFORM = 44234,
     CCA_REALM = 44241,
-    COSE_SIGN1_TAG = 18,
 };
 
-typedef struct cose {
-    cbor_item_t *root;          /* the whole COSE_Sign1 (owned) */
-    cbor_item_t *protected_, *payload, *signature;  /* borrowed */
-    int64_t alg;
-    cbor_item_t *claims;        /* decoded payload (owned) */
-} cose;
-
-static void cose_free(cose *c)
-{
-    if (c->root)
-        cbor_decref(&c->root);
-    if (c->claims)
-        cbor_decref(&c->claims);
-}
-
-/* cbor_load allocates a definite array or map's declared size before
- * reading it, so a few bytes could ask for gigabytes. A first pass with
- * libcbor's streaming decoder refuses any collection that declares more
- * elements than there are bytes left. */
-typedef struct guard {
-    size_t left;
-    bool bad;
-} guard;
-
-static void guard_array(void *ctx, size_t n)
-{
-    guard *g = ctx;
-    g->bad |= n > g->left;
-}
-
-static void guard_map(void *ctx, size_t n)
-{
-    guard *g = ctx;
-    g->bad |= n > g->left / 2;
-}
-
-static bool sane(const uint8_t *p, size_t n)
-{
-    struct cbor_callbacks cb = cbor_empty_callbacks;
-    struct cbor_decoder_result r;
-    guard g = {0, false};
-    size_t off = 0;
-
-    cb.array_start = guard_array;
-    cb.map_start = guard_map;
-    while (off < n) {
-        g.left = n - off;
-        r = cbor_stream_decode(p + off, n - off, &cb, &g);
-        if (r.status != CBOR_DECODER_FINISHED || g.bad || r.read == 0)
-            return false;
-        off += r.read;
-    }
-    return true;
-}
-
-static cbor_item_t *load(const uint8_t *p, size_t n)
-{
-    struct cbor_load_result r;
-    cbor_item_t *it = sane(p, n) ? cbor_load(p, n, &r) : NULL;
-
-    if (it != NULL && (r.error.code != CBOR_ERR_NONE || r.read != n))
-        cbor_decref(&it);
-    return it;
-}
-
-/* libcbor 0.8 (Debian 12) rejects the one-byte heads of tags 6..20
- * (0xc6..0xd4) as malformed, and COSE_Sign1 is tag 18 (0xd2). Give it
- * the equivalent two-byte head (0xd8 n) of the same tag. */
-static cbor_item_t *load_tagged(const uint8_t *p, size_t n)
-{
-    cbor_item_t *it;
-    uint8_t *q;
-
-    if (n == 0 || p[0] < 0xc6 || p[0] > 0xd4 || (q = malloc(n + 1)) == NULL)
-        return load(p, n);
-    q[0] = 0xd8;
-    q[1] = (uint8_t)(p[0] - 0xc0);
-    memcpy(q + 2, p + 1, n - 1);
-    it = load(q, n + 1);
-    free(q);
-    return it;
-}
-
-static bool is_bytes(const cbor_item_t *it)
-{
-    return it && cbor_isa_bytestring(it) && cbor_bytestring_is_definite(it);
-}
-
-static bool int_of(const cbor_item_t *it, int64_t *out)
-{
-    if (it == NULL)
-        return false;
-    if (cbor_isa_uint(it) && cbor_get_int(it) <= INT64_MAX) {
-        *out = (int64_t)cbor_get_int(it);
-        return true;
-    }
-    if (cbor_isa_negint(it) && cbor_get_int(it) < INT64_MAX) {
-        *out = -1 - (int64_t)cbor_get_int(it);
-        return true;
-    }
-    return false;
-}
-
-/* The value of integer key k in a definite map (borrowed), or NULL. */
-static cbor_item_t *get(const cbor_item_t *map, int64_t k)
-{
-    struct cbor_pair *pairs;
-    int64_t v;
-
-    if (map == NULL || !cbor_isa_map(map) || !cbor_map_is_definite(map))
-        return NULL;
-    pairs = cbor_map_handle(map);
-    for (size_t i = 0; i < cbor_map_size(map); i++)
-        if (int_of(pairs[i].key, &v) && v == k)
-            return pairs[i].value;
-    return NULL;
-}
-
-static bool get_bytes(const cbor_item_t *map, int64_t k, uint8_t *out,
-                      uint32_t *len, size_t cap)
-{
-    cbor_item_t *v = get(map, k);
-
-    if (!is_bytes(v) || cbor_bytestring_length(v) > cap)
-        return false;
-    *len = (uint32_t)cbor_bytestring_length(v);
-    memcpy(out, cbor_bytestring_handle(v), *len);
-    return true;
-}
-
-static bool get_text(const cbor_item_t *map, int64_t k, char *out, size_t cap)
-{
-    cbor_item_t *v = get(map, k);
-    size_t n;
-
-    if (v == NULL || !cbor_isa_string(v) || !cbor_string_is_definite(v))
-        return false;
-    n = cbor_string_length(v);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, cbor_string_handle(v), n);
-    out[n] = '\0';
-    return true;
-}
-
-static int cose_parse(const cbor_item_t *bstr, const char *what, cose *out,
+/* A COSE_Sign1 in a byte string of the collection. */
+static int cose_parse(const cbor_item_t *bstr, const char *what, av_cose *out,
                       av_err *e)
 {
-    cose c;
-    cbor_item_t *inner, *prot;
-    int64_t alg;
+    char label[32];
 
-    memset(&c, 0, sizeof c);
-    if (!is_bytes(bstr))
-        return av_fail(e, MANTLE_VERIFY_MALFORMED,
-                       "CCA %s token: not a byte string", what);
-    c.root = load_tagged(cbor_bytestring_handle(bstr),
-                         cbor_bytestring_length(bstr));
-    if (c.root == NULL)
-        return av_fail(e, MANTLE_VERIFY_MALFORMED,
-                       "CCA %s token: not CBOR", what);
-    inner = c.root;
-    if (cbor_isa_tag(inner)) {
-        uint64_t tag = cbor_tag_value(inner);
-        if (tag != COSE_SIGN1_TAG) {
-            cose_free(&c);
-            return av_fail(e, MANTLE_VERIFY_UNSUPPORTED,
-                           "CCA %s token: CBOR tag %llu, not COSE_Sign1 (18)",
-                           what, (unsigned long long)tag);
-        }
-        inner = cbor_tag_item(c.root);    /* a new reference: drop it, */
-        cbor_intermediate_decref(inner);  /* the tag still owns the item */
-    }
-    if (!cbor_isa_array(inner) || !cbor_array_is_definite(inner) ||
-        cbor_array_size(inner) != 4) {
-        cose_free(&c);
-        return av_fail(e, MANTLE_VERIFY_MALFORMED,
-                       "CCA %s token: not a 4-element COSE_Sign1", what);
-    }
-    c.protected_ = cbor_array_handle(inner)[0];
-    c.payload = cbor_array_handle(inner)[2];
-    c.signature = cbor_array_handle(inner)[3];
-    if (!is_bytes(c.protected_) || !is_bytes(c.payload) ||
-        !is_bytes(c.signature) ||
-        (prot = load(cbor_bytestring_handle(c.protected_),
-                     cbor_bytestring_length(c.protected_))) == NULL) {
-        cose_free(&c);
-        return av_fail(e, MANTLE_VERIFY_MALFORMED,
-                       "CCA %s token: bad COSE_Sign1 fields", what);
-    }
-    bool have_alg = int_of(get(prot, 1), &alg);
-    cbor_decref(&prot);
-    if (!have_alg) {
-        cose_free(&c);
-        return av_fail(e, MANTLE_VERIFY_MALFORMED,
-                       "CCA %s token: no alg in the protected header", what);
-    }
-    c.alg = alg;
-    if ((c.claims = load(cbor_bytestring_handle(c.payload),
-                         cbor_bytestring_length(c.payload))) == NULL ||
-        !cbor_isa_map(c.claims)) {
-        cose_free(&c);
-        return av_fail(e, MANTLE_VERIFY_MALFORMED,
-                       "CCA %s token: payload is not a CBOR map", what);
-    }
-    *out = c;
-    return MANTLE_VERIFY_OK;
+    snprintf(label, sizeof label, "CCA %s token", what);
+    if (!av_cbor_is_bytes(bstr))
+        return av_fail(e, MANTLE_VERIFY_MALFORMED, "%s: not a byte string",
+                       label);
+    return av_cose_parse(cbor_bytestring_handle(bstr),
+                         cbor_bytestring_length(bstr), label, out, e);
 }
 
 /* COSE_Sign1 verification: Sig_structure = ["Signature1", protected,
  * h'', payload] (RFC 9052 4.4), ECDSA r || s. */
-static int cose_verify(const cose *c, EVP_PKEY *key, const char *what,
+static int cose_verify(const av_cose *c, EVP_PKEY *key, const char *what,
                        av_err *e)
 {
     static const unsigned char empty[1];
@@ -280,34 +86,34 @@ static int cose_verify(const cose *c, EVP_PKEY *key, const char *what,
 
 static int platform_claims(const cbor_item_t *m, cca_token *t, av_err *e)
 {
-    cbor_item_t *sw = get(m, 2399), *lc = get(m, 2395);
+    cbor_item_t *sw = av_cbor_get(m, 2399), *lc = av_cbor_get(m, 2395);
     int64_t v;
 
-    get_text(m, 265, t->profile, sizeof t->profile);
-    if (!get_bytes(m, 10, t->challenge, &t->challenge_len, 64) ||
-        !get_bytes(m, 2396, t->implementation_id, &t->implementation_id_len,
+    av_cbor_text(m, 265, t->profile, sizeof t->profile);
+    if (!av_cbor_bytes(m, 10, t->challenge, &t->challenge_len, 64) ||
+        !av_cbor_bytes(m, 2396, t->implementation_id, &t->implementation_id_len,
                    64) ||
-        !get_bytes(m, 256, t->instance_id, &t->instance_id_len, 64) ||
-        lc == NULL || !int_of(lc, &v) || v < 0)
+        !av_cbor_bytes(m, 256, t->instance_id, &t->instance_id_len, 64) ||
+        lc == NULL || !av_cbor_int(lc, &v) || v < 0)
         return av_fail(e, MANTLE_VERIFY_MALFORMED,
                        "CCA platform token: challenge, implementation id, "
                        "instance id or lifecycle missing");
     t->lifecycle = (uint64_t)v;
-    get_bytes(m, 2401, t->config, &t->config_len, 64);
-    get_text(m, 2402, t->platform_hash_algo, sizeof t->platform_hash_algo);
-    get_text(m, 2400, t->verification_service, sizeof t->verification_service);
+    av_cbor_bytes(m, 2401, t->config, &t->config_len, 64);
+    av_cbor_text(m, 2402, t->platform_hash_algo, sizeof t->platform_hash_algo);
+    av_cbor_text(m, 2400, t->verification_service, sizeof t->verification_service);
     if (sw != NULL && cbor_isa_array(sw) && cbor_array_is_definite(sw)) {
         for (size_t i = 0; i < cbor_array_size(sw) && t->nsw < CCA_MAX_SW;
              i++) {
             cbor_item_t *c = cbor_array_handle(sw)[i];
             cca_sw_component *s = &t->sw[t->nsw];
-            if (!get_bytes(c, 2, s->measurement, &s->measurement_len, 64))
+            if (!av_cbor_bytes(c, 2, s->measurement, &s->measurement_len, 64))
                 return av_fail(e, MANTLE_VERIFY_MALFORMED,
                                "CCA platform token: software component %zu "
                                "has no measurement",
                                i);
-            get_text(c, 1, s->type, sizeof s->type);
-            get_bytes(c, 5, s->signer_id, &s->signer_len, 64);
+            av_cbor_text(c, 1, s->type, sizeof s->type);
+            av_cbor_bytes(c, 5, s->signer_id, &s->signer_len, 64);
             t->nsw++;
         }
     }
@@ -316,24 +122,24 @@ static int platform_claims(const cbor_item_t *m, cca_token *t, av_err *e)
 
 static int realm_claims(const cbor_item_t *m, cca_token *t, av_err *e)
 {
-    cbor_item_t *rems = get(m, 44239);
+    cbor_item_t *rems = av_cbor_get(m, 44239);
 
-    if (!get_bytes(m, 10, t->realm_challenge, &t->realm_challenge_len, 64) ||
-        !get_bytes(m, 44238, t->rim, &t->rim_len, 64) ||
-        !get_bytes(m, 44237, t->rak, &t->rak_len, sizeof t->rak) ||
-        !get_text(m, 44240, t->rak_hash_algo, sizeof t->rak_hash_algo))
+    if (!av_cbor_bytes(m, 10, t->realm_challenge, &t->realm_challenge_len, 64) ||
+        !av_cbor_bytes(m, 44238, t->rim, &t->rim_len, 64) ||
+        !av_cbor_bytes(m, 44237, t->rak, &t->rak_len, sizeof t->rak) ||
+        !av_cbor_text(m, 44240, t->rak_hash_algo, sizeof t->rak_hash_algo))
         return av_fail(e, MANTLE_VERIFY_MALFORMED,
                        "CCA realm token: challenge, RIM, RAK or RAK hash "
                        "algorithm missing");
-    get_bytes(m, 44235, t->personalization, &t->personalization_len, 64);
-    get_text(m, 44236, t->hash_algo, sizeof t->hash_algo);
+    av_cbor_bytes(m, 44235, t->personalization, &t->personalization_len, 64);
+    av_cbor_text(m, 44236, t->hash_algo, sizeof t->hash_algo);
     if (rems == NULL || !cbor_isa_array(rems) ||
         !cbor_array_is_definite(rems) || cbor_array_size(rems) != 4)
         return av_fail(e, MANTLE_VERIFY_MALFORMED,
                        "CCA realm token: not four REMs");
     for (int i = 0; i < 4; i++) {
         cbor_item_t *r = cbor_array_handle(rems)[i];
-        if (!is_bytes(r) || cbor_bytestring_length(r) > 64)
+        if (!av_cbor_is_bytes(r) || cbor_bytestring_length(r) > 64)
             return av_fail(e, MANTLE_VERIFY_MALFORMED,
                            "CCA realm token: REM%d", i);
         t->rem_len[i] = (uint32_t)cbor_bytestring_length(r);
@@ -343,7 +149,7 @@ static int realm_claims(const cbor_item_t *m, cca_token *t, av_err *e)
 }
 
 static int parse_all(const uint8_t *buf, size_t len, cca_token *t,
-                     cose *plat, cose *realm, av_err *e)
+                     av_cose *plat, av_cose *realm, av_err *e)
 {
     cbor_item_t *root, *map;
     int rc;
@@ -351,7 +157,7 @@ static int parse_all(const uint8_t *buf, size_t len, cca_token *t,
     memset(t, 0, sizeof *t);
     memset(plat, 0, sizeof *plat);
     memset(realm, 0, sizeof *realm);
-    if ((root = load(buf, len)) == NULL)
+    if ((root = av_cbor_load(buf, len)) == NULL)
         return av_fail(e, MANTLE_VERIFY_MALFORMED,
                        "CCA token: not a complete CBOR item (%zu bytes)", len);
     if (!cbor_isa_tag(root) || cbor_tag_value(root) != CCA_TAG_COLLECTION) {
@@ -360,8 +166,8 @@ static int parse_all(const uint8_t *buf, size_t len, cca_token *t,
                        "CCA token: not a CBOR tag-399 CCA collection");
     }
     map = cbor_tag_item(root);
-    if ((rc = cose_parse(get(map, CCA_PLATFORM), "platform", plat, e)) == 0 &&
-        (rc = cose_parse(get(map, CCA_REALM), "realm", realm, e)) == 0 &&
+    if ((rc = cose_parse(av_cbor_get(map, CCA_PLATFORM), "platform", plat, e)) == 0 &&
+        (rc = cose_parse(av_cbor_get(map, CCA_REALM), "realm", realm, e)) == 0 &&
         (rc = platform_claims(plat->claims, t, e)) == 0)
         rc = realm_claims(realm->claims, t, e);
     cbor_decref(&map);
@@ -373,11 +179,11 @@ int cca_token_parse(const uint8_t *buf, size_t len, cca_token *out,
                     av_err *e)
 {
     cca_token t;
-    cose p, r;
+    av_cose p, r;
     int rc = parse_all(buf, len, &t, &p, &r, e);
 
-    cose_free(&p);
-    cose_free(&r);
+    av_cose_free(&p);
+    av_cose_free(&r);
     if (rc == 0)
         *out = t;
     return rc;
@@ -496,7 +302,7 @@ int cca_verify(const mantle_verify_input *in, cca_token *out_token,
 {
     static const char *const rem[4] = {"rem0", "rem1", "rem2", "rem3"};
     cca_token t;
-    cose plat, realm;
+    av_cose plat, realm;
     EVP_PKEY *rak = NULL, *cp = NULL;
     mantle_claims c;
     int rc;
@@ -543,8 +349,8 @@ int cca_verify(const mantle_verify_input *in, cca_token *out_token,
 out:
     EVP_PKEY_free(rak);
     EVP_PKEY_free(cp);
-    cose_free(&plat);
-    cose_free(&realm);
+    av_cose_free(&plat);
+    av_cose_free(&realm);
     return rc;
 }
 

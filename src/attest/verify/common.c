@@ -28,6 +28,22 @@ int av_fail(av_err *e, mantle_verify_reason reason, const char *fmt, ...)
     return (int)reason;
 }
 
+int av_diag(mantle_diag *diag, int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (diag != NULL) {
+        memset(diag, 0, sizeof *diag);
+        diag->status = status;
+        diag->func_index = diag->offset = UINT32_MAX;
+        va_start(ap, fmt);
+        vsnprintf(diag->message, sizeof diag->message, fmt, ap);
+        va_end(ap);
+    }
+    ERR_clear_error();
+    return status;
+}
+
 /* ---- Digests and hex --------------------------------------------------- */
 
 bool av_digest(const EVP_MD *md, const void *data, size_t len, uint8_t *out)
@@ -124,6 +140,23 @@ bool av_base64(const char *s, size_t len, uint8_t **out, size_t *out_len)
     *out = buf;
     *out_len = (size_t)got - pad;
     return true;
+}
+
+/* base64url without padding into a new string. */
+char *av_b64url(const uint8_t *p, size_t n)
+{
+    char *s = malloc(4 * ((n + 2) / 3) + 1);
+    int len;
+
+    if (s == NULL)
+        return NULL;
+    len = EVP_EncodeBlock((unsigned char *)s, p, (int)n);
+    while (len > 0 && s[len - 1] == '=')
+        len--;
+    s[len] = '\0';
+    for (int i = 0; i < len; i++)
+        s[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
+    return s;
 }
 
 /* ---- Time -------------------------------------------------------------- */
