@@ -610,8 +610,11 @@ MANTLE_NODISCARD int mantle_tee_evidence(mantle_tee *tee,
                                          uint8_t **out_evidence,
                                          size_t *out_size, mantle_diag *diag);
 void mantle_tee_evidence_free(uint8_t *evidence);
-/* Read (increment false) or increment and read the backend's monotonic
- * counter; it never goes down. */
+/* Read (increment false) or increment and read the node's monotonic
+ * counter; it never goes down. It shares one table with the guests'
+ * counters (module "mantle", tee_counter), anchored in the backend's
+ * counter: MANTLE_EAUTH when that table was rolled back or forged,
+ * MANTLE_ENOTEE without a counter (tsm) or when the root is refused. */
 MANTLE_NODISCARD int mantle_tee_counter(mantle_tee *tee, bool increment,
                                         uint64_t *out_value,
                                         mantle_diag *diag);
