@@ -614,8 +614,11 @@ void mantle_tee_evidence_free(uint8_t *evidence);
  * verifier trusts for evidence without platform evidence (soft). */
 MANTLE_NODISCARD int mantle_tee_root_key(mantle_tee *tee, uint8_t out_pub[32],
                                          mantle_diag *diag);
-/* Read (increment false) or increment and read the backend's monotonic
- * counter; it never goes down. */
+/* Read (increment false) or increment and read the node's monotonic
+ * counter; it never goes down. It shares one table with the guests'
+ * counters (module "mantle", tee_counter), anchored in the backend's
+ * counter: MANTLE_EAUTH when that table was rolled back or forged,
+ * MANTLE_ENOTEE without a counter (tsm) or when the root is refused. */
 MANTLE_NODISCARD int mantle_tee_counter(mantle_tee *tee, bool increment,
                                         uint64_t *out_value,
                                         mantle_diag *diag);

@@ -15,6 +15,7 @@ PACKAGES=(
     lld                        # wasm-ld, for C guests
     libjansson-dev             # spec-test JSON, attestation collateral
     libssl-dev                 # OpenSSL 3: attestation crypto and X.509
+    openssl                    # the openssl CLI: tests/tee, tests/attest
     libcbor-dev                # CBOR: CCA tokens, EAT
     libtss2-dev                # tpm2-tss ESYS: the tpm TEE backend
     libsqlite3-dev             # the key broker's state

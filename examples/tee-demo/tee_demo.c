@@ -5,7 +5,8 @@
  *   mantle run --tee=soft --dir state::/data tee_demo.wasm [NONCE]
  * It prints its identity, writes evidence for NONCE to /data/evidence.cbor
  * (`mantle evidence show` reads it), and seals a note into /data/sealed.bin
- * on its first run; later runs unseal and print it. Another module, this
+ * on its first run; later runs unseal and print it; each run counts itself
+ * on the module's monotonic counter. Another module, this
  * module under another launch configuration, or another node's device
  * secret cannot open the note: the run then exits 3.
  */
@@ -94,6 +95,18 @@ int main(int argc, char **argv)
     if (e == 0) {
         note[n] = '\0';
         printf("secret     greeting = \"%s\"\n", (char *)note);
+    }
+    {
+        uint64_t runs = 0;
+
+        /* this module's monotonic counter: a rollback guard for sealed
+         * state (store the value inside what you seal) */
+        e = mantle_tee_counter(1, &runs);
+        if (e == 0)
+            printf("counter    %llu (runs of this module here; only goes up)\n",
+                   (unsigned long long)runs);
+        else
+            printf("counter    unavailable (errno %u)\n", e);
     }
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <cbor.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "../config.h" /* MANTLE_ENABLE_ATTEST */
 #include "cli.h"
@@ -146,6 +147,49 @@ static int parse_nonce(const char *s, uint8_t out[64])
     return 0;
 }
 
+/* Claim -70009 of an evidence token: the X.509 DICE chain (root, layer 1,
+ * layer 2), written as PEM leaf first. The token is ours, just built. */
+static int write_x509_chain(const uint8_t *ev, size_t n, FILE *f)
+{
+    struct cbor_load_result res;
+    cbor_item_t *a = NULL, *claims = NULL;
+    const cbor_item_t *chain = NULL;
+    int rc = -1;
+
+    if (n < 2 || ev[0] != 0xd2)  /* tag 18: see cli_evidence */
+        return -1;
+    a = cbor_load(ev + 1, n - 1, &res);
+    if (a && cbor_isa_array(a) && cbor_array_size(a) == 4) {
+        const cbor_item_t *pl = cbor_array_handle(a)[2];
+
+        claims = cbor_load(cbor_bytestring_handle(pl),
+                           cbor_bytestring_length(pl), &res);
+    }
+    for (size_t i = 0; claims && cbor_isa_map(claims) &&
+                       i < cbor_map_size(claims); i++) {
+        const struct cbor_pair *p = &cbor_map_handle(claims)[i];
+
+        if (cbor_isa_negint(p->key) && cbor_get_int(p->key) == 70008)
+            chain = p->value;  /* -70009 = -1 - 70008 */
+    }
+    if (chain && cbor_isa_array(chain) && cbor_array_size(chain) == 3) {
+        rc = 0;
+        for (size_t i = 3; rc == 0 && i-- > 0;) {
+            const cbor_item_t *b = cbor_array_handle(chain)[i];
+            const unsigned char *p = cbor_bytestring_handle(b);
+            X509 *x = d2i_X509(NULL, &p, (long)cbor_bytestring_length(b));
+
+            rc = x && PEM_write_X509(f, x) == 1 ? 0 : -1;
+            X509_free(x);
+        }
+    }
+    if (claims)
+        cbor_decref(&claims);
+    if (a)
+        cbor_decref(&a);
+    return rc;
+}
+
 int cli_attest(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -157,9 +201,10 @@ int cli_attest(int argc, char **argv)
         {"dir-ro", required_argument, NULL, 'r'},
         {"env", required_argument, NULL, 'e'},
         {"listen", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
-    const char *tee_name = "auto", *state_dir = NULL, *out_path = NULL;
+    const char *tee_name = "auto", *format = "cbor", *state_dir = NULL, *out_path = NULL;
     const char *path = NULL, *nonce_text = NULL;
     mantle_wasi_preopen *dirs = NULL;
     const char **envs = NULL, **grants = NULL;
@@ -173,7 +218,7 @@ int cli_attest(int argc, char **argv)
     mantle_diag diag;
     FILE *f;
     int c, rc = CLI_EXIT_USAGE, st;
-    bool tee_set = false;
+    bool tee_set = false, x509, bad_write;
 
     optind = 0;
     opterr = 0;
@@ -190,6 +235,7 @@ int cli_attest(int argc, char **argv)
         case 's': state_dir = optarg; break;
         case 'n': nonce_text = optarg; break;
         case 'o': out_path = optarg; break;
+        case 'f': format = optarg; break;
         case 'd':
         case 'r': {
             mantle_wasi_preopen *p;
@@ -241,11 +287,19 @@ int cli_attest(int argc, char **argv)
         goto out;
     }
     path = argv[optind];
-    if (!nonce_text || !out_path) {
+    x509 = strcmp(format, "x509") == 0;
+    if (!x509 && strcmp(format, "cbor") != 0) {
+        rc = cli_usage_error("attest", "--format: \"%s\" is neither cbor nor "
+                             "x509", format);
+        goto out;
+    }
+    /* the X.509 chain does not depend on a nonce: it is optional there */
+    if ((!nonce_text && !x509) || !out_path) {
         rc = cli_usage_error("attest", "--nonce HEX and -o FILE are required");
         goto out;
     }
-    if (parse_nonce(nonce_text, nonce) != 0) {
+    memset(nonce, 0, sizeof nonce);
+    if (nonce_text && parse_nonce(nonce_text, nonce) != 0) {
         rc = cli_usage_error("attest", "--nonce: \"%s\" is not 1 to 64 bytes "
                              "of hex", nonce_text);
         goto out;
@@ -274,15 +328,33 @@ int cli_attest(int argc, char **argv)
         rc = CLI_EXIT_TRAP;
         goto out;
     }
-    if (!(f = fopen(out_path, "wb")) || fwrite(ev, 1, ev_size, f) != ev_size ||
-        fclose(f) != 0) {
+    if (!(f = fopen(out_path, "wb"))) {
+        fprintf(stderr, "mantle: attest: %s: open: %s\n", out_path,
+                strerror(errno));
+        rc = CLI_EXIT_IO;
+        goto out;
+    }
+    if (x509 && write_x509_chain(ev, ev_size, f) != 0) {
+        fclose(f);
+        fprintf(stderr, "mantle: attest: %s: the evidence carries no X.509 "
+                "DICE chain\n", out_path);
+        rc = CLI_EXIT_TRAP;
+        goto out;
+    }
+    /* fclose always, then judge the write and the close together */
+    bad_write = !x509 && fwrite(ev, 1, ev_size, f) != ev_size;
+    if (fclose(f) != 0 || bad_write) {
         fprintf(stderr, "mantle: attest: %s: write: %s\n", out_path,
                 strerror(errno));
         rc = CLI_EXIT_IO;
         goto out;
     }
-    fprintf(stderr, "%s: evidence (%zu bytes, tee %s) written to %s\n", path,
-            ev_size, mantle_tee_backend(tee), out_path);
+    if (x509)
+        fprintf(stderr, "%s: X.509 DICE chain (tee %s) written to %s\n",
+                path, mantle_tee_backend(tee), out_path);
+    else
+        fprintf(stderr, "%s: evidence (%zu bytes, tee %s) written to %s\n",
+                path, ev_size, mantle_tee_backend(tee), out_path);
     rc = CLI_EXIT_OK;
 out:
     mantle_tee_evidence_free(ev);
@@ -337,6 +409,28 @@ static void show_text(const char *label, const cbor_item_t *v)
         printf("  %-9s (not a text string)\n", label);
 }
 
+/* The X.509 DICE chain: one line per certificate, its subject. */
+static void show_x509(const cbor_item_t *chain)
+{
+    printf("  %-9s %zu certificates (layer-0 root, runtime, module)\n", "x509",
+           cbor_array_size(chain));
+    for (size_t i = 0; i < cbor_array_size(chain); i++) {
+        const cbor_item_t *b = cbor_array_handle(chain)[i];
+        const unsigned char *p;
+        X509 *x = NULL;
+        char name[128] = "(not a certificate)";
+
+        if (cbor_isa_bytestring(b) && cbor_bytestring_is_definite(b)) {
+            p = cbor_bytestring_handle(b);
+            x = d2i_X509(NULL, &p, (long)cbor_bytestring_length(b));
+        }
+        if (x)
+            X509_NAME_oneline(X509_get_subject_name(x), name, sizeof name);
+        printf("  %-9s layer %zu: %s\n", "", i, name);
+        X509_free(x);
+    }
+}
+
 static int show_claims(const char *path, const cbor_item_t *claims)
 {
     static const char *const dbg[] = {
@@ -388,6 +482,10 @@ static int show_claims(const char *path, const cbor_item_t *claims)
             if (cbor_isa_array(v))
                 printf("  %-9s %zu entries (layer-0 key, runtime and module "
                        "certificates)\n", "dice", cbor_array_size(v));
+            break;
+        case -70009:
+            if (cbor_isa_array(v))
+                show_x509(v);
             break;
         case -70006:
             if (cbor_isa_bytestring(v))

@@ -22,6 +22,7 @@ void cli_usage(FILE *f)
         "       mantle run [OPTIONS] FILE.wasm [--] [ARG...]\n"
 #if MANTLE_ENABLE_TEE
         "       mantle attest [--tee=NAME] [GRANTS] FILE.wasm --nonce HEX -o OUT\n"
+        "              [--format cbor|x509]\n"
         "       mantle evidence show FILE\n"
         "       mantle evidence root [--tee=NAME] [--state-dir DIR] -o ROOT.pem\n"
 #endif
@@ -98,7 +99,9 @@ void cli_usage(FILE *f)
         "attest    write evidence (a signed EAT) for FILE under the launch\n"
         "          configuration GRANTS (--dir, --dir-ro, --env, --listen, as\n"
         "          for run) binding --nonce (1 to 64 bytes of hex) to OUT;\n"
-        "          --tee and --state-dir as for run (default auto).\n"
+        "          --tee and --state-dir as for run (default auto); --format\n"
+        "          x509: write the module's X.509 DICE chain (PEM, leaf\n"
+        "          first, self-signed layer-0 root last) instead.\n"
         "evidence  show: print the claims of an evidence file: nonce, TEE\n"
         "          kind, debug status, measurements (not verified).\n"
         "          root: write the device's DICE root public key (PEM), the\n"

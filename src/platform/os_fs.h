@@ -136,6 +136,9 @@ int os_fs_utimens(int dir, const char *name, uint64_t atim, uint64_t mtim);
 int os_fs_ftruncate(int fd, uint64_t size);
 int os_fs_fsync(int fd);
 int os_fs_fdatasync(int fd);
+/* Take (lock) or drop an exclusive advisory lock on the whole open file,
+ * waiting for it (flock: between processes and between open files). */
+int os_fs_lock(int fd, bool lock);
 /* advice numbered as WASI's (0 normal ... 5 noreuse). */
 int os_fs_fadvise(int fd, uint64_t off, uint64_t len, int advice);
 int os_fs_fallocate(int fd, uint64_t off, uint64_t len);

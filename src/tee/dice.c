@@ -304,7 +304,7 @@ size_t dice_cose_key(const uint8_t pub[TEE_PUB], uint8_t out[64])
 
 /* ---- CBOR certificates ---------------------------------------------------------- */
 
-static void hex(const uint8_t *p, size_t n, char *out)
+void dice_hex(const uint8_t *p, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
 
@@ -401,8 +401,8 @@ int dice_cbor_cert(const uint8_t subject_seed[TEE_SEED],
         tee_ed25519_pub(authority_seed, apub) != 0 || dice_id(spub, sid) != 0 ||
         dice_id(apub, aid) != 0)
         goto out;
-    hex(sid, TEE_ID, sid_hex);
-    hex(aid, TEE_ID, aid_hex);
+    dice_hex(sid, TEE_ID, sid_hex);
+    dice_hex(aid, TEE_ID, aid_hex);
     key_size = dice_cose_key(spub, key);
     payload = cwt(in, aid_hex, sid_hex, key, key_size, profile);
     if (!payload || tee_cbor_serialize(payload, &pl, &pl_size) != 0 ||

@@ -6,7 +6,8 @@
  * caller data), iat (6), ueid (256), dbgstat (262), swname (271), and
  * private claims -70000.. for the TEE kind, the SHA-256 measurements of
  * runtime, module and launch configuration, isolation, the DICE chain
- * [layer-0 COSE_Key, layer-1 cert, layer-2 cert] and the platform's own
+ * [layer-0 COSE_Key, layer-1 cert, layer-2 cert], the same chain in X.509,
+ * and the platform's own
  * evidence, whose report data is tee_eat_binding() so that the platform
  * vouches for exactly this nonce, key and these measurements.
  */
@@ -44,40 +45,57 @@ int tee_eat_binding(const uint8_t nonce[TEE_REPORT_DATA],
     return tee_sha512(buf, sizeof buf, out);
 }
 
-/* [layer-0 COSE_Key, cert(layer 1 by layer 0), cert(layer 2 by layer 1)]
- * and the ueid (RAND type, SHA-256 of the layer-0 public key). */
-static cbor_item_t *dice_chain(const tee_module_keys *k, uint8_t ueid[33])
+/* The DICE chain twice: in CBOR [layer-0 COSE_Key, cert(layer 1 by layer 0),
+ * cert(layer 2 by layer 1)] and in X.509 [self-signed layer-0 cert, layer-1
+ * cert, layer-2 cert] (same keys, same inputs), and the ueid (RAND type,
+ * SHA-256 of the layer-0 public key). */
+static bool dice_chains(const tee_module_keys *k, cbor_item_t **out_cbor,
+                        cbor_item_t **out_x509, uint8_t ueid[33])
 {
     uint8_t s0[TEE_SEED], p0[TEE_PUB], s1[TEE_SEED], p1[TEE_PUB], key[64];
-    uint8_t *c1 = NULL, *c2 = NULL;
-    size_t n1 = 0, n2 = 0, kn;
+    uint8_t *c[3] = {NULL, NULL, NULL}, *x[3] = {NULL, NULL, NULL};
+    size_t n[3] = {0, 0, 0}, xn[3] = {0, 0, 0};
     dice_inputs in;
-    cbor_item_t *a = NULL;
+    cbor_item_t *a = NULL, *b = NULL;
+    bool ok = false;
 
-    if (dice_keypair(k->uds, s0, p0) != 0 || dice_keypair(k->l1_attest, s1, p1) != 0)
+    if (dice_keypair(k->uds, s0, p0) != 0 ||
+        dice_keypair(k->l1_attest, s1, p1) != 0 ||
+        dice_x509_root(s0, &x[0], &xn[0]) != 0)
         goto out;
     tee_layer1_inputs(k->runtime_digest, k->mode, &in);
-    if (dice_cbor_cert(s1, s0, &in, NULL, &c1, &n1) != 0)
+    if (dice_cbor_cert(s1, s0, &in, NULL, &c[1], &n[1]) != 0 ||
+        dice_x509_cert(s1, s0, &in, &x[1], &xn[1]) != 0)
         goto out;
     tee_layer2_inputs(k->module_digest, k->config_digest, k->mode, &in);
-    if (dice_cbor_cert(k->attest_seed, s1, &in, NULL, &c2, &n2) != 0)
+    if (dice_cbor_cert(k->attest_seed, s1, &in, NULL, &c[2], &n[2]) != 0 ||
+        dice_x509_cert(k->attest_seed, s1, &in, &x[2], &xn[2]) != 0)
         goto out;
     ueid[0] = 0x01;
     if (tee_sha256(p0, TEE_PUB, ueid + 1) != 0)
         goto out;
-    kn = dice_cose_key(p0, key);
+    n[0] = dice_cose_key(p0, key);
     a = cbor_new_definite_array(3);
-    if (!(a && tee_cbor_push(a, tee_cbor_bytes(key, kn)) &&
-          tee_cbor_push(a, tee_cbor_bytes(c1, n1)) &&
-          tee_cbor_push(a, tee_cbor_bytes(c2, n2))) && a)
-        cbor_decref(&a);
+    b = cbor_new_definite_array(3);
+    ok = a && b && tee_cbor_push(a, tee_cbor_bytes(key, n[0]));
+    for (int i = 0; ok && i < 3; i++)
+        ok = (i == 0 || tee_cbor_push(a, tee_cbor_bytes(c[i], n[i]))) &&
+             tee_cbor_push(b, tee_cbor_bytes(x[i], xn[i]));
 out:
+    if (!ok && a)
+        cbor_decref(&a);
+    if (!ok && b)
+        cbor_decref(&b);
+    *out_cbor = ok ? a : NULL;
+    *out_x509 = ok ? b : NULL;
     OPENSSL_cleanse(s0, sizeof s0);
     OPENSSL_cleanse(s1, sizeof s1);
     OPENSSL_cleanse(&in, sizeof in);
-    free(c1);
-    free(c2);
-    return a;
+    for (int i = 0; i < 3; i++) {
+        free(c[i]);
+        free(x[i]);
+    }
+    return ok;
 }
 
 int tee_eat_build(mantle_tee *tee, const tee_module_keys *k,
@@ -86,10 +104,10 @@ int tee_eat_build(mantle_tee *tee, const tee_module_keys *k,
 {
     static const uint8_t prot[] = {0xa1, 0x01, 0x27}; /* {1: -8 (EdDSA)} */
     tee_platform_evidence pe;
-    uint8_t binding[64], ueid[33], sig[TEE_SIG];
+    uint8_t binding[64], ueid[33] = {0}, sig[TEE_SIG];
     uint8_t *pl = NULL, *tbs = NULL;
     size_t pl_size = 0, tbs_size = 0;
-    cbor_item_t *m = NULL, *chain, *sign1 = NULL, *tagged = NULL;
+    cbor_item_t *m = NULL, *chain, *x509, *sign1 = NULL, *tagged = NULL;
     uint64_t now = 0;
     unsigned caps = tee->ops->caps(tee->b);
     int dbgstat = 0; /* 0: debug enabled (soft); else the platform's */
@@ -104,10 +122,10 @@ int tee_eat_build(mantle_tee *tee, const tee_module_keys *k,
             return rc;
         dbgstat = pe.dbgstat;
     }
-    chain = dice_chain(k, ueid);
+    dice_chains(k, &chain, &x509, ueid);
     os_fs_clock_time(0, &now);
-    m = cbor_new_definite_map(13 + (pe.data != NULL) + (pe.aux != NULL));
-    ok = m && chain &&
+    m = cbor_new_definite_map(14 + (pe.data != NULL) + (pe.aux != NULL));
+    ok = m &&
          tee_cbor_put(m, tee_cbor_int(EAT_PROFILE),
                       cbor_build_string(TEE_EAT_PROFILE)) &&
          tee_cbor_put(m, tee_cbor_int(EAT_NONCE),
@@ -129,9 +147,11 @@ int tee_eat_build(mantle_tee *tee, const tee_module_keys *k,
          tee_cbor_put(m, tee_cbor_int(TEE_CLAIM_ISOLATION),
                       cbor_build_bool((caps & TEE_CAP_ISOLATION) != 0)) &&
          tee_cbor_put(m, tee_cbor_int(TEE_CLAIM_DICE_MODE),
-                      tee_cbor_int(k->mode)) &&
-         tee_cbor_put(m, tee_cbor_int(TEE_CLAIM_DICE_CHAIN), chain);
-    chain = NULL;
+                      tee_cbor_int(k->mode));
+    /* always handed over: tee_cbor_put consumes its value either way */
+    ok = tee_cbor_put(m, tee_cbor_int(TEE_CLAIM_DICE_CHAIN), chain) && ok;
+    ok = tee_cbor_put(m, tee_cbor_int(TEE_CLAIM_DICE_X509), x509) && ok;
+    chain = x509 = NULL;
     if (ok && pe.data)
         ok = tee_cbor_put(m, tee_cbor_int(TEE_CLAIM_PLATFORM),
                           tee_cbor_bytes(pe.data, pe.size));
@@ -156,8 +176,6 @@ int tee_eat_build(mantle_tee *tee, const tee_module_keys *k,
     rc = ok ? MANTLE_OK
             : tee_fail(diag, MANTLE_ENOMEM, "tee: evidence: out of memory");
 out:
-    if (chain)
-        cbor_decref(&chain);
     if (m)
         cbor_decref(&m);
     if (sign1)

@@ -27,6 +27,7 @@ typedef struct guest_ctx {
     unsigned refs;
     mantle_tee *tee;           /* borrowed */
     tee_module_keys keys;
+    uint8_t counter_id[32];    /* this module's entry in the counter table */
     guest_secret *secrets;
     size_t nsecrets;
 } guest_ctx;
@@ -235,6 +236,31 @@ static int svc_secret(mantle_caller *caller, void *env, const mantle_val *args,
     return ret(results, OS_ENOENT);
 }
 
+/* tee_counter(increment, out_value): this module's monotonic counter; a u64
+ * at out_value. */
+static int svc_counter(mantle_caller *caller, void *env,
+                       const mantle_val *args, mantle_val *results)
+{
+    guest_ctx *c = env;
+    uint8_t *o = gmem(mantle_caller_memory(caller), U32(1), 8);
+    uint64_t v = 0;
+    int rc;
+
+    if (!o)
+        return ret(results, OS_EFAULT);
+    if (U32(0) > 1)
+        return ret(results, OS_EINVAL);
+    if (!c->tee->ops->counter)
+        return ret(results, OS_ENOTSUP);
+    rc = tee_counter(c->tee, c->keys.uds, c->counter_id, U32(0) == 1, &v, NULL);
+    if (rc != MANTLE_OK)
+        return ret(results, rc == MANTLE_ELIMIT ? OS_EOVERFLOW
+                            : rc == MANTLE_EAUTH ? OS_ESTALE
+                                                 : OS_EIO);
+    memcpy(o, &v, 8);  /* wasm32 is little-endian, as is the host */
+    return ret(results, OS_ESUCCESS);
+}
+
 /* ---- Definition ------------------------------------------------------------------ */
 
 static int copy_secrets(guest_ctx *c, const mantle_tee_launch *l)
@@ -279,7 +305,7 @@ int mantle_tee_define(mantle_tee *tee, const mantle_module *module,
     } svcs[] = {
         {"tee_evidence", 5, svc_evidence}, {"tee_identity", 1, svc_identity},
         {"tee_seal", 7, svc_seal},         {"tee_unseal", 7, svc_unseal},
-        {"tee_secret", 5, svc_secret},
+        {"tee_secret", 5, svc_secret},     {"tee_counter", 2, svc_counter},
     };
     guest_ctx *c;
     uint8_t m[13 + 3 * TEE_DIGEST], digest[TEE_DIGEST];
@@ -294,6 +320,15 @@ int mantle_tee_define(mantle_tee *tee, const mantle_module *module,
     c->tee = tee;
     if ((rc = tee_launch_keys(tee, module, launch, &c->keys, diag)) != MANTLE_OK)
         goto out;
+    /* the counter follows the module and its configuration, like its
+     * sealing key, so it survives runtime upgrades */
+    memcpy(m, "mantle-counter", 14);
+    memcpy(m + 14, c->keys.module_digest, TEE_DIGEST);
+    memcpy(m + 14 + TEE_DIGEST, c->keys.config_digest, TEE_DIGEST);
+    if (tee_sha256(m, 14 + 2 * TEE_DIGEST, c->counter_id) != 0) {
+        rc = tee_fail(diag, MANTLE_ENOTEE, "tee: hashing failed");
+        goto out;
+    }
     if ((rc = copy_secrets(c, launch)) != MANTLE_OK) {
         tee_fail(diag, rc, "tee: secrets: %s", mantle_strerror(rc));
         goto out;

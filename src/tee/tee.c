@@ -86,8 +86,13 @@ int tee_open_ops(const tee_backend_ops *ops, const char *arg,
     if (!t)
         return tee_fail(diag, MANTLE_ENOMEM, "tee: out of memory");
     t->ops = ops;
+    if (state_dir && !(t->state_dir = strdup(state_dir))) {
+        free(t);
+        return tee_fail(diag, MANTLE_ENOMEM, "tee: out of memory");
+    }
     if ((rc = runtime_digest(t->runtime_digest, diag)) != MANTLE_OK ||
         (rc = ops->open(arg, state_dir, &t->b, diag)) != MANTLE_OK) {
+        free(t->state_dir);
         free(t);
         return rc;
     }
@@ -159,6 +164,7 @@ void mantle_tee_free(mantle_tee *tee)
     if (!tee)
         return;
     tee->ops->close(tee->b);
+    free(tee->state_dir);
     OPENSSL_cleanse(tee, sizeof *tee);
     free(tee);
 }
@@ -375,8 +381,18 @@ int mantle_tee_root_key(mantle_tee *tee, uint8_t out_pub[32], mantle_diag *diag)
 int mantle_tee_counter(mantle_tee *tee, bool increment, uint64_t *out_value,
                        mantle_diag *diag)
 {
+    static const uint8_t node[32];  /* the node's own entry */
+    uint8_t uds[TEE_CDI];
+    int rc;
+
+    if (!tee || !out_value)
+        return tee_fail(diag, MANTLE_EINVAL, "tee: counter: bad arguments");
     if (!tee->ops->counter)
         return tee_fail(diag, MANTLE_ENOTEE, "tee: %s: no monotonic counter",
                         tee->ops->name);
-    return tee->ops->counter(tee->b, increment, out_value, diag);
+    if ((rc = tee->ops->seal_root(tee->b, uds, diag)) != MANTLE_OK)
+        return rc;
+    rc = tee_counter(tee, uds, node, increment, out_value, diag);
+    OPENSSL_cleanse(uds, sizeof uds);
+    return rc;
 }

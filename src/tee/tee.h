@@ -101,6 +101,7 @@ extern const tee_backend_ops tee_tsm_ops;
 struct mantle_tee {
     const tee_backend_ops *ops;
     tee_backend *b;
+    char *state_dir;                      /* owned; NULL when none */
     uint8_t runtime_digest[TEE_DIGEST];   /* SHA-256 of the runtime */
 };
 
@@ -172,6 +173,8 @@ int dice_main_flow(const uint8_t cdi_attest[TEE_CDI],
 /* The Ed25519 key pair of a CDI_Attest (the seed is the private key). */
 int dice_keypair(const uint8_t cdi_attest[TEE_CDI], uint8_t out_seed[TEE_SEED],
                  uint8_t out_pub[TEE_PUB]);
+/* Lower-case hex of p[0..n) into out (2n + 1 bytes): ids in certificates. */
+void dice_hex(const uint8_t *p, size_t n, char *out);
 /* The certificate id of a public key (top bit cleared). */
 int dice_id(const uint8_t pub[TEE_PUB], uint8_t out_id[TEE_ID]);
 /* The COSE_Key (RFC 9053 OKP, EdDSA, verify) of an Ed25519 public key, in
@@ -185,6 +188,18 @@ int dice_cbor_cert(const uint8_t subject_seed[TEE_SEED],
                    const uint8_t authority_seed[TEE_SEED],
                    const dice_inputs *in, const char *profile,
                    uint8_t **out_cert, size_t *out_size);
+
+/* The X.509 twin of dice_cbor_cert (dice_x509.c): an open-dice X.509 CDI
+ * certificate (DER, malloc'd) with the OpenDiceInput extension. */
+#define DICE_X509_INPUT_OID "1.3.6.1.4.1.11129.2.1.24"
+int dice_x509_cert(const uint8_t subject_seed[TEE_SEED],
+                   const uint8_t authority_seed[TEE_SEED],
+                   const dice_inputs *in, uint8_t **out_cert,
+                   size_t *out_size);
+/* A self-signed certificate of a layer-0 key in the same profile, without
+ * OpenDiceInput: the trust anchor X.509 verifiers start from. */
+int dice_x509_root(const uint8_t seed[TEE_SEED], uint8_t **out_cert,
+                   size_t *out_size);
 
 /* Ed25519 through OpenSSL. */
 int tee_ed25519_pub(const uint8_t seed[TEE_SEED], uint8_t out_pub[TEE_PUB]);
@@ -203,6 +218,38 @@ int tee_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
  * 4.4), malloc'd. */
 int tee_cose_tbs(const uint8_t *prot, size_t prot_size, const uint8_t *payload,
                  size_t payload_size, uint8_t **out, size_t *out_size);
+
+/* ---- Counters (counter.c) ----------------------------------------------- */
+
+/* The monotonic counter `id` (a module's, or all zeros for the node's):
+ * read, or increment and read. All counters sit in one table in the state
+ * directory, authenticated with a key from `uds` and anchored in the
+ * backend's counter (docs/tee.md); MANTLE_EAUTH when the table was rolled
+ * back, forged or deleted, MANTLE_ENOTEE when the backend has no counter. */
+int tee_counter(mantle_tee *tee, const uint8_t uds[TEE_CDI],
+                const uint8_t id[32], bool increment, uint64_t *out_value,
+                mantle_diag *diag);
+
+/* ---- TPM enrolment (tpm.c) ---------------------------------------------- */
+
+#define TEE_TPM_NAME 34         /* nameAlg (2) + SHA-256 */
+#define TEE_TPM_CREDENTIAL 64   /* largest credential activate returns */
+
+/* The TPM's endorsement key (TCG EK profile, default ECC P-256 template) as
+ * a marshalled TPM2B_PUBLIC (malloc'd), and the name of the attestation key
+ * that signs quotes. MANTLE_EINVAL when tee is not a tpm backend. */
+int tee_tpm_ek(mantle_tee *tee, uint8_t **out_ek, size_t *out_ek_size,
+               uint8_t out_ak_name[TEE_TPM_NAME], size_t *out_ak_name_size,
+               mantle_diag *diag);
+/* TPM2_ActivateCredential: the credential a verifier sealed with
+ * TPM2_MakeCredential(EK, AK name) -- blob and secret marshalled as
+ * TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET. MANTLE_EAUTH when it was made
+ * for another TPM or another key; out untouched then. */
+__attribute__((warn_unused_result)) int
+tee_tpm_activate(mantle_tee *tee, const uint8_t *blob, size_t blob_size,
+                 const uint8_t *secret, size_t secret_size,
+                 uint8_t out[TEE_TPM_CREDENTIAL], size_t *out_size,
+                 mantle_diag *diag);
 
 /* ---- Sealing (seal.c) --------------------------------------------------- */
 
@@ -245,6 +292,7 @@ enum {
     TEE_CLAIM_PLATFORM = -70006,      /* bstr: platform evidence */
     TEE_CLAIM_PLATFORM_AUX = -70007,  /* bstr: the platform's certificates */
     TEE_CLAIM_DICE_MODE = -70008,     /* uint: DICE mode of the layers */
+    TEE_CLAIM_DICE_X509 = -70009,     /* [root cert, cert L1, cert L2] DER */
 };
 #define TEE_EAT_PROFILE "tag:mantle.dev,2025:eat-v1"
 

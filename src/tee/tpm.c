@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Map: connection - the sealing root (sealed to a PCR policy) - measured
- * launch (PCR extend) - quotes - the NV counter - the backend table.
+ * launch (PCR extend) - quotes - the NV counter - EK credential activation
+ * - the backend table.
  *
  * - Root: 32 random bytes sealed under an owner-hierarchy storage primary
  *   to PolicyPCR(sha256: TPM_SEAL_PCR) as it was on first use; the blobs
@@ -17,8 +18,10 @@
  *   every start), qualifyingData = SHA-256 of the EAT binding (32 bytes, a
  *   size every TPM accepts). The EAT carries a CBOR map {"attest": TPMS_ATTEST,
  *   "sig": TPMT_SIGNATURE, "ak": SubjectPublicKeyInfo DER, "pcrs": [[index,
- *   value]...]}. Proving the AK belongs to a genuine TPM (EK credential
- *   activation) is the verifier's and enrolment's job.
+ *   value]...]}. Proving the AK belongs to a genuine TPM: tee_tpm_ek gives
+ *   the EK (TCG default ECC template) and the AK's name; a verifier that
+ *   trusts the EK (its certificate) runs TPM2_MakeCredential for them, and
+ *   tee_tpm_activate recovers the credential only on this TPM.
  * - Counter: an NV counter index (TPM_NV_COUNTER), owner auth.
  */
 #include <stdio.h>
@@ -76,6 +79,25 @@ static void pcr_select(TPML_PCR_SELECTION *s, int a, int b)
 
 /* ---- Connection ---------------------------------------------------------------- */
 
+/* An ECC P-256 restricted decryption (storage) key with AES-128-CFB: the
+ * shape of the storage primary and of the TCG default EK. */
+static void decrypt_template(TPM2B_PUBLIC *pub, TPMA_OBJECT extra)
+{
+    memset(pub, 0, sizeof *pub);
+    pub->publicArea.type = TPM2_ALG_ECC;
+    pub->publicArea.nameAlg = TPM2_ALG_SHA256;
+    pub->publicArea.objectAttributes =
+        TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+        TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_RESTRICTED |
+        TPMA_OBJECT_DECRYPT | extra;
+    pub->publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
+    pub->publicArea.parameters.eccDetail.symmetric.keyBits.aes = 128;
+    pub->publicArea.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+    pub->publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+    pub->publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+    pub->publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+}
+
 static int create_srk(tee_backend *b, mantle_diag *diag)
 {
     TPM2B_SENSITIVE_CREATE sens;
@@ -85,19 +107,7 @@ static int create_srk(tee_backend *b, mantle_diag *diag)
     TSS2_RC rc;
 
     memset(&sens, 0, sizeof sens);
-    memset(&pub, 0, sizeof pub);
-    pub.publicArea.type = TPM2_ALG_ECC;
-    pub.publicArea.nameAlg = TPM2_ALG_SHA256;
-    pub.publicArea.objectAttributes =
-        TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-        TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
-        TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT | TPMA_OBJECT_NODA;
-    pub.publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
-    pub.publicArea.parameters.eccDetail.symmetric.keyBits.aes = 128;
-    pub.publicArea.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
-    pub.publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
-    pub.publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-    pub.publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+    decrypt_template(&pub, TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA);
     rc = Esys_CreatePrimary(b->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD,
                             ESYS_TR_NONE, ESYS_TR_NONE, &sens, &pub, &outside,
                             &none, &b->srk, NULL, NULL, NULL, NULL);
@@ -594,6 +604,163 @@ static int tpm_counter(tee_backend *b, bool inc, uint64_t *out_value,
 out:
     Esys_Free(data);
     Esys_TR_Close(b->esys, &nv);
+    return st;
+}
+
+/* ---- EK credential activation ---------------------------------------------------------------- */
+
+/* The TCG EK Credential Profile's default ECC NIST P-256 template (L-2):
+ * the EK is a primary of the endorsement hierarchy, the same key every time
+ * and the key an EK certificate certifies; its policy is
+ * PolicySecret(TPM_RH_ENDORSEMENT). */
+static const uint8_t ek_policy[32] = {
+    0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
+    0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,
+    0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa};
+
+static int create_ek(tee_backend *b, ESYS_TR *out, mantle_diag *diag)
+{
+    TPM2B_SENSITIVE_CREATE sens;
+    TPM2B_PUBLIC pub;
+    TPM2B_DATA outside = {0};
+    TPML_PCR_SELECTION none = {0};
+    TSS2_RC rc;
+
+    memset(&sens, 0, sizeof sens);
+    decrypt_template(&pub, TPMA_OBJECT_ADMINWITHPOLICY);
+    pub.publicArea.authPolicy.size = sizeof ek_policy;
+    memcpy(pub.publicArea.authPolicy.buffer, ek_policy, sizeof ek_policy);
+    pub.publicArea.unique.ecc.x.size = 32;  /* zeros, as the profile says */
+    pub.publicArea.unique.ecc.y.size = 32;
+    rc = Esys_CreatePrimary(b->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD,
+                            ESYS_TR_NONE, ESYS_TR_NONE, &sens, &pub, &outside,
+                            &none, out, NULL, NULL, NULL, NULL);
+    return rc == TSS2_RC_SUCCESS
+               ? MANTLE_OK
+               : tpm_fail(diag, MANTLE_ENOTEE, "creating the endorsement key",
+                          rc);
+}
+
+static void flush(tee_backend *b, ESYS_TR *h)
+{
+    if (*h != ESYS_TR_NONE)
+        Esys_FlushContext(b->esys, *h);
+    *h = ESYS_TR_NONE;
+}
+
+int tee_tpm_ek(mantle_tee *tee, uint8_t **out_ek, size_t *out_ek_size,
+               uint8_t out_ak_name[TEE_TPM_NAME], size_t *out_ak_name_size,
+               mantle_diag *diag)
+{
+    tee_backend *b = tee->b;
+    ESYS_TR ek = ESYS_TR_NONE;
+    TPM2B_PUBLIC *pub = NULL;
+    TPM2B_NAME *name = NULL;
+    uint8_t buf[sizeof(TPM2B_PUBLIC)];
+    size_t off = 0;
+    TSS2_RC rc;
+    int st;
+
+    if (tee->ops != &tee_tpm_ops)
+        return tee_fail(diag, MANTLE_EINVAL, "tee: %s: not a TPM",
+                        tee->ops->name);
+    if ((st = create_ek(b, &ek, diag)) != MANTLE_OK ||
+        (st = create_ak(b, diag)) != MANTLE_OK)
+        goto out;
+    st = MANTLE_ENOTEE;
+    if ((rc = Esys_ReadPublic(b->esys, ek, ESYS_TR_NONE, ESYS_TR_NONE,
+                              ESYS_TR_NONE, &pub, NULL, NULL)) != 0 ||
+        (rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof buf, &off)) != 0) {
+        st = tpm_fail(diag, MANTLE_ENOTEE, "reading the endorsement key", rc);
+        goto out;
+    }
+    if ((rc = Esys_ReadPublic(b->esys, b->ak, ESYS_TR_NONE, ESYS_TR_NONE,
+                              ESYS_TR_NONE, NULL, &name, NULL)) != 0 ||
+        name->size > TEE_TPM_NAME) {
+        st = tpm_fail(diag, MANTLE_ENOTEE, "reading the attestation key", rc);
+        goto out;
+    }
+    if (!(*out_ek = malloc(off))) {
+        st = tee_fail(diag, MANTLE_ENOMEM, "tee: out of memory");
+        goto out;
+    }
+    memcpy(*out_ek, buf, off);
+    *out_ek_size = off;
+    memcpy(out_ak_name, name->name, name->size);
+    *out_ak_name_size = name->size;
+    st = MANTLE_OK;
+out:
+    Esys_Free(pub);
+    Esys_Free(name);
+    flush(b, &ek);
+    flush(b, &b->ak);
+    return st;
+}
+
+int tee_tpm_activate(mantle_tee *tee, const uint8_t *blob, size_t blob_size,
+                     const uint8_t *secret, size_t secret_size,
+                     uint8_t out[TEE_TPM_CREDENTIAL], size_t *out_size,
+                     mantle_diag *diag)
+{
+    tee_backend *b = tee->b;
+    TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_NULL};
+    TPM2B_ID_OBJECT id;
+    TPM2B_ENCRYPTED_SECRET enc;
+    TPM2B_DIGEST *cred = NULL;
+    ESYS_TR ek = ESYS_TR_NONE, sess = ESYS_TR_NONE;
+    size_t o1 = 0, o2 = 0;
+    TSS2_RC rc;
+    int st;
+
+    if (tee->ops != &tee_tpm_ops)
+        return tee_fail(diag, MANTLE_EINVAL, "tee: %s: not a TPM",
+                        tee->ops->name);
+    memset(&id, 0, sizeof id);
+    memset(&enc, 0, sizeof enc);
+    /* the verifier's TPM2_MakeCredential outputs, marshalled */
+    if (Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(blob, blob_size, &o1, &id) != 0 ||
+        o1 != blob_size ||
+        Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(secret, secret_size, &o2,
+                                                 &enc) != 0 ||
+        o2 != secret_size)
+        return tee_fail(diag, MANTLE_EINVAL, "tee: tpm: the credential blob "
+                        "or its secret is not a marshalled TPM2B_ID_OBJECT "
+                        "or TPM2B_ENCRYPTED_SECRET");
+    if ((st = create_ek(b, &ek, diag)) != MANTLE_OK ||
+        (st = create_ak(b, diag)) != MANTLE_OK)
+        goto out;
+    rc = Esys_StartAuthSession(b->esys, ESYS_TR_NONE, ESYS_TR_NONE,
+                               ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
+                               TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, &sess);
+    if (rc == TSS2_RC_SUCCESS)
+        rc = Esys_PolicySecret(b->esys, ESYS_TR_RH_ENDORSEMENT, sess,
+                               ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                               NULL, NULL, NULL, 0, NULL, NULL);
+    if (rc != TSS2_RC_SUCCESS) {
+        st = tpm_fail(diag, MANTLE_ENOTEE, "the endorsement key's policy", rc);
+        goto out;
+    }
+    rc = Esys_ActivateCredential(b->esys, b->ak, ek, ESYS_TR_PASSWORD, sess,
+                                 ESYS_TR_NONE, &id, &enc, &cred);
+    if (rc == TSS2_RC_SUCCESS)
+        sess = ESYS_TR_NONE;  /* a policy session ends with its command */
+    if (rc != TSS2_RC_SUCCESS || cred->size > TEE_TPM_CREDENTIAL) {
+        /* integrity or value errors: made for another EK or AK, or forged */
+        st = tpm_fail(diag, MANTLE_EAUTH, "ActivateCredential (the credential "
+                      "was not made for this TPM's EK and attestation key)",
+                      rc);
+        goto out;
+    }
+    memcpy(out, cred->buffer, cred->size);
+    *out_size = cred->size;
+    st = MANTLE_OK;
+out:
+    if (cred)
+        OPENSSL_cleanse(cred->buffer, cred->size);
+    Esys_Free(cred);
+    flush(b, &sess);
+    flush(b, &ek);
+    flush(b, &b->ak);
     return st;
 }
 

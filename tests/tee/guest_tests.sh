@@ -54,6 +54,8 @@ grep -q '^sealed ' out || fail "first demo run did not seal"
 [ -s data/evidence.cbor ] || fail "no evidence written"
 run 0 run --tee=soft --state-dir st1 --dir data::/data demo.wasm second
 grep -q '^unsealed   "launch codes' out || fail "second run did not unseal"
+grep -qx 'counter    2 (runs of this module here; only goes up)' out ||
+    fail "demo: counter after two runs"
 # another host directory for the same guest path: same configuration
 cp -r data data2
 run 0 run --tee=soft --state-dir st1 --dir data2::/data demo.wasm
@@ -68,6 +70,25 @@ grep -q 'unseal     refused' out || fail "other device secret opened the seal"
 # another module, same everything else: refused
 run 0 run --tee=soft --state-dir st1 --dir data::/data hostile.wasm unseal /data/sealed.bin
 grep -qx BADMSG out || fail "another module opened the seal"
+
+# counters: per module and configuration, persistent, only up; a host that
+# rolls the counter table back is caught (STALE), as is a deleted table
+run 0 run --tee=soft --state-dir st1 hostile.wasm count
+c1=$(sed -n 's/^counter //p' out)
+[ "$c1" = 33 ] || fail "counter after the hostile run: '$c1', want 33"
+run 0 run --tee=soft --state-dir st1 hostile.wasm count
+grep -qx 'counter 34' out || fail "counter did not go up by one"
+run 0 run --tee=soft --state-dir st1 --env X=1 hostile.wasm count
+grep -qx 'counter 1' out || fail "another configuration shares the counter"
+cp st1/counters counters.old
+run 0 run --tee=soft --state-dir st1 hostile.wasm count
+grep -qx 'counter 35' out || fail "counter: third increment"
+cp counters.old st1/counters
+run 0 run --tee=soft --state-dir st1 hostile.wasm count
+grep -qx STALE out || fail "a rolled-back counter table was accepted"
+rm st1/counters
+run 0 run --tee=soft --state-dir st1 hostile.wasm count
+grep -qx STALE out || fail "a deleted counter table was accepted"
 
 # auto never falls back to soft; a guest needing the services gets auto
 if [ ! -e /dev/tpmrm0 ] && [ ! -d /sys/kernel/config/tsm/report ]; then
@@ -96,6 +117,18 @@ run 0 run --tee=soft --state-dir st1 --dir data::/data demo.wasm
 cfg=$(sed -n 's/^config     //p' out)
 run 0 evidence show ev.cbor
 grep -q "config    $cfg" out || fail "attest and run measure the configuration differently"
+grep -q 'x509      3 certificates' out || fail "show: X.509 DICE chain"
+# the X.509 DICE chain: PEM, leaf first; OpenSSL's path validation accepts
+# it (OpenDiceInput is critical and unknown to OpenSSL: -ignore_critical)
+run 0 attest --tee=soft --state-dir st1 --dir data::/data demo.wasm \
+    --format x509 -o chain.pem
+[ "$(grep -c 'BEGIN CERTIFICATE' chain.pem)" -eq 3 ] || fail "x509: not 3 certificates"
+awk '/BEGIN/{n++} {print > ("x509-" n ".pem")}' chain.pem
+openssl verify -x509_strict -ignore_critical -CAfile x509-3.pem \
+    -untrusted x509-2.pem x509-1.pem >out 2>&1 || fail "x509: openssl verify"
+openssl verify -ignore_critical -CAfile x509-2.pem x509-1.pem >out 2>&1 &&
+    fail "x509: a chain without its root verified"
+run 2 attest --tee=soft --state-dir st1 demo.wasm --format pem -o x.pem
 run 2 attest --tee=soft --state-dir st1 demo.wasm --nonce zz -o x.cbor
 run 2 attest --tee=soft --state-dir st1 demo.wasm -o x.cbor
 run 2 attest --tee=soft --state-dir st1 demo.wasm --nonce \

@@ -6,6 +6,8 @@
  * usage: hostile            the abuse tests, then "ok"
  *        hostile unseal F   try to open the sealed file F (another module's)
  *                           and print the errno name
+ *        hostile count      increment this module's counter and print the
+ *                           new value, or the errno name
  * Needs --tee=soft and --secret greeting=@FILE holding "hello".
  */
 #include <stdint.h>
@@ -25,9 +27,10 @@ RAW("tee_unseal") uint32_t raw_unseal(uint32_t, uint32_t, uint32_t, uint32_t,
                                       uint32_t, uint32_t, uint32_t);
 RAW("tee_secret") uint32_t raw_secret(uint32_t, uint32_t, uint32_t, uint32_t,
                                       uint32_t);
+RAW("tee_counter") uint32_t raw_counter(uint32_t, uint32_t);
 
 enum { E_OK = 0, E_2BIG = 1, E_BADMSG = 9, E_FAULT = 21, E_INVAL = 28,
-       E_NOBUFS = 42, E_NOENT = 44 };
+       E_NOBUFS = 42, E_NOENT = 44, E_STALE = 72 };
 
 static int failed;
 
@@ -61,6 +64,45 @@ int main(int argc, char **argv)
         e = mantle_tee_unseal(buf, n, "demo", 4, out, sizeof out, &len);
         printf("%s\n", e == E_BADMSG ? "BADMSG" : e == 0 ? "OPENED" : "OTHER");
         return 0;
+    }
+
+    if (argc == 2 && strcmp(argv[1], "count") == 0) {
+        uint64_t v = 0;
+        uint32_t e = mantle_tee_counter(1, &v);
+
+        if (e == 0)
+            printf("counter %llu\n", (unsigned long long)v);
+        else
+            printf("%s\n", e == E_STALE ? "STALE" : "OTHER");
+        return 0;
+    }
+
+    /* counter: bad pointers and operations; only ever up, one at a time */
+    {
+        uint64_t v0 = 0, v = 0;
+
+        EXPECT(raw_counter(0, end - 4), E_FAULT);
+        EXPECT(raw_counter(1, end - 7), E_FAULT);
+        EXPECT(raw_counter(0, 0xfffffffcu), E_FAULT);
+        EXPECT(raw_counter(2, P(&v)), E_INVAL);
+        EXPECT(raw_counter(0xffffffffu, P(&v)), E_INVAL);
+        EXPECT(raw_counter(1, end - 8), E_OK);   /* the last 8 bytes */
+        EXPECT(raw_counter(0, P(&v0)), E_OK);
+        memset(buf, 0x5a, 16);
+        EXPECT(raw_counter(1, P(buf + 1)), E_OK);  /* unaligned */
+        memcpy(&v, buf + 1, 8);
+        EXPECT(v == v0 + 1 && buf[0] == 0x5a && buf[9] == 0x5a, 1);
+        for (int i = 0; i < 30; i++) {
+            uint64_t prev = v;
+
+            EXPECT(raw_counter(1, P(&v)), E_OK);
+            EXPECT(v == prev + 1, 1);
+        }
+        EXPECT(raw_counter(0, P(&v)), E_OK);
+        EXPECT(v == v0 + 31, 1);
+        v = 0x1234;
+        EXPECT(raw_counter(7, P(&v)), E_INVAL);
+        EXPECT(v == 0x1234, 1);  /* untouched on failure */
     }
 
     /* evidence: bad data, out and out_len pointers; too much data */

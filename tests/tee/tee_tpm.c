@@ -5,9 +5,15 @@
  * usage: tee_tpm TCTI STATE_DIR MODULE.wasm COUNTER_FILE before|after
  *   before: quotes verify (signature, nonce binding, PCR digest), the
  *           launch is measured into PCR 23, sealing round-trips across
- *           handles, the NV counter only goes up.
+ *           handles, the NV counter only goes up; module counters are
+ *           separate and a rolled-back counter table is caught by the TPM;
+ *           EK credential activation: a credential made (by the verifier's
+ *           side, here TPM2_MakeCredential on its own connection) for this
+ *           EK and AK is recovered, one for another key name or tampered
+ *           is refused.
  *   after:  (tpm_test.sh extended PCR 7 in between) the sealed root is
- *           refused: no keys, no sealing, no evidence; the counter is still
+ *           refused: no keys, no sealing, no evidence, no counters (their
+ *           table's key comes from the root); the NV counter is still
  *           above what `before` saw.
  */
 #include <stdio.h>
@@ -19,7 +25,9 @@
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
+#include <tss2/tss2_tctildr.h>
 
 #include "mantle.h"
 #include "tee/tee.h"
@@ -32,6 +40,17 @@ static int failures, checks;
         if (!(c)) {                                                          \
             failures++;                                                      \
             fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);     \
+        }                                                                    \
+    } while (0)
+
+#define CHECK_MSG(c, ...)                                                    \
+    do {                                                                     \
+        checks++;                                                            \
+        if (!(c)) {                                                          \
+            failures++;                                                      \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);     \
+            fprintf(stderr, __VA_ARGS__);                                    \
+            fputc('\n', stderr);                                             \
         }                                                                    \
     } while (0)
 
@@ -139,6 +158,103 @@ out:
     EVP_PKEY_free(key);
     free(att_bytes);
     return ok;
+}
+
+/* The verifier's half of credential activation on its own connection:
+ * load the EK's public part, TPM2_MakeCredential(credential, name), the
+ * outputs marshalled. */
+static bool make_credential(const char *tcti_conf, const uint8_t *ek,
+                            size_t ek_size, const uint8_t *name,
+                            size_t name_size, const uint8_t cred[32],
+                            uint8_t *blob, size_t *blob_size, uint8_t *secret,
+                            size_t *secret_size)
+{
+    TSS2_TCTI_CONTEXT *tcti = NULL;
+    ESYS_CONTEXT *esys = NULL;
+    ESYS_TR h = ESYS_TR_NONE;
+    TPM2B_PUBLIC pub;
+    TPM2B_DIGEST c = {.size = 32};
+    TPM2B_NAME n = {.size = (UINT16)name_size};
+    TPM2B_ID_OBJECT *id = NULL;
+    TPM2B_ENCRYPTED_SECRET *enc = NULL;
+    size_t off = 0, b = 0, s = 0;
+    bool ok = false;
+
+    memset(&pub, 0, sizeof pub);
+    memcpy(c.buffer, cred, 32);
+    memcpy(n.name, name, name_size);
+    if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(ek, ek_size, &off, &pub) != 0 ||
+        off != ek_size || Tss2_TctiLdr_Initialize(tcti_conf, &tcti) != 0 ||
+        Esys_Initialize(&esys, tcti, NULL) != 0 ||
+        Esys_LoadExternal(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
+                          &pub, ESYS_TR_RH_NULL, &h) != 0 ||
+        Esys_MakeCredential(esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                            &c, &n, &id, &enc) != 0 ||
+        Tss2_MU_TPM2B_ID_OBJECT_Marshal(id, blob, 512, &b) != 0 ||
+        Tss2_MU_TPM2B_ENCRYPTED_SECRET_Marshal(enc, secret, 512, &s) != 0)
+        goto out;
+    *blob_size = b;
+    *secret_size = s;
+    ok = true;
+out:
+    Esys_Free(id);
+    Esys_Free(enc);
+    if (h != ESYS_TR_NONE)
+        Esys_FlushContext(esys, h);
+    if (esys)
+        Esys_Finalize(&esys);
+    if (tcti)
+        Tss2_TctiLdr_Finalize(&tcti);
+    return ok;
+}
+
+static void test_ek_activation(mantle_tee *tee, const char *tcti_conf)
+{
+    mantle_diag diag;
+    uint8_t *ek = NULL, name[TEE_TPM_NAME], cred[32], got[TEE_TPM_CREDENTIAL];
+    uint8_t blob[512], secret[512];
+    size_t ek_size = 0, name_size = 0, blob_size = 0, secret_size = 0;
+    size_t got_size = 0;
+    uint8_t *ek2 = NULL, name2[TEE_TPM_NAME];
+    size_t ek2_size = 0, name2_size = 0;
+
+    CHECK(tee_tpm_ek(tee, &ek, &ek_size, name, &name_size, &diag) == MANTLE_OK);
+    if (!ek)
+        return;
+    CHECK(name_size == TEE_TPM_NAME && name[0] == 0x00 && name[1] == 0x0b);
+    /* the EK is a primary: the same key every time */
+    CHECK(tee_tpm_ek(tee, &ek2, &ek2_size, name2, &name2_size, &diag) == MANTLE_OK);
+    CHECK(ek2 && ek2_size == ek_size && memcmp(ek, ek2, ek_size) == 0 &&
+          memcmp(name, name2, name_size) == 0);
+    free(ek2);
+    for (int i = 0; i < 32; i++)
+        cred[i] = (uint8_t)(0xc0 + i);
+    CHECK(make_credential(tcti_conf, ek, ek_size, name, name_size, cred, blob,
+                          &blob_size, secret, &secret_size));
+    CHECK_MSG(tee_tpm_activate(tee, blob, blob_size, secret, secret_size, got,
+                               &got_size, &diag) == MANTLE_OK,
+              "activate: %s", diag.message);
+    CHECK(got_size == 32 && memcmp(got, cred, 32) == 0);
+    /* made for another key's name: refused, output untouched */
+    name[TEE_TPM_NAME - 1] ^= 1;
+    CHECK(make_credential(tcti_conf, ek, ek_size, name, name_size, cred, blob,
+                          &blob_size, secret, &secret_size));
+    memset(got, 0x44, sizeof got);
+    CHECK(tee_tpm_activate(tee, blob, blob_size, secret, secret_size, got,
+                           &got_size, &diag) == MANTLE_EAUTH);
+    CHECK(got[0] == 0x44 && got[31] == 0x44);
+    name[TEE_TPM_NAME - 1] ^= 1;
+    /* tampered blob; malformed input */
+    CHECK(make_credential(tcti_conf, ek, ek_size, name, name_size, cred, blob,
+                          &blob_size, secret, &secret_size));
+    blob[blob_size - 1] ^= 1;
+    CHECK(tee_tpm_activate(tee, blob, blob_size, secret, secret_size, got,
+                           &got_size, &diag) == MANTLE_EAUTH);
+    CHECK(tee_tpm_activate(tee, blob, blob_size - 1, secret, secret_size, got,
+                           &got_size, &diag) == MANTLE_EINVAL);
+    CHECK(tee_tpm_activate(tee, blob, 1, secret, 1, got, &got_size, &diag) ==
+          MANTLE_EINVAL);
+    free(ek);
 }
 
 int main(int argc, char **argv)
@@ -251,11 +367,43 @@ int main(int argc, char **argv)
         }
         tee_module_keys_wipe(&k);
         tee_module_keys_wipe(&k2);
+        test_ek_activation(tee, argv[1]);
         /* the NV counter only goes up */
         CHECK(mantle_tee_counter(tee, false, &c0, &diag) == MANTLE_OK);
         CHECK(mantle_tee_counter(tee, true, &c1, &diag) == MANTLE_OK);
         CHECK(mantle_tee_counter(tee2, true, &c2, &diag) == MANTLE_OK);
         CHECK(c1 > c0 && c2 > c1);
+        /* module counters share the table anchored in the NV counter; a
+         * state directory rolled back to an older table is refused */
+        {
+            uint8_t uds[32], a[32], *old = NULL, *cur = NULL;
+            size_t old_n = 0, cur_n = 0;
+            uint64_t v = 0, hw0 = 0, hw1 = 0;
+
+            memset(a, 0xa1, sizeof a);
+            CHECK(tee->ops->seal_root(tee->b, uds, &diag) == MANTLE_OK);
+            CHECK(tee_counter(tee, uds, a, true, &v, &diag) == MANTLE_OK && v == 1);
+            CHECK(tee_state_read(argv[2], "counters", &old, &old_n, &diag) ==
+                  MANTLE_OK);
+            CHECK(tee->ops->counter(tee->b, false, &hw0, &diag) == MANTLE_OK);
+            CHECK(tee_counter(tee2, uds, a, true, &v, &diag) == MANTLE_OK && v == 2);
+            CHECK(tee->ops->counter(tee->b, false, &hw1, &diag) == MANTLE_OK);
+            CHECK(hw1 == hw0 + 1);  /* one NV increment per increment */
+            CHECK(tee_state_read(argv[2], "counters", &cur, &cur_n, &diag) ==
+                  MANTLE_OK);
+            CHECK(old && tee_state_write(argv[2], "counters", old, old_n,
+                                         &diag) == MANTLE_OK);
+            CHECK(tee_counter(tee, uds, a, false, &v, &diag) == MANTLE_EAUTH);
+            CHECK(mantle_tee_counter(tee, false, &v, &diag) == MANTLE_EAUTH);
+            CHECK(cur && tee_state_write(argv[2], "counters", cur, cur_n,
+                                         &diag) == MANTLE_OK);
+            CHECK(tee_counter(tee, uds, a, false, &v, &diag) == MANTLE_OK && v == 2);
+            CHECK(mantle_tee_counter(tee, true, &c2, &diag) == MANTLE_OK);
+            tee_wipe(uds, sizeof uds);
+            free(old);
+            free(cur);
+        }
+        CHECK(tee->ops->counter(tee->b, false, &c2, &diag) == MANTLE_OK);
         f = fopen(argv[4], "w");
         CHECK(f && fprintf(f, "%llu\n", (unsigned long long)c2) > 0);
         if (f)
@@ -275,9 +423,11 @@ int main(int argc, char **argv)
         saved = sv;
         if (f)
             fclose(f);
-        CHECK(mantle_tee_counter(tee, false, &c0, &diag) == MANTLE_OK);
-        CHECK(mantle_tee_counter(tee, true, &c1, &diag) == MANTLE_OK);
-        CHECK(c0 >= saved && c1 > c0);
+        /* the counter table needs the root: refused; the NV counter itself
+         * kept its value */
+        CHECK(mantle_tee_counter(tee, false, &c0, &diag) == MANTLE_EAUTH);
+        CHECK(tee->ops->counter(tee->b, false, &c0, &diag) == MANTLE_OK);
+        CHECK(c0 == saved);
     }
     mantle_linker_free(linker);
     mantle_tee_free(tee2);

@@ -7,7 +7,8 @@
  * length outside linear memory, INVAL for a bad argument, NOBUFS when the
  * output buffer is too small (*out_len then holds the size needed),
  * BADMSG when a sealed blob does not authenticate, NOENT for an unknown
- * secret, NOTSUP when the host runs without a TEE. Outputs are written only
+ * secret, NOTSUP when the host runs without a TEE or the TEE lacks the
+ * service. Outputs are written only
  * on success (and *out_len on NOBUFS). Nothing here can crash the host.
  *
  * Keys belong to the module under its launch configuration (its bytes,
@@ -86,6 +87,18 @@ uint32_t mantle_tee_unseal(const void *in, size_t in_len, const void *aad,
 MANTLE_IMPORT("tee_secret")
 uint32_t mantle_tee_secret(const char *name, size_t name_len, void *out,
                            size_t out_cap, size_t *out_len);
+
+/* This module's monotonic counter: increment 0 reads it, 1 adds one and
+ * reads the new value, into *out_value. It never goes down and belongs to
+ * the module under its launch configuration on this node (another module
+ * has its own). Store its value inside sealed data to notice a host that
+ * hands back an older sealed file. NOTSUP when the TEE has no counter,
+ * STALE when the host's counter table was rolled back or forged,
+ * OVERFLOW when exhausted. How much it protects depends on the backend:
+ * tpm anchors it in the TPM; soft and tsm in a file the host can roll
+ * back (docs/tee.md). */
+MANTLE_IMPORT("tee_counter")
+uint32_t mantle_tee_counter(uint32_t increment, uint64_t *out_value);
 
 #undef MANTLE_IMPORT
 

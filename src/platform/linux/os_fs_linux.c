@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -361,6 +362,16 @@ int os_fs_fsync(int fd)
 int os_fs_fdatasync(int fd)
 {
     return CHECK(fdatasync(fd));
+}
+
+int os_fs_lock(int fd, bool lock)
+{
+    int r;
+
+    do
+        r = flock(fd, lock ? LOCK_EX : LOCK_UN);
+    while (r < 0 && errno == EINTR);
+    return CHECK(r);
 }
 
 int os_fs_fadvise(int fd, uint64_t off, uint64_t len, int advice)
