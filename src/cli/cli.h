@@ -54,6 +54,12 @@ void cli_functype_print(FILE *f, const mantle_functype *type);
 /* "func (i32) -> ()", "memory pages min 1 max 2", "global mut i64", ... */
 void cli_externtype_print(FILE *f, const mantle_externtype *type);
 
+/* run.c: --max-memory SIZE (64K..4G; K, M, G) in 64 KiB pages, and
+ * --timeout DURATION (ns, us, ms, s, m, h; bare: s) in ns; 0 or -1. Shared
+ * with the workload verbs so both accept the same forms. */
+int cli_parse_size_pages(const char *s, uint32_t *out_pages);
+int cli_parse_duration(const char *s, uint64_t *out_ns);
+
 /* The verbs: argv[0] is the verb itself. */
 int cli_validate(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
@@ -62,6 +68,10 @@ int cli_compile(int argc, char **argv); /* compile.c */
 int cli_attest(int argc, char **argv);
 int cli_evidence(int argc, char **argv);
 int cli_verify(int argc, char **argv);  /* verify.c */
+/* agent_client.c: talk to mantled */
+int cli_node(int argc, char **argv);
+int cli_module(int argc, char **argv);
+int cli_workload(int argc, char **argv);
 
 /* attest.c: TEE options shared with run. The default state directory
  * ($MANTLE_STATE_DIR, else $XDG_STATE_HOME/mantle, else
