@@ -243,6 +243,7 @@ struct agent {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
+    char bound_addr[160]; /* HOST:PORT actually bound */
     struct ssl_ctx_st *ssl_ctx;
     struct store *store;
     mantle_engine *engine; /* validates uploaded modules */

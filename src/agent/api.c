@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -284,6 +286,17 @@ static void reply_error(struct req *r, int status, const char *fmt, ...)
 
 /* ---- paths ------------------------------------------------------------------- */
 
+/* A path segment: a name or a digest; the [A-Za-z0-9._-] alphabet, no
+ * "." or "..", so nothing in a path needs decoding or can climb. */
+static bool seg_ok(const char *s)
+{
+    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789._-");
+
+    return n == strlen(s) && n >= 1 && n <= 80 && strcmp(s, ".") != 0 &&
+           strcmp(s, "..") != 0;
+}
+
 /* Split the path into segments; false (and a reply) when it is hostile. */
 static bool split_path(struct req *r, const char *path)
 {
@@ -303,7 +316,7 @@ static bool split_path(struct req *r, const char *path)
 
         if (seg == NULL)
             break;
-        if (r->nseg == MAX_SEGS || !spec_name_ok(seg)) {
+        if (r->nseg == MAX_SEGS || !seg_ok(seg)) {
             reply_error(r, 400, "path: segment %d is not a plain name "
                                 "([A-Za-z0-9._-], no \"..\", no escapes)",
                         r->nseg + 1);
@@ -804,6 +817,17 @@ int api_start(struct agent *ag, char *err, size_t errlen)
         snprintf(err, errlen, "listen: cannot bind %s: %m", ag->cfg.listen);
         return -1;
     }
+    /* Port 0 picks a free one: say which, for tests and operators. */
+    struct sockaddr_storage sa;
+    socklen_t salen = sizeof sa;
+    char h[128] = "?", p[16] = "?";
+
+    if (getsockname(evhttp_bound_socket_get_fd(ag->bound),
+                    (struct sockaddr *)&sa, &salen) == 0)
+        getnameinfo((struct sockaddr *)&sa, salen, h, sizeof h, p, sizeof p,
+                    NI_NUMERICHOST | NI_NUMERICSERV);
+    snprintf(ag->bound_addr, sizeof ag->bound_addr, "%s%s%s:%s",
+             strchr(h, ':') ? "[" : "", h, strchr(h, ':') ? "]" : "", p);
     return 0;
 }
 

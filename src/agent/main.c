@@ -288,7 +288,7 @@ int main(int argc, char **argv)
     tv.tv_usec = (ag.cfg.tick_ms % 1000) * 1000;
     event_add(tick, &tv);
     fprintf(stderr, "mantled: serving https://%s (state %s, %zu workloads)\n",
-            ag.cfg.listen, ag.cfg.state_dir, agent_count(&ag));
+            ag.bound_addr, ag.cfg.state_dir, agent_count(&ag));
     event_base_dispatch(ag.base);
     event_free(tick);
     fprintf(stderr, "mantled: drained, exiting\n");
