@@ -93,6 +93,8 @@ struct wl_spec {
     uint64_t memory_limit; /* cgroup memory.max; 0: none */
     uint32_t cpu_percent;  /* cgroup cpu.max; 0: none */
     uint32_t nofile;       /* RLIMIT_NOFILE; 0: 256 */
+    bool http_route;           /* expose listen[0] at /w/NAME/ (proxy.c) */
+    uint32_t http_concurrency; /* requests in flight; 0 -> 16 */
 };
 
 /* A name is [A-Za-z0-9][A-Za-z0-9._-]{0,62} and not "." or "..": safe as
@@ -206,6 +208,7 @@ struct workload {
     int out_fd, err_fd;
     struct logfile out_log, err_log;
     struct follower *followers;
+    uint32_t inflight; /* proxied requests */
     struct workload *next;
 };
 
@@ -280,6 +283,12 @@ int api_start(struct agent *ag, char *err, size_t errlen);
 void api_stop_accepting(struct agent *ag);
 int api_tokens_load(struct agent *ag, char *err, size_t errlen);
 void api_tokens_free(struct agent *ag);
+/* proxy.c: 0 when forwarded (the answer comes later), else the status to
+ * refuse with and why. */
+struct evhttp_request;
+int proxy_forward(struct agent *ag, struct workload *w,
+                  struct evhttp_request *down, const char *path, char *why,
+                  size_t whylen);
 /* metrics.c */
 char *metrics_render(const struct agent *ag, size_t *out_len);
 void metrics_observe(struct api_stats *s, int status, double seconds);

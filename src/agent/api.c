@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -83,6 +85,19 @@ static struct bufferevent *on_connection(struct event_base *base, void *arg)
     if (bev)
         bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
     return bev;
+}
+
+/* A reply is several TLS records; with Nagle's algorithm the last one
+ * waits for the client's delayed ACK (40 ms) on a kept-alive connection. */
+static void set_nodelay(struct evhttp_request *req)
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(req);
+    struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+    int one = 1;
+
+    if (bev != NULL)
+        setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one,
+                   sizeof one);
 }
 
 static SSL *req_ssl(struct evhttp_request *req)
@@ -232,7 +247,9 @@ static const char *reason(int status)
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
+    case 414: return "URI Too Long";
     case 422: return "Unprocessable Entity";
+    case 502: return "Bad Gateway";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "Status";
@@ -649,6 +666,39 @@ static void logs_get(struct req *r, struct workload *w)
     finish(r, 200, NULL);
 }
 
+/* ---- HTTP-triggered workloads --------------------------------------------- */
+
+/* /w/NAME[/REST][?QUERY] -> the workload's socket as /REST[?QUERY]. Data
+ * plane: counted in metrics, not audited. */
+static void proxy(struct req *r, const char *path, const char *q)
+{
+    char name[AGENT_NAME_MAX + 2], rest[2048], why[300];
+    const char *p = path + 3;
+    size_t n = strcspn(p, "/");
+    struct workload *w;
+    int st;
+
+    r->mutating = false;
+    if (n == 0 || n > AGENT_NAME_MAX) {
+        reply_error(r, 400, "path: expected /w/NAME/...");
+        return;
+    }
+    memcpy(name, p, n);
+    name[n] = '\0';
+    if (!spec_name_ok(name) || (w = agent_find(r->ag, name)) == NULL) {
+        reply_error(r, 404, "no workload named %.64s", name);
+        return;
+    }
+    if ((size_t)snprintf(rest, sizeof rest, "%s%s%s", p[n] ? p + n : "/",
+                         q ? "?" : "", q ? q : "") >= sizeof rest) {
+        reply_error(r, 414, "path and query: longer than %zu bytes",
+                    sizeof rest - 1);
+        return;
+    }
+    if ((st = proxy_forward(r->ag, w, r->req, rest, why, sizeof why)) != 0)
+        reply_error(r, st, "%s", why);
+}
+
 /* ---- dispatch ------------------------------------------------------------------- */
 
 static void route(struct req *r)
@@ -731,6 +781,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     const char *why = NULL;
 
     memset(&r, 0, sizeof r);
+    set_nodelay(req);
     r.ag = arg;
     r.req = req;
     r.t0 = now_s();
@@ -760,6 +811,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (r.ag->draining && r.mutating) {
         reply_error(&r, 503, "mantled is draining (SIGTERM); try another "
                              "node or later");
+        return;
+    }
+    if (path != NULL && strncmp(path, "/w/", 3) == 0) {
+        proxy(&r, path, q);
         return;
     }
     if (q != NULL) {

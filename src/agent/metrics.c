@@ -75,6 +75,13 @@ char *metrics_render(const struct agent *ag, size_t *out_len)
     for (const struct workload *w = ag->workloads; w; w = w->next)
         fprintf(f, "mantled_workload_max_rss_bytes{workload=\"%s\"} %lld\n",
                 w->spec.name, (long long)w->max_rss);
+    fprintf(f, "# HELP mantled_workload_http_inflight Requests forwarded to "
+               "the workload's route, in flight.\n"
+               "# TYPE mantled_workload_http_inflight gauge\n");
+    for (const struct workload *w = ag->workloads; w; w = w->next)
+        if (w->spec.http_route)
+            fprintf(f, "mantled_workload_http_inflight{workload=\"%s\"} %u\n",
+                    w->spec.name, w->inflight);
     fprintf(f, "# HELP mantled_api_requests_total API requests by status "
                "class.\n# TYPE mantled_api_requests_total counter\n");
     for (int c = 1; c <= 5; c++)

@@ -211,7 +211,7 @@ int spec_from_json(const json_t *root, struct wl_spec *s, char *err,
         "name",   "module",     "args",        "env",         "dirs",
         "listen", "fuel",       "max_memory",  "timeout_ms",  "tee",
         "tier",   "restart",    "cpu_seconds", "memory_limit", "cpu_percent",
-        "nofile", NULL};
+        "nofile", "http_route", "http_concurrency", NULL};
     static const char *const tees[] = {"", "auto", "soft", "tpm", "tsm", NULL};
     static const char *const tiers[] = {"", "interp", "aot", "auto", NULL};
     static const char *const policies[] = {"always", "on-failure", "never",
@@ -274,6 +274,19 @@ int spec_from_json(const json_t *root, struct wl_spec *s, char *err,
     if (get_uint(root, "nofile", 65536, &u, err, errlen))
         return -1;
     s->nofile = (uint32_t)u;
+    u = 16;
+    if (get_uint(root, "http_concurrency", 10000, &u, err, errlen))
+        return -1;
+    if (u == 0)
+        return fail(err, errlen, "http_concurrency: expected 1 to 10000");
+    s->http_concurrency = (uint32_t)u;
+    v = json_object_get(root, "http_route");
+    if (v != NULL && !json_is_boolean(v))
+        return fail(err, errlen, "http_route: expected true or false");
+    s->http_route = v != NULL && json_is_true(v);
+    if (s->http_route && s->nlisten == 0)
+        return fail(err, errlen, "http_route: needs a listen address "
+                                 "(\"listen\": [\"127.0.0.1:PORT\"])");
     if (get_choice(root, "tee", tees, s->tee, sizeof s->tee, err, errlen) ||
         get_choice(root, "tier", tiers, s->tier, sizeof s->tier, err,
                    errlen) ||
@@ -345,6 +358,9 @@ json_t *spec_to_json(const struct wl_spec *s)
                         json_integer((json_int_t)s->memory_limit));
     json_object_set_new(o, "cpu_percent", json_integer(s->cpu_percent));
     json_object_set_new(o, "nofile", json_integer(s->nofile));
+    json_object_set_new(o, "http_route", json_boolean(s->http_route));
+    json_object_set_new(o, "http_concurrency",
+                        json_integer(s->http_concurrency));
     return o;
 }
 

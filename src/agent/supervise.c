@@ -497,6 +497,8 @@ json_t *wl_to_json(const struct workload *w)
     json_object_set_new(o, "cpu_seconds", json_real(w->cpu_seconds));
     json_object_set_new(o, "max_rss_bytes", json_integer(w->max_rss));
     json_object_set_new(o, "cgroup", json_boolean(w->cgroup));
+    if (w->spec.http_route)
+        json_object_set_new(o, "http_inflight", json_integer(w->inflight));
     json_object_set_new(o, "spec", json_incref(w->spec_json));
     return o;
 }

@@ -255,6 +255,31 @@ restarted() { [ "$(wl_field t1 state)" = running ] && [ "$(wl_field t1 pid)" != 
 check "t1 restarted after kill (restarts=1, new pid)" wait_for 5 restarted
 check "t1's log shows the restart (hello twice)" wait_for 3 bash -c "test \$(grep -c hello '$WORK/state/logs/t1.stdout') -ge 2"
 
+# ---- an HTTP-triggered workload: /w/web/... -------------------------------------------
+WPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+expect "http_route without listen: 400" 400 'http_route: needs a listen' POST /v1/workloads "${AS_OPS[@]}" \
+    -d "{\"name\":\"w0\",\"module\":\"sha256:$TICKER\",\"http_route\":true}"
+expect "create web (route, concurrency 1)" 201 '"http_route": true' POST /v1/workloads "${AS_OPS[@]}" \
+    -d "{\"name\":\"web\",\"module\":\"sha256:$("$MANTLE" module push --token-file ops.token "$WASM/httpd.wasm" | cut -c8-71)\",\"listen\":[\"127.0.0.1:$WPORT\"],\"http_route\":true,\"http_concurrency\":1,\"restart\":\"always\"}"
+wait_for 5 grep -q serving state/logs/web.stdout
+expect "route: GET /w/web/hello?x=1" 200 '^hello from wasm: GET /hello\?x=1$' GET '/w/web/hello?x=1' "${AS_OPS[@]}"
+expect "route: POST with a body" 200 '^hello from wasm: POST /submit$' POST /w/web/submit "${AS_ALICE[@]}" -d 'a=1'
+expect "route: needs credentials" 401 'authentication' GET /w/web/
+expect "route: unknown workload" 404 'no workload named nope' GET /w/nope/x "${AS_OPS[@]}"
+expect "route: workload without a route" 404 'no HTTP route' GET /w/t1/x "${AS_OPS[@]}"
+# Concurrency 1: freeze the guest, one request hangs, the next is refused.
+WPID=$(wl_field web pid)
+kill -STOP "$WPID"
+"${CURL[@]}" "${AS_OPS[@]}" -o slow.txt "$URL/w/web/slow" &
+SLOW=$!
+inflight() { [ "$(wl_field web http_inflight)" = 1 ]; }
+check "route: one request in flight" wait_for 3 inflight
+expect "route: over the concurrency limit: 503" 503 'concurrency limit 1 reached' GET /w/web/fast "${AS_OPS[@]}"
+kill -CONT "$WPID"
+wait "$SLOW"
+check "route: the held request completes" grep -q 'GET /slow' slow.txt
+"$MANTLE" workload rm --token-file ops.token web >/dev/null
+
 # ---- metrics -----------------------------------------------------------------------
 "${CURL[@]}" "${AS_OPS[@]}" "$URL/metrics" >metrics.txt
 check "metrics: restarts of crash" grep -Eq '^mantled_workload_restarts_total\{workload="crash"\} [3-9]' metrics.txt
@@ -320,7 +345,7 @@ check "restart: crash stays stopped" test "$(wl_field crash state)" = stopped
 check "restart: crash's restart count kept" test "$(wl_field crash restarts)" -ge 3
 check "restart: t1 has a new process" test "$(wl_field t1 pid)" != "$P1"
 n=$("${CURL[@]}" "${AS_OPS[@]}" "$URL/v1/modules" | grep -c '"digest"')
-check "restart: modules intact" test "$n" = 2
+check "restart: modules intact" test "$n" = 3
 "${CURL[@]}" "${AS_OPS[@]}" "$URL/v1/workloads/t1/runs" >runs.txt
 check "restart: run history kept (t1 has >= 4 runs)" test "$(grep -c '"started"' runs.txt)" -ge 4
 check "restart: audit kept" test "$("${CURL[@]}" "${AS_OPS[@]}" "$URL/v1/audit" | grep -c '"id"')" -ge 10
