@@ -418,6 +418,8 @@ static int workload_create(struct conn *c, int argc, char **argv)
         {"listen", required_argument, NULL, 'l'},
         {"cpu-seconds", required_argument, NULL, 'C'},
         {"memory-limit", required_argument, NULL, 'L'},
+        {"http-route", no_argument, NULL, 'H'},
+        {"http-concurrency", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0}};
     json_t *spec = json_object(), *env = json_array(), *dirs = json_array(),
            *listen = json_array(), *args = json_array();
@@ -442,6 +444,7 @@ static int workload_create(struct conn *c, int argc, char **argv)
         case 'd': add_dir(dirs, optarg, false); break;
         case 'D': add_dir(dirs, optarg, true); break;
         case 'l': json_array_append_new(listen, json_string(optarg)); break;
+        case 'H': json_object_set_new(spec, "http_route", json_true()); break;
         case 'M':
         case 'L':
             if (cli_parse_size_pages(optarg, &pages) != 0) {
@@ -465,14 +468,18 @@ static int workload_create(struct conn *c, int argc, char **argv)
             break;
         case 'F':
         case 'C':
+        case 'c':
             v = strtoull(optarg, &end, 10);
             if (*optarg < '0' || *optarg > '9' || *end != '\0') {
                 rc = cli_usage_error("workload create", "--%s: \"%s\" is not "
                                      "a number", opt == 'F' ? "fuel"
-                                     : "cpu-seconds", optarg);
+                                     : opt == 'C' ? "cpu-seconds"
+                                                  : "http-concurrency", optarg);
                 goto out;
             }
-            json_object_set_new(spec, opt == 'F' ? "fuel" : "cpu_seconds",
+            json_object_set_new(spec, opt == 'F'   ? "fuel"
+                                      : opt == 'C' ? "cpu_seconds"
+                                                   : "http_concurrency",
                                 json_integer((json_int_t)v));
             break;
         default:

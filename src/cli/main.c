@@ -41,7 +41,8 @@ void cli_usage(FILE *f)
         "       mantle module ls|rm AGENT [DIGEST]\n"
         "       mantle workload create AGENT NAME --module DIGEST|FILE.wasm\n"
         "              [--restart always|on-failure|never] [RUN-LIMITS]\n"
-        "              [--cpu-seconds N] [--memory-limit SIZE] [-- ARG...]\n"
+        "              [--cpu-seconds N] [--memory-limit SIZE]\n"
+        "              [--http-route [--http-concurrency N]] [-- ARG...]\n"
         "       mantle workload ls AGENT\n"
         "       mantle workload inspect|start|stop|rm AGENT NAME\n"
         "       mantle workload logs AGENT NAME [--stderr] [--tail BYTES] "
@@ -124,6 +125,8 @@ void cli_usage(FILE *f)
         "          _TOKEN_FILE likewise. RUN-LIMITS: --fuel, --max-memory,\n"
         "          --timeout, --tee, --tier, --env, --dir, --dir-ro (HOST is\n"
         "          relative to the workload's volume), --listen, as for run.\n"
+        "          --http-route serves the first --listen socket at the\n"
+        "          agent's /w/NAME/, at most --http-concurrency (16) at once.\n"
         "          Exit 1 when the agent refuses (its reason on stderr), 5\n"
         "          when it cannot be reached.\n"
 #endif

@@ -44,14 +44,8 @@ failures=0
 for tier in interp aot; do
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     "$BUILD/mantle" workload create web-$tier --module "$WASM/httpd.wasm" --tier $tier \
-        --listen 127.0.0.1:$port --restart always >/dev/null || die "create web-$tier"
-    # http_route is a spec field the CLI does not set: turn it on through the API.
-    digest=$(sha256sum "$WASM/httpd.wasm" | cut -d' ' -f1)
-    curl -sS --cacert server.pem -H "Authorization: Bearer $TOKEN" -X DELETE \
-        "https://$ADDR/v1/workloads/web-$tier" >/dev/null
-    curl -sS --cacert server.pem -H "Authorization: Bearer $TOKEN" -o /dev/null \
-        -d "{\"name\":\"web-$tier\",\"module\":\"sha256:$digest\",\"tier\":\"$tier\",\"listen\":[\"127.0.0.1:$port\"],\"http_route\":true,\"http_concurrency\":64,\"restart\":\"always\"}" \
-        "https://$ADDR/v1/workloads"
+        --listen 127.0.0.1:$port --http-route --http-concurrency 64 --restart always \
+        >/dev/null || die "create web-$tier"
     # The AOT tier compiles on first start (into state/cache): wait for it.
     for _ in $(seq 600); do
         grep -q serving "state/logs/web-$tier.stdout" 2>/dev/null && break
