@@ -12,7 +12,7 @@ BUILD=$1
 WASM=$2
 WORK=$3
 WRK=$4
-SECS=${5:-3}
+SECS=${5:-2}
 rm -rf "$WORK"
 mkdir -p "$WORK"
 cd "$WORK" || exit 1
