@@ -570,6 +570,8 @@ static void workload_one(struct req *r, struct workload *w)
 
 /* ---- logs ---------------------------------------------------------------------- */
 
+/* The client went away. libevent has detached the unfinished request from
+ * the connection; ending it now frees it. */
 static void follower_closed(struct evhttp_connection *evcon, void *arg)
 {
     struct follower *f = arg, **pp;
@@ -579,6 +581,7 @@ static void follower_closed(struct evhttp_connection *evcon, void *arg)
             *pp = f->next;
             break;
         }
+    evhttp_send_reply_end(f->req);
     free(f);
 }
 

@@ -24,8 +24,8 @@
 struct call {
     struct agent *ag;
     char name[AGENT_NAME_MAX + 1];
-    struct evhttp_request *down; /* NULL once the client has gone */
-    struct evhttp_connection *down_conn;
+    struct evhttp_request *down;
+    struct evhttp_connection *down_conn; /* NULL once the client has gone */
     double t0;
 };
 
@@ -34,47 +34,47 @@ static double now_s(void)
     return (double)agent_now_ms() / 1000.0;
 }
 
+/* The client went away first. libevent then detaches (does not free) the
+ * unanswered request; replying to it later frees it. */
 static void down_closed(struct evhttp_connection *c, void *arg)
 {
     struct call *pc = arg;
 
-    pc->down = NULL;
+    pc->down_conn = NULL;
 }
 
 static void on_answer(struct evhttp_request *up, void *arg)
 {
     struct call *pc = arg;
     struct workload *w = agent_find(pc->ag, pc->name);
+    struct evkeyvalq *out = evhttp_request_get_output_headers(pc->down);
     int code = up ? evhttp_request_get_response_code(up) : 0;
+    const char *ct;
 
     if (w != NULL && w->inflight > 0)
         w->inflight--;
-    if (pc->down != NULL) {
-        struct evkeyvalq *out = evhttp_request_get_output_headers(pc->down);
-
+    if (pc->down_conn != NULL)
         evhttp_connection_set_closecb(pc->down_conn, NULL, NULL);
-        if (code < 100 || code > 599) {
-            struct evbuffer *b = evbuffer_new();
+    if (code < 100 || code > 599) {
+        struct evbuffer *b = evbuffer_new();
 
-            evhttp_add_header(out, "Content-Type", "application/json");
-            evbuffer_add_printf(b, "{\"error\": \"workload %s did not answer "
-                                   "(connection refused, reset or timed "
-                                   "out)\", \"status\": 502}\n", pc->name);
-            evhttp_send_reply(pc->down, 502, "Bad Gateway", b);
-            evbuffer_free(b);
-            code = 502;
-        } else {
-            const char *ct = evhttp_find_header(
-                evhttp_request_get_input_headers(up), "Content-Type");
-
-            if (ct)
-                evhttp_add_header(out, "Content-Type", ct);
-            evhttp_send_reply(pc->down, code,
-                              evhttp_request_get_response_code_line(up),
-                              evhttp_request_get_input_buffer(up));
-        }
-        metrics_observe(&pc->ag->stats, code, now_s() - pc->t0);
+        evhttp_add_header(out, "Content-Type", "application/json");
+        evbuffer_add_printf(b, "{\"error\": \"workload %s did not answer "
+                               "(connection refused, reset or timed out)\", "
+                               "\"status\": 502}\n", pc->name);
+        evhttp_send_reply(pc->down, 502, "Bad Gateway", b);
+        evbuffer_free(b);
+        code = 502;
+    } else {
+        ct = evhttp_find_header(evhttp_request_get_input_headers(up),
+                                "Content-Type");
+        if (ct)
+            evhttp_add_header(out, "Content-Type", ct);
+        evhttp_send_reply(pc->down, code,
+                          evhttp_request_get_response_code_line(up),
+                          evhttp_request_get_input_buffer(up));
     }
+    metrics_observe(&pc->ag->stats, code, now_s() - pc->t0);
     free(pc);
 }
 
