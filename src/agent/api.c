@@ -123,15 +123,36 @@ void api_tokens_free(struct agent *ag)
     ag->ntokens = 0;
 }
 
+static int tokens_read(struct agent *ag, char *err, size_t errlen);
+
 /* Keep only SHA-256 of each token: comparisons are then constant time
- * over a fixed length, and the secret is not kept in memory. */
+ * over a fixed length, and the secret is not kept in memory. A file that
+ * does not parse leaves the tokens already loaded in force (SIGHUP). */
 int api_tokens_load(struct agent *ag, char *err, size_t errlen)
+{
+    char **old = ag->tokens, **old_names = ag->token_names;
+    size_t n = ag->ntokens;
+
+    ag->tokens = ag->token_names = NULL;
+    ag->ntokens = 0;
+    if (tokens_read(ag, err, errlen) != 0) {
+        api_tokens_free(ag);
+        ag->tokens = old;
+        ag->token_names = old_names;
+        ag->ntokens = n;
+        return -1;
+    }
+    struct agent prev = {.tokens = old, .token_names = old_names, .ntokens = n};
+    api_tokens_free(&prev);
+    return 0;
+}
+
+static int tokens_read(struct agent *ag, char *err, size_t errlen)
 {
     FILE *f;
     char line[1024];
     int lineno = 0;
 
-    api_tokens_free(ag);
     if (ag->cfg.tokens_file[0] == '\0')
         return 0;
     if ((f = fopen(ag->cfg.tokens_file, "r")) == NULL) {
@@ -154,7 +175,6 @@ int api_tokens_load(struct agent *ag, char *err, size_t errlen)
                      ag->cfg.tokens_file, lineno);
             OPENSSL_cleanse(line, sizeof line);
             fclose(f);
-            api_tokens_free(ag);
             return -1;
         }
         ag->tokens = realloc(ag->tokens, (ag->ntokens + 1) * sizeof(char *));

@@ -183,8 +183,8 @@ static void reload(struct agent *ag)
     SSL_CTX_free(ag->ssl_ctx);
     ag->ssl_ctx = ctx;
     if (api_tokens_load(ag, err, sizeof err) != 0)
-        fprintf(stderr, "mantled: reload: %s (no bearer tokens accepted)\n",
-                err);
+        fprintf(stderr, "mantled: reload: %s (the tokens loaded before stay "
+                        "in force)\n", err);
     fprintf(stderr, "mantled: configuration reloaded%s%s\n",
             note[0] ? "; needs a restart to change: " : "", note);
 }

@@ -322,6 +322,11 @@ expect "new token before reload: 401" 401 '' GET /v1/node -H "Authorization: Bea
 kill -HUP "$PID"
 check "reload logged" wait_for 3 grep -q 'configuration reloaded' mantled.log
 expect "new token after SIGHUP: 200" 200 '"arch"' GET /v1/node -H "Authorization: Bearer $NEWTOKEN"
+printf 'broken\n' >tokens
+kill -HUP "$PID"
+check "broken tokens file: reload says so" wait_for 3 grep -q 'tokens loaded before stay in force' mantled.log
+expect "... and the tokens loaded before still work" 200 '"arch"' GET /v1/node -H "Authorization: Bearer $NEWTOKEN"
+printf 'ops %s\nci %s\n' "$TOKEN" "$NEWTOKEN" >tokens
 
 # ---- SIGTERM drain and restart -----------------------------------------------------
 "$MANTLE" workload start --token-file ops.token t1 >/dev/null
