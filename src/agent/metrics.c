@@ -31,6 +31,22 @@ void metrics_observe(struct api_stats *s, int status, double seconds)
     s->lat_count++;
 }
 
+/* Resident set of a running process (/proc/PID/statm, in pages). */
+static long long rss_bytes(pid_t pid)
+{
+    char path[64];
+    long long size = 0, resident = 0;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return 0;
+    if (fscanf(f, "%lld %lld", &size, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
 char *metrics_render(const struct agent *ag, size_t *out_len)
 {
     char *buf = NULL;
@@ -75,6 +91,12 @@ char *metrics_render(const struct agent *ag, size_t *out_len)
     for (const struct workload *w = ag->workloads; w; w = w->next)
         fprintf(f, "mantled_workload_max_rss_bytes{workload=\"%s\"} %lld\n",
                 w->spec.name, (long long)w->max_rss);
+    fprintf(f, "# HELP mantled_workload_rss_bytes Resident memory of the "
+               "running process.\n# TYPE mantled_workload_rss_bytes gauge\n");
+    for (const struct workload *w = ag->workloads; w; w = w->next)
+        if (w->pid > 0)
+            fprintf(f, "mantled_workload_rss_bytes{workload=\"%s\"} %lld\n",
+                    w->spec.name, rss_bytes(w->pid));
     fprintf(f, "# HELP mantled_workload_http_inflight Requests forwarded to "
                "the workload's route, in flight.\n"
                "# TYPE mantled_workload_http_inflight gauge\n");

@@ -285,6 +285,7 @@ check "route: the held request completes" grep -q 'GET /slow' slow.txt
 "${CURL[@]}" "${AS_OPS[@]}" "$URL/metrics" >metrics.txt
 check "metrics: restarts of crash" grep -Eq '^mantled_workload_restarts_total\{workload="crash"\} ([3-9]|[1-9][0-9]+)$' metrics.txt
 check "metrics: t1 running" grep -q '^mantled_workload_running{workload="t1"} 1' metrics.txt
+check "metrics: t1's resident memory" grep -Eq '^mantled_workload_rss_bytes\{workload="t1"\} [1-9][0-9]{5,}$' metrics.txt
 check "metrics: 4xx counted" grep -Eq '^mantled_api_requests_total\{code="4xx"\} [1-9]' metrics.txt
 check "metrics: auth refusals counted" grep -Eq '^mantled_api_auth_refused_total [1-9]' metrics.txt
 check "metrics: latency histogram" grep -q '^mantled_api_request_duration_seconds_count' metrics.txt
