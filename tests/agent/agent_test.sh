@@ -75,9 +75,24 @@ drain_ms = 3s
 max_module_bytes = 256K
 max_json_bytes = 4K
 EOF
+# ---- the configuration table: file < environment < flags -----------------------------
+printf 'tick_ms = 20ms\nnosuch = 1\n' >bad.conf
+"$MANTLED" --config bad.conf >cfg.txt 2>&1
+check "config: unknown setting refused (exit 2)" test $? = 2
+check "... naming file and line" grep -q 'bad.conf:2: unknown setting "nosuch"' cfg.txt
+MANTLED_BACKOFF_MIN_MS=abc "$MANTLED" --config mantled.conf >cfg.txt 2>&1
+check "config: bad environment value refused (exit 2)" test $? = 2
+check "... naming the variable" grep -q 'MANTLED_BACKOFF_MIN_MS: backoff_min_ms: "abc" is not a duration' cfg.txt
+MANTLED_TICK_MS=5ms "$MANTLED" --config mantled.conf >cfg.txt 2>&1
+check "config: the environment overrides the file (tick 5 ms refused)" grep -q 'tick_ms >= 10ms' cfg.txt
+"$MANTLED" --config mantled.conf --no-such-flag=1 >cfg.txt 2>&1
+check "config: unknown flag refused" grep -q -- '--no_such_flag: unknown option' cfg.txt
+"$MANTLED" --help | grep -q '^  backoff_min_ms     \* 200ms'
+check "mantled --help prints the table" test $? = 0
+
 start_agent() {
     : >mantled.log
-    "$MANTLED" --config mantled.conf --listen 127.0.0.1:0 >>mantled.log 2>&1 &
+    "$MANTLED" --config mantled.conf --listen 127.0.0.1:0 "$@" >>mantled.log 2>&1 &
     PID=$!
     for _ in $(seq 100); do
         ADDR=$(sed -n 's/^mantled: serving https:\/\/\([^ ]*\) .*/\1/p' mantled.log)
@@ -90,6 +105,11 @@ start_agent() {
     export MANTLE_AGENT=$URL MANTLE_AGENT_CACERT=$WORK/opca.pem
 }
 start_agent
+kill -TERM "$PID"
+wait "$PID"
+# Flags override the environment: tick 5 ms from MANTLED_TICK_MS, 20 ms from --tick-ms.
+MANTLED_TICK_MS=5ms start_agent --tick-ms=20ms
+pass "config: a flag overrides the environment (started)"
 
 CURL=(curl -sS --max-time 10 --cacert opca.pem)
 AS_ALICE=(--cert alice.pem --key alice.key)
