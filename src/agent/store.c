@@ -373,12 +373,32 @@ int store_workload_each(struct store *st,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The audit log and run history keep their last HISTORY_ROWS rows, so a
+ * crash-looping workload or a client hammering the API cannot fill the
+ * disk; pruned every 1000th insert. */
+#define HISTORY_ROWS 100000
+
+static void prune(struct store *st, const char *table)
+{
+    int64_t id = sqlite3_last_insert_rowid(st->db);
+    char sql[128];
+
+    if (id % 1000 != 0)
+        return;
+    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id <= ?", table);
+    exec(st, NULL, sql, "i", id - HISTORY_ROWS);
+}
+
 int64_t store_run_begin(struct store *st, const char *name, pid_t pid)
 {
+    int64_t id;
+
     if (exec(st, NULL, "INSERT INTO runs(workload,pid,started) VALUES(?,?,?)",
              "sii", name, (int64_t)pid, now_s()) != SQLITE_DONE)
         return 0;
-    return sqlite3_last_insert_rowid(st->db);
+    id = sqlite3_last_insert_rowid(st->db);
+    prune(st, "runs");
+    return id;
 }
 
 void store_run_end(struct store *st, int64_t id, int exit_code, int sig,
@@ -433,10 +453,12 @@ json_t *store_runs(struct store *st, const char *name, int limit)
 void store_audit(struct store *st, const char *principal, const char *method,
                  const char *path, int status, const char *detail)
 {
-    exec(st, NULL,
-         "INSERT INTO audit(time,principal,method,path,status,detail) "
-         "VALUES(?,?,?,?,?,?)",
-         "isssis", now_s(), principal, method, path, (int64_t)status, detail);
+    if (exec(st, NULL,
+             "INSERT INTO audit(time,principal,method,path,status,detail) "
+             "VALUES(?,?,?,?,?,?)",
+             "isssis", now_s(), principal, method, path, (int64_t)status,
+             detail) == SQLITE_DONE)
+        prune(st, "audit");
 }
 
 json_t *store_audit_list(struct store *st, int limit)
