@@ -91,6 +91,7 @@ check "config: unknown flag refused" grep -q -- '--no_such_flag: unknown option'
 check "mantled --help prints the table" test $? = 0
 
 start_agent() {
+    [ -f mantled.log ] && cat mantled.log >>mantled-earlier.log
     : >mantled.log
     "$MANTLED" --config mantled.conf --listen 127.0.0.1:0 "$@" >>mantled.log 2>&1 &
     PID=$!
@@ -398,6 +399,11 @@ check "agent alive at the end" alive
 
 kill -TERM "$PID"
 wait "$PID"
+check "mantled exits 0 at the end" test $? = 0
+# Sanitizer builds: mantled, the client and every workload process report
+# here (their stderr) when something went wrong.
+check "no sanitizer reports" bash -c "! grep -rlE 'AddressSanitizer|LeakSanitizer|runtime error' \
+    mantled.log mantled-earlier.log err.txt cfg.txt state/logs"
 if [ "$failures" -ne 0 ]; then
     echo "agent_test: $failures check(s) failed"
     sed 's/^/  mantled: /' mantled.log | tail -30
