@@ -83,6 +83,8 @@ struct wl_spec {
     size_t ndirs;
     char **listen; /* "ADDR:PORT" */
     size_t nlisten;
+    char **secrets; /* names in <state>/secrets/, for the TEE services */
+    size_t nsecrets;
     uint64_t fuel;       /* 0: none */
     uint64_t max_memory; /* bytes of each linear memory; 0: default */
     uint64_t timeout_ms; /* per run; 0: none */
@@ -113,7 +115,8 @@ void spec_free(struct wl_spec *spec);
 /* argv for `mantle run` (NULL-terminated, strings owned by the array;
  * free with spec_argv_free). module_path is what the child opens. */
 char **spec_argv(const struct wl_spec *spec, const char *mantle_bin,
-                 const char *volumes_dir, const char *module_path);
+                 const char *volumes_dir, const char *secrets_dir,
+                 const char *module_path);
 void spec_argv_free(char **argv);
 
 /* ---- store.c: SQLite in WAL mode ------------------------------------ */
@@ -136,6 +139,12 @@ bool store_module_exists(struct store *st, const char *digest);
 int store_module_delete(struct store *st, const char *digest);
 json_t *store_module_list(struct store *st);
 json_t *store_module_get(struct store *st, const char *digest);
+/* Secrets: values in files (0600) under <state>/secrets/NAME. */
+int store_secret_put(struct store *st, const char *name, const uint8_t *bytes,
+                     size_t size, char *err, size_t errlen);
+bool store_secret_exists(struct store *st, const char *name);
+int store_secret_delete(struct store *st, const char *name);
+json_t *store_secret_list(struct store *st);
 /* Workloads: the spec JSON and the desired state survive restarts. */
 int store_workload_put(struct store *st, const char *name, const json_t *spec,
                        bool running);
@@ -252,6 +261,7 @@ struct agent {
     mantle_engine *engine; /* validates uploaded modules */
     struct workload *workloads;
     char volumes_dir[512];
+    char secrets_dir[512];
     char logs_dir[512];
     char cgroup_dir[512];  /* "" when cgroups are off */
     char cgroup_why[256];

@@ -491,6 +491,45 @@ static void modules_one(struct req *r, const char *arg)
     reply_json(r, 200, m, NULL);
 }
 
+/* ---- secrets ----------------------------------------------------------------- */
+
+#define SECRET_MAX 65536
+
+static void secret_one(struct req *r, const char *name)
+{
+    char err[512];
+    size_t len;
+    char *b;
+
+    if (!spec_name_ok(name)) {
+        reply_error(r, 400, "secret: expected a name of [A-Za-z0-9._-]");
+        return;
+    }
+    if (strcmp(r->method, "PUT") == 0) {
+        if ((b = body(r, SECRET_MAX, &len)) == NULL)
+            return;
+        if (store_secret_put(r->ag->store, name, (const uint8_t *)b, len, err,
+                             sizeof err) != 0) {
+            OPENSSL_cleanse(b, len);
+            free(b);
+            reply_error(r, 500, "store: %s", err);
+            return;
+        }
+        OPENSSL_cleanse(b, len);
+        free(b);
+        reply_json(r, 200, json_pack("{s:s,s:I}", "name", name, "size",
+                                     (json_int_t)len), name);
+    } else if (strcmp(r->method, "DELETE") == 0) {
+        if (store_secret_delete(r->ag->store, name) != 0)
+            reply_error(r, 404, "secret %s is not stored", name);
+        else
+            reply_json(r, 200, json_pack("{s:s}", "deleted", name), name);
+    } else {
+        reply_error(r, 405, "%s is not allowed on %s (values are write-only)",
+                    r->method, r->path);
+    }
+}
+
 /* ---- workloads ------------------------------------------------------------- */
 
 static void workloads_post(struct req *r)
@@ -532,6 +571,14 @@ static void workloads_post(struct req *r)
         wl_free(w);
         return;
     }
+    for (size_t i = 0; i < w->spec.nsecrets; i++)
+        if (!store_secret_exists(ag->store, w->spec.secrets[i])) {
+            reply_error(r, 422, "secret %s is not stored; PUT "
+                                "/v1/secrets/%s first",
+                        w->spec.secrets[i], w->spec.secrets[i]);
+            wl_free(w);
+            return;
+        }
     w->spec_json = spec_to_json(&w->spec);
     w->want_running = true;
     if (store_workload_put(ag->store, w->spec.name, w->spec_json, true) != 0) {
@@ -759,6 +806,13 @@ static void route(struct req *r)
             reply_json(r, 200, store_audit_list(ag->store, 200), NULL);
         else
             reply_error(r, 405, "%s is not allowed on %s", r->method, r->path);
+    } else if (seg_is(r, 1, "secrets") && r->nseg == 2) {
+        if (get)
+            reply_json(r, 200, store_secret_list(ag->store), NULL);
+        else
+            reply_error(r, 405, "%s is not allowed on %s", r->method, r->path);
+    } else if (seg_is(r, 1, "secrets") && r->nseg == 3) {
+        secret_one(r, r->seg[2]);
     } else if (seg_is(r, 1, "modules") && r->nseg == 2) {
         if (get)
             reply_json(r, 200, store_module_list(ag->store), NULL);

@@ -130,7 +130,8 @@ static void load_one(void *ctx, const char *name, const char *spec,
 
 static int mkdirs(struct agent *ag, char *err, size_t errlen)
 {
-    const char *sub[] = {"", "/logs", "/volumes", "/tee", "/cache"};
+    const char *sub[] = {"", "/logs", "/volumes", "/tee", "/cache",
+                         "/secrets"};
 
     /* Every path under it must fit the fixed buffers used for them. */
     if (strlen(ag->cfg.state_dir) > 200 || ag->cfg.state_dir[0] == '\0') {
@@ -159,6 +160,8 @@ static int mkdirs(struct agent *ag, char *err, size_t errlen)
     ag->cfg.state_dir = abs;
     snprintf(ag->logs_dir, sizeof ag->logs_dir, "%s/logs", ag->cfg.state_dir);
     snprintf(ag->volumes_dir, sizeof ag->volumes_dir, "%s/volumes",
+             ag->cfg.state_dir);
+    snprintf(ag->secrets_dir, sizeof ag->secrets_dir, "%s/secrets",
              ag->cfg.state_dir);
     return 0;
 }

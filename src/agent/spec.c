@@ -211,7 +211,7 @@ int spec_from_json(const json_t *root, struct wl_spec *s, char *err,
         "name",   "module",     "args",        "env",         "dirs",
         "listen", "fuel",       "max_memory",  "timeout_ms",  "tee",
         "tier",   "restart",    "cpu_seconds", "memory_limit", "cpu_percent",
-        "nofile", "http_route", "http_concurrency", NULL};
+        "nofile", "http_route", "http_concurrency", "secrets", NULL};
     static const char *const tees[] = {"", "auto", "soft", "tpm", "tsm", NULL};
     static const char *const tiers[] = {"", "interp", "aot", "auto", NULL};
     static const char *const policies[] = {"always", "on-failure", "never",
@@ -245,11 +245,16 @@ int spec_from_json(const json_t *root, struct wl_spec *s, char *err,
     if (get_strings(root, "args", &s->args, &s->nargs, err, errlen) ||
         get_strings(root, "env", &s->env, &s->nenv, err, errlen) ||
         get_strings(root, "listen", &s->listen, &s->nlisten, err, errlen) ||
+        get_strings(root, "secrets", &s->secrets, &s->nsecrets, err, errlen) ||
         get_dirs(root, s, err, errlen))
         return -1;
     for (size_t i = 0; i < s->nenv; i++)
         if (strchr(s->env[i], '=') == NULL || s->env[i][0] == '=')
             return fail(err, errlen, "env[%zu]: expected \"KEY=VALUE\"", i);
+    for (size_t i = 0; i < s->nsecrets; i++)
+        if (!spec_name_ok(s->secrets[i]))
+            return fail(err, errlen, "secrets[%zu]: expected a secret's name "
+                                     "([A-Za-z0-9._-])", i);
     for (size_t i = 0; i < s->nlisten; i++)
         if (strchr(s->listen[i], ':') == NULL)
             return fail(err, errlen, "listen[%zu]: expected \"ADDR:PORT\"", i);
@@ -344,6 +349,7 @@ json_t *spec_to_json(const struct wl_spec *s)
                                               s->dirs[i].readonly));
     json_object_set_new(o, "dirs", dirs);
     json_object_set_new(o, "listen", strings_json(s->listen, s->nlisten));
+    json_object_set_new(o, "secrets", strings_json(s->secrets, s->nsecrets));
     json_object_set_new(o, "fuel", json_integer((json_int_t)s->fuel));
     json_object_set_new(o, "max_memory",
                         json_integer((json_int_t)s->max_memory));
@@ -378,6 +384,7 @@ void spec_free(struct wl_spec *s)
     free_strings(s->args, s->nargs);
     free_strings(s->env, s->nenv);
     free_strings(s->listen, s->nlisten);
+    free_strings(s->secrets, s->nsecrets);
     if (s->dirs != NULL)
         for (size_t i = 0; i < s->ndirs; i++) {
             free(s->dirs[i].host);
@@ -407,7 +414,8 @@ static void push(char ***argv, size_t *n, const char *fmt, ...)
 }
 
 char **spec_argv(const struct wl_spec *s, const char *mantle_bin,
-                 const char *volumes_dir, const char *module_path)
+                 const char *volumes_dir, const char *secrets_dir,
+                 const char *module_path)
 {
     char **argv = NULL;
     size_t n = 0;
@@ -433,6 +441,9 @@ char **spec_argv(const struct wl_spec *s, const char *mantle_bin,
              s->dirs[i].host, s->dirs[i].guest);
     for (size_t i = 0; i < s->nlisten; i++)
         push(&argv, &n, "--listen=%s", s->listen[i]);
+    for (size_t i = 0; i < s->nsecrets; i++)
+        push(&argv, &n, "--secret=%s=@%s/%s", s->secrets[i], secrets_dir,
+             s->secrets[i]);
     push(&argv, &n, "%s", module_path);
     push(&argv, &n, "--");
     for (size_t i = 0; i < s->nargs; i++)

@@ -4,11 +4,13 @@
  * Layout under state_dir (docs/agent.md):
  *   mantled.db             modules, workloads, runs, audit (WAL mode)
  *   modules/sha256/<hex>   module bytes, named by their SHA-256
+ *   secrets/<name>         secret values (0600), for workloads' TEE services
  * A module file is written to a temporary name, fsynced and renamed, then
  * recorded; loading re-hashes the bytes and refuses a mismatch, so a
  * corrupted or substituted file never runs.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -27,6 +29,7 @@
 struct store {
     sqlite3 *db;
     char modules_dir[512];
+    char secrets_dir[512];
 };
 
 static const char schema[] =
@@ -101,6 +104,12 @@ int store_open(const char *state_dir, struct store **out, char *err,
         free(st);
         return -1;
     }
+    snprintf(st->secrets_dir, sizeof st->secrets_dir, "%s/secrets", state_dir);
+    if (mkdir_p(st->secrets_dir) != 0) {
+        fail(err, errlen, "%s: mkdir: %s", st->secrets_dir, strerror(errno));
+        free(st);
+        return -1;
+    }
     snprintf(path, sizeof path, "%s/mantled.db", state_dir);
     if (sqlite3_open_v2(path, &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -172,19 +181,17 @@ void store_digest(const uint8_t *bytes, size_t size,
         sprintf(out + 2 * i, "%02x", md[i]);
 }
 
-int store_module_put(struct store *st, const uint8_t *bytes, size_t size,
-                     const char *name, char digest[AGENT_DIGEST_HEX + 1],
-                     bool *out_existed, char *err, size_t errlen)
+/* Write bytes to dir/name through a temporary file: all or nothing. */
+static int write_atomic(const char *dir, const char *name, const uint8_t *bytes,
+                        size_t size, mode_t mode, char *err, size_t errlen)
 {
     char path[700], tmp[720];
-    int fd;
     size_t off = 0;
+    int fd;
 
-    store_digest(bytes, size, digest);
-    *out_existed = store_module_exists(st, digest);
-    snprintf(path, sizeof path, "%s/%s", st->modules_dir, digest);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) < 0)
         return fail(err, errlen, "%s: open: %s", tmp, strerror(errno));
     while (off < size) {
         ssize_t w = write(fd, bytes + off, size - off);
@@ -203,6 +210,17 @@ int store_module_put(struct store *st, const uint8_t *bytes, size_t size,
         unlink(tmp);
         return -1;
     }
+    return 0;
+}
+
+int store_module_put(struct store *st, const uint8_t *bytes, size_t size,
+                     const char *name, char digest[AGENT_DIGEST_HEX + 1],
+                     bool *out_existed, char *err, size_t errlen)
+{
+    store_digest(bytes, size, digest);
+    *out_existed = store_module_exists(st, digest);
+    if (write_atomic(st->modules_dir, digest, bytes, size, 0600, err, errlen))
+        return -1;
     if (exec(st, NULL,
              "INSERT INTO modules(digest,size,name,created) VALUES(?,?,?,?)"
              " ON CONFLICT(digest) DO UPDATE SET"
@@ -210,6 +228,51 @@ int store_module_put(struct store *st, const uint8_t *bytes, size_t size,
              "sisi", digest, (int64_t)size, name, now_s()) != SQLITE_DONE)
         return fail(err, errlen, "database: %s", sqlite3_errmsg(st->db));
     return 0;
+}
+
+int store_secret_put(struct store *st, const char *name, const uint8_t *bytes,
+                     size_t size, char *err, size_t errlen)
+{
+    return write_atomic(st->secrets_dir, name, bytes, size, 0600, err, errlen);
+}
+
+bool store_secret_exists(struct store *st, const char *name)
+{
+    char path[700];
+
+    snprintf(path, sizeof path, "%s/%s", st->secrets_dir, name);
+    return access(path, R_OK) == 0;
+}
+
+int store_secret_delete(struct store *st, const char *name)
+{
+    char path[700];
+
+    snprintf(path, sizeof path, "%s/%s", st->secrets_dir, name);
+    return unlink(path);
+}
+
+/* Names and sizes only: values never leave the node through the API. */
+json_t *store_secret_list(struct store *st)
+{
+    json_t *a = json_array();
+    DIR *d = opendir(st->secrets_dir);
+    struct dirent *e;
+
+    while (d && (e = readdir(d)) != NULL) {
+        char path[1000];
+        struct stat sb;
+
+        if (!spec_name_ok(e->d_name) || strstr(e->d_name, ".tmp."))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", st->secrets_dir, e->d_name);
+        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+            json_array_append_new(a, json_pack("{s:s,s:I}", "name", e->d_name,
+                                               "size", (json_int_t)sb.st_size));
+    }
+    if (d)
+        closedir(d);
+    return a;
 }
 
 int store_module_load(struct store *st, const char *digest, uint8_t **out,

@@ -316,7 +316,7 @@ void wl_start(struct agent *ag, struct workload *w)
         goto out;
     }
     argv = spec_argv(&w->spec, ag->cfg.mantle_bin, ag->volumes_dir,
-                     "/dev/fd/3");
+                     ag->secrets_dir, "/dev/fd/3");
     if (asprintf(&envp[0], "MANTLE_STATE_DIR=%s/tee", ag->cfg.state_dir) < 0 ||
         asprintf(&envp[1], "XDG_CACHE_HOME=%s/cache", ag->cfg.state_dir) < 0 ||
         asprintf(&envp[2], "PATH=%s",

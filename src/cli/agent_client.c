@@ -419,10 +419,12 @@ static int workload_create(struct conn *c, int argc, char **argv)
         {"cpu-seconds", required_argument, NULL, 'C'},
         {"memory-limit", required_argument, NULL, 'L'},
         {"http-route", no_argument, NULL, 'H'},
+        {"secret", required_argument, NULL, 'S'},
         {"http-concurrency", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0}};
     json_t *spec = json_object(), *env = json_array(), *dirs = json_array(),
-           *listen = json_array(), *args = json_array();
+           *listen = json_array(), *args = json_array(),
+           *secrets = json_array();
     const char *module = NULL;
     char digest[128], *text;
     uint32_t pages;
@@ -445,6 +447,7 @@ static int workload_create(struct conn *c, int argc, char **argv)
         case 'D': add_dir(dirs, optarg, true); break;
         case 'l': json_array_append_new(listen, json_string(optarg)); break;
         case 'H': json_object_set_new(spec, "http_route", json_true()); break;
+        case 'S': json_array_append_new(secrets, json_string(optarg)); break;
         case 'M':
         case 'L':
             if (cli_parse_size_pages(optarg, &pages) != 0) {
@@ -510,6 +513,7 @@ static int workload_create(struct conn *c, int argc, char **argv)
     json_object_set(spec, "env", env);
     json_object_set(spec, "dirs", dirs);
     json_object_set(spec, "listen", listen);
+    json_object_set(spec, "secrets", secrets);
     text = json_dumps(spec, JSON_COMPACT);
     rc = call_print(c, "POST", "/v1/workloads", "application/json", text,
                     strlen(text));
@@ -520,6 +524,7 @@ out:
     json_decref(dirs);
     json_decref(listen);
     json_decref(args);
+    json_decref(secrets);
     return rc;
 }
 

@@ -42,7 +42,8 @@ void cli_usage(FILE *f)
         "       mantle workload create AGENT NAME --module DIGEST|FILE.wasm\n"
         "              [--restart always|on-failure|never] [RUN-LIMITS]\n"
         "              [--cpu-seconds N] [--memory-limit SIZE]\n"
-        "              [--http-route [--http-concurrency N]] [-- ARG...]\n"
+        "              [--http-route [--http-concurrency N]] [--secret NAME]...\n"
+        "              [-- ARG...]\n"
         "       mantle workload ls AGENT\n"
         "       mantle workload inspect|start|stop|rm AGENT NAME\n"
         "       mantle workload logs AGENT NAME [--stderr] [--tail BYTES] "
@@ -127,6 +128,8 @@ void cli_usage(FILE *f)
         "          relative to the workload's volume), --listen, as for run.\n"
         "          --http-route serves the first --listen socket at the\n"
         "          agent's /w/NAME/, at most --http-concurrency (16) at once.\n"
+        "          --secret NAME gives the guest the agent's stored secret NAME\n"
+        "          (PUT /v1/secrets/NAME) through the TEE services.\n"
         "          Exit 1 when the agent refuses (its reason on stderr), 5\n"
         "          when it cannot be reached.\n"
 #endif

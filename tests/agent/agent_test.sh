@@ -302,6 +302,25 @@ wait "$SLOW"
 check "route: the held request completes" grep -q 'GET /slow' slow.txt
 "$MANTLE" workload rm --token-file ops.token web >/dev/null
 
+# ---- secrets: write-only values, referenced by workloads -------------------------------
+printf 's3cret!' >secret.bin
+expect "secret: PUT" 200 '"size": 7' PUT /v1/secrets/db "${AS_OPS[@]}" --data-binary @secret.bin
+expect "secret: listed by name and size" 200 '"name": "db"' GET /v1/secrets "${AS_OPS[@]}"
+check "secret: the value is never returned" bash -c "! grep -q 's3cret' body.txt"
+expect "secret: no GET of a value" 405 'write-only' GET /v1/secrets/db "${AS_OPS[@]}"
+expect "secret: traversal in the name" 400 'segment' PUT /v1/secrets/..%2fx "${AS_OPS[@]}" -d x
+head -c 100000 /dev/zero >100k.bin
+expect "secret: over 64 KiB" 413 'at most 65536' PUT /v1/secrets/big "${AS_OPS[@]}" --data-binary @100k.bin
+check "secret: stored 0600" test "$(stat -c %a state/secrets/db)" = 600
+"$MANTLE" workload create --token-file ops.token s0 --module "sha256:$TICKER" --secret nope >/dev/null 2>err.txt
+check "secret: a workload naming a missing secret is refused" grep -q '422: secret nope is not stored' err.txt
+"$MANTLE" workload create --token-file ops.token s1 --module "sha256:$TICKER" --tee soft --secret db >/dev/null
+SPID=$(wl_field s1 pid)
+check "secret: handed to mantle run as --secret" bash -c "tr '\\0' ' ' </proc/$SPID/cmdline | grep -q -- '--secret=db=@$WORK/state/secrets/db'"
+"$MANTLE" workload rm --token-file ops.token s1 >/dev/null
+expect "secret: DELETE" 200 'deleted' DELETE /v1/secrets/db "${AS_OPS[@]}"
+check "secret: file gone" test ! -e state/secrets/db
+
 # ---- metrics -----------------------------------------------------------------------
 "${CURL[@]}" "${AS_OPS[@]}" "$URL/metrics" >metrics.txt
 check "metrics: restarts of crash" grep -Eq '^mantled_workload_restarts_total\{workload="crash"\} ([3-9]|[1-9][0-9]+)$' metrics.txt
