@@ -38,9 +38,10 @@ const char *wl_state_name(enum wl_state st)
 
 /* ---- cgroup v2 -------------------------------------------------------- */
 
+/* O_CREAT only matters for tests' stand-in trees: cgroupfs files exist. */
 static int write_file(const char *path, const char *text)
 {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     ssize_t n;
 
     if (fd < 0)

@@ -419,10 +419,29 @@ check "agent alive at the end" alive
 kill -TERM "$PID"
 wait "$PID"
 check "mantled exits 0 at the end" test $? = 0
+
+# ---- cgroup v2 limits, against a stand-in tree -------------------------------------
+# (This host's memory and cpu controllers may not be on cgroup v2, and the
+# test must not need root: a directory with the files mantled writes.)
+mkdir -p fakecg
+printf 'cpuset cpu io memory pids\n' >fakecg/cgroup.controllers
+start_agent --state-dir "$WORK/state2" --cgroup-root "$WORK/fakecg"
+check "cgroups: probe accepts the tree" grep -q "cgroups on: cgroup v2 at $WORK/fakecg" mantled.log
+check "cgroups: controllers enabled for children" grep -q '+memory +cpu' fakecg/cgroup.subtree_control
+"$MANTLE" module push --token-file ops.token "$WASM/ticker.wasm" >/dev/null
+expect "cgroups: workload with memory and CPU limits" 201 '"cgroup": true' POST /v1/workloads "${AS_OPS[@]}" \
+    -d "{\"name\":\"cg\",\"module\":\"sha256:$TICKER\",\"memory_limit\":67108864,\"cpu_percent\":50}"
+check "cgroups: memory.max" test "$(cat fakecg/cg/memory.max)" = 67108864
+check "cgroups: cpu.max" test "$(cat fakecg/cg/cpu.max)" = "50000 100000"
+check "cgroups: the process placed before it ran" test "$(cat fakecg/cg/cgroup.procs)" = "$(wl_field cg pid)"
+kill -TERM "$PID"
+wait "$PID"
+check "mantled (cgroups) exits 0" test $? = 0
+
 # Sanitizer builds: mantled, the client and every workload process report
 # here (their stderr) when something went wrong.
 check "no sanitizer reports" bash -c "! grep -rlE 'AddressSanitizer|LeakSanitizer|runtime error' \
-    mantled.log mantled-earlier.log err.txt cfg.txt state/logs"
+    mantled.log mantled-earlier.log err.txt cfg.txt state/logs state2/logs"
 if [ "$failures" -ne 0 ]; then
     echo "agent_test: $failures check(s) failed"
     sed 's/^/  mantled: /' mantled.log | tail -30
