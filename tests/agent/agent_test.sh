@@ -255,7 +255,7 @@ check "logs --follow streams new output" grep -q tick follow.txt
 check "workload ls lists both" grep -Eq '^crash ' ls.txt
 
 # Crash loop: delays double from 50 ms (50, 100, 200, 400, 800, 800...).
-sleep 1.5
+sleep 2
 r=$(wl_field crash restarts)
 check "crash loop restarted (restarts=$r >= 3)" test "${r:-0}" -ge 3
 check "crash loop backs off: delays 50, 100, 200 ms" bash -c \
