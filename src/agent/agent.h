@@ -22,6 +22,11 @@
 
 #include "mantle.h"
 
+/* Format "what: why" into err (errlen bytes, cut to fit); returns -1, so
+ * `return agent_fail(err, errlen, ...)` ends a failing call (spec.c). */
+int agent_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- config.c: one table drives file, environment, flags, reload ---- */
 
 struct agent_config {

@@ -11,13 +11,14 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent.h"
+
+#define errf agent_fail
 
 enum cfg_type { CFG_STR, CFG_SIZE, CFG_MS, CFG_INT };
 
@@ -62,17 +63,6 @@ static const struct cfg_row table[] = {
         "on SIGTERM, longest wait for workloads to end"),
 };
 #define NROWS (sizeof table / sizeof table[0])
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static const struct cfg_row *row_find(const char *name, size_t len)
 {

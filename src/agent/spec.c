@@ -15,12 +15,12 @@
 
 #include "agent.h"
 
+#define fail agent_fail
+
 #define MAX_ITEMS 256      /* args, env, dirs, listen: each */
 #define MAX_STRING 4096    /* any one string */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int agent_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 

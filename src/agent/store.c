@@ -26,6 +26,8 @@
 
 #include "agent.h"
 
+#define fail agent_fail
+
 struct store {
     sqlite3 *db;
     char modules_dir[512];
@@ -51,18 +53,6 @@ static const char schema[] =
     "  id INTEGER PRIMARY KEY, time INTEGER NOT NULL, principal TEXT,"
     "  method TEXT, path TEXT, status INTEGER, detail TEXT);"
     "PRAGMA user_version=1;";
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int64_t now_s(void)
 {
