@@ -108,6 +108,7 @@ FUZZ_TARGETS = fuzz_module:tests/fuzz/corpus:$(FUZZ_SECONDS) \
                fuzz_wat:tests/fuzz/corpus-wat:30 \
                fuzz_mantle:tests/fuzz/corpus-mantle:15 \
                fuzz_broker:tests/fuzz/corpus-broker:15 \
+               fuzz_agent_spec:tests/fuzz/corpus-agent-spec:15 \
                $(foreach f,snp tdx sgx cca tpm policy,fuzz_$(f):$(SHARED)/testvectors/$(f):15)
 fuzz:
 	$(call header,"4/5 build-asan/: libFuzzer targets (clang, ASan+UBSan)")

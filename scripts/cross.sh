@@ -56,7 +56,7 @@ build() {
     triple_of "$arch" >/dev/null
     mkdir -p "$dir"
     configure "$arch" "$dir" -DCMAKE_BUILD_TYPE=Release \
-        -DMANTLE_TEE=OFF -DMANTLE_ATTEST=OFF -DMANTLE_AOT=OFF
+        -DMANTLE_TEE=OFF -DMANTLE_ATTEST=OFF -DMANTLE_AOT=OFF -DMANTLE_AGENT=OFF
     cmake --build "$dir" -j"$JOBS"
 }
 

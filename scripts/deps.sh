@@ -29,6 +29,11 @@ PACKAGES=(
     wasi-libc
     libclang-rt-14-dev-wasm32  # compiler-rt builtins for wasm32-wasi
     pkg-config
+    libevent-dev               # mantled: event loop, HTTPS server (evhttp + OpenSSL)
+    libsqlite3-dev             # mantled: state (WAL)
+    libcurl4-openssl-dev       # mantle node/module/workload: the agent's API
+    curl                       # tests/agent: the API from outside
+    wrk                        # tests/agent: load test of an HTTP-triggered workload
     time                       # /usr/bin/time: peak RSS in make bench
     # cross builds (cmake/toolchains/, scripts/cross.sh) and qemu-user
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross

@@ -45,12 +45,19 @@
 #define MANTLE_ENABLE_CLI_EXTRAS 1
 #endif
 
+/* The node agent mantled and the `mantle` verbs that talk to it (node,
+ * module, workload; libcurl). */
+#ifndef MANTLE_ENABLE_AGENT
+#define MANTLE_ENABLE_AGENT 1
+#endif
+
 #if (MANTLE_ENABLE_COMPUTED_GOTO != 0 && MANTLE_ENABLE_COMPUTED_GOTO != 1) || \
     (MANTLE_ENABLE_WASI_SOCKETS != 0 && MANTLE_ENABLE_WASI_SOCKETS != 1) ||   \
     (MANTLE_ENABLE_TEE != 0 && MANTLE_ENABLE_TEE != 1) ||                     \
     (MANTLE_ENABLE_ATTEST != 0 && MANTLE_ENABLE_ATTEST != 1) ||               \
     (MANTLE_ENABLE_AOT != 0 && MANTLE_ENABLE_AOT != 1) ||                     \
-    (MANTLE_ENABLE_CLI_EXTRAS != 0 && MANTLE_ENABLE_CLI_EXTRAS != 1)
+    (MANTLE_ENABLE_CLI_EXTRAS != 0 && MANTLE_ENABLE_CLI_EXTRAS != 1) ||       \
+    (MANTLE_ENABLE_AGENT != 0 && MANTLE_ENABLE_AGENT != 1)
 #error "config.h: every MANTLE_ENABLE_* knob is 0 or 1"
 #endif
 

@@ -55,6 +55,12 @@ void cli_functype_print(FILE *f, const mantle_functype *type);
 /* "func (i32) -> ()", "memory pages min 1 max 2", "global mut i64", ... */
 void cli_externtype_print(FILE *f, const mantle_externtype *type);
 
+/* run.c: --max-memory SIZE (64K..4G; K, M, G) in 64 KiB pages, and
+ * --timeout DURATION (ns, us, ms, s, m, h; bare: s) in ns; 0 or -1. Shared
+ * with the workload verbs so both accept the same forms. */
+int cli_parse_size_pages(const char *s, uint32_t *out_pages);
+int cli_parse_duration(const char *s, uint64_t *out_ns);
+
 /* The verbs: argv[0] is the verb itself. */
 int cli_validate(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
@@ -85,6 +91,10 @@ int cli_kbs_fetch(const char *broker, const char *ca, mantle_tee *tee,
                   const mantle_module *module, const mantle_tee_launch *launch,
                   const cli_kbs_secret *want, size_t n,
                   mantle_tee_secret *out);
+/* agent_client.c: talk to mantled */
+int cli_node(int argc, char **argv);
+int cli_module(int argc, char **argv);
+int cli_workload(int argc, char **argv);
 
 /* attest.c: TEE options shared with run. The default state directory
  * ($MANTLE_STATE_DIR, else $XDG_STATE_HOME/mantle, else

@@ -42,6 +42,20 @@ void cli_usage(FILE *f)
         "armv7|riscv64]\n"
         "              [-O1|-O2|-O3] [--cc CC] [--fuel]\n"
 #endif
+#if MANTLE_ENABLE_AGENT
+        "       mantle node info AGENT\n"
+        "       mantle module push AGENT [--name NAME] FILE.wasm\n"
+        "       mantle module ls|rm AGENT [DIGEST]\n"
+        "       mantle workload create AGENT NAME --module DIGEST|FILE.wasm\n"
+        "              [--restart always|on-failure|never] [RUN-LIMITS]\n"
+        "              [--cpu-seconds N] [--memory-limit SIZE]\n"
+        "              [--http-route [--http-concurrency N]] [--secret NAME]...\n"
+        "              [-- ARG...]\n"
+        "       mantle workload ls AGENT\n"
+        "       mantle workload inspect|start|stop|rm AGENT NAME\n"
+        "       mantle workload logs AGENT NAME [--stderr] [--tail BYTES] "
+        "[--follow]\n"
+#endif
         "       mantle version\n"
         "       mantle help\n"
         "\n"
@@ -129,6 +143,23 @@ void cli_usage(FILE *f)
         "          ($MANTLE_CC or cc; <triple>-gcc for --target) and write a\n"
         "          native artifact OUT that `mantle run` accepts; prints the\n"
         "          compile time. -O2 is the default.\n"
+#endif
+#if MANTLE_ENABLE_AGENT
+        "node, module, workload\n"
+        "          talk to a node agent (mantled, docs/agent.md). AGENT is\n"
+        "          --agent https://HOST:PORT ($MANTLE_AGENT), --cacert FILE\n"
+        "          ($MANTLE_AGENT_CACERT), and --cert FILE --key FILE (a\n"
+        "          client certificate from the operator CA) or --token-file\n"
+        "          FILE (a bearer token); $MANTLE_AGENT_CERT, _KEY and\n"
+        "          _TOKEN_FILE likewise. RUN-LIMITS: --fuel, --max-memory,\n"
+        "          --timeout, --tee, --tier, --env, --dir, --dir-ro (HOST is\n"
+        "          relative to the workload's volume), --listen, as for run.\n"
+        "          --http-route serves the first --listen socket at the\n"
+        "          agent's /w/NAME/, at most --http-concurrency (16) at once.\n"
+        "          --secret NAME gives the guest the agent's stored secret NAME\n"
+        "          (PUT /v1/secrets/NAME) through the TEE services.\n"
+        "          Exit 1 when the agent refuses (its reason on stderr), 5\n"
+        "          when it cannot be reached.\n"
 #endif
         "\n"
         "exit status: 0 success; 1 trap (message and backtrace on stderr) or\n"
@@ -224,6 +255,14 @@ int main(int argc, char **argv)
         rc = cli_broker(argc, argv);
     else if (strcmp(verb, "verify-tls") == 0)
         rc = cli_verify_tls(argc, argv);
+#endif
+#if MANTLE_ENABLE_AGENT
+    else if (strcmp(verb, "node") == 0)
+        rc = cli_node(argc, argv);
+    else if (strcmp(verb, "module") == 0)
+        rc = cli_module(argc, argv);
+    else if (strcmp(verb, "workload") == 0)
+        rc = cli_workload(argc, argv);
 #endif
     else if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         if (argc != 1)

@@ -145,7 +145,7 @@ static int parse_fuel(const char *s, uint64_t *out)
 
 /* SIZE: bytes with an optional K, M or G suffix (powers of 1024), to
  * 64 KiB Wasm pages (at least one, at most 65536). */
-static int parse_size_pages(const char *s, uint32_t *out_pages)
+int cli_parse_size_pages(const char *s, uint32_t *out_pages)
 {
     uint64_t v, mul = 1;
     char *end;
@@ -173,7 +173,7 @@ static int parse_size_pages(const char *s, uint32_t *out_pages)
 }
 
 /* DURATION: a number with ns, us, ms, s, m or h (bare: seconds). */
-static int parse_duration(const char *s, uint64_t *out_ns)
+int cli_parse_duration(const char *s, uint64_t *out_ns)
 {
     static const struct {
         const char *unit;
@@ -304,14 +304,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case 'm':
             if (o->max_pages)
                 return cli_usage_error("run", "--max-memory given twice");
-            if (parse_size_pages(optarg, &o->max_pages) != 0)
+            if (cli_parse_size_pages(optarg, &o->max_pages) != 0)
                 return cli_usage_error("run", "--max-memory: \"%s\" is not a "
                                               "size from 64K to 4G", optarg);
             break;
         case 't':
             if (o->timeout_ns)
                 return cli_usage_error("run", "--timeout given twice");
-            if (parse_duration(optarg, &o->timeout_ns) != 0)
+            if (cli_parse_duration(optarg, &o->timeout_ns) != 0)
                 return cli_usage_error("run", "--timeout: \"%s\" is not a "
                                               "duration (e.g. 500ms, 10s)",
                                        optarg);
