@@ -7,7 +7,7 @@
  *                          cookie and {"nonce", "extra-params"}
  *   POST /kbs/v0/attest    {"runtime-data": {"nonce", "tee-pubkey"},
  *                          "tee-evidence"}: the evidence must bind
- *                          SHA-512(runtime-data) and verify against the
+ *                          SHA-384(runtime-data) and verify against the
  *                          broker's DICE root -> {"token"} (an EAR JWT)
  *   GET  /kbs/v0/resource/REPO/TYPE/TAG -> the resource as a JWE to the
  *                          session's tee-pubkey, if the resource's policy
@@ -349,9 +349,14 @@ static void do_auth(mantle_broker *b, const uint8_t *body, size_t len,
 
 bool kbs_runtime_digest(const json_t *runtime_data, uint8_t out[64])
 {
+    /* As Trustee's attestation service: SHA-384 of the canonical JSON
+     * (compact, keys sorted, as serde_json writes it), zero-padded to the
+     * 64 bytes of report data. */
     char *s = json_dumps(runtime_data, JSON_COMPACT | JSON_SORT_KEYS);
-    bool ok = s && av_digest(EVP_sha512(), s, strlen(s), out);
+    bool ok = s && av_digest(EVP_sha384(), s, strlen(s), out);
 
+    if (ok)
+        memset(out + 48, 0, 16);
     free(s);
     return ok;
 }
@@ -399,10 +404,13 @@ static void do_attest(mantle_broker *b, const char *cookie,
     ev64 = json_string_value(json_object_get(req, "tee-evidence"));
     if (!json_is_object(rt) || !nonce || !ev64 ||
         !av_base64(ev64, strlen(ev64), &ev, &evn) ||
-        !(k = jwe_jwk_key(jwk)) || !kbs_runtime_digest(rt, rd)) {
+        !(k = jwe_jwk_key(jwk)) ||
+        !json_is_string(json_object_get(jwk, "alg")) ||
+        strcmp(json_string_value(json_object_get(jwk, "alg")), JWE_ALG) != 0 ||
+        !kbs_runtime_digest(rt, rd)) {
         error(r, 400, "InvalidRequest", "attest: want {\"runtime-data\": "
-              "{\"nonce\", \"tee-pubkey\" (P-256 JWK)}, \"tee-evidence\" "
-              "(base64url)}");
+              "{\"nonce\", \"tee-pubkey\" (P-256 JWK, alg " JWE_ALG ")}, "
+              "\"tee-evidence\" (base64url)}");
         audit(b, now, s.id, "attest", NULL, "refused", "malformed request");
         goto out;
     }
