@@ -845,6 +845,12 @@ MANTLE_NODISCARD int mantle_broker_open(const char *db_path,
                                         mantle_broker **out_broker,
                                         mantle_diag *diag);
 void mantle_broker_free(mantle_broker *broker);
+/* The verifier inputs for platform evidence under Mantle evidence, as
+ * mantle_verify_input's certs and collateral (a TPM's trusted attestation
+ * key, an SNP VCEK chain, TDX collateral); copied, replacing earlier ones. */
+MANTLE_NODISCARD int mantle_broker_set_evidence_inputs(
+    mantle_broker *broker, const mantle_blob *certs, size_t ncerts,
+    const mantle_blob *collateral, size_t ncollateral, mantle_diag *diag);
 /* Store (or replace) resource "REPO/TYPE/TAG" with the policy a session's
  * verified claims must satisfy to receive it. */
 MANTLE_NODISCARD int mantle_broker_put(mantle_broker *broker,
