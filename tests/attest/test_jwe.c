@@ -2,11 +2,14 @@
  * writes it: the Concat KDF against RFC 7518 Appendix C, the layout of what
  * jwe_seal produces, a round trip, a refusal for every tampered field, and
  * the runtime-data digest against Trustee's own test vector.
+ * `test_attest_jwe export|import DIR`: jwe_interop.sh's two halves.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/pem.h>
 
 #include "attest/kbs.h"
 #include "tv.h"
@@ -86,7 +89,60 @@ static bool opens(EVP_PKEY *k, const char *jwe, char *why, size_t cap)
     return ok;
 }
 
-int main(void)
+static const char interop_text[] = "secret for another implementation";
+
+/* export DIR: a private key (PEM), a plaintext and its JWE for
+ * jwe_interop.mjs; import DIR: open the JWE it wrote with that key. */
+static int interop(const char *mode, const char *dir)
+{
+    char path[4096], why[200];
+    FILE *f;
+    EVP_PKEY *k = NULL;
+    uint8_t *pt = NULL;
+    size_t n = 0;
+    long len;
+    char *jwe = NULL;
+
+    snprintf(path, sizeof path, "%s/key.pem", dir);
+    if (strcmp(mode, "export") == 0) {
+        k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        jwe = k ? jwe_seal(k, (const uint8_t *)interop_text,
+                           strlen(interop_text)) : NULL;
+        CHECK(jwe && (f = fopen(path, "w")) &&
+                  PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1 &&
+                  fclose(f) == 0, "write %s", path);
+        snprintf(path, sizeof path, "%s/plaintext", dir);
+        CHECK((f = fopen(path, "w")) && fputs(interop_text, f) >= 0 &&
+                  fclose(f) == 0, "write %s", path);
+        snprintf(path, sizeof path, "%s/seal.jwe", dir);
+        CHECK(jwe && (f = fopen(path, "w")) && fputs(jwe, f) >= 0 &&
+                  fclose(f) == 0, "write %s", path);
+    } else {
+        CHECK((f = fopen(path, "r")) &&
+                  (k = PEM_read_PrivateKey(f, NULL, NULL, NULL)) &&
+                  fclose(f) == 0, "read %s", path);
+        snprintf(path, sizeof path, "%s/node.jwe", dir);
+        CHECK((f = fopen(path, "r")) && fseek(f, 0, SEEK_END) == 0 &&
+                  (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+                  (jwe = calloc(1, (size_t)len + 1)) &&
+                  fread(jwe, 1, (size_t)len, f) == (size_t)len &&
+                  fclose(f) == 0, "read %s", path);
+        CHECK(k && jwe &&
+                  jwe_open(k, jwe, strlen(jwe), &pt, &n, why, sizeof why) ==
+                      0 &&
+                  n == strlen(interop_text) &&
+                  memcmp(pt, interop_text, n) == 0,
+              "open node's JWE: %s", why);
+        if (!tv_failures)
+            printf("the broker's client opened node's JWE\n");
+        free(pt);
+    }
+    free(jwe);
+    EVP_PKEY_free(k);
+    return tv_failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
 {
     /* RFC 7518 Appendix C: Z, "A128GCM", apu "Alice", apv "Bob", 128 bits. */
     static const uint8_t z[32] = {
@@ -103,6 +159,9 @@ int main(void)
     EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     char *jwe, *bad;
     json_t *j, *h;
+
+    if (argc == 3)
+        return interop(argv[1], argv[2]);
 
     CHECK(jwe_concat_kdf(z, sizeof z, "A128GCM", (const uint8_t *)"Alice", 5,
                          (const uint8_t *)"Bob", 3, k, sizeof k) &&
