@@ -155,13 +155,14 @@ int main(int argc, char **argv)
     uint8_t k[16], *pt = NULL, *b = NULL, rd[64];
     size_t n = 0;
     char why[200], hex[97];
-    EVP_PKEY *me = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    EVP_PKEY *me, *other;
     char *jwe, *bad;
     json_t *j, *h;
 
     if (argc == 3)
         return interop(argv[1], argv[2]);
+    me = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 
     CHECK(jwe_concat_kdf(z, sizeof z, "A128GCM", (const uint8_t *)"Alice", 5,
                          (const uint8_t *)"Bob", 3, k, sizeof k) &&
