@@ -290,6 +290,11 @@ int main(int argc, char **argv)
                     tok[n - 1] ^= 1;
                     snprintf(db, sizeof db, "%s.broker.db", argv[4]);
                     broker_round(tee, module, &akb, db);
+                    /* the trusted AK, for tpm_test.sh's broker */
+                    snprintf(db, sizeof db, "%s.ak.der", argv[4]);
+                    CHECK((f = fopen(db, "wb")) != NULL &&
+                          fwrite(akb.data, 1, akb.len, f) == akb.len &&
+                          fclose(f) == 0);
                 }
                 cbor_decref(&pe);
             }
