@@ -835,7 +835,8 @@ typedef struct mantle_broker mantle_broker;
 
 /* Open (creating) the database at db_path. root: the DICE root key that
  * evidence must chain to (PEM, DER or COSE_Key; copied; NULL with length 0
- * for administration only: every attestation is then refused). policy_json (may
+ * for administration, or when only hardware-backed evidence is to be
+ * accepted, with mantle_broker_set_evidence_inputs). policy_json (may
  * be NULL): checked at every attestation, before any resource policy.
  * MANTLE_EIO for the database, MANTLE_EINVAL for a bad policy. */
 MANTLE_NODISCARD int mantle_broker_open(const char *db_path,
