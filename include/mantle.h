@@ -838,7 +838,8 @@ typedef struct mantle_broker mantle_broker;
 
 /* Open (creating) the database at db_path. root: the DICE root key that
  * evidence must chain to (PEM, DER or COSE_Key; copied; NULL with length 0
- * for administration only: every attestation is then refused). policy_json (may
+ * for administration, or when only hardware-backed evidence is to be
+ * accepted, with mantle_broker_set_evidence_inputs). policy_json (may
  * be NULL): checked at every attestation, before any resource policy.
  * MANTLE_EIO for the database, MANTLE_EINVAL for a bad policy. */
 MANTLE_NODISCARD int mantle_broker_open(const char *db_path,
@@ -848,6 +849,12 @@ MANTLE_NODISCARD int mantle_broker_open(const char *db_path,
                                         mantle_broker **out_broker,
                                         mantle_diag *diag);
 void mantle_broker_free(mantle_broker *broker);
+/* The verifier inputs for platform evidence under Mantle evidence, as
+ * mantle_verify_input's certs and collateral (a TPM's trusted attestation
+ * key, an SNP VCEK chain, TDX collateral); copied, replacing earlier ones. */
+MANTLE_NODISCARD int mantle_broker_set_evidence_inputs(
+    mantle_broker *broker, const mantle_blob *certs, size_t ncerts,
+    const mantle_blob *collateral, size_t ncollateral, mantle_diag *diag);
 /* Store (or replace) resource "REPO/TYPE/TAG" with the policy a session's
  * verified claims must satisfy to receive it. */
 MANTLE_NODISCARD int mantle_broker_put(mantle_broker *broker,

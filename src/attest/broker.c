@@ -7,8 +7,10 @@
  *                          cookie and {"nonce", "extra-params"}
  *   POST /kbs/v0/attest    {"runtime-data": {"nonce", "tee-pubkey"},
  *                          "tee-evidence"}: the evidence must bind
- *                          SHA-512(runtime-data) and verify against the
- *                          broker's DICE root -> {"token"} (an EAR JWT)
+ *                          SHA-384(runtime-data) and verify against the
+ *                          broker's DICE root or, with platform evidence,
+ *                          its certs and collateral -> {"token"} (an EAR
+ *                          JWT)
  *   GET  /kbs/v0/resource/REPO/TYPE/TAG -> the resource as a JWE to the
  *                          session's tee-pubkey, if the resource's policy
  *                          accepts the session's verified claims
@@ -35,6 +37,10 @@ struct mantle_broker {
     uint8_t *root;
     size_t root_len;
     mantle_policy *policy;   /* applied at attestation, or NULL */
+    mantle_blob *certs;      /* verifier inputs for platform evidence; */
+    size_t ncerts;           /* each blob's data and name owned */
+    mantle_blob *collateral;
+    size_t ncollateral;
     char *ear_key;           /* PEM: signs the tokens */
     size_t ear_key_len;
 };
@@ -106,10 +112,69 @@ bad:
     return rc;
 }
 
+static void blobs_free(mantle_blob *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free((void *)v[i].data);
+        free((void *)v[i].name);
+    }
+    free(v);
+}
+
+/* Deep copies of n blobs into *out (NULL for none); false on ENOMEM. */
+static bool blobs_copy(const mantle_blob *in, size_t n, mantle_blob **out)
+{
+    mantle_blob *v = n ? calloc(n, sizeof *v) : NULL;
+
+    *out = NULL;
+    if (n && !v)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *d = malloc(in[i].len ? in[i].len : 1);
+        char *name = strdup(in[i].name ? in[i].name : "input");
+        if (!d || !name || (!in[i].data && in[i].len)) {
+            free(d);
+            free(name);
+            blobs_free(v, i);
+            return false;
+        }
+        if (in[i].len)
+            memcpy(d, in[i].data, in[i].len);
+        v[i] = (mantle_blob){d, in[i].len, name};
+    }
+    *out = v;
+    return true;
+}
+
+int mantle_broker_set_evidence_inputs(mantle_broker *b,
+                                      const mantle_blob *certs, size_t ncerts,
+                                      const mantle_blob *collateral,
+                                      size_t ncollateral, mantle_diag *diag)
+{
+    mantle_blob *c = NULL, *col = NULL;
+
+    if (!b || (!certs && ncerts) || (!collateral && ncollateral))
+        return av_diag(diag, MANTLE_EINVAL, "broker: %s", "bad arguments");
+    if (!blobs_copy(certs, ncerts, &c) ||
+        !blobs_copy(collateral, ncollateral, &col)) {
+        blobs_free(c, ncerts);
+        return av_diag(diag, MANTLE_ENOMEM, "broker: %s", "evidence inputs");
+    }
+    blobs_free(b->certs, b->ncerts);
+    blobs_free(b->collateral, b->ncollateral);
+    b->certs = c;
+    b->ncerts = ncerts;
+    b->collateral = col;
+    b->ncollateral = ncollateral;
+    return MANTLE_OK;
+}
+
 void mantle_broker_free(mantle_broker *b)
 {
     if (!b)
         return;
+    blobs_free(b->certs, b->ncerts);
+    blobs_free(b->collateral, b->ncollateral);
     sqlite3_close(b->db);
     mantle_policy_free(b->policy);
     if (b->ear_key)
@@ -349,9 +414,14 @@ static void do_auth(mantle_broker *b, const uint8_t *body, size_t len,
 
 bool kbs_runtime_digest(const json_t *runtime_data, uint8_t out[64])
 {
+    /* As Trustee's attestation service: SHA-384 of the canonical JSON
+     * (compact, keys sorted, as serde_json writes it), zero-padded to the
+     * 64 bytes of report data. */
     char *s = json_dumps(runtime_data, JSON_COMPACT | JSON_SORT_KEYS);
-    bool ok = s && av_digest(EVP_sha512(), s, strlen(s), out);
+    bool ok = s && av_digest(EVP_sha384(), s, strlen(s), out);
 
+    if (ok)
+        memset(out + 48, 0, 16);
     free(s);
     return ok;
 }
@@ -399,10 +469,13 @@ static void do_attest(mantle_broker *b, const char *cookie,
     ev64 = json_string_value(json_object_get(req, "tee-evidence"));
     if (!json_is_object(rt) || !nonce || !ev64 ||
         !av_base64(ev64, strlen(ev64), &ev, &evn) ||
-        !(k = jwe_jwk_key(jwk)) || !kbs_runtime_digest(rt, rd)) {
+        !(k = jwe_jwk_key(jwk)) ||
+        !json_is_string(json_object_get(jwk, "alg")) ||
+        strcmp(json_string_value(json_object_get(jwk, "alg")), JWE_ALG) != 0 ||
+        !kbs_runtime_digest(rt, rd)) {
         error(r, 400, "InvalidRequest", "attest: want {\"runtime-data\": "
-              "{\"nonce\", \"tee-pubkey\" (P-256 JWK)}, \"tee-evidence\" "
-              "(base64url)}");
+              "{\"nonce\", \"tee-pubkey\" (P-256 JWK, alg " JWE_ALG ")}, "
+              "\"tee-evidence\" (base64url)}");
         audit(b, now, s.id, "attest", NULL, "refused", "malformed request");
         goto out;
     }
@@ -418,6 +491,10 @@ static void do_attest(mantle_broker *b, const char *cookie,
     in.evidence = (mantle_blob){ev, evn, "tee-evidence"};
     if (b->root_len)
         in.root = (mantle_blob){b->root, b->root_len, "broker root"};
+    in.certs = b->certs;
+    in.ncerts = b->ncerts;
+    in.collateral = b->collateral;
+    in.ncollateral = b->ncollateral;
     in.time = now;
     in.report_data = rd;
     in.report_data_len = sizeof rd;

@@ -1,13 +1,17 @@
-/* jwe.c - JWE (RFC 7516) with ECDH-ES key agreement and A256GCM content
- * encryption (RFC 7518 4.6, 5.3), and EC P-256 JWKs, through OpenSSL 3.
+/* jwe.c - JWE (RFC 7516) with ECDH-ES+A256KW key agreement and wrapping
+ * and A256GCM content encryption (RFC 7518 4.6, 5.3), and EC P-256 JWKs,
+ * through OpenSSL 3.
  * SPDX-License-Identifier: Apache-2.0
  *
  * The key broker encrypts a resource to the TEE's ephemeral key from its
  * attestation; the client opens it. Flattened JSON serialization, as the
- * Confidential Containers KBS returns it: {"protected", "encrypted_key"
- * (empty: direct agreement), "iv", "ciphertext", "tag"}. The content key is
- * the Concat KDF (NIST SP 800-56A, OpenSSL's SSKDF with SHA-256) of the
- * shared secret with AlgorithmID "A256GCM" and empty party infos.
+ * Confidential Containers KBS (Trustee) returns it to an EC tee-pubkey:
+ * {"protected", "encrypted_key", "iv", "ciphertext", "tag"}, the protected
+ * header {"alg":"ECDH-ES+A256KW","enc":"A256GCM","epk":{P-256 JWK}} and
+ * its base64url form the GCM AAD. A random 256-bit content key is wrapped
+ * (RFC 3394, 40 bytes) under the Concat KDF (NIST SP 800-56A, OpenSSL's
+ * SSKDF with SHA-256) of the ECDH secret with AlgorithmID "ECDH-ES+A256KW",
+ * empty party infos and 256 bits. Only this algorithm is accepted.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,40 +71,96 @@ EVP_PKEY *jwe_jwk_key(const json_t *jwk)
     return k;
 }
 
-/* ---- Key agreement ------------------------------------------------------ */
+/* ---- Key agreement and key wrapping ------------------------------------ */
 
-/* The A256GCM content key from our private key and their public key. */
-static bool cek(EVP_PKEY *mine, EVP_PKEY *theirs, uint8_t out[32])
+static void put32(uint8_t *p, uint32_t v)
 {
-    /* OtherInfo: AlgorithmID, PartyUInfo, PartyVInfo (length-prefixed),
-     * SuppPubInfo (key length in bits, big-endian). */
-    static const uint8_t info[] = {0, 0, 0, 7, 'A', '2', '5', '6', 'G', 'C',
-                                   'M', 0, 0, 0, 0, 0, 0, 0, 0, 0,   0, 1,
-                                   0};
-    EVP_PKEY_CTX *dctx = EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL);
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+bool jwe_concat_kdf(const uint8_t *z, size_t zn, const char *alg,
+                    const uint8_t *apu, size_t apun, const uint8_t *apv,
+                    size_t apvn, uint8_t *out, size_t outn)
+{
+    /* OtherInfo (RFC 7518 4.6.2): AlgorithmID, PartyUInfo, PartyVInfo as
+     * 32-bit-length-prefixed octets, SuppPubInfo the key length in bits. */
+    size_t an = strlen(alg), n = 4 + an + 4 + apun + 4 + apvn + 4, o = 0;
+    uint8_t *info = malloc(n);
     EVP_KDF *kdf = EVP_KDF_fetch(NULL, "SSKDF", NULL);
     EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-    uint8_t z[32];
-    size_t zn = sizeof z;
     OSSL_PARAM p[4];
-    bool ok;
+    bool ok = info && kctx && an < 256 && apun < 65536 && apvn < 65536 &&
+              outn < (1u << 28);
 
-    ok = dctx && kctx && EVP_PKEY_derive_init(dctx) == 1 &&
-         EVP_PKEY_derive_set_peer(dctx, theirs) == 1 &&
-         EVP_PKEY_derive(dctx, z, &zn) == 1 && zn == 32;
     if (ok) {
+        const struct { const uint8_t *b; size_t n; } parts[3] = {
+            {(const uint8_t *)alg, an}, {apu, apun}, {apv, apvn}};
+        for (int i = 0; i < 3; i++) {
+            put32(info + o, (uint32_t)parts[i].n);
+            if (parts[i].n)
+                memcpy(info + o + 4, parts[i].b, parts[i].n);
+            o += 4 + parts[i].n;
+        }
+        put32(info + o, (uint32_t)(outn * 8));
         p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
                                                 (char *)"SHA256", 0);
-        p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, z, zn);
-        p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-                                                 (void *)info, sizeof info);
+        p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+                                                 (void *)z, zn);
+        p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info,
+                                                 n);
         p[3] = OSSL_PARAM_construct_end();
-        ok = EVP_KDF_derive(kctx, out, 32, p) == 1;
+        ok = EVP_KDF_derive(kctx, out, outn, p) == 1;
     }
-    OPENSSL_cleanse(z, sizeof z);
+    free(info);
     EVP_KDF_CTX_free(kctx);
     EVP_KDF_free(kdf);
+    ERR_clear_error();
+    return ok;
+}
+
+/* The A256KW key-wrapping key from our private key and their public key:
+ * ECDH, then the Concat KDF with AlgorithmID "ECDH-ES+A256KW" and empty
+ * party infos, as Trustee's KBS derives it. */
+static bool kek(EVP_PKEY *mine, EVP_PKEY *theirs, uint8_t out[32])
+{
+    EVP_PKEY_CTX *dctx = EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL);
+    uint8_t z[32];
+    size_t zn = sizeof z;
+    bool ok;
+
+    ok = dctx && EVP_PKEY_derive_init(dctx) == 1 &&
+         EVP_PKEY_derive_set_peer(dctx, theirs) == 1 &&
+         EVP_PKEY_derive(dctx, z, &zn) == 1 && zn == 32 &&
+         jwe_concat_kdf(z, zn, JWE_ALG, NULL, 0, NULL, 0, out, 32);
+    OPENSSL_cleanse(z, sizeof z);
     EVP_PKEY_CTX_free(dctx);
+    ERR_clear_error();
+    return ok;
+}
+
+/* AES key wrap (RFC 3394) of a 32-byte CEK under a 32-byte KEK: enc true
+ * wraps in (32 bytes) to out (40), else unwraps in (40) to out (32), which
+ * fails unless the integrity check value matches. */
+static bool kw(bool enc, const uint8_t key[32], const uint8_t *in, size_t n,
+               uint8_t *out)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int len = 0, fin = 0;
+    bool ok;
+
+    ok = c && n == (enc ? 32u : 40u);
+    if (ok) {
+        EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+        ok = EVP_CipherInit_ex(c, EVP_aes_256_wrap(), NULL, key, NULL, enc) ==
+                 1 &&
+             EVP_CipherUpdate(c, out, &len, in, (int)n) == 1 &&
+             EVP_CipherFinal_ex(c, out + len, &fin) == 1 &&
+             (size_t)(len + fin) == (enc ? 40u : 32u);
+    }
+    EVP_CIPHER_CTX_free(c);
     ERR_clear_error();
     return ok;
 }
@@ -133,34 +193,40 @@ static bool gcm(bool enc, const uint8_t key[32], const uint8_t iv[12],
 char *jwe_seal(EVP_PKEY *recipient, const uint8_t *pt, size_t n)
 {
     EVP_PKEY *eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    uint8_t key[32], iv[12], tag[16], *ct = malloc(n ? n : 1);
+    uint8_t wk[32], cek[32], ek[40], iv[12], tag[16], *ct = malloc(n ? n : 1);
     json_t *hdr = NULL, *epk = eph ? jwe_jwk(eph) : NULL, *out = NULL;
-    char *h = NULL, *prot = NULL, *s_iv = NULL, *s_ct = NULL, *s_tag = NULL;
-    char *res = NULL;
+    char *h = NULL, *prot = NULL, *s_ek = NULL, *s_iv = NULL, *s_ct = NULL;
+    char *s_tag = NULL, *res = NULL;
 
-    if (!ct || !epk || !cek(eph, recipient, key) ||
-        RAND_bytes(iv, sizeof iv) != 1)
+    /* A fresh random CEK encrypts the content; the key agreed with the
+     * recipient only wraps it (ECDH-ES+A256KW). */
+    if (!ct || !epk || !kek(eph, recipient, wk) ||
+        RAND_bytes(cek, sizeof cek) != 1 || RAND_bytes(iv, sizeof iv) != 1 ||
+        !kw(true, wk, cek, sizeof cek, ek))
         goto out;
-    hdr = json_pack("{s:s,s:s,s:O}", "alg", "ECDH-ES", "enc", "A256GCM",
-                    "epk", epk);
+    hdr = json_pack("{s:s,s:s,s:O}", "alg", JWE_ALG, "enc", JWE_ENC, "epk",
+                    epk);
     if (!hdr || !(h = json_dumps(hdr, JSON_COMPACT | JSON_SORT_KEYS)) ||
         !(prot = av_b64url((const uint8_t *)h, strlen(h))) ||
-        !gcm(true, key, iv, prot, pt, n, ct, tag) ||
+        !gcm(true, cek, iv, prot, pt, n, ct, tag) ||
+        !(s_ek = av_b64url(ek, sizeof ek)) ||
         !(s_iv = av_b64url(iv, sizeof iv)) || !(s_ct = av_b64url(ct, n)) ||
         !(s_tag = av_b64url(tag, sizeof tag)))
         goto out;
     out = json_pack("{s:s,s:s,s:s,s:s,s:s}", "protected", prot,
-                    "encrypted_key", "", "iv", s_iv, "ciphertext", s_ct, "tag",
-                    s_tag);
+                    "encrypted_key", s_ek, "iv", s_iv, "ciphertext", s_ct,
+                    "tag", s_tag);
     if (out)
         res = json_dumps(out, JSON_COMPACT);
 out:
-    OPENSSL_cleanse(key, sizeof key);
+    OPENSSL_cleanse(wk, sizeof wk);
+    OPENSSL_cleanse(cek, sizeof cek);
     if (ct)
         OPENSSL_cleanse(ct, n);
     free(ct);
     free(h);
     free(prot);
+    free(s_ek);
     free(s_iv);
     free(s_ct);
     free(s_tag);
@@ -176,38 +242,48 @@ int jwe_open(EVP_PKEY *mine, const char *jwe, size_t len, uint8_t **out,
 {
     json_t *j = json_loadb(jwe, len, 0, NULL), *hdr = NULL;
     const char *prot = json_string_value(json_object_get(j, "protected"));
+    const char *s_ek = json_string_value(json_object_get(j, "encrypted_key"));
     const char *s_iv = json_string_value(json_object_get(j, "iv"));
     const char *s_ct = json_string_value(json_object_get(j, "ciphertext"));
     const char *s_tag = json_string_value(json_object_get(j, "tag"));
     const char *alg, *enc;
-    uint8_t *h = NULL, *iv = NULL, *ct = NULL, *tag = NULL, *pt = NULL;
-    size_t hn = 0, ivn = 0, ctn = 0, tagn = 0;
-    uint8_t key[32];
+    uint8_t *h = NULL, *ek = NULL, *iv = NULL, *ct = NULL, *tag = NULL;
+    uint8_t *pt = NULL, wk[32], cek[32];
+    size_t hn = 0, ekn = 0, ivn = 0, ctn = 0, tagn = 0;
     EVP_PKEY *epk = NULL;
     int rc = -1;
 
-    if (!prot || !s_iv || !s_ct || !s_tag ||
+    memset(wk, 0, sizeof wk);
+    memset(cek, 0, sizeof cek);
+    if (!prot || !s_ek || !s_iv || !s_ct || !s_tag ||
         !av_base64(prot, strlen(prot), &h, &hn) ||
+        !av_base64(s_ek, strlen(s_ek), &ek, &ekn) ||
         !av_base64(s_iv, strlen(s_iv), &iv, &ivn) ||
         !av_base64(s_ct, strlen(s_ct), &ct, &ctn) ||
-        !av_base64(s_tag, strlen(s_tag), &tag, &tagn) || ivn != 12 ||
-        tagn != 16 || !(hdr = json_loadb((const char *)h, hn, 0, NULL))) {
-        snprintf(why, cap, "not a flattened JWE (protected, iv, ciphertext, "
-                 "tag)");
+        !av_base64(s_tag, strlen(s_tag), &tag, &tagn) || ekn != 40 ||
+        ivn != 12 || tagn != 16 ||
+        !(hdr = json_loadb((const char *)h, hn, 0, NULL))) {
+        snprintf(why, cap, "not a flattened JWE (protected, encrypted_key of "
+                 "40 bytes, iv of 12, ciphertext, tag of 16)");
         goto out;
     }
     alg = json_string_value(json_object_get(hdr, "alg"));
     enc = json_string_value(json_object_get(hdr, "enc"));
-    if (!alg || !enc || strcmp(alg, "ECDH-ES") != 0 ||
-        strcmp(enc, "A256GCM") != 0 ||
+    if (!alg || !enc || strcmp(alg, JWE_ALG) != 0 ||
+        strcmp(enc, JWE_ENC) != 0 ||
         !(epk = jwe_jwk_key(json_object_get(hdr, "epk")))) {
-        snprintf(why, cap, "JWE: want alg ECDH-ES, enc A256GCM and a P-256 "
-                 "epk");
+        snprintf(why, cap, "JWE: want alg " JWE_ALG ", enc " JWE_ENC
+                 " and a P-256 epk");
         goto out;
     }
-    if (!(pt = malloc(ctn ? ctn : 1)) || !cek(mine, epk, key) ||
-        !gcm(false, key, iv, prot, ct, ctn, pt, tag)) {
-        snprintf(why, cap, "JWE: does not decrypt with our key");
+    if (!kek(mine, epk, wk) || !kw(false, wk, ek, ekn, cek)) {
+        snprintf(why, cap, "JWE: the content key does not unwrap with our "
+                 "key");
+        goto out;
+    }
+    if (!(pt = malloc(ctn ? ctn : 1)) ||
+        !gcm(false, cek, iv, prot, ct, ctn, pt, tag)) {
+        snprintf(why, cap, "JWE: the content does not decrypt (tag)");
         goto out;
     }
     *out = pt;
@@ -215,11 +291,13 @@ int jwe_open(EVP_PKEY *mine, const char *jwe, size_t len, uint8_t **out,
     pt = NULL;
     rc = 0;
 out:
-    OPENSSL_cleanse(key, sizeof key);
+    OPENSSL_cleanse(wk, sizeof wk);
+    OPENSSL_cleanse(cek, sizeof cek);
     if (pt)
         OPENSSL_cleanse(pt, ctn);
     free(pt);
     free(h);
+    free(ek);
     free(iv);
     free(ct);
     free(tag);

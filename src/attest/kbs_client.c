@@ -51,7 +51,7 @@ int mantle_kbs_client_challenge(mantle_kbs_client *c, const char *challenge,
                                 size_t len, uint8_t out_report_data[64],
                                 mantle_diag *diag)
 {
-    json_t *ch = json_loadb(challenge, len, 0, NULL), *rt;
+    json_t *ch = json_loadb(challenge, len, 0, NULL), *rt, *jwk;
     const char *nonce = json_string_value(json_object_get(ch, "nonce"));
     int rc;
 
@@ -59,8 +59,14 @@ int mantle_kbs_client_challenge(mantle_kbs_client *c, const char *challenge,
         json_decref(ch);
         return av_diag(diag, MANTLE_EREFUSED, "kbs: the challenge has no nonce");
     }
-    rt = json_pack("{s:s,s:o}", "nonce", nonce, "tee-pubkey",
-                   jwe_jwk(c->key));
+    jwk = jwe_jwk(c->key);
+    /* Trustee's TeePubKey names the algorithm it is to encrypt with. */
+    if (jwk && json_object_set_new(jwk, "alg", json_string(JWE_ALG)) != 0) {
+        json_decref(jwk);
+        jwk = NULL;
+    }
+    rt = jwk ? json_pack("{s:s,s:o}", "nonce", nonce, "tee-pubkey", jwk)
+             : NULL;
     if (rt && kbs_runtime_digest(rt, out_report_data)) {
         json_decref(c->runtime);
         c->runtime = rt;

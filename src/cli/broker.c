@@ -3,8 +3,12 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  *   mantle broker put --db DB REPO/TYPE/TAG --value @FILE --policy FILE
- *   mantle broker serve --db DB --root ROOT.pem [--policy FILE]
+ *   mantle broker serve --db DB [--root ROOT.pem] [--policy FILE]
+ *                       [--evidence-cert FILE]... [--collateral DIR]
  *                       --listen ADDR:PORT --cert CERT.pem --key KEY.pem
+ * (--cert/--key are the broker's TLS identity; the verifier's certificates
+ * and collateral, as `mantle verify --cert --collateral`, are
+ * --evidence-cert and --collateral.)
  *   mantle broker audit --db DB
  * serve prints "listening on ADDR:PORT" (the port the kernel chose for
  * port 0) once it accepts connections, and stops on SIGINT or SIGTERM.
@@ -207,10 +211,15 @@ int cli_broker(int argc, char **argv)
         {"cert", required_argument, NULL, 'c'},
         {"key", required_argument, NULL, 'k'},
         {"value", required_argument, NULL, 'v'},
+        {"evidence-cert", required_argument, NULL, 'e'},
+        {"collateral", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     const char *sub, *db = NULL, *root = NULL, *policy = NULL, *listen = NULL;
     const char *cert = NULL, *key = NULL, *value = NULL, *resource = NULL;
+    const char *ev_certs[CLI_MAX_FILES], *coldir = NULL;
+    size_t nev_certs = 0;
+    cli_evidence_inputs ei;
     uint8_t *rootb = NULL, *polb = NULL, *valb = NULL;
     size_t rootn = 0, poln = 0, valn = 0;
     mantle_broker *b = NULL;
@@ -233,6 +242,12 @@ int cli_broker(int argc, char **argv)
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
         case 'v': value = optarg; break;
+        case 'e':
+            if (nev_certs == CLI_MAX_FILES)
+                return cli_usage_error("broker", "too many --evidence-cert");
+            ev_certs[nev_certs++] = optarg;
+            break;
+        case 'C': coldir = optarg; break;
         default:
             return cli_usage_error("broker", "unknown or incomplete option %s",
                                    argv[optind - 1]);
@@ -244,18 +259,27 @@ int cli_broker(int argc, char **argv)
                                    "--value @FILE --policy FILE");
         resource = argv[optind];
     } else if (strcmp(sub, "serve") == 0) {
-        if (optind != argc || !db || !root || !listen || !cert || !key)
-            return cli_usage_error("broker", "serve --db DB --root ROOT.pem "
-                                   "--listen ADDR:PORT --cert CERT --key KEY");
+        if (optind != argc || !db || (!root && !nev_certs && !coldir) ||
+            !listen || !cert || !key)
+            return cli_usage_error("broker", "serve --db DB [--root ROOT.pem] "
+                                   "[--evidence-cert FILE]... [--collateral "
+                                   "DIR] (at least one) --listen ADDR:PORT "
+                                   "--cert CERT --key KEY");
     } else if (strcmp(sub, "audit") == 0) {
         if (optind != argc || !db)
             return cli_usage_error("broker", "audit --db DB");
     } else {
         return cli_usage_error("broker", "unknown subcommand \"%s\"", sub);
     }
+    if ((nev_certs || coldir) && strcmp(sub, "serve") != 0)
+        return cli_usage_error("broker", "--evidence-cert and --collateral "
+                               "are for serve");
+    memset(&ei, 0, sizeof ei);
     if ((root && (rc = slurp(root, &rootb, &rootn))) ||
         (policy && (rc = slurp(policy, &polb, &poln))) ||
-        (value && (rc = slurp(value + 1, &valb, &valn))))
+        (value && (rc = slurp(value + 1, &valb, &valn))) ||
+        (rc = cli_evidence_inputs_load("broker", ev_certs, nev_certs, coldir,
+                                       &ei)) != CLI_EXIT_OK)
         goto out;
     cli_diag_init(&diag);
     st = mantle_broker_open(db, rootb, rootn,
@@ -279,10 +303,16 @@ int cli_broker(int argc, char **argv)
         rc = mantle_broker_audit(b, print_line, NULL) == MANTLE_OK
                  ? CLI_EXIT_OK
                  : CLI_EXIT_IO;
+    } else if ((st = mantle_broker_set_evidence_inputs(
+                    b, ei.cert_blobs, ei.ncerts, ei.col_blobs, ei.ncol,
+                    &diag)) != MANTLE_OK) {
+        fprintf(stderr, "mantle: broker: %s\n", diag.message);
+        rc = CLI_EXIT_TRAP;
     } else {
         rc = serve(b, listen, cert, key);
     }
 out:
+    cli_evidence_inputs_free(&ei);
     mantle_broker_free(b);
     if (valb)
         OPENSSL_cleanse(valb, valn);

@@ -69,6 +69,27 @@ int cli_compile(int argc, char **argv); /* compile.c */
 int cli_attest(int argc, char **argv);
 int cli_evidence(int argc, char **argv);
 int cli_verify(int argc, char **argv);  /* verify.c */
+
+/* verify_inputs.c: files a verifier reads (at most 16 MiB each). */
+enum { CLI_MAX_FILES = 64 };
+typedef struct cli_file {
+    char *path;
+    uint8_t *data;   /* NUL-terminated */
+    size_t len;
+} cli_file;
+/* CLI_EXIT_OK, or CLI_EXIT_IO with "mantle: VERB: PATH: why" on stderr. */
+int cli_read_file(const char *verb, const char *path, cli_file *out);
+/* --cert FILE... and --collateral DIR (every regular file, in name order),
+ * as mantle_verify_input's certs and collateral. */
+typedef struct cli_evidence_inputs {
+    cli_file certs[CLI_MAX_FILES], col[CLI_MAX_FILES];
+    mantle_blob cert_blobs[CLI_MAX_FILES], col_blobs[CLI_MAX_FILES];
+    size_t ncerts, ncol;
+} cli_evidence_inputs;
+int cli_evidence_inputs_load(const char *verb, const char *const *cert_paths,
+                             size_t ncert_paths, const char *coldir,
+                             cli_evidence_inputs *out);
+void cli_evidence_inputs_free(cli_evidence_inputs *in);
 int cli_broker(int argc, char **argv);  /* broker.c */
 int cli_verify_tls(int argc, char **argv);  /* verify.c */
 /* ratls_proxy.c: serve TLS on tls_fd with the RA-TLS certificate, each

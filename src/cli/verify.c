@@ -7,12 +7,10 @@
  * Exit: 0 verified (and accepted by the policy); 1 refused, with the reason
  * on stderr; 2 usage; 5 a file could not be read.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <netdb.h>
 #include <sys/socket.h>
@@ -21,82 +19,6 @@
 #include <openssl/ssl.h>
 
 #include "cli.h"
-
-enum { VERIFY_MAX_FILES = 64, VERIFY_MAX_BYTES = 16 << 20 };
-
-typedef struct file {
-    char *path;
-    uint8_t *data;
-    size_t len;
-} file;
-
-static int read_file(const char *path, file *out)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    uint8_t *buf;
-
-    if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_size > VERIFY_MAX_BYTES) {
-        fprintf(stderr, "mantle: verify: %s: read: %s\n", path,
-                f == NULL ? strerror(errno) : "not a regular file under 16 MiB");
-        if (f)
-            fclose(f);
-        return CLI_EXIT_IO;
-    }
-    if ((buf = malloc((size_t)st.st_size + 1)) == NULL ||
-        fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        fprintf(stderr, "mantle: verify: %s: read failed\n", path);
-        free(buf);
-        fclose(f);
-        return CLI_EXIT_IO;
-    }
-    buf[st.st_size] = '\0';
-    fclose(f);
-    out->path = strdup(path);
-    out->data = buf;
-    out->len = (size_t)st.st_size;
-    return out->path ? CLI_EXIT_OK : CLI_EXIT_IO;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every regular file in dir, in name order. */
-static int read_dir(const char *dir, file *out, size_t *n)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char *names[VERIFY_MAX_FILES];
-    size_t k = 0;
-    int rc = CLI_EXIT_OK;
-
-    if (d == NULL) {
-        fprintf(stderr, "mantle: verify: %s: open directory: %s\n", dir,
-                strerror(errno));
-        return CLI_EXIT_IO;
-    }
-    while ((de = readdir(d)) != NULL && k < VERIFY_MAX_FILES) {
-        char path[4096];
-        struct stat st;
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            names[k++] = strdup(path);
-    }
-    closedir(d);
-    qsort(names, k, sizeof names[0], cmp_names);
-    for (size_t i = 0; i < k; i++) {
-        if (rc == CLI_EXIT_OK && *n < VERIFY_MAX_FILES &&
-            (rc = read_file(names[i], &out[*n])) == CLI_EXIT_OK)
-            (*n)++;
-        free(names[i]);
-    }
-    return rc;
-}
 
 static void print_hex(const char *name, const uint8_t *p, size_t n)
 {
@@ -136,7 +58,7 @@ static const char *tier(mantle_ear_status s)
 static int report(const char *verb, const char *what,
                   const mantle_claims *claims,
                   const mantle_policy *policy, const char *policy_path,
-                  const file *ear_key, int64_t when)
+                  const cli_file *ear_key, int64_t when)
 {
     mantle_appraisal ap;
     mantle_diag diag;
@@ -210,11 +132,10 @@ int cli_verify(int argc, char **argv)
     };
     const char *format = NULL, *evidence = NULL, *root = NULL, *coldir = NULL;
     const char *policy_path = NULL, *when = NULL, *rdata = NULL, *ear_key = NULL;
-    const char *cert_paths[VERIFY_MAX_FILES];
-    size_t ncert_paths = 0, ncol = 0, ncerts = 0, rdlen = 0;
-    file ev = {0}, rootf = {0}, pol = {0}, key = {0};
-    file certs[VERIFY_MAX_FILES], col[VERIFY_MAX_FILES];
-    mantle_blob cert_blobs[VERIFY_MAX_FILES], col_blobs[VERIFY_MAX_FILES];
+    const char *cert_paths[CLI_MAX_FILES];
+    size_t ncert_paths = 0, rdlen = 0;
+    cli_file ev = {0}, rootf = {0}, pol = {0}, key = {0};
+    cli_evidence_inputs ei;
     mantle_verify_input in;
     mantle_claims claims;
     mantle_verify_reason reason = MANTLE_VERIFY_OK;
@@ -230,7 +151,7 @@ int cli_verify(int argc, char **argv)
         case 'f': format = optarg; break;
         case 'e': evidence = optarg; break;
         case 'c':
-            if (ncert_paths == VERIFY_MAX_FILES)
+            if (ncert_paths == CLI_MAX_FILES)
                 return cli_usage_error("verify", "too many --cert");
             cert_paths[ncert_paths++] = optarg;
             break;
@@ -249,6 +170,7 @@ int cli_verify(int argc, char **argv)
         return cli_usage_error("verify", "unexpected argument %s",
                                argv[optind]);
     memset(&in, 0, sizeof in);
+    memset(&ei, 0, sizeof ei);
     if (format == NULL || mantle_tee_parse(format, &in.format) != MANTLE_OK)
         return cli_usage_error("verify",
                                "--format snp|tdx|sgx|cca|tpm|mantle is required");
@@ -265,23 +187,15 @@ int cli_verify(int argc, char **argv)
     if (ear_key != NULL && policy_path == NULL)
         return cli_usage_error("verify", "--ear-key needs --policy");
 
-    if ((rc = read_file(evidence, &ev)) != CLI_EXIT_OK)
+    if ((rc = cli_read_file("verify", evidence, &ev)) != CLI_EXIT_OK)
         goto out;
-    for (size_t i = 0; i < ncert_paths; i++) {
-        if ((rc = read_file(cert_paths[i], &certs[i])) != CLI_EXIT_OK)
-            goto out;
-        ncerts++;
-        cert_blobs[i] = (mantle_blob){certs[i].data, certs[i].len,
-                                      certs[i].path};
-    }
-    if (root != NULL && (rc = read_file(root, &rootf)) != CLI_EXIT_OK)
+    if ((rc = cli_evidence_inputs_load("verify", cert_paths, ncert_paths,
+                                       coldir, &ei)) != CLI_EXIT_OK)
         goto out;
-    if (coldir != NULL && (rc = read_dir(coldir, col, &ncol)) != CLI_EXIT_OK)
+    if (root != NULL && (rc = cli_read_file("verify", root, &rootf)) != CLI_EXIT_OK)
         goto out;
-    for (size_t i = 0; i < ncol; i++)
-        col_blobs[i] = (mantle_blob){col[i].data, col[i].len, col[i].path};
     if (policy_path != NULL) {
-        if ((rc = read_file(policy_path, &pol)) != CLI_EXIT_OK)
+        if ((rc = cli_read_file("verify", policy_path, &pol)) != CLI_EXIT_OK)
             goto out;
         if ((st = mantle_policy_new((const char *)pol.data, pol.len, &policy,
                                     &diag)) != MANTLE_OK) {
@@ -291,16 +205,16 @@ int cli_verify(int argc, char **argv)
             goto out;
         }
     }
-    if (ear_key != NULL && (rc = read_file(ear_key, &key)) != CLI_EXIT_OK)
+    if (ear_key != NULL && (rc = cli_read_file("verify", ear_key, &key)) != CLI_EXIT_OK)
         goto out;
 
     in.evidence = (mantle_blob){ev.data, ev.len, ev.path};
-    in.certs = cert_blobs;
-    in.ncerts = ncerts;
+    in.certs = ei.cert_blobs;
+    in.ncerts = ei.ncerts;
     if (root != NULL)
         in.root = (mantle_blob){rootf.data, rootf.len, rootf.path};
-    in.collateral = col_blobs;
-    in.ncollateral = ncol;
+    in.collateral = ei.col_blobs;
+    in.ncollateral = ei.ncol;
     if (rdlen) {
         in.report_data = rd;
         in.report_data_len = rdlen;
@@ -328,14 +242,7 @@ out:
     free(pol.data);
     free(key.path);
     free(key.data);
-    for (size_t i = 0; i < ncerts; i++) {
-        free(certs[i].path);
-        free(certs[i].data);
-    }
-    for (size_t i = 0; i < ncol; i++) {
-        free(col[i].path);
-        free(col[i].data);
-    }
+    cli_evidence_inputs_free(&ei);
     return rc;
 }
 
@@ -388,7 +295,7 @@ int cli_verify_tls(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *root = NULL, *policy_path = NULL, *when = NULL, *target;
-    file rootf = {0}, pol = {0};
+    cli_file rootf = {0}, pol = {0};
     mantle_policy *policy = NULL;
     mantle_claims claims;
     mantle_verify_reason reason = MANTLE_VERIFY_OK;
@@ -418,8 +325,8 @@ int cli_verify_tls(int argc, char **argv)
     target = argv[optind];
     if (when && mantle_time_parse(when, &t) != MANTLE_OK)
         return cli_usage_error("verify-tls", "--time %s: not RFC 3339", when);
-    if ((root && (rc = read_file(root, &rootf)) != CLI_EXIT_OK) ||
-        (policy_path && (rc = read_file(policy_path, &pol)) != CLI_EXIT_OK))
+    if ((root && (rc = cli_read_file("verify", root, &rootf)) != CLI_EXIT_OK) ||
+        (policy_path && (rc = cli_read_file("verify", policy_path, &pol)) != CLI_EXIT_OK))
         goto out;
     rc = CLI_EXIT_TRAP;
     if (policy_path &&

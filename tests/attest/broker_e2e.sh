@@ -31,6 +31,14 @@ run 0 "put prod secret" "$mantle" broker put --db "$db" app/key/prod --value @"$
 run 0 "put hardware-only secret" "$mantle" broker put --db "$db" app/key/hw --value @"$work/secret" --policy "$work/hw.json"
 run 2 "put with a bad policy" "$mantle" broker put --db "$db" app/key/x --value @"$work/secret" --policy "$work/secret"
 
+# the verifier's inputs: at least a root or evidence certificates, each read
+run 2 "serve without a trust anchor" "$mantle" broker serve --db "$db" --listen 127.0.0.1:0 --cert "$work/cert.pem" --key "$work/key.pem"
+run 5 "serve with an unreadable --evidence-cert" "$mantle" broker serve --db "$db" --evidence-cert "$work/no-ak.pem" --listen 127.0.0.1:0 --cert "$work/cert.pem" --key "$work/key.pem"
+has err "no-ak.pem"
+run 5 "serve with a missing --collateral dir" "$mantle" broker serve --db "$db" --root "$work/root.pem" --collateral "$work/no-dir" --listen 127.0.0.1:0 --cert "$work/cert.pem" --key "$work/key.pem"
+has err "no-dir"
+run 2 "--evidence-cert is for serve" "$mantle" broker audit --db "$db" --evidence-cert "$work/cert.pem"
+
 "$mantle" broker serve --db "$db" --root "$work/root.pem" --listen 127.0.0.1:0 \
     --cert "$work/cert.pem" --key "$work/key.pem" >"$work/serve.out" 2>"$work/serve.err" &
 pid=$!

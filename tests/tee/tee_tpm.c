@@ -257,6 +257,76 @@ static void test_ek_activation(mantle_tee *tee, const char *tcti_conf)
     free(ek);
 }
 
+/* The key broker appraises TPM-backed Mantle evidence with the trusted
+ * attestation key given as its evidence input (`mantle broker serve
+ * --evidence-cert`), and refuses it without: a full KBS round on the
+ * broker's handler, the secret opened from its JWE. */
+static void broker_round(mantle_tee *tee, mantle_module *module,
+                         const mantle_blob *ak, const char *db)
+{
+    static const char pol[] = "{\"tee\":[\"tpm\"]}";
+    mantle_broker *b = NULL;
+    mantle_diag diag;
+
+    remove(db);
+    CHECK(mantle_broker_open(db, NULL, 0, NULL, 0, &b, &diag) == MANTLE_OK);
+    if (!b)
+        return;
+    CHECK(mantle_broker_put(b, "app/key/tpm", (const uint8_t *)"tpm-secret",
+                            10, pol, strlen(pol), &diag) == MANTLE_OK);
+    for (int with_ak = 0; with_ak < 2; with_ak++) {
+        const char *req = mantle_kbs_auth_request();
+        mantle_broker_reply r, ra, rr;
+        mantle_kbs_client *kc = NULL;
+        uint8_t rd[64], *ev = NULL, *pt = NULL;
+        size_t n = 0, ptn = 0;
+        char *att = NULL;
+
+        if (with_ak)
+            CHECK(mantle_broker_set_evidence_inputs(b, ak, 1, NULL, 0,
+                                                    &diag) == MANTLE_OK);
+        mantle_broker_handle(b, "POST", "/kbs/v0/auth", NULL, NULL,
+                             (const uint8_t *)req, strlen(req), 1800000000,
+                             &r);
+        CHECK(r.status == 200 && mantle_kbs_client_new(&kc, &diag) == MANTLE_OK);
+        CHECK(kc && r.body &&
+              mantle_kbs_client_challenge(kc, r.body, strlen(r.body), rd,
+                                          &diag) == MANTLE_OK);
+        CHECK(mantle_tee_evidence(tee, module, NULL, rd, &ev, &n, &diag) ==
+              MANTLE_OK);
+        CHECK(kc && ev &&
+              mantle_kbs_client_attestation(kc, ev, n, &att, &diag) ==
+                  MANTLE_OK);
+        mantle_broker_handle(b, "POST", "/kbs/v0/attest", r.cookie, NULL,
+                             (const uint8_t *)att, att ? strlen(att) : 0,
+                             1800000001, &ra);
+        if (!with_ak) {
+            CHECK(ra.status == 401 && ra.body &&
+                  strstr(ra.body, "missing input"));
+        } else {
+            CHECK(ra.status == 200);
+            mantle_broker_handle(b, "GET", "/kbs/v0/resource/app/key/tpm",
+                                 r.cookie, NULL, NULL, 0, 1800000002, &rr);
+            CHECK(rr.status == 200 && rr.body &&
+                  mantle_kbs_client_open(kc, rr.body, strlen(rr.body), &pt,
+                                         &ptn, &diag) == MANTLE_OK &&
+                  ptn == 10 && memcmp(pt, "tpm-secret", 10) == 0);
+            if (rr.status != 200)
+                fprintf(stderr, "broker: %d %s\n", rr.status, rr.body);
+            free(pt);
+            mantle_broker_reply_free(&rr);
+        }
+        if (ra.status != (with_ak ? 200 : 401))
+            fprintf(stderr, "broker attest: %d %s\n", ra.status, ra.body);
+        mantle_broker_reply_free(&ra);
+        mantle_broker_reply_free(&r);
+        mantle_tee_evidence_free(ev);
+        free(att);
+        mantle_kbs_client_free(kc);
+    }
+    mantle_broker_free(b);
+}
+
 int main(int argc, char **argv)
 {
     char name[512];
@@ -270,6 +340,7 @@ int main(int argc, char **argv)
     tee_module_keys k, k2;
     uint64_t c0 = 0, c1 = 0, c2 = 0, saved = 0;
     bool after;
+    char db[4096];
     FILE *f;
 
     if (argc != 6) {
@@ -333,6 +404,13 @@ int main(int argc, char **argv)
                     CHECK(mantle_verify(&in, &c, &why, &diag) == MANTLE_EREFUSED &&
                           why == MANTLE_VERIFY_SIGNATURE);
                     tok[n - 1] ^= 1;
+                    snprintf(db, sizeof db, "%s.broker.db", argv[4]);
+                    broker_round(tee, module, &akb, db);
+                    /* the trusted AK, for tpm_test.sh's broker */
+                    snprintf(db, sizeof db, "%s.ak.der", argv[4]);
+                    CHECK((f = fopen(db, "wb")) != NULL &&
+                          fwrite(akb.data, 1, akb.len, f) == akb.len &&
+                          fclose(f) == 0);
                 }
                 cbor_decref(&pe);
             }
