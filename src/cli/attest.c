@@ -152,6 +152,7 @@ int cli_attest(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"dir", required_argument, NULL, 'd'},
         {"dir-ro", required_argument, NULL, 'r'},
+        {"dir-sealed", required_argument, NULL, 'D'},
         {"env", required_argument, NULL, 'e'},
         {"listen", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0},
@@ -188,7 +189,8 @@ int cli_attest(int argc, char **argv)
         case 'n': nonce_text = optarg; break;
         case 'o': out_path = optarg; break;
         case 'd':
-        case 'r': {
+        case 'r':
+        case 'D': {
             mantle_wasi_preopen *p;
             const char *sep = strstr(optarg, "::");
 
@@ -197,6 +199,7 @@ int cli_attest(int argc, char **argv)
                 abort();
             p = &dirs[ndirs++];
             p->read_only = c == 'r';
+            p->sealed = c == 'D';
             p->host_path = optarg;
             p->guest_path = sep ? sep + 2 : optarg;
             break;
@@ -501,21 +504,62 @@ static bool imports_mantle(const mantle_module *module)
     return false;
 }
 
+/* Mount the sealed directories and say on stderr what protects them
+ * against rollback. A directory that does not open is reported and left
+ * sealed: the guest gets EIO for it, never its data. */
+static void mount_sealed(const char *path, mantle_tee *tee,
+                         mantle_module *module, const mantle_tee_launch *launch,
+                         mantle_wasi *wasi, const char *state_dir)
+{
+    bool hw = mantle_tee_counter_hardware(tee);
+    mantle_diag diag;
+    int st;
+
+    for (size_t i = 0; i < launch->npreopens; i++) {
+        const mantle_wasi_preopen *p = &launch->preopens[i];
+
+        if (!p->sealed)
+            continue;
+        if (hw)
+            fprintf(stderr, "mantle: run: sealed directory %s: rollback "
+                            "protection by the %s backend's hardware "
+                            "monotonic counter\n", p->guest_path,
+                    mantle_tee_backend(tee));
+        else
+            fprintf(stderr, "mantle: run: sealed directory %s: the %s backend "
+                            "has no hardware monotonic counter; a counter in "
+                            "%s detects swapped, mixed and rolled-back files, "
+                            "but not a rollback of that state directory "
+                            "together with the data\n", p->guest_path,
+                    mantle_tee_backend(tee), state_dir ? state_dir
+                                                        : cli_state_dir());
+    }
+    cli_diag_init(&diag);
+    st = mantle_tee_mount_sealed(tee, module, launch, wasi, &diag);
+    if (st != MANTLE_OK)
+        fprintf(stderr, "%s: run: %s; the guest gets EIO for it\n", path,
+                diag.message[0] ? diag.message : mantle_strerror(st));
+}
+
 int cli_tee_define(const char *path, const char *tee_name,
                    const char *state_dir, mantle_module *module,
                    const mantle_wasi_preopen *dirs, size_t ndirs,
                    const char **envv, size_t nenv, const char **listens,
                    size_t nlistens, const mantle_tee_secret *secrets,
-                   size_t nsecrets, mantle_linker *linker, mantle_tee **out)
+                   size_t nsecrets, mantle_linker *linker, mantle_wasi *wasi,
+                   mantle_tee **out)
 {
     mantle_tee_launch launch;
     mantle_diag diag;
     char **grants;
+    bool sealed = false;
     int rc, st;
 
     *out = NULL;
+    for (size_t i = 0; i < ndirs; i++)
+        sealed |= dirs[i].sealed;
     if (!tee_name) {
-        if (!imports_mantle(module))
+        if (!imports_mantle(module) && !sealed)
             return CLI_EXIT_OK;  /* no TEE asked for, none needed */
         tee_name = "auto";
     }
@@ -538,13 +582,15 @@ int cli_tee_define(const char *path, const char *tee_name,
     launch.nsecrets = nsecrets;
     cli_diag_init(&diag);
     st = mantle_tee_define(*out, module, &launch, linker, &diag);
-    for (size_t i = 0; i < nlistens; i++)
-        free(grants[i]);
-    free(grants);
     if (st != MANTLE_OK) {
         fprintf(stderr, "%s: run: TEE services: %s\n", path,
                 diag.message[0] ? diag.message : mantle_strerror(st));
         return CLI_EXIT_TRAP;
     }
-    return CLI_EXIT_OK;
+    if (st == MANTLE_OK && sealed)
+        mount_sealed(path, *out, module, &launch, wasi, state_dir);
+    for (size_t i = 0; i < nlistens; i++)
+        free(grants[i]);
+    free(grants);
+    return st == MANTLE_OK ? CLI_EXIT_OK : CLI_EXIT_TRAP;
 }

@@ -75,12 +75,14 @@ int cli_tee_open(const char *verb, const char *name, const char *state_dir,
 int cli_secret_load(const char *arg, mantle_tee_secret *out);
 void cli_secret_free(mantle_tee_secret *s);
 /* For run: open the TEE (tee_name NULL: auto if the module imports from
- * "mantle", else none) and define its services for this launch. */
+ * "mantle" or a directory is sealed, else none), define its services for
+ * this launch and mount the sealed directories of wasi. */
 int cli_tee_define(const char *path, const char *tee_name,
                    const char *state_dir, mantle_module *module,
                    const mantle_wasi_preopen *dirs, size_t ndirs,
                    const char **envv, size_t nenv, const char **listens,
                    size_t nlistens, const mantle_tee_secret *secrets,
-                   size_t nsecrets, mantle_linker *linker, mantle_tee **out);
+                   size_t nsecrets, mantle_linker *linker, mantle_wasi *wasi,
+                   mantle_tee **out);
 
 #endif

@@ -59,6 +59,12 @@ void cli_usage(FILE *f)
         "  --dir HOST[::GUEST]     grant directory HOST, seen by the guest as\n"
         "                          GUEST (default HOST); repeatable\n"
         "  --dir-ro HOST[::GUEST]  the same, read-only\n"
+#if MANTLE_ENABLE_TEE
+        "  --dir-sealed HOST[::GUEST] the same, sealed: files encrypted and\n"
+        "                          authenticated under the module's sealing\n"
+        "                          key, rollback-protected (docs/sealfs.md);\n"
+        "                          needs a TEE backend (--tee)\n"
+#endif
         "  --env KEY=VALUE         set a guest environment variable\n"
         "  --env-inherit           pass the whole host environment\n"
 #if MANTLE_ENABLE_WASI_SOCKETS

@@ -102,6 +102,7 @@ struct mantle_tee {
     const tee_backend_ops *ops;
     tee_backend *b;
     uint8_t runtime_digest[TEE_DIGEST];   /* SHA-256 of the runtime */
+    char *state_dir;                      /* a copy, or NULL */
 };
 
 /* Everything layer 2 gives one module under one launch configuration. */

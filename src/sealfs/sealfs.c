@@ -1,0 +1,1367 @@
+/* sealfs.c - a mounted sealed directory: files as trees of sealed nodes,
+ * copy-on-write commits, the rollback check at mount.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Map: host files - files (load, read, write, truncate) - committing a
+ * file's tree - committing the directory - mounting - path operations.
+ *
+ * Invariants:
+ *  - A file that is open holds its whole plaintext in memory (`data`, zero
+ *    beyond `size` up to `cap`), verified node by node when it was opened;
+ *    reads never touch the host, so tampering after open cannot reach them.
+ *  - Nodes are written only into slots the committed manifest does not
+ *    reference (`used` is the committed set, `pend` this commit's), so until
+ *    the new manifest is renamed into place the old tree is intact: a crash
+ *    at any point opens the old or the new state (docs/sealfs.md).
+ *  - After a commit fails half way the mount is `broken`: every operation
+ *    is EIO, and the next mount rolls forward or back from what is on disk.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "sealfs/sealfs.h"
+#include "tee/tee.h"
+
+struct sealfs_file {
+    sealfs *fs;
+    sealfs_entry ent;       /* path NULL once unlinked */
+    unsigned refs;          /* open descriptors */
+    bool loaded, changed;
+    uint8_t *data;          /* plaintext, cap bytes, zero beyond ent.size */
+    size_t cap;
+    uint8_t *dirty;         /* per data page, cap / SEALFS_PAGE entries */
+    sealfs_ref *lv[SEALFS_MAX_LEVELS];   /* committed tree, per level */
+    uint64_t nlv[SEALFS_MAX_LEVELS];
+    int hfd;                /* the node file, or -1 */
+    uint8_t *used, *pend;   /* per slot: committed / written this commit */
+    uint64_t nslots;        /* length of used and pend */
+    /* A commit in progress: the new tree, swapped in when it succeeds. */
+    sealfs_ref *nl[SEALFS_MAX_LEVELS];
+    uint64_t nn[SEALFS_MAX_LEVELS];
+    uint8_t nlevels;
+};
+
+struct sealfs {
+    int dirfd;
+    sealfs_keys keys;
+    char *state_dir;
+    sealfs_anchor anchor;
+    uint8_t dir_id[SEALFS_ID];
+    uint64_t version;
+    sealfs_file **ino;      /* the namespace: every file and directory */
+    uint32_t n, cap;
+    bool dirty, broken;
+    uint8_t (*garbage)[SEALFS_ID];   /* node files to delete after commit */
+    uint32_t ngarbage;
+};
+
+static void hex_id(const uint8_t id[SEALFS_ID], char out[2 * SEALFS_ID + 1])
+{
+    static const char h[] = "0123456789abcdef";
+
+    for (int i = 0; i < SEALFS_ID; i++) {
+        out[2 * i] = h[id[i] >> 4];
+        out[2 * i + 1] = h[id[i] & 15];
+    }
+    out[2 * SEALFS_ID] = '\0';
+}
+
+static bool is_hex_name(const char *s, size_t n)
+{
+    if (n != 2 * SEALFS_ID)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+static uint64_t now_ns(void)
+{
+    uint64_t t = 0;
+
+    os_fs_clock_time(0, &t);
+    return t;
+}
+
+/* ---- Host files ---------------------------------------------------------------- */
+
+static int read_at(int dirfd, const char *name, uint8_t **out, size_t *out_n)
+{
+    os_stat st;
+    uint8_t *buf;
+    size_t got = 0;
+    int fd = os_fs_openat(dirfd, name, OS_O_RDONLY | OS_O_NOFOLLOW, 0), r;
+
+    if (fd < 0)
+        return fd;
+    if ((r = os_fs_fstat(fd, &st)) < 0 || st.type != OS_FT_REG ||
+        st.size > TEE_SEAL_MAX) {
+        os_fs_close(fd);
+        return r < 0 ? r : -OS_EIO;
+    }
+    buf = malloc(st.size ? st.size : 1);
+    if (!buf) {
+        os_fs_close(fd);
+        return -OS_ENOMEM;
+    }
+    while (got < st.size) {
+        os_iovec iov = {buf + got, st.size - got};
+        int64_t k = os_fs_preadv(fd, &iov, 1, got);
+
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    os_fs_close(fd);
+    *out = buf;
+    *out_n = got;
+    return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n, uint64_t off)
+{
+    while (n) {
+        os_iovec iov = {(void *)p, n};
+        int64_t k = os_fs_pwritev(fd, &iov, 1, off);
+
+        if (k <= 0)
+            return k < 0 ? (int)k : -OS_EIO;
+        p += k;
+        n -= (size_t)k;
+        off += (uint64_t)k;
+    }
+    return 0;
+}
+
+/* Create or replace dirfd/name with data, durably (not atomically: the
+ * names written this way are staging names). */
+static int write_at(int dirfd, const char *name, const uint8_t *p, size_t n)
+{
+    int fd = os_fs_openat(dirfd, name, OS_O_WRONLY | OS_O_CREAT | OS_O_TRUNC |
+                                            OS_O_NOFOLLOW, 0600);
+    int r;
+
+    if (fd < 0)
+        return fd;
+    r = write_all(fd, p, n, 0);
+    if (r == 0)
+        r = os_fs_fsync(fd);
+    os_fs_close(fd);
+    return r < 0 ? r : 0;
+}
+
+/* ---- Files --------------------------------------------------------------------- */
+
+static void tree_free(sealfs_ref **lv, uint64_t *n)
+{
+    for (int l = 0; l < SEALFS_MAX_LEVELS; l++) {
+        if (lv[l])
+            OPENSSL_cleanse(lv[l], n[l] * sizeof *lv[l]);
+        free(lv[l]);
+        lv[l] = NULL;
+        n[l] = 0;
+    }
+}
+
+static void file_unload(sealfs_file *f)
+{
+    if (f->data)
+        OPENSSL_cleanse(f->data, f->cap);
+    free(f->data);
+    free(f->dirty);
+    free(f->used);
+    free(f->pend);
+    f->data = f->dirty = f->used = f->pend = NULL;
+    f->cap = 0;
+    f->nslots = 0;
+    tree_free(f->lv, f->nlv);
+    tree_free(f->nl, f->nn);
+    if (f->hfd >= 0)
+        os_fs_close(f->hfd);
+    f->hfd = -1;
+    f->loaded = false;
+}
+
+static void file_free(sealfs_file *f)
+{
+    if (!f)
+        return;
+    file_unload(f);
+    free(f->ent.path);
+    OPENSSL_cleanse(&f->ent, sizeof f->ent);
+    free(f);
+}
+
+/* Room for `size` bytes of plaintext (whole pages, zero-filled). */
+static int file_reserve(sealfs_file *f, uint64_t size)
+{
+    size_t want, pages;
+    uint8_t *d, *dd;
+
+    if (size > SEALFS_FILE_MAX)
+        return -OS_EFBIG;
+    want = (size_t)((size + SEALFS_PAGE - 1) / SEALFS_PAGE) * SEALFS_PAGE;
+    if (want <= f->cap)
+        return 0;
+    if (want < f->cap * 2)
+        want = f->cap * 2 > SEALFS_FILE_MAX ? (size_t)SEALFS_FILE_MAX
+                                            : f->cap * 2;
+    pages = want / SEALFS_PAGE;
+    /* realloc would leave a copy of the plaintext behind unwiped. */
+    if (!(d = calloc(1, want)) || !(dd = calloc(1, pages))) {
+        free(d);
+        return -OS_ENOMEM;
+    }
+    if (f->data) {
+        memcpy(d, f->data, f->cap);
+        memcpy(dd, f->dirty, f->cap / SEALFS_PAGE);
+        OPENSSL_cleanse(f->data, f->cap);
+    }
+    free(f->data);
+    free(f->dirty);
+    f->data = d;
+    f->dirty = dd;
+    f->cap = want;
+    return 0;
+}
+
+static int slots_reserve(sealfs_file *f, uint64_t n)
+{
+    uint8_t *u, *p;
+    uint64_t nn = f->nslots ? f->nslots : 64;
+
+    if (n <= f->nslots)
+        return 0;
+    while (nn < n)
+        nn *= 2;
+    if (!(u = calloc(1, nn)) || !(p = calloc(1, nn))) {
+        free(u);
+        return -OS_ENOMEM;
+    }
+    if (f->nslots) {
+        memcpy(u, f->used, f->nslots);
+        memcpy(p, f->pend, f->nslots);
+    }
+    free(f->used);
+    free(f->pend);
+    f->used = u;
+    f->pend = p;
+    f->nslots = nn;
+    return 0;
+}
+
+static int open_node_file(sealfs_file *f, bool create)
+{
+    char name[2 * SEALFS_ID + 1];
+    int fd;
+
+    if (f->hfd >= 0)
+        return 0;
+    hex_id(f->ent.id, name);
+    fd = os_fs_openat(f->fs->dirfd, name,
+                      OS_O_RDWR | OS_O_NOFOLLOW | (create ? OS_O_CREAT : 0),
+                      0600);
+    if (fd < 0)
+        return fd;
+    f->hfd = fd;
+    return 0;
+}
+
+/* Read and verify the whole tree into memory. */
+static int file_load(sealfs_file *f)
+{
+    const sealfs_entry *e = &f->ent;
+    uint8_t *raw = NULL, *pt = NULL;
+    uint64_t nraw = 0;
+    int rc;
+
+    if (f->loaded)
+        return 0;
+    f->hfd = -1;
+    if ((rc = file_reserve(f, e->size)) < 0)
+        return rc;
+    if (e->levels == 0) {
+        f->loaded = true;
+        return 0;
+    }
+    if ((rc = open_node_file(f, false)) < 0) {
+        rc = rc == -OS_ENOENT ? -OS_EIO : rc;   /* a file deleted on the host */
+        goto fail;
+    }
+    {
+        os_stat st;
+
+        if ((rc = os_fs_fstat(f->hfd, &st)) < 0)
+            goto fail;
+        nraw = st.size / SEALFS_BLOB;
+        if (nraw > (uint64_t)UINT32_MAX ||
+            !(raw = malloc((size_t)(nraw * SEALFS_BLOB) + 1))) {
+            rc = -OS_ENOMEM;
+            goto fail;
+        }
+        for (uint64_t got = 0; got < nraw * SEALFS_BLOB;) {
+            os_iovec iov = {raw + got, (size_t)(nraw * SEALFS_BLOB - got)};
+            int64_t k = os_fs_preadv(f->hfd, &iov, 1, got);
+
+            if (k <= 0) {
+                rc = -OS_EIO;
+                goto fail;
+            }
+            got += (uint64_t)k;
+        }
+    }
+    if ((rc = slots_reserve(f, nraw)) < 0 || !(pt = malloc(SEALFS_PAGE))) {
+        rc = rc < 0 ? rc : -OS_ENOMEM;
+        goto fail;
+    }
+    for (int l = 0; l < e->levels; l++) {
+        f->nlv[l] = sealfs_level_count(e->size, (unsigned)l);
+        if (!(f->lv[l] = calloc(f->nlv[l], sizeof *f->lv[l]))) {
+            rc = -OS_ENOMEM;
+            goto fail;
+        }
+    }
+    f->lv[e->levels - 1][0] = e->root;
+    rc = -OS_EIO;
+    for (int l = e->levels - 1; l >= 0; l--) {
+        for (uint64_t i = 0; i < f->nlv[l]; i++) {
+            const sealfs_ref *ref = &f->lv[l][i];
+            uint8_t *dst = l == 0 ? f->data + i * SEALFS_PAGE : pt;
+
+            /* Each slot belongs to one node: a reference to a slot seen
+             * before, or beyond the file, is tampering. */
+            if (ref->slot >= nraw || f->used[ref->slot])
+                goto fail;
+            f->used[ref->slot] = 1;
+            if (sealfs_node_open(ref->key, e->id, (unsigned)l, i,
+                                 raw + (uint64_t)ref->slot * SEALFS_BLOB,
+                                 dst) < 0)
+                goto fail;
+            if (l == 0)
+                continue;
+            for (uint64_t j = 0; j < SEALFS_FAN; j++) {
+                const uint8_t *c = pt + j * SEALFS_REF;
+                uint64_t child = i * SEALFS_FAN + j;
+
+                if (child < f->nlv[l - 1]) {
+                    sealfs_ref *r = &f->lv[l - 1][child];
+
+                    r->slot = (uint32_t)c[0] | (uint32_t)c[1] << 8 |
+                              (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24;
+                    memcpy(r->key, c + 4, 32);
+                }
+            }
+        }
+    }
+    /* Bytes past the end stay zero for a later extension. */
+    memset(f->data + e->size, 0, f->cap - e->size);
+    rc = 0;
+    f->loaded = true;
+fail:
+    if (pt)
+        OPENSSL_cleanse(pt, SEALFS_PAGE);
+    free(pt);
+    free(raw);
+    if (rc < 0)
+        file_unload(f);
+    return rc;
+}
+
+static void mark_dirty(sealfs_file *f, uint64_t off, uint64_t len)
+{
+    if (len == 0)
+        return;
+    for (uint64_t p = off / SEALFS_PAGE; p <= (off + len - 1) / SEALFS_PAGE;
+         p++)
+        f->dirty[p] = 1;
+}
+
+int64_t sealfs_pread(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)
+{
+    int64_t total = 0;
+
+    if (f->fs->broken || !f->loaded)
+        return -OS_EIO;
+    for (int i = 0; i < n && off < f->ent.size; i++) {
+        size_t k = iov[i].len;
+
+        if (k > f->ent.size - off)
+            k = (size_t)(f->ent.size - off);
+        memcpy(iov[i].base, f->data + off, k);
+        off += k;
+        total += (int64_t)k;
+    }
+    return total;
+}
+
+int64_t sealfs_pwrite(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)
+{
+    uint64_t len = 0;
+    int64_t total = 0;
+    int rc;
+
+    if (f->fs->broken || !f->loaded)
+        return -OS_EIO;
+    for (int i = 0; i < n; i++)
+        len += iov[i].len;
+    if (len == 0)
+        return 0;
+    if (off > SEALFS_FILE_MAX || len > SEALFS_FILE_MAX - off)
+        return -OS_EFBIG;
+    if ((rc = file_reserve(f, off + len)) < 0)
+        return rc;
+    for (int i = 0; i < n; i++) {
+        memcpy(f->data + off + (uint64_t)total, iov[i].base, iov[i].len);
+        total += (int64_t)iov[i].len;
+    }
+    mark_dirty(f, off, len);
+    if (off + len > f->ent.size)
+        f->ent.size = off + len;
+    f->ent.mtim = now_ns();
+    f->changed = true;
+    return total;
+}
+
+int sealfs_truncate(sealfs_file *f, uint64_t size)
+{
+    int rc;
+
+    if (f->fs->broken || !f->loaded)
+        return -OS_EIO;
+    if (size == f->ent.size)
+        return 0;
+    if ((rc = file_reserve(f, size)) < 0)
+        return rc;
+    if (size < f->ent.size) {
+        memset(f->data + size, 0, (size_t)(f->ent.size - size));
+        if (size % SEALFS_PAGE)
+            f->dirty[size / SEALFS_PAGE] = 1;
+    } else {
+        mark_dirty(f, f->ent.size, size - f->ent.size);
+    }
+    f->ent.size = size;
+    f->ent.mtim = now_ns();
+    f->changed = true;
+    return 0;
+}
+
+static void stat_of(const sealfs_entry *e, os_stat *out)
+{
+    memset(out, 0, sizeof *out);
+    out->type = e->type;
+    out->size = e->size;
+    out->nlink = 1;
+    for (int i = 0; i < 8; i++)
+        out->ino = out->ino << 8 | e->id[i];
+    out->atim = out->mtim = out->ctim = e->mtim;
+}
+
+int sealfs_fstat(sealfs_file *f, os_stat *out)
+{
+    if (f->fs->broken)
+        return -OS_EIO;
+    stat_of(&f->ent, out);
+    return 0;
+}
+
+/* ---- Committing a file's tree ------------------------------------------------------ */
+
+static int64_t slot_alloc(sealfs_file *f, uint64_t *hint)
+{
+    uint64_t s = *hint;
+
+    for (;; s++) {
+        if (s >= f->nslots && slots_reserve(f, s + 1) < 0)
+            return -OS_ENOMEM;
+        if (!f->used[s] && !f->pend[s])
+            break;
+    }
+    if (s > UINT32_MAX)
+        return -OS_EFBIG;
+    f->pend[s] = 1;
+    *hint = s + 1;
+    return (int64_t)s;
+}
+
+/* Write the nodes that changed into free slots and build the new tree in
+ * nl/nn; the committed tree is untouched. */
+static int tree_prepare(sealfs_file *f)
+{
+    uint8_t levels = sealfs_levels(f->ent.size);
+    uint8_t *pt = NULL, *blob = NULL, *dirty[SEALFS_MAX_LEVELS] = {0};
+    uint64_t hint = 0;
+    int rc = -OS_ENOMEM;
+
+    tree_free(f->nl, f->nn);
+    f->nlevels = levels;
+    if (levels == 0)
+        return 0;
+    if (levels > SEALFS_MAX_LEVELS)
+        return -OS_EFBIG;
+    if ((rc = open_node_file(f, true)) < 0)
+        return rc;
+    rc = -OS_ENOMEM;
+    if (!(pt = malloc(SEALFS_PAGE)) || !(blob = malloc(SEALFS_BLOB)))
+        goto out;
+    for (int l = 0; l < levels; l++) {
+        f->nn[l] = sealfs_level_count(f->ent.size, (unsigned)l);
+        if (!(f->nl[l] = calloc(f->nn[l], sizeof *f->nl[l])) ||
+            !(dirty[l] = calloc(f->nn[l], 1)))
+            goto out;
+        for (uint64_t i = 0; i < f->nn[l]; i++) {
+            bool old = l < SEALFS_MAX_LEVELS && i < f->nlv[l];
+
+            if (old)
+                f->nl[l][i] = f->lv[l][i];
+            if (l == 0) {
+                dirty[l][i] = !old || f->dirty[i];
+            } else {
+                /* A node whose set of children changed is rewritten too. */
+                uint64_t lo = i * SEALFS_FAN, hi = lo + SEALFS_FAN;
+                uint64_t cn = f->nn[l - 1] < hi ? f->nn[l - 1] : hi;
+                uint64_t co = f->nlv[l - 1] < hi ? f->nlv[l - 1] : hi;
+
+                dirty[l][i] = !old || cn != co;
+                for (uint64_t c = lo; c < cn && !dirty[l][i]; c++)
+                    dirty[l][i] = dirty[l - 1][c];
+            }
+        }
+    }
+    for (int l = 0; l < levels; l++) {
+        for (uint64_t i = 0; i < f->nn[l]; i++) {
+            const uint8_t *src = pt;
+            int64_t slot;
+
+            if (!dirty[l][i])
+                continue;
+            if (l == 0) {
+                src = f->data + i * SEALFS_PAGE;
+            } else {
+                memset(pt, 0, SEALFS_PAGE);
+                for (uint64_t j = 0; j < SEALFS_FAN; j++) {
+                    uint64_t c = i * SEALFS_FAN + j;
+                    uint8_t *d = pt + j * SEALFS_REF;
+
+                    if (c >= f->nn[l - 1])
+                        break;
+                    for (int b = 0; b < 4; b++)
+                        d[b] = (uint8_t)(f->nl[l - 1][c].slot >> (8 * b));
+                    memcpy(d + 4, f->nl[l - 1][c].key, 32);
+                }
+            }
+            if ((slot = slot_alloc(f, &hint)) < 0) {
+                rc = (int)slot;
+                goto out;
+            }
+            f->nl[l][i].slot = (uint32_t)slot;
+            if ((rc = sealfs_node_seal(f->ent.id, (unsigned)l, i, src,
+                                       f->nl[l][i].key, blob)) < 0 ||
+                (rc = write_all(f->hfd, blob, SEALFS_BLOB,
+                                (uint64_t)slot * SEALFS_BLOB)) < 0)
+                goto out;
+        }
+    }
+    rc = os_fs_fdatasync(f->hfd);
+out:
+    for (int l = 0; l < SEALFS_MAX_LEVELS; l++)
+        free(dirty[l]);
+    if (pt)
+        OPENSSL_cleanse(pt, SEALFS_PAGE);
+    free(pt);
+    free(blob);
+    return rc < 0 ? rc : 0;
+}
+
+/* The commit is durable: the new tree becomes the committed one and the
+ * slots only the old tree used are free again. */
+static void tree_done(sealfs_file *f)
+{
+    uint64_t top = 0;
+
+    tree_free(f->lv, f->nlv);
+    memcpy(f->lv, f->nl, sizeof f->lv);
+    memcpy(f->nlv, f->nn, sizeof f->nlv);
+    memset(f->nl, 0, sizeof f->nl);
+    memset(f->nn, 0, sizeof f->nn);
+    f->ent.levels = f->nlevels;
+    if (f->nlevels)
+        f->ent.root = f->lv[f->nlevels - 1][0];
+    else
+        memset(&f->ent.root, 0, sizeof f->ent.root);
+    if (f->nslots) {
+        memset(f->used, 0, f->nslots);
+        memset(f->pend, 0, f->nslots);
+    }
+    for (int l = 0; l < f->nlevels; l++)
+        for (uint64_t i = 0; i < f->nlv[l]; i++) {
+            f->used[f->lv[l][i].slot] = 1;
+            if (f->lv[l][i].slot + 1u > top)
+                top = f->lv[l][i].slot + 1u;
+        }
+    if (f->dirty)
+        memset(f->dirty, 0, f->cap / SEALFS_PAGE);
+    if (f->hfd >= 0)
+        os_fs_ftruncate(f->hfd, top * SEALFS_BLOB);
+    f->changed = false;
+}
+
+static void tree_abort(sealfs_file *f)
+{
+    tree_free(f->nl, f->nn);
+    if (f->nslots)
+        memset(f->pend, 0, f->nslots);
+}
+
+/* ---- Committing the directory --------------------------------------------------------- */
+
+static int table_path_read(const char *dir, const char *name,
+                           const uint8_t key[32], sealfs_table *out,
+                           bool *present)
+{
+    uint8_t *blob = NULL;
+    size_t n = 0;
+    int r = tee_state_read(dir, name, &blob, &n, NULL);
+
+    memset(out, 0, sizeof *out);
+    *present = r != -OS_ENOENT;
+    if (r == -OS_ENOENT)
+        return -OS_ENOENT;
+    if (r != MANTLE_OK)
+        return -OS_EIO;
+    r = sealfs_table_open(key, blob, n, out);
+    free(blob);
+    return r;
+}
+
+/* The version table that matches the counter, rolling a staged one forward
+ * (a commit that stopped between the increment and the rename). */
+static int table_load(sealfs *fs, uint64_t counter, sealfs_table *out,
+                      char *err, size_t err_size)
+{
+    sealfs_table cur, next;
+    bool pc, pn;
+    int rc = table_path_read(fs->state_dir, SEALFS_TABLE_NAME, fs->keys.table,
+                             &cur, &pc);
+    int rn = table_path_read(fs->state_dir, SEALFS_TABLE_NEXT, fs->keys.table,
+                             &next, &pn);
+    char a[4096], b[4096];
+
+    snprintf(a, sizeof a, "%s/%s", fs->state_dir, SEALFS_TABLE_NEXT);
+    snprintf(b, sizeof b, "%s/%s", fs->state_dir, SEALFS_TABLE_NAME);
+    if (rn == 0 && next.counter == counter) {
+        sealfs_table_free(&cur);
+        if (os_fs_renameat(OS_FD_CWD, a, OS_FD_CWD, b) < 0) {
+            sealfs_table_free(&next);
+            snprintf(err, err_size, "cannot roll the version table forward");
+            return -OS_EIO;
+        }
+        *out = next;
+        return 0;
+    }
+    sealfs_table_free(&next);
+    if (pn)
+        os_fs_unlinkat(OS_FD_CWD, a, false);
+    if (rc == 0 && cur.counter == counter) {
+        *out = cur;
+        return 0;
+    }
+    if (!pc) {
+        memset(out, 0, sizeof *out);
+        out->counter = counter;
+        return 0;
+    }
+    if (rc == 0)
+        snprintf(err, err_size, "the version table in %s is stale (counter "
+                 "%llu, the backend's is %llu): the state was rolled back",
+                 fs->state_dir, (unsigned long long)cur.counter,
+                 (unsigned long long)counter);
+    else
+        snprintf(err, err_size, "the version table in %s fails "
+                 "authentication", fs->state_dir);
+    sealfs_table_free(&cur);
+    return -OS_EIO;
+}
+
+static struct sealfs_table_row *table_find(sealfs_table *t,
+                                           const uint8_t id[SEALFS_ID])
+{
+    for (uint32_t i = 0; i < t->n; i++)
+        if (memcmp(t->rows[i].dir_id, id, SEALFS_ID) == 0)
+            return &t->rows[i];
+    return NULL;
+}
+
+static int manifest_build(sealfs *fs, uint64_t version, sealfs_manifest *m)
+{
+    memcpy(m->dir_id, fs->dir_id, SEALFS_ID);
+    m->version = version;
+    m->n = fs->n;
+    m->e = calloc(fs->n ? fs->n : 1, sizeof *m->e);
+    if (!m->e)
+        return -OS_ENOMEM;
+    for (uint32_t i = 0; i < fs->n; i++) {
+        sealfs_file *f = fs->ino[i];
+
+        m->e[i] = f->ent;    /* borrowed path; not freed */
+        if (f->ent.type == OS_FT_REG && f->changed) {
+            m->e[i].levels = f->nlevels;
+            if (f->nlevels)
+                m->e[i].root = f->nl[f->nlevels - 1][0];
+            else
+                memset(&m->e[i].root, 0, sizeof m->e[i].root);
+        }
+    }
+    return 0;
+}
+
+static void fsync_dir(int dirfd)
+{
+    os_fs_fsync(dirfd);
+}
+
+static int state_fsync(const char *dir)
+{
+    int fd = os_fs_openat(OS_FD_CWD, dir, OS_O_RDONLY | OS_O_DIRECTORY, 0);
+
+    if (fd < 0)
+        return fd;
+    os_fs_fsync(fd);
+    os_fs_close(fd);
+    return 0;
+}
+
+/* The protocol (docs/sealfs.md): nodes, staged manifest, staged table,
+ * counter increment, table rename, manifest rename. A crash before the
+ * increment opens the old state; after it, the next mount rolls forward. */
+int sealfs_commit(sealfs *fs)
+{
+    sealfs_manifest m = {0};
+    sealfs_table t = {0};
+    struct sealfs_table_row *row;
+    uint8_t *blob = NULL;
+    size_t n = 0;
+    uint64_t c, c2;
+    char err[256], a[4096], b[4096];
+    bool any = fs->dirty;
+    int rc;
+
+    if (fs->broken)
+        return -OS_EIO;
+    for (uint32_t i = 0; i < fs->n && !any; i++)
+        any = fs->ino[i]->changed;
+    if (!any)
+        return 0;
+    for (uint32_t i = 0; i < fs->n; i++) {
+        sealfs_file *f = fs->ino[i];
+
+        if (f->ent.type == OS_FT_REG && f->changed &&
+            (rc = tree_prepare(f)) < 0)
+            goto abort;
+    }
+    if ((rc = manifest_build(fs, fs->version + 1, &m)) < 0 ||
+        (rc = sealfs_manifest_seal(fs->keys.dir, &m, &blob, &n)) < 0 ||
+        (rc = write_at(fs->dirfd, SEALFS_NEXT_NAME, blob, n)) < 0)
+        goto abort;
+    fsync_dir(fs->dirfd);
+    free(blob);
+    blob = NULL;
+    if ((rc = fs->anchor.counter(fs->anchor.ctx, false, &c)) < 0 ||
+        (rc = table_load(fs, c, &t, err, sizeof err)) < 0)
+        goto abort;
+    if (!(row = table_find(&t, fs->dir_id))) {
+        struct sealfs_table_row *nr = realloc(t.rows, (t.n + 1) * sizeof *nr);
+
+        if (!nr) {
+            rc = -OS_ENOMEM;
+            goto abort;
+        }
+        t.rows = nr;
+        row = &t.rows[t.n++];
+        memcpy(row->dir_id, fs->dir_id, SEALFS_ID);
+    }
+    row->version = fs->version + 1;
+    t.counter = c + 1;
+    if ((rc = sealfs_table_seal(fs->keys.table, &t, &blob, &n)) < 0)
+        goto abort;
+    if (tee_state_write(fs->state_dir, SEALFS_TABLE_NEXT, blob, n, NULL) !=
+        MANTLE_OK) {
+        rc = -OS_EIO;
+        goto abort;
+    }
+    /* From here on the disk may hold the new state: no way back. */
+    rc = fs->anchor.counter(fs->anchor.ctx, true, &c2);
+    if (rc < 0 || c2 != c + 1)
+        goto broken;
+    snprintf(a, sizeof a, "%s/%s", fs->state_dir, SEALFS_TABLE_NEXT);
+    snprintf(b, sizeof b, "%s/%s", fs->state_dir, SEALFS_TABLE_NAME);
+    if (os_fs_renameat(OS_FD_CWD, a, OS_FD_CWD, b) < 0 ||
+        state_fsync(fs->state_dir) < 0 ||
+        os_fs_renameat(fs->dirfd, SEALFS_NEXT_NAME, fs->dirfd,
+                       SEALFS_ROOT_NAME) < 0)
+        goto broken;
+    fsync_dir(fs->dirfd);
+    fs->version++;
+    fs->dirty = false;
+    for (uint32_t i = 0; i < fs->n; i++)
+        if (fs->ino[i]->ent.type == OS_FT_REG && fs->ino[i]->changed)
+            tree_done(fs->ino[i]);
+    for (uint32_t i = 0; i < fs->ngarbage; i++) {
+        char name[2 * SEALFS_ID + 1];
+
+        hex_id(fs->garbage[i], name);
+        os_fs_unlinkat(fs->dirfd, name, false);
+    }
+    fs->ngarbage = 0;
+    rc = 0;
+    goto out;
+broken:
+    fs->broken = true;
+    rc = -OS_EIO;
+    goto out;
+abort:
+    for (uint32_t i = 0; i < fs->n; i++)
+        tree_abort(fs->ino[i]);
+out:
+    free(m.e);   /* paths were borrowed */
+    free(blob);
+    sealfs_table_free(&t);
+    return rc;
+}
+
+/* ---- Mounting ---------------------------------------------------------------------------- */
+
+static int ino_add(sealfs *fs, sealfs_file *f)
+{
+    if (fs->n == fs->cap) {
+        uint32_t nc = fs->cap ? fs->cap * 2 : 16;
+        sealfs_file **n = realloc(fs->ino, nc * sizeof *n);
+
+        if (!n)
+            return -OS_ENOMEM;
+        fs->ino = n;
+        fs->cap = nc;
+    }
+    fs->ino[fs->n++] = f;
+    return 0;
+}
+
+static int manifest_read(sealfs *fs, const char *name, sealfs_manifest *m,
+                         bool *present)
+{
+    uint8_t *blob;
+    size_t n;
+    int r = read_at(fs->dirfd, name, &blob, &n);
+
+    *present = r != -OS_ENOENT;
+    if (r < 0)
+        return r;
+    r = sealfs_manifest_open(fs->keys.dir, blob, n, m);
+    free(blob);
+    return r;
+}
+
+/* Remove node files no manifest entry names (a crashed commit's new files)
+ * and the staged manifest. Other host files are left alone. */
+static void collect_garbage(sealfs *fs)
+{
+    os_dirbuf b;
+    os_dirent d;
+    char (*dead)[2 * SEALFS_ID + 1] = NULL;
+    size_t ndead = 0;
+
+    if (os_fs_dir_rewind(fs->dirfd, &b) < 0)
+        return;
+    while (os_fs_dir_next(fs->dirfd, &b, &d) > 0) {
+        char name[2 * SEALFS_ID + 1];
+        bool live = false;
+
+        if (!is_hex_name(d.name, d.namelen))
+            continue;
+        for (uint32_t i = 0; i < fs->n && !live; i++) {
+            hex_id(fs->ino[i]->ent.id, name);
+            live = memcmp(name, d.name, d.namelen) == 0;
+        }
+        if (!live) {
+            void *nd = realloc(dead, (ndead + 1) * sizeof *dead);
+
+            if (!nd)
+                break;
+            dead = nd;
+            memcpy(dead[ndead], d.name, d.namelen);
+            dead[ndead++][2 * SEALFS_ID] = '\0';
+        }
+    }
+    for (size_t i = 0; i < ndead; i++)
+        os_fs_unlinkat(fs->dirfd, dead[i], false);
+    free(dead);
+}
+
+static bool dir_has_nodes(int dirfd)
+{
+    os_dirbuf b;
+    os_dirent d;
+
+    if (os_fs_dir_rewind(dirfd, &b) < 0)
+        return true;
+    while (os_fs_dir_next(dirfd, &b, &d) > 0)
+        if (is_hex_name(d.name, d.namelen))
+            return true;
+    return false;
+}
+
+int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
+                 const sealfs_anchor *anchor, sealfs **out, char *err,
+                 size_t err_size)
+{
+    sealfs *fs = calloc(1, sizeof *fs);
+    sealfs_manifest root = {0}, next = {0}, *use = NULL;
+    sealfs_table t = {0};
+    struct sealfs_table_row *row;
+    bool proot, pnext;
+    int rr, rn, rc;
+    uint64_t c;
+
+    *out = NULL;
+    snprintf(err, err_size, "out of memory");
+    if (!fs || !(fs->state_dir = strdup(state_dir))) {
+        free(fs);
+        os_fs_close(host_dirfd);
+        return -OS_ENOMEM;
+    }
+    fs->dirfd = host_dirfd;
+    fs->keys = *keys;
+    fs->anchor = *anchor;
+    if (anchor->version < 1 || !anchor->counter) {
+        rc = -OS_EINVAL;
+        snprintf(err, err_size, "bad rollback anchor");
+        goto fail;
+    }
+    if ((rc = anchor->counter(anchor->ctx, false, &c)) < 0) {
+        snprintf(err, err_size, "cannot read the monotonic counter");
+        goto fail;
+    }
+    if ((rc = table_load(fs, c, &t, err, err_size)) < 0)
+        goto fail;
+    rr = manifest_read(fs, SEALFS_ROOT_NAME, &root, &proot);
+    rn = manifest_read(fs, SEALFS_NEXT_NAME, &next, &pnext);
+    rc = -OS_EIO;
+    if (!proot && !pnext) {
+        if (dir_has_nodes(fs->dirfd)) {
+            snprintf(err, err_size, "the manifest is missing but sealed "
+                     "files are present");
+            goto fail;
+        }
+        if (RAND_bytes(fs->dir_id, SEALFS_ID) != 1)
+            goto fail;
+        fs->dirty = true;    /* registered by the commit below */
+    } else {
+        /* A staged manifest that fails to open was torn by a crash before
+         * the counter moved; it is ignored. The committed one must open. */
+        if (rr < 0 && proot) {
+            snprintf(err, err_size, "%s fails authentication (tampered, or "
+                     "not sealed by this module and configuration)",
+                     SEALFS_ROOT_NAME);
+            goto fail;
+        }
+        row = table_find(&t, rr == 0 ? root.dir_id : next.dir_id);
+        if (!row) {
+            snprintf(err, err_size, "the directory is not in the version "
+                     "table (restored from elsewhere, or the table was lost)");
+            goto fail;
+        }
+        if (rr == 0 && root.version == row->version) {
+            use = &root;
+            if (pnext)
+                os_fs_unlinkat(fs->dirfd, SEALFS_NEXT_NAME, false);
+        } else if (rn == 0 && next.version == row->version &&
+                   (rr != 0 ||
+                    memcmp(root.dir_id, next.dir_id, SEALFS_ID) == 0)) {
+            if (os_fs_renameat(fs->dirfd, SEALFS_NEXT_NAME, fs->dirfd,
+                               SEALFS_ROOT_NAME) < 0)
+                goto fail;
+            fsync_dir(fs->dirfd);
+            use = &next;
+        } else {
+            snprintf(err, err_size, "rollback detected: the manifest has "
+                     "version %llu, the version table says %llu",
+                     (unsigned long long)(rr == 0 ? root.version : 0),
+                     (unsigned long long)row->version);
+            goto fail;
+        }
+        memcpy(fs->dir_id, use->dir_id, SEALFS_ID);
+        fs->version = use->version;
+        for (uint32_t i = 0; i < use->n; i++) {
+            sealfs_file *f = calloc(1, sizeof *f);
+
+            if (!f || (rc = ino_add(fs, f)) < 0) {
+                free(f);
+                rc = -OS_ENOMEM;
+                goto fail;
+            }
+            f->fs = fs;
+            f->hfd = -1;
+            f->ent = use->e[i];
+            use->e[i].path = NULL;   /* moved */
+        }
+        collect_garbage(fs);
+    }
+    if ((rc = sealfs_commit(fs)) < 0) {
+        snprintf(err, err_size, "cannot write the new directory's manifest");
+        goto fail;
+    }
+    sealfs_manifest_free(&root);
+    sealfs_manifest_free(&next);
+    sealfs_table_free(&t);
+    *out = fs;
+    err[0] = '\0';
+    return 0;
+fail:
+    sealfs_manifest_free(&root);
+    sealfs_manifest_free(&next);
+    sealfs_table_free(&t);
+    for (uint32_t i = 0; i < fs->n; i++)
+        file_free(fs->ino[i]);
+    free(fs->ino);
+    free(fs->garbage);
+    free(fs->state_dir);
+    os_fs_close(fs->dirfd);
+    OPENSSL_cleanse(fs, sizeof *fs);
+    free(fs);
+    return rc < 0 ? rc : -OS_EIO;
+}
+
+void sealfs_unmount(sealfs *fs)
+{
+    if (!fs)
+        return;
+    sealfs_commit(fs);
+    for (uint32_t i = 0; i < fs->n; i++)
+        file_free(fs->ino[i]);
+    free(fs->ino);
+    free(fs->garbage);
+    free(fs->state_dir);
+    os_fs_close(fs->dirfd);
+    OPENSSL_cleanse(fs, sizeof *fs);
+    free(fs);
+}
+
+/* ---- Path operations ------------------------------------------------------------------ */
+
+static sealfs_file *find(sealfs *fs, const char *path, uint32_t *out_i)
+{
+    for (uint32_t i = 0; i < fs->n; i++)
+        if (strcmp(fs->ino[i]->ent.path, path) == 0) {
+            if (out_i)
+                *out_i = i;
+            return fs->ino[i];
+        }
+    return NULL;
+}
+
+/* The parent of path must exist and be a directory. */
+static int parent_ok(sealfs *fs, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char parent[SEALFS_PATH_MAX + 1];
+    sealfs_file *p;
+
+    if (!sealfs_path_ok(path, strlen(path)))
+        return strlen(path) > SEALFS_PATH_MAX ? -OS_ENAMETOOLONG : -OS_EINVAL;
+    if (!slash)
+        return 0;
+    memcpy(parent, path, (size_t)(slash - path));
+    parent[slash - path] = '\0';
+    if (!(p = find(fs, parent, NULL)))
+        return -OS_ENOENT;
+    return p->ent.type == OS_FT_DIR ? 0 : -OS_ENOTDIR;
+}
+
+static bool has_children(sealfs *fs, const char *path)
+{
+    size_t n = strlen(path);
+
+    for (uint32_t i = 0; i < fs->n; i++)
+        if (strncmp(fs->ino[i]->ent.path, path, n) == 0 &&
+            fs->ino[i]->ent.path[n] == '/')
+            return true;
+    return false;
+}
+
+static int entry_new(sealfs *fs, const char *path, uint8_t type,
+                     sealfs_file **out)
+{
+    sealfs_file *f;
+    int rc;
+
+    if (fs->n >= SEALFS_MAX_ENTRIES)
+        return -OS_ENOSPC;
+    if (!(f = calloc(1, sizeof *f)) || !(f->ent.path = strdup(path))) {
+        free(f);
+        return -OS_ENOMEM;
+    }
+    f->fs = fs;
+    f->hfd = -1;
+    f->ent.type = type;
+    f->ent.mtim = now_ns();
+    if (RAND_bytes(f->ent.id, SEALFS_ID) != 1 || (rc = ino_add(fs, f)) < 0) {
+        file_free(f);
+        return -OS_ENOMEM;
+    }
+    fs->dirty = true;
+    *out = f;
+    return 0;
+}
+
+/* Take entry i out of the namespace; an open file lives on unnamed. */
+static int entry_remove(sealfs *fs, uint32_t i)
+{
+    sealfs_file *f = fs->ino[i];
+
+    if (f->ent.type == OS_FT_REG) {
+        void *g = realloc(fs->garbage, (fs->ngarbage + 1) * sizeof *fs->garbage);
+
+        if (!g)
+            return -OS_ENOMEM;
+        fs->garbage = g;
+        memcpy(fs->garbage[fs->ngarbage++], f->ent.id, SEALFS_ID);
+    }
+    fs->ino[i] = fs->ino[--fs->n];
+    fs->dirty = true;
+    free(f->ent.path);
+    f->ent.path = NULL;
+    f->changed = false;
+    if (f->refs == 0)
+        file_free(f);
+    return 0;
+}
+
+int sealfs_open(sealfs *fs, const char *path, int oflags,
+                sealfs_file **out_file, uint8_t *out_type)
+{
+    sealfs_file *f;
+    int rc;
+
+    *out_file = NULL;
+    if (fs->broken)
+        return -OS_EIO;
+    f = path[0] ? find(fs, path, NULL) : NULL;
+    if (!path[0] || (f && f->ent.type == OS_FT_DIR)) {
+        if ((oflags & OS_O_CREAT) && (oflags & OS_O_EXCL))
+            return -OS_EEXIST;
+        if (oflags & OS_O_TRUNC)
+            return -OS_EISDIR;
+        *out_type = OS_FT_DIR;
+        return 0;
+    }
+    if (f) {
+        if ((oflags & OS_O_CREAT) && (oflags & OS_O_EXCL))
+            return -OS_EEXIST;
+        if (oflags & OS_O_DIRECTORY)
+            return -OS_ENOTDIR;
+        if ((rc = file_load(f)) < 0)
+            return rc;
+        if ((oflags & OS_O_TRUNC) && (rc = sealfs_truncate(f, 0)) < 0)
+            return rc;
+    } else {
+        if (!(oflags & OS_O_CREAT))
+            return -OS_ENOENT;
+        if (oflags & OS_O_DIRECTORY)
+            return -OS_EINVAL;
+        if ((rc = parent_ok(fs, path)) < 0 ||
+            (rc = entry_new(fs, path, OS_FT_REG, &f)) < 0)
+            return rc;
+        f->loaded = true;
+        f->changed = true;
+    }
+    f->refs++;
+    *out_type = OS_FT_REG;
+    *out_file = f;
+    return 0;
+}
+
+int sealfs_sync(sealfs_file *f)
+{
+    if (!f->ent.path)
+        return f->fs->broken ? -OS_EIO : 0;   /* unlinked: nothing to keep */
+    return sealfs_commit(f->fs);
+}
+
+int sealfs_close(sealfs_file *f)
+{
+    sealfs *fs = f->fs;
+    int rc = 0;
+
+    if (f->ent.path && (f->changed || fs->dirty))
+        rc = sealfs_commit(fs);
+    if (--f->refs == 0) {
+        if (!f->ent.path)
+            file_free(f);
+        else if (!f->changed)
+            file_unload(f);
+    }
+    return rc;
+}
+
+int sealfs_stat(sealfs *fs, const char *path, os_stat *out)
+{
+    sealfs_file *f;
+
+    if (fs->broken)
+        return -OS_EIO;
+    if (!path[0]) {
+        sealfs_entry root = {0};
+
+        root.type = OS_FT_DIR;
+        memcpy(root.id, fs->dir_id, SEALFS_ID);
+        stat_of(&root, out);
+        return 0;
+    }
+    if (!(f = find(fs, path, NULL)))
+        return -OS_ENOENT;
+    stat_of(&f->ent, out);
+    return 0;
+}
+
+int sealfs_mkdir(sealfs *fs, const char *path)
+{
+    sealfs_file *f;
+    int rc;
+
+    if (fs->broken)
+        return -OS_EIO;
+    if (!path[0] || find(fs, path, NULL))
+        return -OS_EEXIST;
+    if ((rc = parent_ok(fs, path)) < 0 ||
+        (rc = entry_new(fs, path, OS_FT_DIR, &f)) < 0)
+        return rc;
+    return sealfs_commit(fs);
+}
+
+int sealfs_rmdir(sealfs *fs, const char *path)
+{
+    sealfs_file *f;
+    uint32_t i;
+    int rc;
+
+    if (fs->broken)
+        return -OS_EIO;
+    if (!path[0])
+        return -OS_EBUSY;
+    if (!(f = find(fs, path, &i)))
+        return -OS_ENOENT;
+    if (f->ent.type != OS_FT_DIR)
+        return -OS_ENOTDIR;
+    if (has_children(fs, path))
+        return -OS_ENOTEMPTY;
+    if ((rc = entry_remove(fs, i)) < 0)
+        return rc;
+    return sealfs_commit(fs);
+}
+
+int sealfs_unlink(sealfs *fs, const char *path)
+{
+    sealfs_file *f;
+    uint32_t i;
+    int rc;
+
+    if (fs->broken)
+        return -OS_EIO;
+    if (!path[0])
+        return -OS_EISDIR;
+    if (!(f = find(fs, path, &i)))
+        return -OS_ENOENT;
+    if (f->ent.type == OS_FT_DIR)
+        return -OS_EISDIR;
+    if ((rc = entry_remove(fs, i)) < 0)
+        return rc;
+    return sealfs_commit(fs);
+}
+
+int sealfs_rename(sealfs *fs, const char *from, const char *to)
+{
+    size_t fl = strlen(from), tl = strlen(to);
+    sealfs_file *f, *t;
+    uint32_t ti;
+    int rc;
+
+    if (fs->broken)
+        return -OS_EIO;
+    if (!from[0] || !to[0])
+        return -OS_EBUSY;
+    if (!(f = find(fs, from, NULL)))
+        return -OS_ENOENT;
+    if (strcmp(from, to) == 0)
+        return 0;
+    if (f->ent.type == OS_FT_DIR && tl > fl && strncmp(to, from, fl) == 0 &&
+        to[fl] == '/')
+        return -OS_EINVAL;
+    if ((rc = parent_ok(fs, to)) < 0)
+        return rc;
+    if ((t = find(fs, to, &ti))) {
+        if (f->ent.type == OS_FT_DIR && t->ent.type != OS_FT_DIR)
+            return -OS_ENOTDIR;
+        if (f->ent.type != OS_FT_DIR && t->ent.type == OS_FT_DIR)
+            return -OS_EISDIR;
+        if (t->ent.type == OS_FT_DIR && has_children(fs, to))
+            return -OS_ENOTEMPTY;
+        if ((rc = entry_remove(fs, ti)) < 0)
+            return rc;
+    }
+    /* The entry and, for a directory, everything beneath it. */
+    for (uint32_t i = 0; i < fs->n; i++) {
+        sealfs_entry *e = &fs->ino[i]->ent;
+        size_t el = strlen(e->path);
+        char *np;
+
+        if (!(el == fl && strcmp(e->path, from) == 0) &&
+            !(el > fl && strncmp(e->path, from, fl) == 0 && e->path[fl] == '/'))
+            continue;
+        if (tl + (el - fl) > SEALFS_PATH_MAX)
+            return -OS_ENAMETOOLONG;
+        if (!(np = malloc(tl + (el - fl) + 1)))
+            return -OS_ENOMEM;
+        memcpy(np, to, tl);
+        memcpy(np + tl, e->path + fl, el - fl + 1);
+        free(e->path);
+        e->path = np;
+    }
+    fs->dirty = true;
+    return sealfs_commit(fs);
+}
+
+int sealfs_list(sealfs *fs, const char *path, sealfs_list_fn fn, void *ud)
+{
+    size_t n = strlen(path);
+    sealfs_file *d = NULL;
+    int rc;
+
+    if (fs->broken)
+        return -OS_EIO;
+    if (path[0] && (!(d = find(fs, path, NULL)) || d->ent.type != OS_FT_DIR))
+        return d ? -OS_ENOTDIR : -OS_ENOENT;
+    if ((rc = fn(ud, ".", 1, OS_FT_DIR, 0)) < 0 ||
+        (rc = fn(ud, "..", 2, OS_FT_DIR, 0)) < 0)
+        return rc;
+    for (uint32_t i = 0; i < fs->n; i++) {
+        const sealfs_entry *e = &fs->ino[i]->ent;
+        const char *name = e->path;
+        os_stat st;
+
+        if (n) {
+            if (strncmp(name, path, n) != 0 || name[n] != '/')
+                continue;
+            name += n + 1;
+        }
+        if (strchr(name, '/'))
+            continue;
+        stat_of(e, &st);
+        if ((rc = fn(ud, name, strlen(name), e->type, st.ino)) < 0)
+            return rc;
+    }
+    return 0;
+}
