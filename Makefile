@@ -99,6 +99,7 @@ test-switch:
 FUZZ_TARGETS = fuzz_module:tests/fuzz/corpus:$(FUZZ_SECONDS) \
                fuzz_wasi_path:tests/fuzz/corpus-wasi-path:20 \
                fuzz_wat:tests/fuzz/corpus-wat:30 \
+               fuzz_sealfs:tests/fuzz/corpus-sealfs:20 \
                $(foreach f,snp tdx sgx cca tpm policy,fuzz_$(f):$(SHARED)/testvectors/$(f):15)
 fuzz:
 	$(call header,"4/5 build-fuzz/: libFuzzer targets (clang, ASan+UBSan)")

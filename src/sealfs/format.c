@@ -391,6 +391,15 @@ int sealfs_manifest_seal(const uint8_t key[32], const sealfs_manifest *m,
     return seal_out(&w, key, MANIFEST_AAD, out, out_size);
 }
 
+int sealfs_manifest_seal_raw(const uint8_t key[32], const uint8_t *pt,
+                             size_t n, uint8_t **out, size_t *out_size)
+{
+    wr w = {0};
+
+    put(&w, pt, n);
+    return seal_out(&w, key, MANIFEST_AAD, out, out_size);
+}
+
 int sealfs_manifest_open(const uint8_t key[32], const uint8_t *blob,
                          size_t size, sealfs_manifest *out)
 {

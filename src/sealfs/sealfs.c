@@ -950,6 +950,16 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
     rr = manifest_read(fs, SEALFS_ROOT_NAME, &root, &proot);
     rn = manifest_read(fs, SEALFS_NEXT_NAME, &next, &pnext);
     rc = -OS_EIO;
+    /* Only a staged manifest, of a directory the table does not know: the
+     * commit that was creating the directory stopped before the counter
+     * moved (nothing was ever committed), so it starts again empty. A
+     * registered directory cannot be reset this way: its row stays. */
+    if (!proot && pnext && (rn < 0 || !table_find(&t, next.dir_id))) {
+        os_fs_unlinkat(fs->dirfd, SEALFS_NEXT_NAME, false);
+        if (rn == 0)
+            collect_garbage(fs);   /* a torn one proves nothing: see below */
+        pnext = false;
+    }
     if (!proot && !pnext) {
         if (dir_has_nodes(fs->dirfd)) {
             snprintf(err, err_size, "the manifest is missing but sealed "

@@ -114,7 +114,11 @@ int sealfs_manifest_seal(const uint8_t key[32], const sealfs_manifest *m,
 __attribute__((warn_unused_result)) int
 sealfs_manifest_open(const uint8_t key[32], const uint8_t *blob, size_t size,
                      sealfs_manifest *out);
-/* The plaintext encoding alone (the fuzz target seals its own). */
+/* Seal manifest plaintext as it is (sealfs_manifest_seal encodes first;
+ * the fuzz target seals its own bytes). */
+int sealfs_manifest_seal_raw(const uint8_t key[32], const uint8_t *pt,
+                             size_t n, uint8_t **out, size_t *out_size);
+/* The plaintext encoding alone. */
 int sealfs_manifest_encode(const sealfs_manifest *m, uint8_t **out,
                            size_t *out_size);
 int sealfs_manifest_decode(const uint8_t *p, size_t n, sealfs_manifest *out);

@@ -18,6 +18,27 @@
 #define NONCE 12
 #define TAG 16
 
+/* AES-256-GCM fetched from the default provider once: an implicit fetch
+ * on every call (EVP_aes_256_gcm()) costs more than sealing a 4 KiB node.
+ * Kept for the life of the process; racing first callers fetch twice and
+ * the loser frees its copy. */
+static const EVP_CIPHER *aes_gcm(void)
+{
+    static EVP_CIPHER *cached;
+    EVP_CIPHER *c = __atomic_load_n(&cached, __ATOMIC_ACQUIRE), *expect = NULL;
+
+    if (c)
+        return c;
+    if (!(c = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL)))
+        return EVP_aes_256_gcm();
+    if (!__atomic_compare_exchange_n(&cached, &expect, c, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        EVP_CIPHER_free(c);
+        return expect;
+    }
+    return c;
+}
+
 /* Run GCM over in[0..len) into out, with the version byte and the
  * caller's aad authenticated. enc: 1 encrypt, 0 decrypt (tag checked). */
 static int gcm(int enc, const uint8_t key[32], const uint8_t nonce[NONCE],
@@ -29,7 +50,7 @@ static int gcm(int enc, const uint8_t key[32], const uint8_t nonce[NONCE],
 
     if (!c || len > INT32_MAX || aad_len > INT32_MAX)
         goto fail;
-    ok = EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) == 1 &&
+    ok = EVP_CipherInit_ex(c, aes_gcm(), NULL, NULL, NULL, enc) == 1 &&
          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE, NULL) == 1 &&
          EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) == 1 &&
          EVP_CipherUpdate(c, NULL, &n, &version, 1) == 1 &&

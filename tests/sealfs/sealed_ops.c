@@ -6,6 +6,7 @@
  *        sealed_ops check DIR   the state `write` left, after a restart
  *        sealed_ops cat DIR FILE  print FILE; exit 3 with "EIO" on an I/O error
  *        sealed_ops ls DIR     print the names in DIR, sorted
+ *        sealed_ops mk DIR FILE SIZE SEED  write SIZE bytes of pattern SEED
  * Nothing here knows the directory is sealed: plain libc calls only.
  */
 #include <dirent.h>
@@ -299,7 +300,15 @@ int main(int argc, char **argv)
         do_check(argv[2]);
     else if (argc == 4 && strcmp(argv[1], "cat") == 0)
         return do_cat(argv[2], argv[3]);
-    else if (argc == 3 && strcmp(argv[1], "ls") == 0) {
+    else if (argc == 6 && strcmp(argv[1], "mk") == 0) {
+        size_t size = strtoul(argv[4], NULL, 0), seed = strtoul(argv[5], NULL, 0);
+        FILE *f = fopen(P(0, argv[2], argv[3]), "w");
+
+        CHECK(f);
+        for (size_t i = 0; i < size; i++)
+            CHECK(fputc((int)((i * 131 + seed * 17 + i / 4096) & 255), f) != EOF);
+        CHECK(fclose(f) == 0);
+    } else if (argc == 3 && strcmp(argv[1], "ls") == 0) {
         char names[1024];
         DIR *d = opendir(argv[2]);
 
@@ -312,7 +321,8 @@ int main(int argc, char **argv)
         ls(argv[2], names, sizeof names);
         printf("%s\n", names);
     } else {
-        fprintf(stderr, "usage: sealed_ops write|check|ls DIR | cat DIR FILE\n");
+        fprintf(stderr, "usage: sealed_ops write|check|ls DIR | cat DIR FILE"
+                        " | mk DIR FILE SIZE SEED\n");
         return 2;
     }
     return 0;
