@@ -137,6 +137,8 @@ bench: deps
 	$(call header,"bench: build/ (release gcc) then bench/run.sh")
 	@$(MAKE) --no-print-directory build
 	bash bench/run.sh
+	$(call header,"bench: sealed versus plain directories (bench/sealfs.sh)")
+	bash bench/sealfs.sh
 	$(call header,"bench: binary sizes per target and the minimal armv7 build")
 	bash bench/sizes.sh
 

@@ -283,9 +283,9 @@ static int file_load(sealfs_file *f)
     if (f->loaded)
         return 0;
     f->hfd = -1;
-    if ((rc = file_reserve(f, e->size)) < 0)
-        return rc;
     if (e->levels == 0) {
+        if ((rc = file_reserve(f, e->size)) < 0)
+            return rc;
         f->loaded = true;
         return 0;
     }
@@ -329,6 +329,10 @@ static int file_load(sealfs_file *f)
     f->lv[e->levels - 1][0] = e->root;
     rc = -OS_EIO;
     for (int l = e->levels - 1; l >= 0; l--) {
+        /* The plaintext buffer only once every index node verified. */
+        if (l == 0 && (rc = file_reserve(f, e->size)) < 0)
+            goto fail;
+        rc = -OS_EIO;
         for (uint64_t i = 0; i < f->nlv[l]; i++) {
             const sealfs_ref *ref = &f->lv[l][i];
             uint8_t *dst = l == 0 ? f->data + i * SEALFS_PAGE : pt;
