@@ -492,12 +492,46 @@ static int64_t slot_alloc(sealfs_file *f, uint64_t *hint)
     return (int64_t)s;
 }
 
+/* Sealed nodes bound for consecutive slots, written with one call. */
+#define BATCH 64
+typedef struct batch {
+    uint8_t *buf;        /* BATCH * SEALFS_BLOB */
+    uint64_t first;      /* slot of buf's first node */
+    unsigned n;
+} batch;
+
+static int batch_flush(sealfs_file *f, batch *b)
+{
+    int rc = b->n ? write_all(f->hfd, b->buf, (size_t)b->n * SEALFS_BLOB,
+                              b->first * SEALFS_BLOB)
+                  : 0;
+
+    b->n = 0;
+    return rc;
+}
+
+/* Room for the node bound for `slot`, flushing what cannot join it. */
+static int batch_slot(sealfs_file *f, batch *b, uint64_t slot,
+                      uint8_t **out)
+{
+    int rc;
+
+    if (b->n && (b->n == BATCH || slot != b->first + b->n) &&
+        (rc = batch_flush(f, b)) < 0)
+        return rc;
+    if (b->n == 0)
+        b->first = slot;
+    *out = b->buf + (size_t)b->n++ * SEALFS_BLOB;
+    return 0;
+}
+
 /* Write the nodes that changed into free slots and build the new tree in
  * nl/nn; the committed tree is untouched. */
 static int tree_prepare(sealfs_file *f)
 {
     uint8_t levels = sealfs_levels(f->ent.size);
-    uint8_t *pt = NULL, *blob = NULL, *dirty[SEALFS_MAX_LEVELS] = {0};
+    uint8_t *pt = NULL, *blob, *dirty[SEALFS_MAX_LEVELS] = {0};
+    batch b = {0};
     uint64_t hint = 0;
     int rc = -OS_ENOMEM;
 
@@ -510,7 +544,7 @@ static int tree_prepare(sealfs_file *f)
     if ((rc = open_node_file(f, true)) < 0)
         return rc;
     rc = -OS_ENOMEM;
-    if (!(pt = malloc(SEALFS_PAGE)) || !(blob = malloc(SEALFS_BLOB)))
+    if (!(pt = malloc(SEALFS_PAGE)) || !(b.buf = malloc(BATCH * SEALFS_BLOB)))
         goto out;
     for (int l = 0; l < levels; l++) {
         f->nn[l] = sealfs_level_count(f->ent.size, (unsigned)l);
@@ -553,8 +587,8 @@ static int tree_prepare(sealfs_file *f)
 
                     if (c >= f->nn[l - 1])
                         break;
-                    for (int b = 0; b < 4; b++)
-                        d[b] = (uint8_t)(f->nl[l - 1][c].slot >> (8 * b));
+                    for (int k = 0; k < 4; k++)
+                        d[k] = (uint8_t)(f->nl[l - 1][c].slot >> (8 * k));
                     memcpy(d + 4, f->nl[l - 1][c].key, 32);
                 }
             }
@@ -563,21 +597,21 @@ static int tree_prepare(sealfs_file *f)
                 goto out;
             }
             f->nl[l][i].slot = (uint32_t)slot;
-            if ((rc = sealfs_node_seal(f->ent.id, (unsigned)l, i, src,
-                                       f->nl[l][i].key, blob)) < 0 ||
-                (rc = write_all(f->hfd, blob, SEALFS_BLOB,
-                                (uint64_t)slot * SEALFS_BLOB)) < 0)
+            if ((rc = batch_slot(f, &b, (uint64_t)slot, &blob)) < 0 ||
+                (rc = sealfs_node_seal(f->ent.id, (unsigned)l, i, src,
+                                       f->nl[l][i].key, blob)) < 0)
                 goto out;
         }
     }
-    rc = os_fs_fdatasync(f->hfd);
+    if ((rc = batch_flush(f, &b)) == 0)
+        rc = os_fs_fdatasync(f->hfd);
 out:
     for (int l = 0; l < SEALFS_MAX_LEVELS; l++)
         free(dirty[l]);
     if (pt)
         OPENSSL_cleanse(pt, SEALFS_PAGE);
     free(pt);
-    free(blob);
+    free(b.buf);
     return rc < 0 ? rc : 0;
 }
 
