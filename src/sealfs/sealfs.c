@@ -1290,7 +1290,8 @@ int sealfs_mkdir(sealfs *fs, const char *path)
     return sealfs_commit(fs);
 }
 
-int sealfs_rmdir(sealfs *fs, const char *path)
+/* rmdir (dir true) or unlink: the errors of rmdir(2) and unlink(2). */
+static int remove_entry(sealfs *fs, const char *path, bool dir)
 {
     sealfs_file *f;
     uint32_t i;
@@ -1299,35 +1300,28 @@ int sealfs_rmdir(sealfs *fs, const char *path)
     if (fs->broken)
         return -OS_EIO;
     if (!path[0])
-        return -OS_EBUSY;
+        return dir ? -OS_EBUSY : -OS_EISDIR;
     if (!(f = find(fs, path, &i)))
         return -OS_ENOENT;
-    if (f->ent.type != OS_FT_DIR)
+    if (dir && f->ent.type != OS_FT_DIR)
         return -OS_ENOTDIR;
-    if (has_children(fs, path))
+    if (!dir && f->ent.type == OS_FT_DIR)
+        return -OS_EISDIR;
+    if (dir && has_children(fs, path))
         return -OS_ENOTEMPTY;
     if ((rc = entry_remove(fs, i)) < 0)
         return rc;
     return sealfs_commit(fs);
 }
 
+int sealfs_rmdir(sealfs *fs, const char *path)
+{
+    return remove_entry(fs, path, true);
+}
+
 int sealfs_unlink(sealfs *fs, const char *path)
 {
-    sealfs_file *f;
-    uint32_t i;
-    int rc;
-
-    if (fs->broken)
-        return -OS_EIO;
-    if (!path[0])
-        return -OS_EISDIR;
-    if (!(f = find(fs, path, &i)))
-        return -OS_ENOENT;
-    if (f->ent.type == OS_FT_DIR)
-        return -OS_EISDIR;
-    if ((rc = entry_remove(fs, i)) < 0)
-        return rc;
-    return sealfs_commit(fs);
+    return remove_entry(fs, path, false);
 }
 
 int sealfs_rename(sealfs *fs, const char *from, const char *to)

@@ -13,7 +13,7 @@
  */
 #include "wasi/wasi_int.h"
 
-#define VFS_PATH_MAX 4096
+#define VFS_PATH_MAX WASI_PATH_MAX
 
 /* ---- Mounts --------------------------------------------------------------------- */
 
@@ -84,23 +84,16 @@ static wasi_errno vfs_path(wasi_call *c, const wasi_fd *dir, uint32_t ptr,
                            uint32_t len, char out[VFS_PATH_MAX + 1],
                            bool *out_slash)
 {
-    const char *p = (const char *)wasi_mem(c, ptr, len);
+    char p[WASI_PATH_MAX + 1];
     size_t n, i = 0;
+    wasi_errno err;
 
     if (!dir->vfs)
         return OS_EIO;
     if (dir->type != OS_FT_DIR || !dir->vfs_path)
         return OS_ENOTDIR;
-    if (!p)
-        return OS_EFAULT;
-    if (len == 0)
-        return OS_ENOENT;
-    if (len > VFS_PATH_MAX)
-        return OS_ENAMETOOLONG;
-    if (memchr(p, '\0', len))
-        return OS_EILSEQ;
-    if (p[0] == '/')
-        return OS_ENOTCAPABLE;
+    if ((err = wasi_path_copy(c, ptr, len, p)))
+        return err;
     n = strlen(dir->vfs_path);
     memcpy(out, dir->vfs_path, n + 1);
     while (i < len) {

@@ -282,6 +282,12 @@ typedef struct wasi_path {
     bool trailing_slash;   /* the guest path ended in '/' */
 } wasi_path;
 
+/* Copy and check the guest's path into out (room for WASI_PATH_MAX + 1):
+ * no NUL bytes (EILSEQ), not empty (ENOENT), not absolute (ENOTCAPABLE),
+ * at most WASI_PATH_MAX bytes (ENAMETOOLONG). */
+#define WASI_PATH_MAX 4096
+wasi_errno wasi_path_copy(wasi_call *c, uint32_t ptr, uint32_t len,
+                          char *out);
 /* Copy the guest's path bytes and resolve them beneath dir (a directory
  * entry). follow: a final symlink is expanded (inside the sandbox). */
 wasi_errno wasi_path_resolve(wasi_call *c, wasi_fd *dir, uint32_t ptr,
