@@ -762,17 +762,6 @@ static void fsync_dir(int dirfd)
     os_fs_fsync(dirfd);
 }
 
-static int state_fsync(const char *dir)
-{
-    int fd = os_fs_openat(OS_FD_CWD, dir, OS_O_RDONLY | OS_O_DIRECTORY, 0);
-
-    if (fd < 0)
-        return fd;
-    os_fs_fsync(fd);
-    os_fs_close(fd);
-    return 0;
-}
-
 /* The protocol (docs/sealfs.md): nodes, staged manifest, staged table,
  * counter increment, table rename, manifest rename. A crash before the
  * increment opens the old state; after it, the next mount rolls forward. */
@@ -837,12 +826,13 @@ int sealfs_commit(sealfs *fs)
         goto broken;
     snprintf(a, sizeof a, "%s/%s", fs->state_dir, SEALFS_TABLE_NEXT);
     snprintf(b, sizeof b, "%s/%s", fs->state_dir, SEALFS_TABLE_NAME);
+    /* Neither rename needs to be durable before the other or before we
+     * return: the staged files are, and a mount that finds them next to a
+     * counter that moved rolls forward. */
     if (os_fs_renameat(OS_FD_CWD, a, OS_FD_CWD, b) < 0 ||
-        state_fsync(fs->state_dir) < 0 ||
         os_fs_renameat(fs->dirfd, SEALFS_NEXT_NAME, fs->dirfd,
                        SEALFS_ROOT_NAME) < 0)
         goto broken;
-    fsync_dir(fs->dirfd);
     fs->version++;
     fs->dirty = false;
     for (uint32_t i = 0; i < fs->n; i++)
