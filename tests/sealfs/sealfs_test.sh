@@ -234,8 +234,9 @@ test_crash() {
         "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed "$T/d::/data" \
             "$WORK/crash_guest.wasm" churn /data 1000000 >/dev/null 2>"$T/churn.err" &
         pid=$!
-        # 30..230 ms: past start-up, anywhere in the transactions
-        sleep "0.$(printf '%03d' $((30 + RANDOM % 200)))"
+        # 10..160 ms: in start-up and mount (where a roll-forward happens)
+        # or anywhere in the transactions
+        sleep "0.$(printf '%03d' $((10 + RANDOM % 150)))"
         kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
         wait "$pid" 2>/dev/null
         sealed "$T/d" "$T/s" crash_guest verify /data
