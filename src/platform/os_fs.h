@@ -135,6 +135,9 @@ int os_fs_mkdirat(int dir, const char *name, unsigned mode);
 int os_fs_utimens(int dir, const char *name, uint64_t atim, uint64_t mtim);
 int os_fs_ftruncate(int fd, uint64_t size);
 int os_fs_fsync(int fd);
+/* Take an exclusive advisory lock on the open file fd, waiting for other
+ * processes that hold it; it is released when fd is closed. */
+int os_fs_lock(int fd);
 int os_fs_fdatasync(int fd);
 /* advice numbered as WASI's (0 normal ... 5 noreuse). */
 int os_fs_fadvise(int fd, uint64_t off, uint64_t len, int advice);

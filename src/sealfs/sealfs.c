@@ -725,6 +725,28 @@ static int table_load(sealfs *fs, uint64_t counter, sealfs_table *out,
     return -OS_EIO;
 }
 
+/* The version table is shared by every sealed directory on the node, and
+ * perhaps by several processes: reading it, moving the counter and
+ * replacing it happen under this lock. A descriptor, or a negative OS_E*. */
+static int table_lock(const sealfs *fs)
+{
+    char path[4096];
+    int fd, r;
+
+    if (snprintf(path, sizeof path, "%s/%s", fs->state_dir,
+                 SEALFS_TABLE_NAME ".lock") >= (int)sizeof path)
+        return -OS_ENAMETOOLONG;
+    fd = os_fs_openat(OS_FD_CWD, path, OS_O_RDWR | OS_O_CREAT | OS_O_NOFOLLOW,
+                      0600);
+    if (fd < 0)
+        return fd;
+    if ((r = os_fs_lock(fd)) < 0) {
+        os_fs_close(fd);
+        return r;
+    }
+    return fd;
+}
+
 static struct sealfs_table_row *table_find(sealfs_table *t,
                                            const uint8_t id[SEALFS_ID])
 {
@@ -775,7 +797,7 @@ int sealfs_commit(sealfs *fs)
     uint64_t c, c2;
     char err[256], a[4096], b[4096];
     bool any = fs->dirty;
-    int rc;
+    int rc, lock = -1;
 
     if (fs->broken)
         return -OS_EIO;
@@ -797,6 +819,10 @@ int sealfs_commit(sealfs *fs)
     fsync_dir(fs->dirfd);
     free(blob);
     blob = NULL;
+    if ((lock = table_lock(fs)) < 0) {
+        rc = lock;
+        goto abort;
+    }
     if ((rc = fs->anchor.counter(fs->anchor.ctx, false, &c)) < 0 ||
         (rc = table_load(fs, c, &t, err, sizeof err)) < 0)
         goto abort;
@@ -855,6 +881,8 @@ abort:
     for (uint32_t i = 0; i < fs->n; i++)
         tree_abort(fs->ino[i]);
 out:
+    if (lock >= 0)
+        os_fs_close(lock);
     free(m.e);   /* paths were borrowed */
     free(blob);
     sealfs_table_free(&t);
@@ -951,7 +979,7 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
     sealfs_table t = {0};
     struct sealfs_table_row *row;
     bool proot, pnext;
-    int rr, rn, rc;
+    int rr, rn, rc, lock = -1;
     uint64_t c;
 
     *out = NULL;
@@ -967,6 +995,12 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
     if (anchor->version < 1 || !anchor->counter) {
         rc = -OS_EINVAL;
         snprintf(err, err_size, "bad rollback anchor");
+        goto fail;
+    }
+    if ((lock = table_lock(fs)) < 0) {
+        rc = lock;
+        snprintf(err, err_size, "cannot lock the version table in %s",
+                 state_dir);
         goto fail;
     }
     if ((rc = anchor->counter(anchor->ctx, false, &c)) < 0) {
@@ -1048,6 +1082,8 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
         }
         collect_garbage(fs);
     }
+    os_fs_close(lock);   /* the commit takes it again */
+    lock = -1;
     if ((rc = sealfs_commit(fs)) < 0) {
         snprintf(err, err_size, "cannot write the new directory's manifest");
         goto fail;
@@ -1059,6 +1095,8 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
     err[0] = '\0';
     return 0;
 fail:
+    if (lock >= 0)
+        os_fs_close(lock);
     sealfs_manifest_free(&root);
     sealfs_manifest_free(&next);
     sealfs_table_free(&t);

@@ -133,6 +133,26 @@ test_ops() {
     # still intact afterwards
     sealed "$T/d" "$T/s" sealed_ops check /data
     [ "$ST" -eq 0 ] || { fail "check after foreign opens"; show; }
+    # two runtimes committing at once to two directories that share the
+    # state directory (and its version table): both stay consistent
+    compile crash_guest
+    mkdir -p "$T/c1" "$T/c2"
+    local p1 p2 s1 s2
+    "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed "$T/c1::/data" \
+        "$WORK/crash_guest.wasm" churn /data 25 >/dev/null 2>"$T/c1.err" &
+    p1=$!
+    "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed "$T/c2::/data" \
+        "$WORK/crash_guest.wasm" churn /data 25 >/dev/null 2>"$T/c2.err" &
+    p2=$!
+    wait "$p1"; s1=$?
+    wait "$p2"; s2=$?
+    [ "$s1" -eq 0 ] && [ "$s2" -eq 0 ] ||
+        { fail "concurrent commits: status $s1 $s2"; cat "$T/c1.err" "$T/c2.err"; }
+    for c in c1 c2; do
+        sealed "$T/$c" "$T/s" crash_guest verify /data
+        [ "$ST" -eq 0 ] && [ "$(cat "$T/out")" = 25 ] ||
+            { fail "concurrent commits: $c after"; show; }
+    done
 }
 
 test_tamper() {

@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -356,6 +357,15 @@ int os_fs_ftruncate(int fd, uint64_t size)
 int os_fs_fsync(int fd)
 {
     return CHECK(fsync(fd));
+}
+
+int os_fs_lock(int fd)
+{
+    int r;
+
+    while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+        ;
+    return CHECK(r);
 }
 
 int os_fs_fdatasync(int fd)
