@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Map: sizes - the rollback anchor - the on-disk format (format.c) - a
- * mounted directory and its operations (sealfs.c) - the WASI adapter
- * (mount.c).
+ * mounted directory (sealfs.c) and its namespace (names.c) - the WASI and
+ * TEE glue (mount.c).
  *
  * The format and the threat model are in docs/sealfs.md. In short: each file
  * is a tree of nodes holding 4 KiB of plaintext each, every node sealed with
@@ -141,7 +141,7 @@ sealfs_node_open(const uint8_t key[32], const uint8_t id[SEALFS_ID],
                  unsigned level, uint64_t index,
                  const uint8_t blob[SEALFS_BLOB], uint8_t out[SEALFS_PAGE]);
 
-/* ---- A mounted directory (sealfs.c) ------------------------------------------ */
+/* ---- A mounted directory (sealfs.c, names.c) ---------------------------------- */
 
 typedef struct sealfs sealfs;
 typedef struct sealfs_file sealfs_file;
