@@ -60,17 +60,16 @@ static void node_aad(const uint8_t id[SEALFS_ID], unsigned level,
 
 int sealfs_node_seal(const uint8_t id[SEALFS_ID], unsigned level,
                      uint64_t index, const uint8_t pt[SEALFS_PAGE],
-                     uint8_t out_key[32], uint8_t out[SEALFS_BLOB])
+                     const uint8_t fresh[SEALFS_FRESH],
+                     uint8_t out[SEALFS_BLOB])
 {
     uint8_t aad[sizeof NODE_AAD + 24];
 
     /* A fresh key per node write: no (key, nonce) pair is ever reused, and
      * an old copy of the node no longer opens under its parent's key. */
-    if (RAND_bytes(out_key, 32) != 1)
-        return -OS_EIO;
     node_aad(id, level, index, aad);
-    return tee_seal(out_key, aad, sizeof aad, pt, SEALFS_PAGE, out) ==
-                   MANTLE_OK
+    return tee_seal_nonce(fresh, fresh + 32, aad, sizeof aad, pt, SEALFS_PAGE,
+                          out) == MANTLE_OK
                ? 0
                : -OS_EIO;
 }

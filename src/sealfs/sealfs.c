@@ -499,6 +499,10 @@ static int tree_prepare(sealfs_file *f)
 {
     uint8_t levels = sealfs_levels(f->ent.size);
     uint8_t *pt = NULL, *blob, *dirty[SEALFS_MAX_LEVELS] = {0};
+    /* Fresh keys and nonces, drawn from the CSPRNG BATCH at a time: one
+     * call per node costs as much as sealing it. */
+    uint8_t fresh[BATCH * SEALFS_FRESH];
+    unsigned nfresh = 0;
     batch b = {0};
     uint64_t hint = 0;
     int rc = -OS_ENOMEM;
@@ -541,6 +545,7 @@ static int tree_prepare(sealfs_file *f)
     for (int l = 0; l < levels; l++) {
         for (uint64_t i = 0; i < f->nn[l]; i++) {
             const uint8_t *src = pt;
+            uint8_t *key;
             int64_t slot;
 
             if (!dirty[l][i])
@@ -565,10 +570,20 @@ static int tree_prepare(sealfs_file *f)
                 goto out;
             }
             f->nl[l][i].slot = (uint32_t)slot;
+            if (nfresh == 0) {
+                if (RAND_bytes(fresh, sizeof fresh) != 1) {
+                    rc = -OS_EIO;
+                    goto out;
+                }
+                nfresh = BATCH;
+            }
+            key = fresh + (size_t)--nfresh * SEALFS_FRESH;
+            memcpy(f->nl[l][i].key, key, 32);
             if ((rc = batch_slot(f, &b, (uint64_t)slot, &blob)) < 0 ||
-                (rc = sealfs_node_seal(f->ent.id, (unsigned)l, i, src,
-                                       f->nl[l][i].key, blob)) < 0)
+                (rc = sealfs_node_seal(f->ent.id, (unsigned)l, i, src, key,
+                                       blob)) < 0)
                 goto out;
+            OPENSSL_cleanse(key, SEALFS_FRESH);   /* used once */
         }
     }
     if ((rc = batch_flush(f, &b)) == 0)
@@ -578,6 +593,7 @@ out:
         free(dirty[l]);
     if (pt)
         OPENSSL_cleanse(pt, SEALFS_PAGE);
+    OPENSSL_cleanse(fresh, sizeof fresh);
     free(pt);
     free(b.buf);
     return rc < 0 ? rc : 0;

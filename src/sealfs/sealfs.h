@@ -131,11 +131,14 @@ sealfs_table_open(const uint8_t key[32], const uint8_t *blob, size_t size,
                   sealfs_table *out);
 void sealfs_table_free(sealfs_table *t);
 
-/* A node: seal 4 KiB of plaintext under a fresh key (returned in out_key),
- * bound to (file id, level, index); open checks the binding. */
+/* A node: seal 4 KiB of plaintext bound to (file id, level, index) under
+ * `fresh`, a key (32 bytes) and nonce (12) the caller has just drawn from
+ * the CSPRNG and uses for nothing else; open checks the binding. */
+#define SEALFS_FRESH 44
 int sealfs_node_seal(const uint8_t id[SEALFS_ID], unsigned level,
                      uint64_t index, const uint8_t pt[SEALFS_PAGE],
-                     uint8_t out_key[32], uint8_t out[SEALFS_BLOB]);
+                     const uint8_t fresh[SEALFS_FRESH],
+                     uint8_t out[SEALFS_BLOB]);
 __attribute__((warn_unused_result)) int
 sealfs_node_open(const uint8_t key[32], const uint8_t id[SEALFS_ID],
                  unsigned level, uint64_t index,

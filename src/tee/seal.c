@@ -69,18 +69,28 @@ fail:
     return -1;
 }
 
-int tee_seal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
-             const uint8_t *pt, size_t len, uint8_t *out)
+int tee_seal_nonce(const uint8_t key[32], const uint8_t nonce[NONCE],
+                   const uint8_t *aad, size_t aad_len, const uint8_t *pt,
+                   size_t len, uint8_t *out)
 {
     if (len > TEE_SEAL_MAX)
         return MANTLE_ELIMIT;
     out[0] = TEE_SEAL_VERSION;
-    if (RAND_bytes(out + 1, NONCE) != 1)
-        return MANTLE_ENOTEE;
+    memcpy(out + 1, nonce, NONCE);
     if (gcm(1, key, out + 1, TEE_SEAL_VERSION, aad, aad_len, pt, len,
             out + 1 + NONCE, out + 1 + NONCE + len) != 0)
         return MANTLE_ENOTEE;
     return MANTLE_OK;
+}
+
+int tee_seal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
+             const uint8_t *pt, size_t len, uint8_t *out)
+{
+    uint8_t nonce[NONCE];
+
+    if (RAND_bytes(nonce, NONCE) != 1)
+        return MANTLE_ENOTEE;
+    return tee_seal_nonce(key, nonce, aad, aad_len, pt, len, out);
 }
 
 int tee_unseal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
