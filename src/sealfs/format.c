@@ -126,7 +126,7 @@ typedef struct wr {
 
 static void put(wr *w, const void *d, size_t k)
 {
-    if (w->bad)
+    if (w->bad || k == 0)
         return;
     if (w->cap - w->n < k) {
         size_t nc = (w->cap ? w->cap * 2 : 256) + k;
