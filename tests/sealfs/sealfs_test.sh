@@ -249,14 +249,20 @@ test_tamper() {
 test_crash() {
     compile crash_guest
     mkdir -p "$T/d" "$T/s"
-    local last=0 g pid kills=0 start=$SECONDS
+    local last=0 g pid kills=0 start=$SECONDS t0 lo span ms
+    # How long start-up and mount take in this build (ASan is slower): kill
+    # from half of that to 150 ms past it, so kills land in start-up and
+    # mount (where a roll-forward happens) and anywhere in the transactions.
+    t0=$(date +%s%N)
+    sealed "$T/d" "$T/s" crash_guest verify /data
+    t0=$((($(date +%s%N) - t0) / 1000000))
+    lo=$((t0 / 2)) span=$((t0 / 2 + 150))
     for ((i = 1; i <= N; i++)); do
         "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed "$T/d::/data" \
             "$WORK/crash_guest.wasm" churn /data 1000000 >/dev/null 2>"$T/churn.err" &
         pid=$!
-        # 10..160 ms: in start-up and mount (where a roll-forward happens)
-        # or anywhere in the transactions
-        sleep "0.$(printf '%03d' $((10 + RANDOM % 150)))"
+        ms=$((lo + RANDOM % span))
+        sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
         kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
         wait "$pid" 2>/dev/null
         sealed "$T/d" "$T/s" crash_guest verify /data
@@ -271,8 +277,8 @@ test_crash() {
         fi
         last=$g
     done
-    echo "crash: $N iterations, $kills kills, reached generation $last" \
-         "in $((SECONDS - start)) s"
+    echo "crash: $N iterations, $kills kills (at $lo..$((lo + span)) ms)," \
+         "reached generation $last in $((SECONDS - start)) s"
     [ "$last" -gt 0 ] || fail "no transaction ever committed"
 }
 
