@@ -16,7 +16,8 @@
 #           of the whole directory together with the state directory is
 #           detected through the TPM NV counter.
 #
-# The guests are compiled with clang --target=wasm32-wasi into WORKDIR.
+# The guests are compiled with clang --target=wasm32-wasi into WORKDIR/MODE
+# (so the modes can run in parallel).
 # Never skips: a missing tool is a failure.
 set -u
 if [ $# -lt 4 ]; then
@@ -36,9 +37,9 @@ fail() { echo "FAIL: $*"; failed=1; }
 
 compile() {
     if ! "$CLANG" --target=wasm32-wasi -O2 -Wall -Wextra -Werror \
-            -o "$WORK/$1.wasm" "$SRC/$1.c" 2>"$WORK/$1.cc.log"; then
+            -o "$T/$1.wasm" "$SRC/$1.c" 2>"$T/$1.cc.log"; then
         echo "FAIL: clang --target=wasm32-wasi could not build $1.c:"
-        sed 's/^/    | /' "$WORK/$1.cc.log"
+        sed 's/^/    | /' "$T/$1.cc.log"
         exit 1
     fi
 }
@@ -49,7 +50,7 @@ sealed() {
     local dir=$1 state=$2 guest=$3
     shift 3
     timeout -k 5 60 "$MANTLE" run --tee="$TEE" --state-dir "$state" \
-        --dir-sealed "$dir::/data" "$WORK/$guest.wasm" "$@" \
+        --dir-sealed "$dir::/data" "$T/$guest.wasm" "$@" \
         >"$T/out" 2>"$T/err"
     ST=$?
 }
@@ -121,13 +122,13 @@ test_ops() {
     fi
     # another module, or the same one with another launch configuration,
     # cannot open the directory
-    cp "$WORK/sealed_ops.wasm" "$T/other.wasm" && printf '\0\2\1x' >>"$T/other.wasm"
+    cp "$T/sealed_ops.wasm" "$T/other.wasm" && printf '\0\2\1x' >>"$T/other.wasm"
     timeout 60 "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed \
         "$T/d::/data" "$T/other.wasm" cat /data hello.txt >"$T/out" 2>"$T/err"
     [ "$?" -eq 3 ] && [ "$(cat "$T/out")" = EIO ] ||
         { fail "another module read the sealed directory"; show; }
     timeout 60 "$MANTLE" run --tee=soft --state-dir "$T/s" --env X=1 \
-        --dir-sealed "$T/d::/data" "$WORK/sealed_ops.wasm" cat /data hello.txt \
+        --dir-sealed "$T/d::/data" "$T/sealed_ops.wasm" cat /data hello.txt \
         >"$T/out" 2>"$T/err"
     [ "$?" -eq 3 ] || { fail "another launch configuration read it"; show; }
     # still intact afterwards
@@ -139,10 +140,10 @@ test_ops() {
     mkdir -p "$T/c1" "$T/c2"
     local p1 p2 s1 s2
     "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed "$T/c1::/data" \
-        "$WORK/crash_guest.wasm" churn /data 25 >/dev/null 2>"$T/c1.err" &
+        "$T/crash_guest.wasm" churn /data 25 >/dev/null 2>"$T/c1.err" &
     p1=$!
     "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed "$T/c2::/data" \
-        "$WORK/crash_guest.wasm" churn /data 25 >/dev/null 2>"$T/c2.err" &
+        "$T/crash_guest.wasm" churn /data 25 >/dev/null 2>"$T/c2.err" &
     p2=$!
     wait "$p1"; s1=$?
     wait "$p2"; s2=$?
@@ -259,7 +260,7 @@ test_crash() {
     lo=$((t0 / 2)) span=$((t0 / 2 + 150))
     for ((i = 1; i <= N; i++)); do
         "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed "$T/d::/data" \
-            "$WORK/crash_guest.wasm" churn /data 1000000 >/dev/null 2>"$T/churn.err" &
+            "$T/crash_guest.wasm" churn /data 1000000 >/dev/null 2>"$T/churn.err" &
         pid=$!
         ms=$((lo + RANDOM % span))
         sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
