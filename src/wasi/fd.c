@@ -230,7 +230,8 @@ static wasi_errno fd_fdstat_get(wasi_call *c)
         return OS_EBADF;
     if (!(p = wasi_mem(c, ARG_I32(1), 24)))
         return OS_EFAULT;
-    fl = wasi_is_vfs(e) ? (e->append ? OS_O_APPEND : 0) : os_fs_getfl(e->host);
+    fl = wasi_is_vfs(e) ? (e->append ? OS_O_APPEND : 0) | e->sync
+                        : os_fs_getfl(e->host);
     memset(p, 0, 24);
     wasi_put_u8(p, e->type);
     wasi_put_u16(p + 2, fl < 0 ? 0 : fdflags_of(fl));
@@ -256,7 +257,7 @@ static wasi_errno fd_fdstat_set_flags(wasi_call *c)
     if (want & ~(uint32_t)0x1f)
         return OS_EINVAL;
     if (wasi_is_vfs(e)) {
-        if (want & sync)
+        if ((want & sync) && (want & sync) != (fdflags_of(e->sync) & sync))
             return OS_ENOTSUP;
         e->append = (want & WASI_FDFLAG_APPEND) != 0;
         return WASI_OK;

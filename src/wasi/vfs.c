@@ -190,6 +190,7 @@ wasi_errno wasi_vfs_path_open(wasi_call *c, wasi_fd *dir, uint32_t ptr,
     e->vfs_file = file;
     e->vfs_path = dpath;
     e->append = (oflags & OS_O_APPEND) != 0;
+    e->sync = oflags & (OS_O_DSYNC | OS_O_SYNC);
     *out_fd = fd;
     return WASI_OK;
 }
@@ -329,6 +330,9 @@ wasi_errno wasi_vfs_write(wasi_call *c, wasi_fd *e, const os_iovec *iov,
         return neg(r);
     if (!positional)
         e->pos = off + (uint64_t)r;
+    /* O_SYNC / O_DSYNC: the write is durable when it returns. */
+    if (e->sync && (err = wasi_vfs_sync(e)))
+        return err;
     *out_n = (uint32_t)r;
     return WASI_OK;
 }

@@ -122,6 +122,7 @@ typedef struct wasi_fd {
     char *vfs_path;        /* a directory's path in the mount ("" its root) */
     uint64_t pos;          /* a file's offset */
     bool append;
+    int sync;              /* OS_O_DSYNC / OS_O_SYNC: commit every write */
 } wasi_fd;
 
 /* A file system behind a preopen instead of the host's (sealed directories,

@@ -7,6 +7,8 @@
  *        sealed_ops cat DIR FILE  print FILE; exit 3 with "EIO" on an I/O error
  *        sealed_ops ls DIR     print the names in DIR, sorted
  *        sealed_ops mk DIR FILE SIZE SEED  write SIZE bytes of pattern SEED
+ *        sealed_ops osync DIR  write sync.txt through O_SYNC, say "written",
+ *                              then wait to be killed without closing it
  * Nothing here knows the directory is sealed: plain libc calls only.
  */
 #include <dirent.h>
@@ -308,6 +310,16 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < size; i++)
             CHECK(fputc((int)((i * 131 + seed * 17 + i / 4096) & 255), f) != EOF);
         CHECK(fclose(f) == 0);
+    } else if (argc == 3 && strcmp(argv[1], "osync") == 0) {
+        int fd = open(P(0, argv[2], "sync.txt"), O_CREAT | O_WRONLY | O_SYNC,
+                      0600);
+
+        CHECK(fd >= 0 && write(fd, "durable\n", 8) == 8);
+        CHECK((fcntl(fd, F_GETFL) & O_SYNC) == O_SYNC);
+        printf("written\n");
+        fflush(stdout);
+        for (;;)
+            sleep(1);
     } else if (argc == 3 && strcmp(argv[1], "ls") == 0) {
         char names[1024];
         DIR *d = opendir(argv[2]);

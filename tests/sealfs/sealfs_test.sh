@@ -134,6 +134,20 @@ test_ops() {
     # still intact afterwards
     sealed "$T/d" "$T/s" sealed_ops check /data
     [ "$ST" -eq 0 ] || { fail "check after foreign opens"; show; }
+    # O_SYNC: each write is committed when it returns, before any close
+    local pid
+    "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed "$T/d::/data" \
+        "$T/sealed_ops.wasm" osync /data >"$T/osync.out" 2>"$T/osync.err" &
+    pid=$!
+    for _ in $(seq 100); do
+        grep -q written "$T/osync.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    sealed "$T/d" "$T/s" sealed_ops cat /data sync.txt
+    [ "$ST" -eq 0 ] && [ "$(cat "$T/out")" = durable ] ||
+        { fail "an O_SYNC write did not survive kill -9"; show; cat "$T/osync.err"; }
     # two runtimes committing at once to two directories that share the
     # state directory (and its version table): both stay consistent
     compile crash_guest
