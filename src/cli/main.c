@@ -86,9 +86,10 @@ void cli_usage(FILE *f)
         "                          ~/.local/state/mantle)\n"
         "  --secret NAME=@FILE     a secret the guest reads by NAME\n"
         "attest    write evidence (a signed EAT) for FILE under the launch\n"
-        "          configuration GRANTS (--dir, --dir-ro, --env, --listen, as\n"
-        "          for run) binding --nonce (1 to 64 bytes of hex) to OUT;\n"
-        "          --tee and --state-dir as for run (default auto).\n"
+        "          configuration GRANTS (--dir, --dir-ro, --dir-sealed, --env,\n"
+        "          --listen, as for run) binding --nonce (1 to 64 bytes of\n"
+        "          hex) to OUT; --tee and --state-dir as for run (default\n"
+        "          auto).\n"
         "evidence  show: print the claims of an evidence file: nonce, TEE\n"
         "          kind, debug status, measurements (not verified).\n"
 #endif
