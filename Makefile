@@ -109,6 +109,7 @@ FUZZ_TARGETS = fuzz_module:tests/fuzz/corpus:$(FUZZ_SECONDS) \
                fuzz_mantle:tests/fuzz/corpus-mantle:15 \
                fuzz_broker:tests/fuzz/corpus-broker:15 \
                fuzz_agent_spec:tests/fuzz/corpus-agent-spec:15 \
+               fuzz_sealfs:tests/fuzz/corpus-sealfs:20 \
                $(foreach f,snp tdx sgx cca tpm policy,fuzz_$(f):$(SHARED)/testvectors/$(f):15)
 fuzz:
 	$(call header,"4/5 build-asan/: libFuzzer targets (clang, ASan+UBSan)")
@@ -144,6 +145,8 @@ bench: deps
 	$(call header,"bench: build/ (release gcc) then bench/run.sh")
 	@$(MAKE) --no-print-directory build
 	bash bench/run.sh
+	$(call header,"bench: sealed versus plain directories (bench/sealfs.sh)")
+	bash bench/sealfs.sh
 	$(call header,"bench: binary sizes per target and the minimal armv7 build")
 	bash bench/sizes.sh
 

@@ -501,6 +501,9 @@ typedef struct mantle_wasi_preopen {
     const char *guest_path;  /* the name the guest sees ("/data", "."); NULL:
                                 host_path */
     bool read_only;          /* no rights that create, change or remove */
+    bool sealed;             /* a sealed directory (docs/sealfs.md): every
+                                operation is EIO until
+                                mantle_tee_mount_sealed mounts it */
 } mantle_wasi_preopen;
 
 typedef struct mantle_wasi_config {
@@ -614,6 +617,23 @@ void mantle_tee_evidence_free(uint8_t *evidence);
  * verifier trusts for evidence without platform evidence (soft). */
 MANTLE_NODISCARD int mantle_tee_root_key(mantle_tee *tee, uint8_t out_pub[32],
                                          mantle_diag *diag);
+/* Mount the sealed preopens of `wasi` (launch->preopens must be the
+ * preopens wasi was made with): each file's data is encrypted and
+ * authenticated under keys derived from `module`'s sealing key, and the
+ * directory's version is bound to the backend's monotonic counter through
+ * a version table in the state directory (docs/sealfs.md). An empty host
+ * directory becomes a new sealed directory. MANTLE_EAUTH when a directory
+ * fails authentication or was rolled back (diag names it and says why):
+ * that preopen then answers every guest operation with EIO, the others are
+ * mounted. Call once, before the instance runs. */
+MANTLE_NODISCARD int mantle_tee_mount_sealed(mantle_tee *tee,
+                                             const mantle_module *module,
+                                             const mantle_tee_launch *launch,
+                                             mantle_wasi *wasi,
+                                             mantle_diag *diag);
+/* True when the backend's monotonic counter is hardware (a TPM NV
+ * counter); false when it is a file in the state directory. */
+bool mantle_tee_counter_hardware(const mantle_tee *tee);
 /* Read (increment false) or increment and read the node's monotonic
  * counter; it never goes down. It shares one table with the guests'
  * counters (module "mantle", tee_counter), anchored in the backend's

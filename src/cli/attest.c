@@ -199,6 +199,7 @@ int cli_attest(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"dir", required_argument, NULL, 'd'},
         {"dir-ro", required_argument, NULL, 'r'},
+        {"dir-sealed", required_argument, NULL, 'D'},
         {"env", required_argument, NULL, 'e'},
         {"listen", required_argument, NULL, 'l'},
         {"format", required_argument, NULL, 'f'},
@@ -237,7 +238,8 @@ int cli_attest(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 'f': format = optarg; break;
         case 'd':
-        case 'r': {
+        case 'r':
+        case 'D': {
             mantle_wasi_preopen *p;
             const char *sep = strstr(optarg, "::");
 
@@ -246,6 +248,7 @@ int cli_attest(int argc, char **argv)
                 abort();
             p = &dirs[ndirs++];
             p->read_only = c == 'r';
+            p->sealed = c == 'D';
             p->host_path = optarg;
             p->guest_path = sep ? sep + 2 : optarg;
             break;
@@ -666,6 +669,43 @@ static bool imports_mantle(const mantle_module *module)
     return false;
 }
 
+/* Mount the sealed directories and say on stderr what protects them
+ * against rollback. A directory that does not open is reported and left
+ * sealed: the guest gets EIO for it, never its data. */
+static void mount_sealed(const char *path, mantle_tee *tee,
+                         mantle_module *module, const mantle_tee_launch *launch,
+                         mantle_wasi *wasi, const char *state_dir)
+{
+    bool hw = mantle_tee_counter_hardware(tee);
+    mantle_diag diag;
+    int st;
+
+    for (size_t i = 0; i < launch->npreopens; i++) {
+        const mantle_wasi_preopen *p = &launch->preopens[i];
+
+        if (!p->sealed)
+            continue;
+        if (hw)
+            fprintf(stderr, "mantle: run: sealed directory %s: rollback "
+                            "protection by the %s backend's hardware "
+                            "monotonic counter\n", p->guest_path,
+                    mantle_tee_backend(tee));
+        else
+            fprintf(stderr, "mantle: run: sealed directory %s: the %s backend "
+                            "has no hardware monotonic counter; a counter in "
+                            "%s detects swapped, mixed and rolled-back files, "
+                            "but not a rollback of that state directory "
+                            "together with the data\n", p->guest_path,
+                    mantle_tee_backend(tee), state_dir ? state_dir
+                                                        : cli_state_dir());
+    }
+    cli_diag_init(&diag);
+    st = mantle_tee_mount_sealed(tee, module, launch, wasi, &diag);
+    if (st != MANTLE_OK)
+        fprintf(stderr, "%s: run: %s; the guest gets EIO for it\n", path,
+                diag.message[0] ? diag.message : mantle_strerror(st));
+}
+
 int cli_tee_define(const char *path, const char *tee_name,
                    const char *state_dir, mantle_module *module,
                    const mantle_wasi_preopen *dirs, size_t ndirs,
@@ -675,17 +715,21 @@ int cli_tee_define(const char *path, const char *tee_name,
                    const cli_kbs_secret *kbs, size_t nkbs,
                    const char *listen_tls, char **out_tls_cert,
                    char **out_tls_key, mantle_linker *linker,
+                   mantle_wasi *wasi,
                    mantle_tee **out)
 {
     mantle_tee_launch launch;
     mantle_tee_secret *all = NULL;
     mantle_diag diag;
     char **grants;
+    bool sealed = false;
     int rc, st;
 
     *out = NULL;
+    for (size_t i = 0; i < ndirs; i++)
+        sealed |= dirs[i].sealed;
     if (!tee_name) {
-        if (!imports_mantle(module) && !listen_tls)
+        if (!imports_mantle(module) && !listen_tls && !sealed)
             return CLI_EXIT_OK;  /* no TEE asked for, none needed */
         tee_name = "auto";
     }
@@ -748,6 +792,8 @@ int cli_tee_define(const char *path, const char *tee_name,
     (void)out_tls_cert;
     (void)out_tls_key;
 #endif
+    if (st == MANTLE_OK && sealed)
+        mount_sealed(path, *out, module, &launch, wasi, state_dir);
     if (all) {
         for (size_t i = nsecrets; i < nsecrets + nkbs; i++)
             cli_secret_free(&all[i]);

@@ -129,9 +129,10 @@ int cli_tee_open(const char *verb, const char *name, const char *state_dir,
 int cli_secret_load(const char *arg, mantle_tee_secret *out);
 void cli_secret_free(mantle_tee_secret *s);
 /* For run: open the TEE (tee_name NULL: auto if the module imports from
- * "mantle" or listen_tls is set, else none) and define its services for
- * this launch (measuring "listen-tls:ADDR" for listen_tls, and then
- * making its RA-TLS certificate and key into *out_tls_cert/key). */
+ * "mantle", listen_tls is set or a directory is sealed, else none),
+ * define its services for this launch (measuring "listen-tls:ADDR" for
+ * listen_tls, and then making its RA-TLS certificate and key into
+ * *out_tls_cert/key) and mount the sealed directories of wasi. */
 int cli_tee_define(const char *path, const char *tee_name,
                    const char *state_dir, mantle_module *module,
                    const mantle_wasi_preopen *dirs, size_t ndirs,
@@ -141,6 +142,7 @@ int cli_tee_define(const char *path, const char *tee_name,
                    const cli_kbs_secret *kbs, size_t nkbs,
                    const char *listen_tls, char **out_tls_cert,
                    char **out_tls_key, mantle_linker *linker,
+                   mantle_wasi *wasi,
                    mantle_tee **out);
 
 #endif

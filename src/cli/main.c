@@ -80,6 +80,12 @@ void cli_usage(FILE *f)
         "  --dir HOST[::GUEST]     grant directory HOST, seen by the guest as\n"
         "                          GUEST (default HOST); repeatable\n"
         "  --dir-ro HOST[::GUEST]  the same, read-only\n"
+#if MANTLE_ENABLE_TEE
+        "  --dir-sealed HOST[::GUEST] the same, sealed: files encrypted and\n"
+        "                          authenticated under the module's sealing\n"
+        "                          key, rollback-protected (docs/sealfs.md);\n"
+        "                          needs a TEE backend (--tee)\n"
+#endif
         "  --env KEY=VALUE         set a guest environment variable\n"
         "  --env-inherit           pass the whole host environment\n"
 #if MANTLE_ENABLE_WASI_SOCKETS
@@ -111,11 +117,11 @@ void cli_usage(FILE *f)
         "                          certificate carries this module's evidence\n"
 #endif
         "attest    write evidence (a signed EAT) for FILE under the launch\n"
-        "          configuration GRANTS (--dir, --dir-ro, --env, --listen, as\n"
-        "          for run) binding --nonce (1 to 64 bytes of hex) to OUT;\n"
-        "          --tee and --state-dir as for run (default auto); --format\n"
-        "          x509: write the module's X.509 DICE chain (PEM, leaf\n"
-        "          first, self-signed layer-0 root last) instead.\n"
+        "          configuration GRANTS (--dir, --dir-ro, --dir-sealed, --env,\n"
+        "          --listen, as for run) binding --nonce (1 to 64 bytes of\n"
+        "          hex) to OUT; --tee and --state-dir as for run (default\n"
+        "          auto); --format x509: write the module's X.509 DICE chain\n"
+        "          (PEM, leaf first, self-signed layer-0 root last) instead.\n"
         "evidence  show: print the claims of an evidence file: nonce, TEE\n"
         "          kind, debug status, measurements (not verified).\n"
         "          root: write the device's DICE root public key (PEM), the\n"

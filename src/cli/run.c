@@ -93,6 +93,7 @@ static const struct option longopts[] = {
     {"fuel", required_argument, NULL, 'F'},
     {"dir", required_argument, NULL, 'd'},
     {"dir-ro", required_argument, NULL, 'r'},
+    {"dir-sealed", required_argument, NULL, 'D'},
     {"env", required_argument, NULL, 'e'},
     {"env-inherit", no_argument, NULL, 'E'},
     {"listen", required_argument, NULL, 'l'},
@@ -199,7 +200,8 @@ int cli_parse_duration(const char *s, uint64_t *out_ns)
 }
 
 /* HOST[::GUEST] */
-static void add_dir(struct run_opts *o, const char *arg, bool ro)
+static void add_dir(struct run_opts *o, const char *arg, bool ro,
+                    bool sealed)
 {
     const char *sep = strstr(arg, "::");
     mantle_wasi_preopen *p;
@@ -207,6 +209,7 @@ static void add_dir(struct run_opts *o, const char *arg, bool ro)
     o->dirs = xrealloc(o->dirs, (o->ndirs + 1) * sizeof *o->dirs);
     p = &o->dirs[o->ndirs++];
     p->read_only = ro;
+    p->sealed = sealed;
     if (sep) {
         p->host_path = strndup(arg, (size_t)(sep - arg));
         p->guest_path = sep + 2;
@@ -277,10 +280,18 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             break;
         case 'd':
         case 'r':
+        case 'D':
             if (*optarg == '\0' || strncmp(optarg, "::", 2) == 0)
                 return cli_usage_error("run", "--%s: empty host directory",
-                                       c == 'd' ? "dir" : "dir-ro");
-            add_dir(o, optarg, c == 'r');
+                                       c == 'd'   ? "dir"
+                                       : c == 'r' ? "dir-ro"
+                                                  : "dir-sealed");
+#if !MANTLE_ENABLE_TEE
+            if (c == 'D')
+                return cli_usage_error("run", "--dir-sealed: this mantle is "
+                                              "built without the TEE layer");
+#endif
+            add_dir(o, optarg, c == 'r', c == 'D');
             break;
         case 'e':
             if (strchr(optarg, '=') == NULL || *optarg == '=')
@@ -744,7 +755,7 @@ int cli_run(int argc, char **argv)
                              o.ndirs, envv, nenv, o.listens, o.nlistens,
                              o.secrets, o.nsecrets, o.broker, o.broker_ca,
                              o.kbs, o.nkbs, o.listen_tls, &tls_cert,
-                             &tls_key, linker, &tee)) != 0)
+                             &tls_key, linker, wasi, &tee)) != 0)
         goto out;
 #if MANTLE_ENABLE_ATTEST
     if (o.listen_tls &&

@@ -18,6 +18,27 @@
 #define NONCE 12
 #define TAG 16
 
+/* AES-256-GCM fetched from the default provider once: an implicit fetch
+ * on every call (EVP_aes_256_gcm()) costs more than sealing a 4 KiB node.
+ * Kept for the life of the process; racing first callers fetch twice and
+ * the loser frees its copy. */
+static const EVP_CIPHER *aes_gcm(void)
+{
+    static EVP_CIPHER *cached;
+    EVP_CIPHER *c = __atomic_load_n(&cached, __ATOMIC_ACQUIRE), *expect = NULL;
+
+    if (c)
+        return c;
+    if (!(c = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL)))
+        return EVP_aes_256_gcm();
+    if (!__atomic_compare_exchange_n(&cached, &expect, c, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        EVP_CIPHER_free(c);
+        return expect;
+    }
+    return c;
+}
+
 /* Run GCM over in[0..len) into out, with the version byte and the
  * caller's aad authenticated. enc: 1 encrypt, 0 decrypt (tag checked). */
 static int gcm(int enc, const uint8_t key[32], const uint8_t nonce[NONCE],
@@ -29,7 +50,7 @@ static int gcm(int enc, const uint8_t key[32], const uint8_t nonce[NONCE],
 
     if (!c || len > INT32_MAX || aad_len > INT32_MAX)
         goto fail;
-    ok = EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) == 1 &&
+    ok = EVP_CipherInit_ex(c, aes_gcm(), NULL, NULL, NULL, enc) == 1 &&
          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE, NULL) == 1 &&
          EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) == 1 &&
          EVP_CipherUpdate(c, NULL, &n, &version, 1) == 1 &&
@@ -48,18 +69,28 @@ fail:
     return -1;
 }
 
-int tee_seal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
-             const uint8_t *pt, size_t len, uint8_t *out)
+int tee_seal_nonce(const uint8_t key[32], const uint8_t nonce[NONCE],
+                   const uint8_t *aad, size_t aad_len, const uint8_t *pt,
+                   size_t len, uint8_t *out)
 {
     if (len > TEE_SEAL_MAX)
         return MANTLE_ELIMIT;
     out[0] = TEE_SEAL_VERSION;
-    if (RAND_bytes(out + 1, NONCE) != 1)
-        return MANTLE_ENOTEE;
+    memcpy(out + 1, nonce, NONCE);
     if (gcm(1, key, out + 1, TEE_SEAL_VERSION, aad, aad_len, pt, len,
             out + 1 + NONCE, out + 1 + NONCE + len) != 0)
         return MANTLE_ENOTEE;
     return MANTLE_OK;
+}
+
+int tee_seal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
+             const uint8_t *pt, size_t len, uint8_t *out)
+{
+    uint8_t nonce[NONCE];
+
+    if (RAND_bytes(nonce, NONCE) != 1)
+        return MANTLE_ENOTEE;
+    return tee_seal_nonce(key, nonce, aad, aad_len, pt, len, out);
 }
 
 int tee_unseal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,

@@ -296,10 +296,14 @@ int tee_launch_digest(const mantle_tee_launch *l, uint8_t out[32])
     for (size_t i = 0; pre && i < np; i++) {
         const mantle_wasi_preopen *p = &l->preopens[i];
         const char *g = p->guest_path ? p->guest_path : p->host_path;
-        cbor_item_t *e = cbor_new_definite_array(2);
+
+        /* [guest, read_only] or, sealed, [guest, read_only, "sealed"]:
+         * digests of launches without sealed directories are unchanged. */
+        cbor_item_t *e = cbor_new_definite_array(p->sealed ? 3 : 2);
 
         if (!g || !tee_cbor_push(e, cbor_build_string(g)) ||
             !tee_cbor_push(e, cbor_build_bool(p->read_only)) ||
+            (p->sealed && !tee_cbor_push(e, cbor_build_string("sealed"))) ||
             !tee_cbor_push(pre, e))
             goto out;
     }

@@ -262,6 +262,11 @@ tee_tpm_activate(mantle_tee *tee, const uint8_t *blob, size_t blob_size,
  * len + TEE_SEAL_OVERHEAD. */
 int tee_seal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
              const uint8_t *pt, size_t len, uint8_t *out);
+/* The same with the caller's nonce, which must never repeat under key
+ * (sealed storage draws a fresh key and nonce per node in bulk). */
+int tee_seal_nonce(const uint8_t key[32], const uint8_t nonce[12],
+                   const uint8_t *aad, size_t aad_len, const uint8_t *pt,
+                   size_t len, uint8_t *out);
 /* Authenticate and decrypt into out (room for len - TEE_SEAL_OVERHEAD).
  * MANTLE_EAUTH when the blob was not sealed under key and aad; out is
  * then untouched (decryption goes through a scratch buffer). */

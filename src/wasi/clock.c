@@ -104,6 +104,13 @@ static uint64_t clock_deadline(const uint8_t *s, uint64_t start, uint64_t real)
 /* Bytes ready to read: what is left of a file, or what a pipe holds. */
 static uint64_t readable(const wasi_fd *e)
 {
+    if (e->type == OS_FT_REG && wasi_is_vfs(e)) {
+        os_stat st;
+
+        if (wasi_vfs_fstat(e, &st) == WASI_OK && st.size > e->pos)
+            return st.size - e->pos;
+        return 0;
+    }
     if (e->type == OS_FT_REG) {
         os_stat st;
         int64_t pos = os_fs_seek(e->host, 0, 1);

@@ -51,6 +51,13 @@ static wasi_errno fd_read(wasi_call *c)
         return err;
     if (!wasi_mem(c, ARG_I32(3), 4))
         return OS_EFAULT;
+    if (wasi_is_vfs(e)) {
+        uint32_t k = 0;
+
+        return (err = wasi_vfs_read(c, e, iov, n, false, 0, &k))
+                   ? err
+                   : wasi_store_u32(c, ARG_I32(3), k);
+    }
     r = os_fs_readv(e->host, iov, n);
     if (r < 0)
         return neg(r);
@@ -71,6 +78,13 @@ static wasi_errno fd_write(wasi_call *c)
         return err;
     if (!wasi_mem(c, ARG_I32(3), 4))
         return OS_EFAULT;
+    if (wasi_is_vfs(e)) {
+        uint32_t k = 0;
+
+        return (err = wasi_vfs_write(c, e, iov, n, false, 0, &k))
+                   ? err
+                   : wasi_store_u32(c, ARG_I32(3), k);
+    }
     r = os_fs_writev(e->host, iov, n);
     if (r < 0)
         return neg(r);
@@ -92,6 +106,13 @@ static wasi_errno fd_pread(wasi_call *c)
         return err;
     if (!wasi_mem(c, ARG_I32(4), 4))
         return OS_EFAULT;
+    if (wasi_is_vfs(e)) {
+        uint32_t k = 0;
+
+        return (err = wasi_vfs_read(c, e, iov, n, true, ARG_I64(3), &k))
+                   ? err
+                   : wasi_store_u32(c, ARG_I32(4), k);
+    }
     r = os_fs_preadv(e->host, iov, n, ARG_I64(3));
     if (r < 0)
         return neg(r);
@@ -113,6 +134,13 @@ static wasi_errno fd_pwrite(wasi_call *c)
         return err;
     if (!wasi_mem(c, ARG_I32(4), 4))
         return OS_EFAULT;
+    if (wasi_is_vfs(e)) {
+        uint32_t k = 0;
+
+        return (err = wasi_vfs_write(c, e, iov, n, true, ARG_I64(3), &k))
+                   ? err
+                   : wasi_store_u32(c, ARG_I32(4), k);
+    }
     r = os_fs_pwritev(e->host, iov, n, ARG_I64(3));
     if (r < 0)
         return neg(r);
@@ -140,6 +168,13 @@ static wasi_errno fd_seek(wasi_call *c)
         return OS_EINVAL;
     if (!wasi_mem(c, ARG_I32(3), 8))
         return OS_EFAULT;
+    if (wasi_is_vfs(e)) {
+        uint64_t pos = 0;
+
+        return (err = wasi_vfs_seek(e, off, (int)whence, &pos))
+                   ? err
+                   : wasi_store_u64(c, ARG_I32(3), pos);
+    }
     r = os_fs_seek(e->host, off, (int)whence);
     if (r < 0)
         return neg(r);
@@ -157,6 +192,13 @@ static wasi_errno fd_tell(wasi_call *c)
         return err;
     if (!wasi_mem(c, ARG_I32(1), 8))
         return OS_EFAULT;
+    if (wasi_is_vfs(e)) {
+        uint64_t pos = 0;
+
+        return (err = wasi_vfs_seek(e, 0, 1, &pos))
+                   ? err
+                   : wasi_store_u64(c, ARG_I32(1), pos);
+    }
     r = os_fs_seek(e->host, 0, 1);
     if (r < 0)
         return neg(r);
@@ -188,7 +230,8 @@ static wasi_errno fd_fdstat_get(wasi_call *c)
         return OS_EBADF;
     if (!(p = wasi_mem(c, ARG_I32(1), 24)))
         return OS_EFAULT;
-    fl = os_fs_getfl(e->host);
+    fl = wasi_is_vfs(e) ? (e->append ? OS_O_APPEND : 0) | e->sync
+                        : os_fs_getfl(e->host);
     memset(p, 0, 24);
     wasi_put_u8(p, e->type);
     wasi_put_u16(p + 2, fl < 0 ? 0 : fdflags_of(fl));
@@ -213,6 +256,12 @@ static wasi_errno fd_fdstat_set_flags(wasi_call *c)
         return err;
     if (want & ~(uint32_t)0x1f)
         return OS_EINVAL;
+    if (wasi_is_vfs(e)) {
+        if ((want & sync) && (want & sync) != (fdflags_of(e->sync) & sync))
+            return OS_ENOTSUP;
+        e->append = (want & WASI_FDFLAG_APPEND) != 0;
+        return WASI_OK;
+    }
     if ((fl = os_fs_getfl(e->host)) < 0)
         return neg(fl);
     if ((want & sync) && (want & sync) != (fdflags_of(fl) & sync))
@@ -259,6 +308,8 @@ static wasi_errno fd_sync(wasi_call *c)
 
     if ((err = wasi_fd_lookup(c->w, ARG_I32(0), WASI_RIGHT_FD_SYNC, &e)))
         return err;
+    if (wasi_is_vfs(e))
+        return wasi_vfs_sync(e);
     r = os_fs_fsync(e->host);
     return r < 0 ? neg(r) : WASI_OK;
 }
@@ -272,6 +323,8 @@ static wasi_errno fd_datasync(wasi_call *c)
 
     if ((err = wasi_fd_lookup(c->w, ARG_I32(0), WASI_RIGHT_FD_DATASYNC, &e)))
         return err;
+    if (wasi_is_vfs(e))
+        return wasi_vfs_sync(e);
     r = os_fs_fdatasync(e->host);
     return r < 0 ? neg(r) : WASI_OK;
 }
@@ -287,7 +340,7 @@ static wasi_errno fd_advise(wasi_call *c)
         return err;
     if (ARG_I32(3) > 5)
         return OS_EINVAL;
-    if (e->type != OS_FT_REG)
+    if (e->type != OS_FT_REG || wasi_is_vfs(e))
         return WASI_OK;  /* advice is only a hint */
     r = os_fs_fadvise(e->host, ARG_I64(1), ARG_I64(2), (int)ARG_I32(3));
     return r < 0 ? neg(r) : WASI_OK;
@@ -302,6 +355,16 @@ static wasi_errno fd_allocate(wasi_call *c)
 
     if ((err = wasi_fd_lookup(c->w, ARG_I32(0), WASI_RIGHT_FD_ALLOCATE, &e)))
         return err;
+    if (wasi_is_vfs(e)) {
+        os_stat st;
+        uint64_t end = ARG_I64(1) + ARG_I64(2);
+
+        if (end < ARG_I64(1))
+            return OS_EFBIG;
+        if ((err = wasi_vfs_fstat(e, &st)))
+            return err;
+        return end > st.size ? wasi_vfs_truncate(e, end) : WASI_OK;
+    }
     r = os_fs_fallocate(e->host, ARG_I64(1), ARG_I64(2));
     return r < 0 ? neg(r) : WASI_OK;
 }
@@ -321,8 +384,12 @@ static wasi_errno fd_filestat_get(wasi_call *c)
         return err;
     if (!wasi_mem(c, ARG_I32(1), 64))
         return OS_EFAULT;
-    if ((r = os_fs_fstat(e->host, &st)) < 0)
+    if (wasi_is_vfs(e)) {
+        if ((err = wasi_vfs_fstat(e, &st)))
+            return err;
+    } else if ((r = os_fs_fstat(e->host, &st)) < 0) {
         return neg(r);
+    }
     /* Report the type the guest sees in fdstat (pipes are UNKNOWN). */
     st.type = e->type;
     return wasi_store_filestat(c, ARG_I32(1), &st);
@@ -338,6 +405,8 @@ static wasi_errno fd_filestat_set_size(wasi_call *c)
     if ((err = wasi_fd_lookup(c->w, ARG_I32(0),
                               WASI_RIGHT_FD_FILESTAT_SET_SIZE, &e)))
         return err;
+    if (wasi_is_vfs(e))
+        return wasi_vfs_truncate(e, ARG_I64(1));
     r = os_fs_ftruncate(e->host, ARG_I64(1));
     return r < 0 ? neg(r) : WASI_OK;
 }
@@ -374,6 +443,8 @@ static wasi_errno fd_filestat_set_times(wasi_call *c)
                               WASI_RIGHT_FD_FILESTAT_SET_TIMES, &e)) ||
         (err = wasi_times(ARG_I64(1), ARG_I64(2), ARG_I32(3), &a, &m)))
         return err;
+    if (wasi_is_vfs(e))
+        return OS_ENOTSUP;   /* sealed files keep their modification time */
     r = os_fs_utimens(e->host, NULL, a, m);
     return r < 0 ? neg(r) : WASI_OK;
 }
@@ -468,7 +539,8 @@ static wasi_errno fd_readdir(wasi_call *c)
     if (!(buf = wasi_mem(c, ARG_I32(1), len)) || !wasi_mem(c, ARG_I32(4), 4))
         return OS_EFAULT;
     if (cookie == 0 || !e->dir)
-        if ((err = dir_fill(c->w, e)))
+        if ((err = wasi_is_vfs(e) ? wasi_vfs_readdir_fill(c->w, e)
+                                  : dir_fill(c->w, e)))
             return err;
     for (uint64_t i = cookie; i < e->ndir && used < len; i++) {
         const wasi_dirent *d = &e->dir[i];

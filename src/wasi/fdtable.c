@@ -129,6 +129,8 @@ static void entry_clear(wasi_ctx *w, wasi_fd *e)
 {
     if (e->own)
         os_fs_close(e->host);
+    wasi_vfs_close(e);
+    wasi_free(w, e->vfs_path);
     wasi_fd_dir_drop(w, e);
     wasi_free(w, e->guest_path);
     memset(e, 0, sizeof *e);
@@ -137,11 +139,14 @@ static void entry_clear(wasi_ctx *w, wasi_fd *e)
 wasi_errno wasi_fd_close(wasi_ctx *w, uint32_t fd)
 {
     wasi_fd *e = wasi_fd_get(w, fd);
+    wasi_errno err;
 
     if (!e)
         return OS_EBADF;
+    /* Closing a sealed file commits it: a failure is the guest's EIO. */
+    err = wasi_vfs_close(e);
     entry_clear(w, e);
-    return WASI_OK;
+    return err;
 }
 
 wasi_errno wasi_fd_renumber(wasi_ctx *w, uint32_t from, uint32_t to)

@@ -20,13 +20,11 @@
 #include "wasi/wasi_int.h"
 
 #define WASI_MAX_LINKS 40
-#define WASI_PATH_MAX 4096
 #define WALK_MAX_DEPTH 512
 #define BUF_MAX (2 * WASI_PATH_MAX + 2)
 
-/* Copy and check the guest's path: no NUL bytes, not empty, not absolute. */
-static wasi_errno path_copy(wasi_call *c, uint32_t ptr, uint32_t len,
-                            char *out)
+wasi_errno wasi_path_copy(wasi_call *c, uint32_t ptr, uint32_t len,
+                          char *out)
 {
     const uint8_t *p = wasi_mem(c, ptr, len);
 
@@ -254,7 +252,7 @@ wasi_errno wasi_path_resolve(wasi_call *c, wasi_fd *dir, uint32_t ptr,
     out->own = false;
     if (dir->type != OS_FT_DIR)
         return OS_ENOTDIR;
-    if ((err = path_copy(c, ptr, len, buf)) != WASI_OK)
+    if ((err = wasi_path_copy(c, ptr, len, buf)) != WASI_OK)
         return err;
     return resolve(dir->host, buf, follow, out);
 }
@@ -278,7 +276,7 @@ wasi_errno wasi_path_open(wasi_call *c, wasi_fd *dir, uint32_t ptr,
 
     if (dir->type != OS_FT_DIR)
         return OS_ENOTDIR;
-    if ((err = path_copy(c, ptr, len, buf)) != WASI_OK)
+    if ((err = wasi_path_copy(c, ptr, len, buf)) != WASI_OK)
         return err;
     if (!follow)
         oflags |= OS_O_NOFOLLOW;

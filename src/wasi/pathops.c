@@ -36,6 +36,22 @@ static wasi_errno resolve_at(wasi_call *c, uint32_t fd, uint64_t need,
     return wasi_path_resolve(c, e, ptr, len, follow, out);
 }
 
+/* Look up dir fd `fd` with rights `need`: *out is the entry when it is a
+ * mounted file system's directory (vfs.c handles the call), else NULL. */
+static wasi_errno lookup_vfs(wasi_call *c, uint32_t fd, uint64_t need,
+                             wasi_fd **out)
+{
+    wasi_fd *e;
+    wasi_errno err = wasi_fd_lookup(c->w, fd, need, &e);
+
+    *out = NULL;
+    if (err)
+        return err;
+    if (wasi_is_vfs(e))
+        *out = e;
+    return WASI_OK;
+}
+
 /* A path written with a trailing slash must name a directory. */
 static wasi_errno check_trailing(const wasi_path *p)
 {
@@ -52,8 +68,14 @@ static wasi_errno path_create_directory(wasi_call *c)
 {
     wasi_path p;
     wasi_errno err;
+    wasi_fd *v;
     int r;
 
+    if ((err = lookup_vfs(c, ARG_I32(0), WASI_RIGHT_PATH_CREATE_DIRECTORY,
+                          &v)))
+        return err;
+    if (v)
+        return wasi_vfs_path_mkdir(c, v, ARG_I32(1), ARG_I32(2));
     if ((err = resolve_at(c, ARG_I32(0), WASI_RIGHT_PATH_CREATE_DIRECTORY,
                           ARG_I32(1), ARG_I32(2), false, &p)))
         return err;
@@ -66,12 +88,19 @@ static wasi_errno path_create_directory(wasi_call *c)
 static wasi_errno path_filestat_get(wasi_call *c)
 {
     wasi_path p;
+    wasi_fd *v;
     wasi_errno err;
     os_stat st;
     int r;
 
     if (!wasi_mem(c, ARG_I32(4), 64))
         return OS_EFAULT;
+    if ((err = lookup_vfs(c, ARG_I32(0), WASI_RIGHT_PATH_FILESTAT_GET, &v)))
+        return err;
+    if (v)
+        return (err = wasi_vfs_path_stat(c, v, ARG_I32(2), ARG_I32(3), &st))
+                   ? err
+                   : wasi_store_filestat(c, ARG_I32(4), &st);
     if ((err = resolve_at(c, ARG_I32(0), WASI_RIGHT_PATH_FILESTAT_GET,
                           ARG_I32(2), ARG_I32(3),
                           ARG_I32(1) & LOOKUP_SYMLINK_FOLLOW, &p)))
@@ -90,12 +119,18 @@ static wasi_errno path_filestat_get(wasi_call *c)
 static wasi_errno path_filestat_set_times(wasi_call *c)
 {
     uint64_t a, m;
+    wasi_fd *v;
     wasi_path p;
     wasi_errno err;
     int r;
 
     if ((err = wasi_times(ARG_I64(4), ARG_I64(5), ARG_I32(6), &a, &m)))
         return err;
+    if ((err = lookup_vfs(c, ARG_I32(0), WASI_RIGHT_PATH_FILESTAT_SET_TIMES,
+                          &v)))
+        return err;
+    if (v)
+        return OS_ENOTSUP;   /* sealed files keep their modification time */
     if ((err = resolve_at(c, ARG_I32(0), WASI_RIGHT_PATH_FILESTAT_SET_TIMES,
                           ARG_I32(2), ARG_I32(3),
                           ARG_I32(1) & LOOKUP_SYMLINK_FOLLOW, &p)))
@@ -112,7 +147,15 @@ static wasi_errno path_link(wasi_call *c)
 {
     wasi_path o, n;
     wasi_errno err;
+    wasi_fd *v, *v2;
     int r;
+
+    /* Sealed directories have no hard links. */
+    if ((err = lookup_vfs(c, ARG_I32(0), WASI_RIGHT_PATH_LINK_SOURCE, &v)) ||
+        (err = lookup_vfs(c, ARG_I32(4), WASI_RIGHT_PATH_LINK_TARGET, &v2)))
+        return err;
+    if (v || v2)
+        return OS_ENOTSUP;
 
     if ((err = resolve_at(c, ARG_I32(0), WASI_RIGHT_PATH_LINK_SOURCE,
                           ARG_I32(2), ARG_I32(3),
@@ -183,13 +226,20 @@ static wasi_errno path_open(wasi_call *c)
     if (fdflags & WASI_FDFLAG_DSYNC) os |= OS_O_DSYNC;
     if (fdflags & WASI_FDFLAG_SYNC) os |= OS_O_SYNC;
     if (fdflags & WASI_FDFLAG_RSYNC) os |= OS_O_RSYNC;
-    if ((err = wasi_path_open(c, e, ARG_I32(2), ARG_I32(3),
-                              ARG_I32(1) & LOOKUP_SYMLINK_FOLLOW, os, &host)))
-        return err;
-    /* e is stale from here: installing may move the table. */
-    if ((err = wasi_fd_install(c->w, host, true, base, inh, &fd))) {
-        os_fs_close(host);
-        return err;
+    if (wasi_is_vfs(e)) {
+        if ((err = wasi_vfs_path_open(c, e, ARG_I32(2), ARG_I32(3), os, base,
+                                      inh, &fd)))
+            return err;
+    } else {
+        if ((err = wasi_path_open(c, e, ARG_I32(2), ARG_I32(3),
+                                  ARG_I32(1) & LOOKUP_SYMLINK_FOLLOW, os,
+                                  &host)))
+            return err;
+        /* e is stale from here: installing may move the table. */
+        if ((err = wasi_fd_install(c->w, host, true, base, inh, &fd))) {
+            os_fs_close(host);
+            return err;
+        }
     }
     if (ro) {
         e = wasi_fd_get(c->w, fd);
@@ -206,11 +256,22 @@ static wasi_errno path_readlink(wasi_call *c)
     uint32_t len = ARG_I32(4);
     wasi_path p;
     wasi_errno err;
+    wasi_fd *v;
     uint8_t *buf;
     int64_t r;
 
     if (!(buf = wasi_mem(c, ARG_I32(3), len)) || !wasi_mem(c, ARG_I32(5), 4))
         return OS_EFAULT;
+    if ((err = lookup_vfs(c, ARG_I32(0), WASI_RIGHT_PATH_READLINK, &v)))
+        return err;
+    if (v) {
+        os_stat st;
+
+        /* No symlinks in a sealed directory: whatever exists is not one. */
+        return (err = wasi_vfs_path_stat(c, v, ARG_I32(1), ARG_I32(2), &st))
+                   ? err
+                   : OS_EINVAL;
+    }
     if ((err = resolve_at(c, ARG_I32(0), WASI_RIGHT_PATH_READLINK, ARG_I32(1),
                           ARG_I32(2), false, &p)))
         return err;
@@ -226,7 +287,14 @@ static wasi_errno path_remove_directory(wasi_call *c)
 {
     wasi_path p;
     wasi_errno err;
+    wasi_fd *v;
     int r;
+
+    if ((err = lookup_vfs(c, ARG_I32(0), WASI_RIGHT_PATH_REMOVE_DIRECTORY,
+                          &v)))
+        return err;
+    if (v)
+        return wasi_vfs_path_remove(c, v, ARG_I32(1), ARG_I32(2), true);
 
     if ((err = resolve_at(c, ARG_I32(0), WASI_RIGHT_PATH_REMOVE_DIRECTORY,
                           ARG_I32(1), ARG_I32(2), false, &p)))
@@ -241,7 +309,17 @@ static wasi_errno path_rename(wasi_call *c)
 {
     wasi_path o, n;
     wasi_errno err;
+    wasi_fd *v, *v2;
     int r;
+
+    if ((err = lookup_vfs(c, ARG_I32(0), WASI_RIGHT_PATH_RENAME_SOURCE, &v)) ||
+        (err = lookup_vfs(c, ARG_I32(3), WASI_RIGHT_PATH_RENAME_TARGET, &v2)))
+        return err;
+    if (v && v2)
+        return wasi_vfs_path_rename(c, v, ARG_I32(1), ARG_I32(2), v2,
+                                    ARG_I32(4), ARG_I32(5));
+    if (v || v2)
+        return OS_EXDEV;   /* into or out of a sealed directory */
 
     if ((err = resolve_at(c, ARG_I32(0), WASI_RIGHT_PATH_RENAME_SOURCE,
                           ARG_I32(1), ARG_I32(2), false, &o)))
@@ -312,6 +390,14 @@ static wasi_errno path_symlink(wasi_call *c)
         return OS_ENAMETOOLONG;
     if (memchr(t, '\0', tlen))
         return OS_EILSEQ;
+    {
+        wasi_fd *v;
+
+        if ((err = lookup_vfs(c, ARG_I32(2), WASI_RIGHT_PATH_SYMLINK, &v)))
+            return err;
+        if (v)
+            return OS_ENOTSUP;   /* no symlinks in a sealed directory */
+    }
     memcpy(target, t, tlen);
     target[tlen] = '\0';
     if ((err = resolve_at(c, ARG_I32(2), WASI_RIGHT_PATH_SYMLINK, ARG_I32(3),
@@ -344,7 +430,13 @@ static wasi_errno path_unlink_file(wasi_call *c)
 {
     wasi_path p;
     wasi_errno err;
+    wasi_fd *v;
     int r;
+
+    if ((err = lookup_vfs(c, ARG_I32(0), WASI_RIGHT_PATH_UNLINK_FILE, &v)))
+        return err;
+    if (v)
+        return wasi_vfs_path_remove(c, v, ARG_I32(1), ARG_I32(2), false);
 
     if ((err = resolve_at(c, ARG_I32(0), WASI_RIGHT_PATH_UNLINK_FILE,
                           ARG_I32(1), ARG_I32(2), false, &p)))

@@ -300,6 +300,7 @@ int mantle_wasi_new(const mantle_wasi_config *cfg, mantle_wasi **out_wasi,
         }
         w->fds[fd].preopen = true;
         w->fds[fd].read_only = p->read_only;
+        w->fds[fd].sealed = p->sealed;
         w->fds[fd].guest_len = (uint32_t)strlen(gp);
         w->fds[fd].guest_path = wasi_strndup(w, gp, strlen(gp));
         if (!w->fds[fd].guest_path)
@@ -343,7 +344,8 @@ void mantle_wasi_free(mantle_wasi *w)
 {
     if (!w)
         return;
-    wasi_fdtable_free(w);
+    wasi_fdtable_free(w);    /* closes sealed files: they commit */
+    wasi_vfs_unmount_all(w);
     wasi_free(w, w->argv);
     wasi_free(w, w->envp);
     w->alloc.realloc(w->alloc.ud, w, 0);

@@ -112,7 +112,53 @@ typedef struct wasi_fd {
     uint32_t guest_len;
     wasi_dirent *dir;      /* fd_readdir cache, or NULL */
     uint64_t ndir;
+    /* A descriptor of a mounted file system (vfs.c): host is -1 and every
+     * operation goes through vfs. A sealed preopen that is not mounted
+     * (yet, or its mount failed) has `sealed` set and vfs NULL: EIO. */
+    bool sealed;
+    const struct wasi_vfs_ops *vfs;
+    void *vfs_fs;          /* the mount (owned by the context) */
+    void *vfs_file;        /* an open file, or NULL for a directory */
+    char *vfs_path;        /* a directory's path in the mount ("" its root) */
+    uint64_t pos;          /* a file's offset */
+    bool append;
+    int sync;              /* OS_O_DSYNC / OS_O_SYNC: commit every write */
 } wasi_fd;
+
+/* A file system behind a preopen instead of the host's (sealed directories,
+ * src/sealfs/). Paths are normalised relative paths in the mount, "" its
+ * root; results are >= 0 or a negative OS_E*. The table only grows at its
+ * end; WASI_VFS_VERSION is the version this tree writes. */
+#define WASI_VFS_VERSION 1
+typedef struct wasi_vfs_ops {
+    int version;
+    const char *name;
+    /* oflags: OS_O_CREAT, EXCL, TRUNC, DIRECTORY. A directory opens with
+     * *out_file NULL. */
+    int (*open)(void *fs, const char *path, int oflags, void **out_file,
+                uint8_t *out_type);
+    int64_t (*pread)(void *file, const os_iovec *iov, int n, uint64_t off);
+    int64_t (*pwrite)(void *file, const os_iovec *iov, int n, uint64_t off);
+    int (*fstat)(void *file, os_stat *out);
+    int (*truncate)(void *file, uint64_t size);
+    int (*sync)(void *file);
+    int (*close)(void *file);
+    int (*stat)(void *fs, const char *path, os_stat *out);
+    int (*mkdir)(void *fs, const char *path);
+    int (*rmdir)(void *fs, const char *path);
+    int (*unlink)(void *fs, const char *path);
+    int (*rename)(void *fs, const char *from, const char *to);
+    int (*list)(void *fs, const char *path,
+                int (*fn)(void *ud, const char *name, size_t len, uint8_t type,
+                          uint64_t ino),
+                void *ud);
+    void (*unmount)(void *fs);
+} wasi_vfs_ops;
+
+typedef struct wasi_mount {
+    const wasi_vfs_ops *ops;
+    void *fs;
+} wasi_mount;
 
 /* The per-instance descriptor limit (EMFILE beyond it). */
 #define WASI_MAX_FDS 4096
@@ -126,6 +172,8 @@ struct mantle_wasi {
     wasi_fd *fds;
     uint32_t nfds;         /* slots allocated */
     int exit_code;         /* -1 until proc_exit */
+    wasi_mount *mounts;    /* unmounted after every descriptor is closed */
+    uint32_t nmounts;
 };
 typedef struct mantle_wasi wasi_ctx;
 
@@ -235,6 +283,12 @@ typedef struct wasi_path {
     bool trailing_slash;   /* the guest path ended in '/' */
 } wasi_path;
 
+/* Copy and check the guest's path into out (room for WASI_PATH_MAX + 1):
+ * no NUL bytes (EILSEQ), not empty (ENOENT), not absolute (ENOTCAPABLE),
+ * at most WASI_PATH_MAX bytes (ENAMETOOLONG). */
+#define WASI_PATH_MAX 4096
+wasi_errno wasi_path_copy(wasi_call *c, uint32_t ptr, uint32_t len,
+                          char *out);
 /* Copy the guest's path bytes and resolve them beneath dir (a directory
  * entry). follow: a final symlink is expanded (inside the sandbox). */
 wasi_errno wasi_path_resolve(wasi_call *c, wasi_fd *dir, uint32_t ptr,
@@ -245,6 +299,56 @@ void wasi_path_release(wasi_path *p);
 wasi_errno wasi_path_open(wasi_call *c, wasi_fd *dir, uint32_t ptr,
                           uint32_t len, bool follow, int oflags,
                           int *out_host);
+
+/* ---- Mounted file systems (vfs.c) ---------------------------------------- */
+
+/* Sealed preopens in configuration order: the guest fd of the n-th one,
+ * or UINT32_MAX. */
+uint32_t wasi_sealed_fd(wasi_ctx *w, size_t n);
+/* The host directory of the sealed preopen `fd`, which passes to the
+ * caller (the entry keeps none); -1 if there is none. */
+int wasi_sealed_take_host(wasi_ctx *w, uint32_t fd);
+/* Mount fs behind the sealed preopen `fd` (the context takes fs and
+ * unmounts it at the end; ops must outlive it). */
+wasi_errno wasi_vfs_attach(wasi_ctx *w, uint32_t fd, const wasi_vfs_ops *ops,
+                           void *fs);
+void wasi_vfs_unmount_all(wasi_ctx *w);
+
+/* Is e a descriptor of a mounted (or failed sealed) file system? */
+static inline bool wasi_is_vfs(const wasi_fd *e)
+{
+    return e->vfs != NULL || e->sealed;
+}
+/* The fd_* and path_* functions for such descriptors; each takes the
+ * entry already looked up with the rights checked. */
+wasi_errno wasi_vfs_read(wasi_call *c, wasi_fd *e, const os_iovec *iov,
+                         int n, bool positional, uint64_t off,
+                         uint32_t *out_n);
+wasi_errno wasi_vfs_write(wasi_call *c, wasi_fd *e, const os_iovec *iov,
+                          int n, bool positional, uint64_t off,
+                          uint32_t *out_n);
+wasi_errno wasi_vfs_seek(wasi_fd *e, int64_t off, int whence,
+                         uint64_t *out_pos);
+wasi_errno wasi_vfs_fstat(const wasi_fd *e, os_stat *out);
+wasi_errno wasi_vfs_truncate(wasi_fd *e, uint64_t size);
+wasi_errno wasi_vfs_sync(wasi_fd *e);
+wasi_errno wasi_vfs_readdir_fill(wasi_ctx *w, wasi_fd *e);
+/* Close the file behind e (its commit status). */
+wasi_errno wasi_vfs_close(wasi_fd *e);
+/* Path functions: dir is the directory entry (rights checked); the
+ * guest's path at (ptr, len). */
+wasi_errno wasi_vfs_path_open(wasi_call *c, wasi_fd *dir, uint32_t ptr,
+                              uint32_t len, int oflags, uint64_t base,
+                              uint64_t inh, uint32_t *out_fd);
+wasi_errno wasi_vfs_path_stat(wasi_call *c, wasi_fd *dir, uint32_t ptr,
+                              uint32_t len, os_stat *out);
+wasi_errno wasi_vfs_path_mkdir(wasi_call *c, wasi_fd *dir, uint32_t ptr,
+                               uint32_t len);
+wasi_errno wasi_vfs_path_remove(wasi_call *c, wasi_fd *dir, uint32_t ptr,
+                                uint32_t len, bool rmdir);
+wasi_errno wasi_vfs_path_rename(wasi_call *c, wasi_fd *od, uint32_t optr,
+                                uint32_t olen, wasi_fd *nd, uint32_t nptr,
+                                uint32_t nlen);
 
 /* ---- The function tables ------------------------------------------------ */
 

@@ -371,7 +371,7 @@ static void test_keys_and_sealing(void)
     uint8_t blob[sizeof pt + TEE_SEAL_OVERHEAD], out[sizeof pt];
     mantle_tee_launch l1, l2;
     const char *env2[] = {"MODE=other"};
-    mantle_wasi_preopen pre = {"/host/a", "/data", false};
+    mantle_wasi_preopen pre = {"/host/a", "/data", false, false};
 
     memset(uds_a, 0xa1, 32);
     memset(uds_b, 0xb2, 32);
@@ -389,13 +389,17 @@ static void test_keys_and_sealing(void)
     CHECK(memcmp(cfg_1, cfg_2, 32) != 0);
     /* the host path is not measured */
     {
-        mantle_wasi_preopen other = {"/elsewhere", "/data", false};
+        mantle_wasi_preopen other = {"/elsewhere", "/data", false, false};
         mantle_tee_launch l3 = l1;
         uint8_t cfg_3[32];
 
         l3.preopens = &other;
         CHECK(tee_launch_digest(&l3, cfg_3) == 0 && memcmp(cfg_1, cfg_3, 32) == 0);
         other.read_only = true;
+        CHECK(tee_launch_digest(&l3, cfg_3) == 0 && memcmp(cfg_1, cfg_3, 32) != 0);
+        /* a sealed preopen is measured as such (its data keys differ) */
+        other.read_only = false;
+        other.sealed = true;
         CHECK(tee_launch_digest(&l3, cfg_3) == 0 && memcmp(cfg_1, cfg_3, 32) != 0);
     }
 

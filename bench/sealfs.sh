@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# sealfs.sh - sealed versus plain file throughput of a WASI guest
+# (bench/sealfs_io.c) under `mantle run`: sequential and random 4 KiB reads
+# and writes and SQLite-style transactions, on --dir and on --dir-sealed
+# (soft backend; median of BENCH_RUNS runs).
+# SPDX-License-Identifier: Apache-2.0
+#
+# usage: bash bench/sealfs.sh [MIB]      (default 64; environment: MANTLE,
+#                                          OUT, BENCH_RUNS, BENCH_TIERS)
+set -eu
+MIB=${1:-64}
+MANTLE=${MANTLE:-build/mantle}
+OUT=${OUT:-build-bench}/sealfs
+RUNS=${BENCH_RUNS:-3}
+TIER=${BENCH_TIERS:-interp}
+TIER=${TIER%% *}
+CLANG=$(command -v clang || command -v clang-14)
+mkdir -p "$OUT"
+"$CLANG" --target=wasm32-wasi -O2 -o "$OUT/sealfs_io.wasm" \
+    "$(dirname "$0")/sealfs_io.c"
+
+run() {   # KIND: one run, output appended to $OUT/KIND.txt
+    rm -rf "$OUT/dir" "$OUT/state" && mkdir -p "$OUT/dir" "$OUT/state"
+    if [ "$1" = plain ]; then
+        "$MANTLE" run --tier="$TIER" --dir "$OUT/dir::/d" "$OUT/sealfs_io.wasm" /d "$MIB"
+    else
+        "$MANTLE" run --tier="$TIER" --tee=soft --state-dir "$OUT/state" \
+            --dir-sealed "$OUT/dir::/d" "$OUT/sealfs_io.wasm" /d "$MIB" 2>/dev/null
+    fi >>"$OUT/$1.txt"
+}
+
+rm -f "$OUT/plain.txt" "$OUT/sealed.txt"
+for ((i = 0; i < RUNS; i++)); do run plain; run sealed; done
+median() {   # KIND PHASE
+    grep "^$2 " "$OUT/$1.txt" | awk '{print $2}' | sort -g |
+        awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+printf "sealed vs plain, %s MiB, %s run(s), tier %s\n" "$MIB" "$RUNS" "$TIER"
+printf "%-11s %12s %12s %8s\n" phase plain sealed ratio
+for p in seq-write seq-read rand-write rand-read sqlite-tx; do
+    a=$(median plain "$p") b=$(median sealed "$p")
+    unit=$(grep -m1 "^$p " "$OUT/plain.txt" | awk '{print $3}')
+    printf "%-11s %8s %-4s %8s %-4s %7.2f\n" "$p" "$a" "$unit" "$b" "$unit" \
+        "$(awk -v a="$a" -v b="$b" 'BEGIN {print b / a}')"
+done

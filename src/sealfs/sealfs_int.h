@@ -1,0 +1,53 @@
+/* sealfs_int.h - internals shared by sealfs.c (files, trees, commits,
+ * mounting) and names.c (the namespace).
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef MANTLE_SEALFS_INT_H
+#define MANTLE_SEALFS_INT_H
+
+#include "sealfs/sealfs.h"
+
+struct sealfs_file {
+    sealfs *fs;
+    sealfs_entry ent;       /* path NULL once unlinked */
+    unsigned refs;          /* open descriptors */
+    bool loaded, changed;
+    uint8_t *data;          /* plaintext, cap bytes, zero beyond ent.size */
+    size_t cap;
+    uint8_t *dirty;         /* per data page, cap / SEALFS_PAGE entries */
+    sealfs_ref *lv[SEALFS_MAX_LEVELS];   /* committed tree, per level */
+    uint64_t nlv[SEALFS_MAX_LEVELS];
+    int hfd;                /* the node file, or -1 */
+    uint8_t *used, *pend;   /* per slot: committed / written this commit */
+    uint64_t nslots;        /* length of used and pend */
+    /* A commit in progress: the new tree, swapped in when it succeeds. */
+    sealfs_ref *nl[SEALFS_MAX_LEVELS];
+    uint64_t nn[SEALFS_MAX_LEVELS];
+    uint8_t nlevels;
+};
+
+struct sealfs {
+    int dirfd;
+    sealfs_keys keys;
+    char *state_dir;
+    sealfs_anchor anchor;
+    uint8_t dir_id[SEALFS_ID];
+    uint64_t version;
+    sealfs_file **ino;      /* the namespace: every file and directory */
+    uint32_t n, cap;
+    bool dirty, broken;
+    uint8_t (*garbage)[SEALFS_ID];   /* node files to delete after commit */
+    uint32_t ngarbage;
+};
+
+uint64_t sfs_now_ns(void);
+/* Read and verify a file's whole tree into memory (EIO on any failure). */
+int sfs_file_load(sealfs_file *f);
+/* Drop a file's plaintext and tree (it stays in the namespace). */
+void sfs_file_unload(sealfs_file *f);
+void sfs_file_free(sealfs_file *f);
+void sfs_stat_of(const sealfs_entry *e, os_stat *out);
+/* Append to the namespace. */
+int sfs_ino_add(sealfs *fs, sealfs_file *f);
+
+#endif

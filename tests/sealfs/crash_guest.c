@@ -1,0 +1,165 @@
+/* crash_guest.c - a write-heavy WASI program for the crash test: it is
+ * killed (SIGKILL) at random points, and `verify` checks after each kill
+ * that the sealed directory holds one committed state, not a mix.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * usage: crash_guest churn DIR N   N transactions from the stored generation
+ *        crash_guest verify DIR    print the generation the directory holds
+ *
+ * Transaction g rewrites a.bin (fixed 40 KiB, in place) and b.bin (its size
+ * depends on g: grown or truncated), both filled with the byte g, and
+ * renames a new file holding "g" over c.txt, which commits all three at
+ * once. Whatever the kill interrupts, verify must find a, b and c at
+ * one and the same generation, each file uniform and b of its size.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define A_SIZE (40 * 1024)
+
+static char pa[512], pb[512], pc[512], pt[512];
+static unsigned char buf[64 * 1024];
+
+static size_t b_size(unsigned g)
+{
+    return 4096 * (1 + g % 9) + (g * 37) % 4096;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "FAIL: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+/* The generation byte of a uniform file of the expected size, or exit 1;
+ * -1 when it does not exist. */
+static int gen_of(const char *path, long want_size, unsigned *out)
+{
+    int fd = open(path, O_RDONLY);
+    ssize_t n, total = 0;
+
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return -1;
+        die(path);
+    }
+    while ((n = read(fd, buf + total, sizeof buf - (size_t)total)) > 0)
+        total += n;
+    if (n < 0)
+        die(path);
+    close(fd);
+    if (total == 0) {
+        fprintf(stderr, "FAIL: %s is empty\n", path);
+        exit(1);
+    }
+    for (ssize_t i = 1; i < total; i++)
+        if (buf[i] != buf[0]) {
+            fprintf(stderr, "FAIL: %s mixes generations %u and %u at %zd\n",
+                    path, buf[0], buf[i], i);
+            exit(1);
+        }
+    if (total != want_size) {
+        fprintf(stderr, "FAIL: %s: %zd bytes, want %ld for generation %u\n",
+                path, total, want_size, buf[0]);
+        exit(1);
+    }
+    *out = buf[0];
+    return 0;
+}
+
+static unsigned verify(void)
+{
+    unsigned ga, gb, gc = 0;
+    FILE *f = fopen(pc, "r");
+
+    if (!f) {
+        if (errno != ENOENT)
+            die(pc);
+        /* nothing committed yet: then neither a nor b holds data */
+        if (gen_of(pa, A_SIZE, &ga) == 0) {
+            fprintf(stderr, "FAIL: a.bin has data but c.txt is missing\n");
+            exit(1);
+        }
+        return 0;
+    }
+    if (fscanf(f, "%u", &gc) != 1) {
+        fprintf(stderr, "FAIL: c.txt does not hold a generation\n");
+        exit(1);
+    }
+    fclose(f);
+    if (gen_of(pa, A_SIZE, &ga) < 0 || gen_of(pb, (long)b_size(gc), &gb) < 0) {
+        fprintf(stderr, "FAIL: c.txt exists without a.bin and b.bin\n");
+        exit(1);
+    }
+    if (ga != gb || ga != gc % 256) {
+        fprintf(stderr, "FAIL: a mix: a.bin %u, b.bin %u, c.txt %u\n", ga, gb,
+                gc);
+        exit(1);
+    }
+    return gc;
+}
+
+static void churn(unsigned n)
+{
+    unsigned g = verify();
+    int fa = open(pa, O_CREAT | O_RDWR, 0600);
+    int fb = open(pb, O_CREAT | O_RDWR, 0600);
+
+    if (fa < 0 || fb < 0)
+        die("open");
+    for (unsigned k = 0; k < n; k++) {
+        char num[16];
+        int ft, len;
+
+        g++;
+        memset(buf, (int)(g & 255), sizeof buf);
+        /* piecewise, so a kill can land between pieces */
+        for (size_t off = 0; off < A_SIZE; off += 10000) {
+            size_t len = A_SIZE - off < 10000 ? A_SIZE - off : 10000;
+
+            if (pwrite(fa, buf, len, (off_t)off) != (ssize_t)len)
+                die("pwrite a");
+        }
+        if (ftruncate(fb, (off_t)b_size(g)) != 0 ||
+            pwrite(fb, buf, b_size(g), 0) != (ssize_t)b_size(g))
+            die("write b");
+        /* The rename is the one commit point of the transaction (a sealed
+         * directory commits every pending write with it); the close and
+         * the fsync after it find nothing left to commit. */
+        if ((ft = open(pt, O_CREAT | O_TRUNC | O_WRONLY, 0600)) < 0)
+            die("open tmp");
+        len = snprintf(num, sizeof num, "%u", g);
+        if (write(ft, num, (size_t)len) != len)
+            die("write tmp");
+        if (rename(pt, pc) != 0)
+            die("rename");
+        if (close(ft) != 0 || fsync(fa) != 0)
+            die("close, fsync");
+    }
+    close(fa);
+    close(fb);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: crash_guest churn DIR N | verify DIR\n");
+        return 2;
+    }
+    snprintf(pa, sizeof pa, "%s/a.bin", argv[2]);
+    snprintf(pb, sizeof pb, "%s/b.bin", argv[2]);
+    snprintf(pc, sizeof pc, "%s/c.txt", argv[2]);
+    snprintf(pt, sizeof pt, "%s/c.tmp", argv[2]);
+    if (strcmp(argv[1], "churn") == 0 && argc == 4)
+        churn((unsigned)strtoul(argv[3], NULL, 0));
+    else if (strcmp(argv[1], "verify") == 0)
+        printf("%u\n", verify());
+    else
+        return 2;
+    return 0;
+}
