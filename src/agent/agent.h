@@ -34,6 +34,7 @@ struct agent_config {
     char *state_dir;     /* SQLite, modules, logs, volumes */
     char *tls_cert;      /* server certificate chain (PEM) */
     char *tls_key;       /* its private key (PEM) */
+    char *tls_attested;  /* TEE backend for an RA-TLS certificate; "" = none */
     char *client_ca;     /* operator CA for mutual TLS; "" = none */
     char *tokens_file;   /* bearer tokens, "NAME TOKEN" a line; "" = none */
     char *mantle_bin;    /* the `mantle` that runs workloads */

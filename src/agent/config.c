@@ -39,6 +39,9 @@ static const struct cfg_row table[] = {
         "SQLite database, modules, logs, volumes"),
     ROW(tls_cert, CFG_STR, "", true, "server certificate chain (PEM)"),
     ROW(tls_key, CFG_STR, "", true, "server private key (PEM)"),
+    ROW(tls_attested, CFG_STR, "", true,
+        "TEE backend (soft, tpm, tsm, auto) whose RA-TLS certificate the API "
+        "serves instead of tls_cert/tls_key; its state is <state_dir>/tee"),
     ROW(client_ca, CFG_STR, "", true,
         "operator CA (PEM): clients may authenticate with a certificate "
         "it issued"),
@@ -299,9 +302,16 @@ int cfg_load(int argc, char **argv, struct agent_config *out, char *err,
         goto fail;
     if (*out->mantle_bin == '\0' && default_mantle_bin(out, err, errlen))
         goto fail;
-    if (*out->tls_cert == '\0' || *out->tls_key == '\0') {
-        errf(err, errlen, "tls_cert and tls_key are required (the API is "
-                          "HTTPS only)");
+    if (*out->tls_attested != '\0' &&
+        (*out->tls_cert != '\0' || *out->tls_key != '\0')) {
+        errf(err, errlen, "tls_attested replaces tls_cert and tls_key: set "
+                          "one or the other");
+        goto fail;
+    }
+    if (*out->tls_attested == '\0' &&
+        (*out->tls_cert == '\0' || *out->tls_key == '\0')) {
+        errf(err, errlen, "tls_cert and tls_key (or tls_attested) are "
+                          "required (the API is HTTPS only)");
         goto fail;
     }
     if (*out->client_ca == '\0' && *out->tokens_file == '\0') {

@@ -7,7 +7,11 @@
  * FILE to check the agent's certificate ($MANTLE_AGENT_CACERT), and
  * credentials: --cert FILE --key FILE, a client certificate from the
  * operator CA ($MANTLE_AGENT_CERT, $MANTLE_AGENT_KEY), or --token-file
- * FILE holding a bearer token ($MANTLE_AGENT_TOKEN_FILE). Exit status: 0
+ * FILE holding a bearer token ($MANTLE_AGENT_TOKEN_FILE). --agent-root
+ * ROOT.pem ($MANTLE_AGENT_ROOT) instead of --cacert requires an attested
+ * agent (tls_attested): its RA-TLS certificate must verify against that
+ * device root in the very handshake the request uses, and satisfy
+ * --agent-policy FILE ($MANTLE_AGENT_POLICY) if given. Exit status: 0
  * done; 1 the agent refused (its message on stderr); 2 usage; 5 the agent
  * could not be reached or a file could not be read. API: docs/agent.md.
  */
@@ -17,24 +21,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "cli.h"
 
 struct conn {
     const char *agent, *cacert, *cert, *key, *token_file;
+    const char *agent_root, *agent_policy;
     char auth[600]; /* "Authorization: Bearer ..." */
+    char why[700];          /* why the agent's certificate was refused */
 };
 
-enum { OPT_AGENT = 1000, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_TOKEN };
+enum {
+    OPT_AGENT = 1000, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_TOKEN, OPT_AROOT,
+    OPT_APOLICY
+};
 
 #define CONN_OPTIONS                                                          \
     {"agent", required_argument, NULL, OPT_AGENT},                            \
         {"cacert", required_argument, NULL, OPT_CACERT},                      \
         {"cert", required_argument, NULL, OPT_CERT},                          \
         {"key", required_argument, NULL, OPT_KEY},                            \
-        {"token-file", required_argument, NULL, OPT_TOKEN}
+        {"token-file", required_argument, NULL, OPT_TOKEN},                \
+        {"agent-root", required_argument, NULL, OPT_AROOT},                   \
+        {"agent-policy", required_argument, NULL, OPT_APOLICY}
 
 static bool conn_opt(struct conn *c, int opt, const char *arg)
 {
@@ -44,6 +59,8 @@ static bool conn_opt(struct conn *c, int opt, const char *arg)
     case OPT_CERT: c->cert = arg; return true;
     case OPT_KEY: c->key = arg; return true;
     case OPT_TOKEN: c->token_file = arg; return true;
+    case OPT_AROOT: c->agent_root = arg; return true;
+    case OPT_APOLICY: c->agent_policy = arg; return true;
     default: return false;
     }
 }
@@ -56,7 +73,115 @@ static void conn_init(struct conn *c)
     c->cert = getenv("MANTLE_AGENT_CERT");
     c->key = getenv("MANTLE_AGENT_KEY");
     c->token_file = getenv("MANTLE_AGENT_TOKEN_FILE");
+    c->agent_root = getenv("MANTLE_AGENT_ROOT");
+    c->agent_policy = getenv("MANTLE_AGENT_POLICY");
 }
+
+#if MANTLE_ENABLE_ATTEST
+/* --agent-root and --agent-policy, read once per process by conn_ready
+ * and freed at exit (every verb returns straight from many places). */
+static struct {
+    cli_file root, pol;
+    mantle_policy *policy;
+} attest;
+
+static void attest_free(void)
+{
+    mantle_policy_free(attest.policy);
+    free(attest.root.path);
+    free(attest.root.data);
+    free(attest.pol.path);
+    free(attest.pol.data);
+}
+#endif
+
+/* Read --agent-root and --agent-policy; an exit code. */
+static int conn_attest_ready(struct conn *c, const char *verb)
+{
+    if (c->agent_policy && !c->agent_root)
+        return cli_usage_error(verb, "--agent-policy needs --agent-root");
+    if (!c->agent_root)
+        return CLI_EXIT_OK;
+#if !MANTLE_ENABLE_ATTEST
+    return cli_usage_error(verb, "--agent-root: this build has no attested "
+                                 "TLS (MANTLE_ATTEST=OFF)");
+#else
+    mantle_diag diag;
+    int rc;
+
+    if (c->cacert)
+        return cli_usage_error(verb, "--agent-root and --cacert exclude each "
+                                     "other (an attested agent's certificate "
+                                     "is self-signed)");
+    atexit(attest_free);
+    if ((rc = cli_read_file(verb, c->agent_root, &attest.root)) !=
+            CLI_EXIT_OK ||
+        (c->agent_policy && (rc = cli_read_file(verb, c->agent_policy,
+                                                &attest.pol)) != CLI_EXIT_OK))
+        return rc;
+    cli_diag_init(&diag);
+    if (c->agent_policy &&
+        mantle_policy_new((const char *)attest.pol.data, attest.pol.len,
+                          &attest.policy, &diag) != MANTLE_OK) {
+        fprintf(stderr, "mantle: %s: %s: %s\n", verb, c->agent_policy,
+                diag.message);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+#endif
+}
+
+#if MANTLE_ENABLE_ATTEST
+/* In place of chain building: the agent's certificate is RA-TLS evidence
+ * chained to --agent-root and binding the key the handshake proves. */
+static int attested_cert(X509_STORE_CTX *sctx, void *arg)
+{
+    struct conn *c = arg;
+    X509 *leaf = X509_STORE_CTX_get0_cert(sctx);
+    unsigned char *der = NULL;
+    int n = leaf ? i2d_X509(leaf, &der) : -1;
+    mantle_blob root = {attest.root.data, attest.root.len, attest.root.path};
+    mantle_verify_reason reason = MANTLE_VERIFY_OK;
+    mantle_claims claims;
+    mantle_appraisal ap;
+    mantle_diag diag;
+    int ok = 0;
+
+    cli_diag_init(&diag);
+    if (n <= 0)
+        snprintf(c->why, sizeof c->why, "no certificate");
+    else if (mantle_ratls_verify(der, (size_t)n, &root, (int64_t)time(NULL),
+                                 &claims, &reason, &diag) != MANTLE_OK)
+        snprintf(c->why, sizeof c->why, "not attested (%s): %s",
+                 mantle_verify_reason_name(reason), diag.message);
+    else if (attest.policy &&
+             (mantle_policy_appraise(attest.policy, &claims, &ap),
+              ap.verdict == MANTLE_EAR_CONTRAINDICATED)) {
+        snprintf(c->why, sizeof c->why, "refused by %s (%s)", c->agent_policy,
+                 mantle_verify_reason_name(ap.reason));
+        for (uint32_t i = 0; i < ap.nchecks; i++)
+            if (ap.checks[i].status == MANTLE_EAR_CONTRAINDICATED) {
+                snprintf(c->why, sizeof c->why, "refused by %s (%s): %s",
+                         c->agent_policy, mantle_verify_reason_name(ap.reason),
+                         ap.checks[i].detail);
+                break;
+            }
+    } else
+        ok = 1;
+    OPENSSL_free(der);
+    X509_STORE_CTX_set_error(sctx, ok ? X509_V_OK
+                                      : X509_V_ERR_APPLICATION_VERIFICATION);
+    return ok;
+}
+
+static CURLcode attested_ctx(CURL *h, void *ssl_ctx, void *arg)
+{
+    (void)h;
+    SSL_CTX_set_cert_verify_callback(ssl_ctx, attested_cert, arg);
+    return CURLE_OK;
+}
+#endif
+
 
 /* Check the options and read the token; an exit code. */
 static int conn_ready(struct conn *c, const char *verb)
@@ -64,6 +189,7 @@ static int conn_ready(struct conn *c, const char *verb)
     FILE *f;
     char tok[512];
     size_t n;
+    int rc;
 
     if (c->agent == NULL)
         return cli_usage_error(verb, "--agent https://HOST:PORT is required "
@@ -73,6 +199,8 @@ static int conn_ready(struct conn *c, const char *verb)
                                c->agent);
     if ((c->cert == NULL) != (c->key == NULL))
         return cli_usage_error(verb, "--cert and --key go together");
+    if ((rc = conn_attest_ready(c, verb)) != CLI_EXIT_OK)
+        return rc;
     if (c->token_file == NULL)
         return CLI_EXIT_OK;
     if ((f = fopen(c->token_file, "r")) == NULL) {
@@ -148,6 +276,15 @@ static int request(struct conn *c, const char *method, const char *path,
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
     if (c->cacert)
         curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
+#if MANTLE_ENABLE_ATTEST
+    if (c->agent_root) {
+        /* The RA-TLS certificate names no host: the evidence, not a name,
+         * says what the agent is. */
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, attested_ctx);
+        curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, c);
+    }
+#endif
     if (c->cert) {
         curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
         curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
@@ -168,6 +305,9 @@ static int request(struct conn *c, const char *method, const char *path,
     if (rc != CURLE_OK) {
         fprintf(stderr, "mantle: %s: %s %s: %s\n", c->agent, method, path,
                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        if (c->why[0])
+            fprintf(stderr, "mantle: %s: the agent's certificate: %s\n",
+                    c->agent, c->why);
         free(b.data);
         return CLI_EXIT_IO;
     }

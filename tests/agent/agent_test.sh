@@ -12,6 +12,8 @@
 # SIGHUP reload, SIGTERM drain, restart with state intact, and a module
 # corrupted on disk refused at load. Every check can fail.
 set -uo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BUILD=$1
 WASM=$2
@@ -22,35 +24,7 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 cd "$WORK" || exit 1
 
-failures=0
-pass() { printf 'ok   %s\n' "$1"; }
-fail() {
-    printf 'FAIL %s\n' "$1"
-    failures=$((failures + 1))
-}
-check() { # check NAME COMMAND...
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name"; fi
-}
-die() {
-    printf 'FATAL %s\n' "$1"
-    [ -f mantled.log ] && sed 's/^/  mantled: /' mantled.log | tail -40
-    [ -n "${PID:-}" ] && kill -9 "$PID" 2>/dev/null
-    exit 1
-}
-
 # ---- PKI ----------------------------------------------------------------------
-gen_ca() { # NAME
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -keyout "$1.key" -out "$1.pem" -days 2 -subj "/CN=$1" 2>/dev/null
-}
-gen_cert() { # NAME CA CN [EXTFILE]
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -keyout "$1.key" -out "$1.csr" -subj "/CN=$3" 2>/dev/null &&
-        openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" \
-            -CAcreateserial -out "$1.pem" -days 2 ${4:+-extfile "$4"} 2>/dev/null
-}
 printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
 gen_ca opca && gen_cert server opca localhost san.ext && gen_cert alice opca alice &&
     gen_ca rogue && gen_cert mallory rogue mallory || die "openssl: cannot make certificates"
