@@ -13,6 +13,8 @@
  *   load                    op s:dst s:addr k:offset        4 cells
  *   store                   op s:addr s:value k:offset      4 cells
  *
+ * SIMD instructions (0xFD) have the layouts listed in iops_simd.h.
+ *
  * Fused forms (loadx/storex, load-operators, add-and-branch, add2, copy2)
  * and the accumulator variants of hot instructions follow; see
  * docs/interpreter.md, "Fusion" and "Accumulator".
@@ -227,8 +229,11 @@ enum {
     VOP_ADD2,            /* s:d1 s:a1 s:b1 s:d2 s:a2 s:b2: two
                           * i32.add in that order                 7 */
     VOP_SELECT,          /* s:dst s:a s:b s:cond                  5 */
+    VOP_SELECT_V128,     /* the same, two-slot values             5 */
     VOP_GLOBAL_GET,      /* s:dst k:global                        3 */
     VOP_GLOBAL_SET,      /* s:src k:global                        3 */
+    VOP_GLOBAL_GET_V128, /* s:dst k:global (two slots)            3 */
+    VOP_GLOBAL_SET_V128, /* s:src k:global (two slots)            3 */
     VOP_TABLE_GET,       /* s:dst k:table s:index                 4 */
     VOP_TABLE_SET,       /* k:table s:index s:value               4 */
     VOP_TABLE_SIZE,      /* s:dst k:table                         3 */
