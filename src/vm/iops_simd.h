@@ -58,64 +58,34 @@
         VPUT(1, simd_splat(R(2), n));                                         \
         NEXT(3);                                                              \
     }
-/* Lane T of the vector, converted to slot form by conv (of v_). */
-#define SIMD_EXTRACT(sym, T, conv)                                            \
+/* Lane of n bytes into slot form, converted by conv (of v_). */
+#define SIMD_EXTRACT(sym, n, conv)                                            \
     CASE(OP_##sym)                                                            \
     {                                                                         \
-        vm_v128 a_ = VGET(2);                                                 \
-        T v_;                                                                 \
-        memcpy(&v_, a_.b + pc[3] * sizeof v_, sizeof v_);                     \
+        uint64_t v_ = simd_lane_get(VGET(2), n, pc[3]);                       \
         R(1) = (conv);                                                        \
         NEXT(4);                                                              \
     }
-#define SIMD_REPLACE(sym, T)                                                  \
+#define SIMD_REPLACE(sym, n)                                                  \
     CASE(OP_##sym)                                                            \
     {                                                                         \
-        vm_v128 a_ = VGET(2);                                                 \
-        T v_ = (T)R(3);                                                       \
-        memcpy(a_.b + pc[4] * sizeof v_, &v_, sizeof v_);                     \
-        VPUT(1, a_);                                                          \
+        VPUT(1, simd_lane_set(VGET(2), n, pc[4], R(3)));                      \
         NEXT(5);                                                              \
     }
 /* Bounds check of an n-byte access at the address in cell `ai` plus the
- * static offset in cell `oi` (64-bit sum, no overflow). */
+ * static offset in cell `oi` (64-bit sum, no overflow); p_ is its first
+ * byte. */
 #define SIMD_EA(ai, oi, n)                                                    \
-    uint64_t ea = (uint64_t)U32(ai) + pc[oi];                                 \
-    if (UNLIKELY(ea + (n) > memsize))                                         \
-        TRAP(MANTLE_TRAP_OUT_OF_BOUNDS)
-/* Load of 8 bytes as N lanes of NT, each widened to WT. */
-#define SIMD_LOAD_EXT(sym, NT, WT, N)                                         \
-    CASE(OP_##sym)                                                            \
-    {                                                                         \
-        SIMD_EA(2, 3, 8);                                                     \
-        NT n_[N];                                                             \
-        WT w_[N];                                                             \
-        vm_v128 r_;                                                           \
-        memcpy(n_, mem + ea, 8);                                              \
-        for (int i = 0; i < (N); i++)                                         \
-            w_[i] = n_[i];                                                    \
-        memcpy(r_.b, w_, 16);                                                 \
-        VPUT(1, r_);                                                          \
-        NEXT(4);                                                              \
-    }
-#define SIMD_LOAD_SPLAT(sym, n)                                               \
+    uint64_t ea_ = (uint64_t)U32(ai) + pc[oi];                                \
+    if (UNLIKELY(ea_ + (n) > memsize))                                        \
+        TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                      \
+    uint8_t *p_ = mem + ea_
+/* A load of the whole vector by fn(p_, args). */
+#define SIMD_LOAD(sym, n, expr)                                               \
     CASE(OP_##sym)                                                            \
     {                                                                         \
         SIMD_EA(2, 3, n);                                                     \
-        vm_v128 r_;                                                           \
-        for (int i = 0; i < 16; i += (n))                                     \
-            memcpy(r_.b + i, mem + ea, n);                                    \
-        VPUT(1, r_);                                                          \
-        NEXT(4);                                                              \
-    }
-#define SIMD_LOAD_ZERO(sym, n)                                                \
-    CASE(OP_##sym)                                                            \
-    {                                                                         \
-        SIMD_EA(2, 3, n);                                                     \
-        vm_v128 r_;                                                           \
-        memset(r_.b, 0, 16);                                                  \
-        memcpy(r_.b, mem + ea, n);                                            \
-        VPUT(1, r_);                                                          \
+        VPUT(1, expr);                                                        \
         NEXT(4);                                                              \
     }
 #define SIMD_LOAD_LANE(sym, n)                                                \
@@ -123,8 +93,7 @@
     {                                                                         \
         vm_v128 v_ = VGET(3);                                                 \
         SIMD_EA(2, 4, n);                                                     \
-        memcpy(v_.b + pc[5] * (n), mem + ea, n);                              \
-        VPUT(1, v_);                                                          \
+        VPUT(1, simd_load_lane(v_, p_, n, pc[5]));                            \
         NEXT(6);                                                              \
     }
 #define SIMD_STORE_LANE(sym, n)                                               \
@@ -132,38 +101,31 @@
     {                                                                         \
         vm_v128 v_ = VGET(2);                                                 \
         SIMD_EA(1, 3, n);                                                     \
-        memcpy(mem + ea, v_.b + pc[4] * (n), n);                              \
+        simd_store_lane(p_, v_, n, pc[4]);                                    \
         NEXT(5);                                                              \
     }
 
 /* Memory. */
-CASE(OP_V128Load)
-{
-    SIMD_EA(2, 3, 16);
-    vm_v128 r_;
-    memcpy(r_.b, mem + ea, 16);
-    VPUT(1, r_);
-    NEXT(4);
-}
+SIMD_LOAD(V128Load, 16, simd_load(p_))
 CASE(OP_V128Store)
 {
     vm_v128 v_ = VGET(2);
     SIMD_EA(1, 3, 16);
-    memcpy(mem + ea, v_.b, 16);
+    simd_store(p_, v_);
     NEXT(4);
 }
-SIMD_LOAD_EXT(V128Load8x8S, int8_t, int16_t, 8)
-SIMD_LOAD_EXT(V128Load8x8U, uint8_t, uint16_t, 8)
-SIMD_LOAD_EXT(V128Load16x4S, int16_t, int32_t, 4)
-SIMD_LOAD_EXT(V128Load16x4U, uint16_t, uint32_t, 4)
-SIMD_LOAD_EXT(V128Load32x2S, int32_t, int64_t, 2)
-SIMD_LOAD_EXT(V128Load32x2U, uint32_t, uint64_t, 2)
-SIMD_LOAD_SPLAT(V128Load8Splat, 1)
-SIMD_LOAD_SPLAT(V128Load16Splat, 2)
-SIMD_LOAD_SPLAT(V128Load32Splat, 4)
-SIMD_LOAD_SPLAT(V128Load64Splat, 8)
-SIMD_LOAD_ZERO(V128Load32Zero, 4)
-SIMD_LOAD_ZERO(V128Load64Zero, 8)
+SIMD_LOAD(V128Load8x8S, 8, simd_V128Load8x8S(p_))
+SIMD_LOAD(V128Load8x8U, 8, simd_V128Load8x8U(p_))
+SIMD_LOAD(V128Load16x4S, 8, simd_V128Load16x4S(p_))
+SIMD_LOAD(V128Load16x4U, 8, simd_V128Load16x4U(p_))
+SIMD_LOAD(V128Load32x2S, 8, simd_V128Load32x2S(p_))
+SIMD_LOAD(V128Load32x2U, 8, simd_V128Load32x2U(p_))
+SIMD_LOAD(V128Load8Splat, 1, simd_load_splat(p_, 1))
+SIMD_LOAD(V128Load16Splat, 2, simd_load_splat(p_, 2))
+SIMD_LOAD(V128Load32Splat, 4, simd_load_splat(p_, 4))
+SIMD_LOAD(V128Load64Splat, 8, simd_load_splat(p_, 8))
+SIMD_LOAD(V128Load32Zero, 4, simd_load_zero(p_, 4))
+SIMD_LOAD(V128Load64Zero, 8, simd_load_zero(p_, 8))
 SIMD_LOAD_LANE(V128Load8Lane, 1)
 SIMD_LOAD_LANE(V128Load16Lane, 2)
 SIMD_LOAD_LANE(V128Load32Lane, 4)
@@ -180,20 +142,20 @@ SIMD_SPLAT(I32x4Splat, 4)
 SIMD_SPLAT(I64x2Splat, 8)
 SIMD_SPLAT(F32x4Splat, 4)
 SIMD_SPLAT(F64x2Splat, 8)
-SIMD_EXTRACT(I8x16ExtractLaneS, int8_t, (uint32_t)(int32_t)v_)
-SIMD_EXTRACT(I8x16ExtractLaneU, uint8_t, (uint32_t)v_)
-SIMD_EXTRACT(I16x8ExtractLaneS, int16_t, (uint32_t)(int32_t)v_)
-SIMD_EXTRACT(I16x8ExtractLaneU, uint16_t, (uint32_t)v_)
-SIMD_EXTRACT(I32x4ExtractLane, uint32_t, v_)
-SIMD_EXTRACT(I64x2ExtractLane, uint64_t, v_)
-SIMD_EXTRACT(F32x4ExtractLane, uint32_t, v_)
-SIMD_EXTRACT(F64x2ExtractLane, uint64_t, v_)
-SIMD_REPLACE(I8x16ReplaceLane, uint8_t)
-SIMD_REPLACE(I16x8ReplaceLane, uint16_t)
-SIMD_REPLACE(I32x4ReplaceLane, uint32_t)
-SIMD_REPLACE(I64x2ReplaceLane, uint64_t)
-SIMD_REPLACE(F32x4ReplaceLane, uint32_t)
-SIMD_REPLACE(F64x2ReplaceLane, uint64_t)
+SIMD_EXTRACT(I8x16ExtractLaneS, 1, (uint32_t)(int32_t)(int8_t)v_)
+SIMD_EXTRACT(I8x16ExtractLaneU, 1, v_)
+SIMD_EXTRACT(I16x8ExtractLaneS, 2, (uint32_t)(int32_t)(int16_t)v_)
+SIMD_EXTRACT(I16x8ExtractLaneU, 2, v_)
+SIMD_EXTRACT(I32x4ExtractLane, 4, v_)
+SIMD_EXTRACT(I64x2ExtractLane, 8, v_)
+SIMD_EXTRACT(F32x4ExtractLane, 4, v_)
+SIMD_EXTRACT(F64x2ExtractLane, 8, v_)
+SIMD_REPLACE(I8x16ReplaceLane, 1)
+SIMD_REPLACE(I16x8ReplaceLane, 2)
+SIMD_REPLACE(I32x4ReplaceLane, 4)
+SIMD_REPLACE(I64x2ReplaceLane, 8)
+SIMD_REPLACE(F32x4ReplaceLane, 4)
+SIMD_REPLACE(F64x2ReplaceLane, 8)
 CASE(OP_I8x16Shuffle)
 {
     vm_v128 a_ = VGET(2), b_ = VGET(3);
@@ -230,8 +192,6 @@ SIMD_REDOPS(SIMD_RED)
 #undef SIMD_EXTRACT
 #undef SIMD_REPLACE
 #undef SIMD_EA
-#undef SIMD_LOAD_EXT
-#undef SIMD_LOAD_SPLAT
-#undef SIMD_LOAD_ZERO
+#undef SIMD_LOAD
 #undef SIMD_LOAD_LANE
 #undef SIMD_STORE_LANE

@@ -434,6 +434,86 @@ static inline vm_v128 simd_splat(uint64_t v, unsigned n)
     return r;
 }
 
+/* ---- Lanes and memory ----------------------------------------------------
+ * Lane `i` of width n bytes; memory accesses on bytes the caller has
+ * bounds-checked. Scalars cross in slot form: the lane's bits, zero
+ * extended. */
+
+static inline uint64_t simd_lane_get(vm_v128 v, unsigned n, unsigned i)
+{
+    uint64_t x = 0;
+    memcpy(&x, v.b + i * n, n);
+    return x;
+}
+
+static inline vm_v128 simd_lane_set(vm_v128 v, unsigned n, unsigned i,
+                                    uint64_t x)
+{
+    memcpy(v.b + i * n, &x, n);
+    return v;
+}
+
+static inline vm_v128 simd_load(const uint8_t *p)
+{
+    vm_v128 v;
+    memcpy(v.b, p, 16);
+    return v;
+}
+
+static inline void simd_store(uint8_t *p, vm_v128 v)
+{
+    memcpy(p, v.b, 16);
+}
+
+static inline vm_v128 simd_load_splat(const uint8_t *p, unsigned n)
+{
+    vm_v128 v;
+    for (unsigned i = 0; i < 16; i += n)
+        memcpy(v.b + i, p, n);
+    return v;
+}
+
+static inline vm_v128 simd_load_zero(const uint8_t *p, unsigned n)
+{
+    vm_v128 v;
+    memset(v.b, 0, 16);
+    memcpy(v.b, p, n);
+    return v;
+}
+
+static inline vm_v128 simd_load_lane(vm_v128 v, const uint8_t *p, unsigned n,
+                                     unsigned i)
+{
+    memcpy(v.b + i * n, p, n);
+    return v;
+}
+
+static inline void simd_store_lane(uint8_t *p, vm_v128 v, unsigned n,
+                                   unsigned i)
+{
+    memcpy(p, v.b + i * n, n);
+}
+
+/* 8 bytes as N lanes of NT, each widened to WT. */
+#define SIMD_LOAD_EXT(name, NT, WT, N)                                        \
+    static inline vm_v128 simd_##name(const uint8_t *p)                       \
+    {                                                                         \
+        NT n_[N];                                                             \
+        WT w_[N];                                                             \
+        vm_v128 r_;                                                           \
+        memcpy(n_, p, 8);                                                     \
+        for (int i_ = 0; i_ < (N); i_++)                                      \
+            w_[i_] = n_[i_];                                                  \
+        memcpy(r_.b, w_, 16);                                                 \
+        return r_;                                                            \
+    }
+SIMD_LOAD_EXT(V128Load8x8S, int8_t, int16_t, 8)
+SIMD_LOAD_EXT(V128Load8x8U, uint8_t, uint16_t, 8)
+SIMD_LOAD_EXT(V128Load16x4S, int16_t, int32_t, 4)
+SIMD_LOAD_EXT(V128Load16x4U, uint16_t, uint32_t, 4)
+SIMD_LOAD_EXT(V128Load32x2S, int32_t, int64_t, 2)
+SIMD_LOAD_EXT(V128Load32x2U, uint32_t, uint64_t, 2)
+
 /* ---- Instruction lists (by operand layout, iops_simd.h) ---------------- */
 
 #define SIMD_UNOPS(X)                                                 \
