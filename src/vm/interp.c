@@ -221,11 +221,11 @@ static inline uint64_t sat_i64_u(double x)
 #define SIMD_SAT_I32_U sat_i32_u
 #include "simd.h"
 
-/* The lane operators run out of line, one small function each, called
- * from their handlers with the slots of their operands: inlined, 191 of
- * them made vm_interp several times larger (minutes of compile time
- * under the sanitizers) for the sake of one call per SIMD instruction,
- * and a smaller vm_interp leaves the scalar handlers alone. */
+/* The lane operators run out of line, one small function each on the
+ * slots of their operands, called through the tables below by the four
+ * VOP_SIMD_* handlers (iops.h): a handler each would make vm_interp much
+ * larger for the sake of one indirect call per SIMD instruction, and a
+ * smaller vm_interp leaves the scalar handlers alone. */
 #if defined(__GNUC__)
 #define SIMD_OOL static __attribute__((noinline))
 #else
@@ -259,6 +259,24 @@ SIMD_SHIFTOPS(X)
         return simd_##sym(simd_get(a));                                       \
     }
 SIMD_REDOPS(X)
+#undef X
+
+typedef void (*simd_un_fn)(uint64_t *, const uint64_t *);
+typedef void (*simd_bin_fn)(uint64_t *, const uint64_t *, const uint64_t *);
+typedef void (*simd_shift_fn)(uint64_t *, const uint64_t *, uint32_t);
+typedef uint32_t (*simd_red_fn)(const uint64_t *);
+#define X(sym) [SIMD_UN_##sym] = simd_op_##sym,
+static const simd_un_fn simd_un_fns[SIMD_UN__COUNT] = {SIMD_UNOPS(X)};
+#undef X
+#define X(sym) [SIMD_BIN_##sym] = simd_op_##sym,
+static const simd_bin_fn simd_bin_fns[SIMD_BIN__COUNT] = {SIMD_BINOPS(X)};
+#undef X
+#define X(sym) [SIMD_SHIFT_##sym] = simd_op_##sym,
+static const simd_shift_fn simd_shift_fns[SIMD_SHIFT__COUNT] = {
+    SIMD_SHIFTOPS(X)};
+#undef X
+#define X(sym) [SIMD_RED_##sym] = simd_op_##sym,
+static const simd_red_fn simd_red_fns[SIMD_RED__COUNT] = {SIMD_REDOPS(X)};
 #undef X
 
 /* ---- Dispatch ---------------------------------------------------------- */
@@ -658,6 +676,10 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
         [VOP_REF_FUNC] = &&L_VOP_REF_FUNC,
         [VOP_REF_IS_NULL] = &&L_VOP_REF_IS_NULL,
         [VOP_UNREACHABLE] = &&L_VOP_UNREACHABLE,
+        [VOP_SIMD_UN] = &&L_VOP_SIMD_UN,
+        [VOP_SIMD_BIN] = &&L_VOP_SIMD_BIN,
+        [VOP_SIMD_SHIFT] = &&L_VOP_SIMD_SHIFT,
+        [VOP_SIMD_RED] = &&L_VOP_SIMD_RED,
 #define X(sym, T, e)                                                          \
     [VOP_BRIF_##sym] = &&L_VOP_BRIF_##sym,                                    \
     [VOP_BRUNLESS_##sym] = &&L_VOP_BRUNLESS_##sym,
@@ -1327,6 +1349,10 @@ enter:
     CASE(OP_MemoryFill) CASE(OP_TableInit) CASE(OP_ElemDrop)
     CASE(OP_TableCopy) CASE(OP_TableGrow) CASE(OP_TableSize)
     CASE(OP_TableFill) CASE(OP_V128Const)
+    /* SIMD lane operators run as VOP_SIMD_* (iops.h). */
+#define X(sym) CASE(OP_##sym)
+    SIMD_UNOPS(X) SIMD_BINOPS(X) SIMD_SHIFTOPS(X) SIMD_REDOPS(X)
+#undef X
 #if MANTLE_ENABLE_COMPUTED_GOTO
     L_bad:
 #else

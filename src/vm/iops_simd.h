@@ -10,8 +10,7 @@
  * slots in stack order, then the static offset, the lane index, or the
  * four cells of packed shuffle indices:
  *
- *   unary, splat, reduce  op s:dst s:a                     3 cells
- *   binary, shift         op s:dst s:a s:b                 4
+ *   splat                 op s:dst s:a                     3 cells
  *   bitselect             op s:dst s:a s:b s:c             5
  *   extract lane          op s:dst s:a k:lane              4
  *   replace lane          op s:dst s:a s:x k:lane          5
@@ -20,37 +19,15 @@
  *   store                 op s:addr s:v k:offset           4
  *   load lane             op s:dst s:addr s:v k:off k:lane 6
  *   store lane            op s:addr s:v k:off k:lane       5
+ *
+ * The 191 lane operators of iops.h's lists (unary, binary, shifts,
+ * reductions) are VOP_SIMD_UN/BIN/SHIFT/RED with the index of their
+ * function as a last operand.
  */
 
 #define VGET(i) simd_get(&fp[pc[i]])
 #define VPUT(i, v) simd_put(&fp[pc[i]], (v))
 
-/* The lane operators of simd.h's lists run out of line (interp.c,
- * simd_op_*), reading and writing the slots themselves. */
-#define SIMD_UN(sym)                                                          \
-    CASE(OP_##sym)                                                            \
-    {                                                                         \
-        simd_op_##sym(&fp[pc[1]], &fp[pc[2]]);                                \
-        NEXT(3);                                                              \
-    }
-#define SIMD_BIN(sym)                                                         \
-    CASE(OP_##sym)                                                            \
-    {                                                                         \
-        simd_op_##sym(&fp[pc[1]], &fp[pc[2]], &fp[pc[3]]);                    \
-        NEXT(4);                                                              \
-    }
-#define SIMD_SHIFT(sym)                                                       \
-    CASE(OP_##sym)                                                            \
-    {                                                                         \
-        simd_op_##sym(&fp[pc[1]], &fp[pc[2]], U32(3));                        \
-        NEXT(4);                                                              \
-    }
-#define SIMD_RED(sym)                                                         \
-    CASE(OP_##sym)                                                            \
-    {                                                                         \
-        R(1) = simd_op_##sym(&fp[pc[2]]);                                     \
-        NEXT(3);                                                              \
-    }
 /* Splat of a scalar slot's low n bytes. */
 #define SIMD_SPLAT(sym, n)                                                    \
     CASE(OP_##sym)                                                            \
@@ -177,17 +154,30 @@ CASE(OP_V128Bitselect)
     NEXT(5);
 }
 
-SIMD_UNOPS(SIMD_UN)
-SIMD_BINOPS(SIMD_BIN)
-SIMD_SHIFTOPS(SIMD_SHIFT)
-SIMD_REDOPS(SIMD_RED)
+/* The lane operators (iops.h lists), through interp.c's tables. */
+CASE(VOP_SIMD_UN)
+{
+    simd_un_fns[pc[3]](&fp[pc[1]], &fp[pc[2]]);
+    NEXT(4);
+}
+CASE(VOP_SIMD_BIN)
+{
+    simd_bin_fns[pc[4]](&fp[pc[1]], &fp[pc[2]], &fp[pc[3]]);
+    NEXT(5);
+}
+CASE(VOP_SIMD_SHIFT)
+{
+    simd_shift_fns[pc[4]](&fp[pc[1]], &fp[pc[2]], U32(3));
+    NEXT(5);
+}
+CASE(VOP_SIMD_RED)
+{
+    R(1) = simd_red_fns[pc[3]](&fp[pc[2]]);
+    NEXT(4);
+}
 
 #undef VGET
 #undef VPUT
-#undef SIMD_UN
-#undef SIMD_BIN
-#undef SIMD_SHIFT
-#undef SIMD_RED
 #undef SIMD_SPLAT
 #undef SIMD_EXTRACT
 #undef SIMD_REPLACE

@@ -1074,11 +1074,29 @@ static void lower_simd(lw *l, wasm_reader *r, uint16_t op)
     }
     if (r->err)
         return;
+    /* Lane operators: one instruction per list, the function an operand. */
+    uint32_t vop = op, fn = 0;
+    switch (op) {
+#define X(sym) case OP_##sym: vop = VOP_SIMD_UN; fn = SIMD_UN_##sym; break;
+        SIMD_UNOPS(X)
+#undef X
+#define X(sym) case OP_##sym: vop = VOP_SIMD_BIN; fn = SIMD_BIN_##sym; break;
+        SIMD_BINOPS(X)
+#undef X
+#define X(sym) case OP_##sym: vop = VOP_SIMD_SHIFT; fn = SIMD_SHIFT_##sym; break;
+        SIMD_SHIFTOPS(X)
+#undef X
+#define X(sym) case OP_##sym: vop = VOP_SIMD_RED; fn = SIMD_RED_##sym; break;
+        SIMD_REDOPS(X)
+#undef X
+    default:
+        break;
+    }
     lw_val a[3];
     for (uint32_t i = np; i-- > 0;)
         a[i] = pop(l);
     uint32_t dst = rs[0] ? push_home(l, sig_type(rs[0])) : 0;
-    emit_op(l, op);
+    emit_op(l, vop);
     uint32_t dst_cell = l->ncode;
     if (rs[0])
         emit(l, dst);
@@ -1088,6 +1106,8 @@ static void lower_simd(lw *l, wasm_reader *r, uint16_t op)
         emit(l, offset);
     if (info->imm == IMM_MEMARG_LANE || info->imm == IMM_LANE)
         emit(l, lane);
+    if (vop != op)
+        emit(l, fn);
     if (info->imm == IMM_SHUFFLE)
         for (int i = 0; i < 16; i += 4)
             emit(l, (uint32_t)bytes[i] | (uint32_t)bytes[i + 1] << 8 |

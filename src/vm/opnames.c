@@ -28,6 +28,10 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
     [VOP_GLOBAL_SET - OP__COUNT] = "global_set",
     [VOP_GLOBAL_GET_V128 - OP__COUNT] = "global_get_v128",
     [VOP_GLOBAL_SET_V128 - OP__COUNT] = "global_set_v128",
+    [VOP_SIMD_UN - OP__COUNT] = "simd_un",
+    [VOP_SIMD_BIN - OP__COUNT] = "simd_bin",
+    [VOP_SIMD_SHIFT - OP__COUNT] = "simd_shift",
+    [VOP_SIMD_RED - OP__COUNT] = "simd_red",
     [VOP_TABLE_GET - OP__COUNT] = "table_get",
     [VOP_TABLE_SET - OP__COUNT] = "table_set",
     [VOP_TABLE_SIZE - OP__COUNT] = "table_size",
@@ -149,11 +153,12 @@ uint32_t vm_op_length(uint32_t op, const vm_cell *pc)
     case VOP_BR_TABLE:
         return 4 + pc[2];
     case VOP_TABLE_GET: case VOP_TABLE_SET: case VOP_MEMORY_COPY:
-    case VOP_MEMORY_FILL:
+    case VOP_MEMORY_FILL: case VOP_SIMD_UN: case VOP_SIMD_RED:
         return 4;
     case VOP_ADD2:
         return 7;
     case VOP_CALL_INDIRECT: case VOP_SELECT: case VOP_SELECT_V128:
+    case VOP_SIMD_BIN: case VOP_SIMD_SHIFT:
     case VOP_TABLE_GROW: case VOP_COPY2:
     case VOP_TABLE_FILL: case VOP_MEMORY_INIT:
         return 5;
