@@ -137,8 +137,8 @@ fuzz-merge:
 	@du -sh tests/fuzz/corpus*
 
 spec:
-	$(call header,"5/5 spec suite: release build without simd")
-	./build/tests/spec/mantle-spec --skip-group simd $(SHARED)/wasm-spec
+	$(call header,"5/5 spec suite: release build")
+	./build/tests/spec/mantle-spec $(SHARED)/wasm-spec
 
 # BENCH_RUNS, BENCH_TIERS, BENCH_QUICK, ...: see bench/run.sh and bench/README.md.
 bench: deps

@@ -47,6 +47,10 @@ $(OUT)/native/%: $(SRC)/%.c $(SRC)/bench.h | $(OUT)/native
 $(OUT)/wasm/%.wasm: $(SRC)/%.c $(SRC)/bench.h | $(OUT)/wasm
 	$(WASM_CC) $(WASM_CFLAGS) -o $@ $< $(WASM_LIBS)
 
+# The SIMD programs (simd_*.c) use wasm_simd128.h on the Wasm side.
+$(OUT)/wasm/simd_%.wasm: $(SRC)/simd_%.c $(SRC)/bench.h | $(OUT)/wasm
+	$(WASM_CC) $(WASM_CFLAGS) -msimd128 -o $@ $< $(WASM_LIBS)
+
 $(OUT)/native/hello: bench/hello.c | $(OUT)/native
 	$(NATIVE_CC) -O2 $(WARN) -o $@ $<
 

@@ -42,6 +42,7 @@ declare -A QUICK_SIZE=(
     [btree]=50000 [chacha20]=5 [cholesky]=150 [coremark]=500 [fib]=25 [floyd]=150
     [hashmap]=2 [indirect]=20000 [jacobi2d]=30 [json]=2 [lz77]=1 [matmul]=150
     [nussinov]=250 [seidel2d]=10 [sha256]=5 [sort]=100000 [sqlite]=1000
+    [simd_matmul]=150 [simd_blur]=2
 )
 
 case $RUNS in '' | *[!0-9]* | 0) echo "run.sh: BENCH_RUNS must be a positive integer" >&2; exit 2 ;; esac

@@ -257,7 +257,9 @@ int vm_aot_invoke(vm_exec *ex, mantle_func *fn, uint64_t *slots)
     /* Arguments on the value stack (a call from the interpreter): keep a
      * nested interpreter run above them. */
     const wasm_functype *ft = fn->type;
-    uint32_t area = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
+    uint32_t nps = wasm_slot_count(ft->types, ft->nparams);
+    uint32_t nrs = wasm_slot_count(WASM_FT_RESULTS(ft), ft->nresults);
+    uint32_t area = nps > nrs ? nps : nrs;
     if (slots >= ex->stack && slots < ex->stack_end && slots + area > ex->sp)
         ex->sp = slots + area;
 

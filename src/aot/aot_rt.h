@@ -25,7 +25,7 @@
 
 /* Bump when anything below or the code the emitter writes changes meaning:
  * artifacts record it and are refused when it differs. */
-#define AOT_ABI_VERSION 1u
+#define AOT_ABI_VERSION 2u
 
 #ifndef AOT_GUARD
 #define AOT_GUARD 0
@@ -536,5 +536,39 @@ static inline u64 aot_sat_i64_u(f64 x)
 
 #define AOT_EXPORT __attribute__((visibility("default")))
 #define AOT_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- SIMD: the lane semantics of src/vm/simd.h, embedded after this
+ * header, on the scalar rules above. A v128 is a vm_v128 value (16
+ * bytes); in slot form it takes two slots. ----------------------------- */
+
+#define SIMD_FMIN32 aot_fmin32
+#define SIMD_FMAX32 aot_fmax32
+#define SIMD_FMIN64 aot_fmin64
+#define SIMD_FMAX64 aot_fmax64
+#define SIMD_CEIL32 aot_ceil32
+#define SIMD_FLOOR32 aot_floor32
+#define SIMD_TRUNC32 aot_trunc32
+#define SIMD_NEAREST32 aot_nearest32
+#define SIMD_CEIL64 aot_ceil64
+#define SIMD_FLOOR64 aot_floor64
+#define SIMD_TRUNC64 aot_trunc64
+#define SIMD_NEAREST64 aot_nearest64
+#define SIMD_SQRT32 aot_sqrt32
+#define SIMD_SQRT64 aot_sqrt64
+#define SIMD_SAT_I32_S aot_sat_i32_s
+#define SIMD_SAT_I32_U aot_sat_i32_u
+
+/* The effective address of an n-byte access, checked (see AOT_CHK); with
+ * guard regions the access itself may be the one that traps, so its
+ * bytes are forced through memory (AOT_FORCE_V). */
+#define AOT_VEA(a, off, n) (__extension__({                                   \
+    AOT_CHK(a, off, n);                                                       \
+    AOT_EA(a, off);                                                           \
+}))
+#if AOT_GUARD
+#define AOT_FORCE_V(v) __asm__("" ::"m"(v))
+#else
+#define AOT_FORCE_V(v) ((void)0)
+#endif
 
 #endif

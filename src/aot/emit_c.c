@@ -86,6 +86,7 @@ const char *aot_ctype(uint8_t vt)
     case VT_I64: return "u64";
     case VT_F32: return "f32";
     case VT_F64: return "f64";
+    case VT_V128: return "vm_v128";
     default: return "void *";
     }
 }
@@ -97,8 +98,15 @@ static char tchar(uint8_t vt)
     case VT_I64: return 'j';
     case VT_F32: return 'f';
     case VT_F64: return 'd';
+    case VT_V128: return 'v';
     default: return 'r';
     }
+}
+
+/* The C initialiser of a zero value of type vt. */
+static const char *czero(uint8_t vt)
+{
+    return vt == VT_V128 ? "{{0}}" : "0";
 }
 
 /* ---- Function state ------------------------------------------------------ */
@@ -126,7 +134,7 @@ typedef struct efn {
     uint8_t *ltypes;
     uint8_t *stack;            /* value types by height */
     uint32_t sp, scap;
-    uint32_t maxh[5];          /* per type class: heights used (count) */
+    uint32_t maxh[6];          /* per type class: heights used (count) */
     ectl *ctls;
     uint32_t nctls, ccap;
     uint32_t nlabels;
@@ -142,6 +150,7 @@ static int tclass(uint8_t vt)
     case VT_I64: return 1;
     case VT_F32: return 2;
     case VT_F64: return 3;
+    case VT_V128: return 5;
     default: return 4;
     }
 }
@@ -440,7 +449,138 @@ static void expand(efn *f, const char *tpl, const char *a, const char *b)
     }
 }
 
-/* Value in slot form (u64) and back, for calls through the runtime. */
+/* ---- SIMD ----------------------------------------------------------------
+ * Each instruction calls the lane function of src/vm/simd.h (embedded
+ * in the runtime header) named after its opcodes.def symbol, the same
+ * code the interpreter runs, inlined here for the C compiler to
+ * vectorise. */
+
+static void from_slot(efn *f, uint8_t vt, const char *s);
+
+static const char *const op_sym[OP__COUNT] = {
+#define OP(sym, text, code, imm, sig, arg) #sym,
+#include "opcodes.def"
+};
+
+/* A scalar operand in slot form (the u64 of its bits), for splats and
+ * replace_lane. */
+static void scalar_bits(efn *f, uint8_t vt, const char *v)
+{
+    switch (vt) {
+    case VT_F32: OUT("(u64)aot_b32(%s)", v); break;
+    case VT_F64: OUT("aot_b64(%s)", v); break;
+    default: OUT("(u64)%s", v); break;
+    }
+}
+
+static void emit_simd(efn *f, wasm_reader *r, uint16_t op)
+{
+    const wasm_opinfo *info = &wasm_opinfos[op];
+    const char *ps = wasm_sig_params[info->sig];
+    const char *rs = wasm_sig_results[info->sig];
+    uint32_t np = (uint32_t)strlen(ps), align = 0, off = 0;
+    unsigned lw = 1u << info->arg;  /* lane or access width in bytes */
+    uint8_t lane = 0;
+    const uint8_t *bytes = NULL;
+    switch (info->imm) {
+    case IMM_V128: case IMM_SHUFFLE: rd_bytes(r, 16, &bytes); break;
+    case IMM_LANE: rd_u8(r, &lane); break;
+    case IMM_MEMARG: rd_u32(r, &align); rd_u32(r, &off); break;
+    case IMM_MEMARG_LANE:
+        rd_u32(r, &align);
+        rd_u32(r, &off);
+        rd_u8(r, &lane);
+        break;
+    default: break;
+    }
+    if (r->err)
+        return;
+    if (op == OP_V128Const) {
+        push(f, VT_V128);
+        OUT("%s = (vm_v128){{", TOP(0));
+        for (int i = 0; i < 16; i++)
+            OUT("%s%u", i ? "," : "", bytes[i]);
+        OUT("}};");
+        return;
+    }
+    vname a[3];
+    for (uint32_t i = 0; i < np; i++)
+        a[i] = vn(f, f->sp - np + i);
+    uint8_t t0 = np ? f->stack[f->sp - np] : 0;
+    uint8_t t1 = np > 1 ? f->stack[f->sp - np + 1] : 0;
+    pop(f, np);
+    if (rs[0])
+        push(f, wasm_sig_letter_type(rs[0]));
+    const char *sym = op_sym[op];
+    switch (info->imm) {
+    case IMM_MEMARG:
+        if (!rs[0]) {  /* v128.store */
+            OUT("simd_store(AOT_VEA(%s, %uu, 16), %s);", a[0].s, off, a[1].s);
+        } else if (op == OP_V128Load) {
+            OUT("%s = simd_load(AOT_VEA(%s, %uu, 16));", TOP(0), a[0].s, off);
+        } else if (op >= OP_V128Load8x8S && op <= OP_V128Load32x2U) {
+            OUT("%s = simd_%s(AOT_VEA(%s, %uu, 8));", TOP(0), sym, a[0].s,
+                off);
+        } else {
+            bool zero = op == OP_V128Load32Zero || op == OP_V128Load64Zero;
+            OUT("%s = simd_load_%s(AOT_VEA(%s, %uu, %u), %u);", TOP(0),
+                zero ? "zero" : "splat", a[0].s, off, lw, lw);
+        }
+        if (rs[0])
+            OUT(" AOT_FORCE_V(%s);", TOP(0));
+        return;
+    case IMM_MEMARG_LANE:
+        if (rs[0])
+            OUT("%s = simd_load_lane(%s, AOT_VEA(%s, %uu, %u), %u, %u);"
+                " AOT_FORCE_V(%s);",
+                TOP(0), a[1].s, a[0].s, off, lw, lw, lane, TOP(0));
+        else
+            OUT("simd_store_lane(AOT_VEA(%s, %uu, %u), %s, %u, %u);", a[0].s,
+                off, lw, a[1].s, lw, lane);
+        return;
+    case IMM_LANE:
+        if (np == 1) {  /* extract_lane: slot-form bits to the scalar */
+            char g[64];
+            snprintf(g, sizeof g, "simd_lane_get(%s, %u, %u)", a[0].s, lw,
+                     lane);
+            OUT("%s = ", TOP(0));
+            if (op == OP_I8x16ExtractLaneS)
+                OUT("(u32)(int32_t)(int8_t)%s;", g);
+            else if (op == OP_I16x8ExtractLaneS)
+                OUT("(u32)(int32_t)(int16_t)%s;", g);
+            else
+                from_slot(f, f->stack[f->sp - 1], g), OUT(";");
+        } else {
+            OUT("%s = simd_lane_set(%s, %u, %u, ", TOP(0), a[0].s, lw, lane);
+            scalar_bits(f, t1, a[1].s);
+            OUT(");");
+        }
+        return;
+    case IMM_SHUFFLE:
+        OUT("{ static const u8 x_[16] = {");
+        for (int i = 0; i < 16; i++)
+            OUT("%s%u", i ? "," : "", bytes[i]);
+        OUT("}; %s = simd_shuffle(%s, %s, x_); }", TOP(0), a[0].s, a[1].s);
+        return;
+    default:
+        break;
+    }
+    if (ps[0] != 'V') {  /* splat: the lane width from the shape */
+        unsigned n = op == OP_I8x16Splat ? 1 : op == OP_I16x8Splat ? 2
+                   : op == OP_I32x4Splat || op == OP_F32x4Splat ? 4 : 8;
+        OUT("%s = simd_splat(", TOP(0));
+        scalar_bits(f, t0, a[0].s);
+        OUT(", %u);", n);
+        return;
+    }
+    OUT("%s = simd_%s(", TOP(0), sym);
+    for (uint32_t i = 0; i < np; i++)
+        OUT("%s%s", i ? ", " : "", a[i].s);
+    OUT(");");
+}
+
+/* Value in slot form (u64) and back, for calls through the runtime. A
+ * v128 takes two slots: it is moved with simd_put/simd_get instead. */
 static void to_slot(efn *f, uint8_t vt, const char *v)
 {
     switch (vt) {
@@ -467,20 +607,30 @@ static void from_slot(efn *f, uint8_t vt, const char *s)
 static void call_slow(efn *f, const wasm_functype *ft, const char *fexpr)
 {
     uint32_t np = ft->nparams, nr = ft->nresults;
-    uint32_t n = np > nr ? np : nr;
+    uint32_t nps = wasm_slot_count(ft->types, np);
+    uint32_t nrs = wasm_slot_count(ft->types + np, nr);
+    uint32_t n = nps > nrs ? nps : nrs;
     uint32_t base = f->sp - np;
     OUT("{ u64 s_[%u]; ", n ? n : 1);
-    for (uint32_t i = 0; i < np; i++) {
-        OUT("s_[%u] = ", i);
+    for (uint32_t i = 0, o = 0; i < np; o += wasm_slot_width(ft->types[i]), i++) {
+        if (ft->types[i] == VT_V128) {
+            OUT("simd_put(&s_[%u], %s); ", o, V(base + i));
+            continue;
+        }
+        OUT("s_[%u] = ", o);
         to_slot(f, ft->types[i], V(base + i));
         OUT("; ");
     }
     OUT("c->aot_api->call(c, %s, s_); ", fexpr);
     pop(f, np);
-    for (uint32_t i = 0; i < nr; i++) {
+    for (uint32_t i = 0, o = 0; i < nr; o += wasm_slot_width(ft->types[np + i]), i++) {
         push(f, ft->types[np + i]);
+        if (ft->types[np + i] == VT_V128) {
+            OUT("%s = simd_get(&s_[%u]); ", V(f->sp - 1), o);
+            continue;
+        }
         char s[24];
-        snprintf(s, sizeof s, "s_[%u]", i);
+        snprintf(s, sizeof s, "s_[%u]", o);
         OUT("%s = ", V(f->sp - 1));
         from_slot(f, ft->types[np + i], s);
         OUT("; ");
@@ -750,6 +900,10 @@ static int emit_body(efn *f, wasm_reader *r)
             rd_u32(r, &g);
             uint8_t vt = w->global_types[g].type;
             push(f, vt);
+            if (vt == VT_V128) {
+                OUT("%s = simd_get(c->global_slots[%u]);", TOP(0), g);
+                break;
+            }
             OUT("%s = ", TOP(0));
             char s[32];
             snprintf(s, sizeof s, "AOT_GLOBAL(%u)", g);
@@ -760,6 +914,11 @@ static int emit_body(efn *f, wasm_reader *r)
         case OP_GlobalSet: {
             uint32_t g = 0;
             rd_u32(r, &g);
+            if (w->global_types[g].type == VT_V128) {
+                OUT("simd_put(c->global_slots[%u], %s);", g, TOP(0));
+                pop(f, 1);
+                break;
+            }
             OUT("AOT_GLOBAL(%u) = ", g);
             to_slot(f, w->global_types[g].type, TOP(0));
             OUT(";");
@@ -916,6 +1075,10 @@ static int emit_body(efn *f, wasm_reader *r)
         default: {
             const wasm_opinfo *info = &wasm_opinfos[op];
             const char *T, *pre, *post;
+            if (info->code >> 8 == 0xFD) {
+                emit_simd(f, r, op);
+                break;
+            }
             if (info->imm == IMM_MEMARG) {
                 uint32_t align = 0, off = 0;
                 rd_u32(r, &align);
@@ -937,7 +1100,7 @@ static int emit_body(efn *f, wasm_reader *r)
             }
             const char *tpl = num_template(op);
             if (!tpl)
-                return -1;  /* not a Wasm 2.0 non-SIMD operator */
+                return -1;  /* not a Wasm 2.0 operator */
             const char *ps = wasm_sig_params[info->sig];
             const char *rs = wasm_sig_results[info->sig];
             uint32_t np = (uint32_t)strlen(ps);
@@ -1022,17 +1185,19 @@ int aot_emit_func(const wasm_module *w, uint32_t fi, aot_buf *out)
             aot_buf_printf(out, ", %s l%u", aot_ctype(f->ltypes[i]), i);
         aot_buf_printf(out, ")\n{\n  const u32 FN_ = %u; (void)FN_;\n", fi);
         for (uint32_t i = np; i < f->nlocals; i++)
-            aot_buf_printf(out, "  %s l%u = 0;\n", aot_ctype(f->ltypes[i]), i);
-        static const char cls[5] = {'i', 'j', 'f', 'd', 'r'};
-        static const char *const cty[5] = {"u32", "u64", "f32", "f64",
-                                           "void"};
-        for (int k = 0; k < 5; k++) {
+            aot_buf_printf(out, "  %s l%u = %s;\n", aot_ctype(f->ltypes[i]), i,
+                           czero(f->ltypes[i]));
+        static const char cls[6] = {'i', 'j', 'f', 'd', 'r', 'v'};
+        static const char *const cty[6] = {"u32", "u64", "f32", "f64",
+                                           "void", "vm_v128"};
+        for (int k = 0; k < 6; k++) {
             if (!f->maxh[k])
                 continue;
             aot_buf_printf(out, "  %s", cty[k]);
             for (uint32_t h = 0; h < f->maxh[k]; h++)
-                aot_buf_printf(out, "%s%ss%c%u = 0", h ? ", " : " ",
-                               k == 4 ? "*" : "", cls[k], h);
+                aot_buf_printf(out, "%s%ss%c%u = %s", h ? ", " : " ",
+                               k == 4 ? "*" : "", cls[k], h,
+                               k == 5 ? "{{0}}" : "0");
             aot_buf_printf(out, ";\n");
         }
         if (f->decls.p)

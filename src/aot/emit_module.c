@@ -56,7 +56,8 @@ static void emit_proto(const wasm_module *w, uint32_t fi, aot_buf *h)
     aot_buf_printf(h, ");\nAOT_HIDDEN void w%u(aot_inst *, u64 *);\n", fi);
 }
 
-/* The slot-form entry: arguments in s[0..np), results to s[0..nr). */
+/* The slot-form entry: arguments from s[0], results to s[0], each value
+ * taking its slots in order (a v128 two, as in the interpreter). */
 static void emit_tramp(const wasm_module *w, uint32_t fi, aot_buf *b)
 {
     uint32_t ty = w->func_type[fi];
@@ -68,28 +69,30 @@ static void emit_tramp(const wasm_module *w, uint32_t fi, aot_buf *b)
     else if (nr > 1)
         aot_buf_printf(b, "struct r_t%u r_ = ", ty);
     aot_buf_printf(b, "fn%u(c", fi);
-    for (uint32_t i = 0; i < np; i++) {
+    for (uint32_t i = 0, o = 0; i < np; o += wasm_slot_width(ft->types[i]), i++) {
         switch (ft->types[i]) {
-        case VT_I32: aot_buf_printf(b, ", (u32)s[%u]", i); break;
-        case VT_I64: aot_buf_printf(b, ", s[%u]", i); break;
-        case VT_F32: aot_buf_printf(b, ", aot_f32((u32)s[%u])", i); break;
-        case VT_F64: aot_buf_printf(b, ", aot_f64(s[%u])", i); break;
-        default: aot_buf_printf(b, ", (void *)(uintptr_t)s[%u]", i); break;
+        case VT_I32: aot_buf_printf(b, ", (u32)s[%u]", o); break;
+        case VT_I64: aot_buf_printf(b, ", s[%u]", o); break;
+        case VT_F32: aot_buf_printf(b, ", aot_f32((u32)s[%u])", o); break;
+        case VT_F64: aot_buf_printf(b, ", aot_f64(s[%u])", o); break;
+        case VT_V128: aot_buf_printf(b, ", simd_get(&s[%u])", o); break;
+        default: aot_buf_printf(b, ", (void *)(uintptr_t)s[%u]", o); break;
         }
     }
     aot_buf_printf(b, ");\n");
-    for (uint32_t i = 0; i < nr; i++) {
+    for (uint32_t i = 0, o = 0; i < nr; o += wasm_slot_width(ft->types[np + i]), i++) {
         char v[16];
         if (nr == 1)
             snprintf(v, sizeof v, "r_");
         else
             snprintf(v, sizeof v, "r_.v%u", i);
         switch (ft->types[np + i]) {
-        case VT_I32: aot_buf_printf(b, "  s[%u] = (u64)%s;\n", i, v); break;
-        case VT_I64: aot_buf_printf(b, "  s[%u] = %s;\n", i, v); break;
-        case VT_F32: aot_buf_printf(b, "  s[%u] = aot_b32(%s);\n", i, v); break;
-        case VT_F64: aot_buf_printf(b, "  s[%u] = aot_b64(%s);\n", i, v); break;
-        default: aot_buf_printf(b, "  s[%u] = (u64)(uintptr_t)%s;\n", i, v); break;
+        case VT_I32: aot_buf_printf(b, "  s[%u] = (u64)%s;\n", o, v); break;
+        case VT_I64: aot_buf_printf(b, "  s[%u] = %s;\n", o, v); break;
+        case VT_F32: aot_buf_printf(b, "  s[%u] = aot_b32(%s);\n", o, v); break;
+        case VT_F64: aot_buf_printf(b, "  s[%u] = aot_b64(%s);\n", o, v); break;
+        case VT_V128: aot_buf_printf(b, "  simd_put(&s[%u], %s);\n", o, v); break;
+        default: aot_buf_printf(b, "  s[%u] = (u64)(uintptr_t)%s;\n", o, v); break;
         }
     }
     aot_buf_printf(b, "}\n\n");

@@ -131,7 +131,9 @@ int vm_invoke(mantle_func *fn, uint64_t *slots, mantle_diag *diag)
     if (st != MANTLE_OK)
         goto out;
     const wasm_functype *ft = fn->type;
-    uint32_t area = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
+    uint32_t nps = wasm_slot_count(ft->types, ft->nparams);
+    uint32_t nrs = wasm_slot_count(WASM_FT_RESULTS(ft), ft->nresults);
+    uint32_t area = nps > nrs ? nps : nrs;
     uint64_t *fp = ex->sp;
     if (fp + area >= ex->stack_end) {
         vm_diag_set(diag, MANTLE_ETRAP, "%s: %s", inst->module->name,
@@ -141,10 +143,10 @@ int vm_invoke(mantle_func *fn, uint64_t *slots, mantle_diag *diag)
         st = MANTLE_ETRAP;
         goto out;
     }
-    memcpy(fp, slots, (size_t)ft->nparams * sizeof(uint64_t));
+    memcpy(fp, slots, (size_t)nps * sizeof(uint64_t));
     st = vm_interp(ex, fn, fp);
     if (st == MANTLE_OK)
-        memcpy(slots, fp, (size_t)ft->nresults * sizeof(uint64_t));
+        memcpy(slots, fp, (size_t)nrs * sizeof(uint64_t));
     else if (st == MANTLE_EEXIT) {
         vm_diag_set(diag, MANTLE_EEXIT, "exit status %d", ex->exit_code);
         if (diag)
@@ -176,8 +178,9 @@ static int call_host(mantle_func *fn, vm_exec *ex, mantle_instance *inst,
         vm_diag_set(diag, MANTLE_ENOMEM, "out of memory");
         return MANTLE_ENOMEM;
     }
-    for (uint32_t i = 0; i < ft->nparams; i++)
-        vm_slot_to_val(ft->types[i], &slots[i], &vals[i]);
+    for (uint32_t i = 0, o = 0; i < ft->nparams;
+         o += wasm_slot_width(ft->types[i]), i++)
+        vm_slot_to_val(ft->types[i], &slots[o], &vals[i]);
     for (uint32_t i = 0; i < ft->nresults; i++) {
         memset(&vals[ft->nparams + i], 0, sizeof *vals);
         vals[ft->nparams + i].kind = vm_kind_of(ft->types[ft->nparams + i]);
@@ -186,8 +189,9 @@ static int call_host(mantle_func *fn, vm_exec *ex, mantle_instance *inst,
     ex->host_msg[0] = '\0';
     int st = fn->host(&caller, fn->env, vals, vals + ft->nparams);
     if (st == MANTLE_OK) {
-        for (uint32_t i = 0; i < ft->nresults; i++)
-            vm_val_to_slot(&vals[ft->nparams + i], &slots[i]);
+        for (uint32_t i = 0, o = 0; i < ft->nresults;
+             o += wasm_slot_width(ft->types[ft->nparams + i]), i++)
+            vm_val_to_slot(&vals[ft->nparams + i], &slots[o]);
     } else if (st == MANTLE_EEXIT) {
         vm_diag_set(diag, MANTLE_EEXIT, "exit status %d", ex->exit_code);
         if (diag)
@@ -235,12 +239,14 @@ int mantle_func_call(mantle_func *func, const mantle_val *args, size_t nargs,
         vm_diag_set(diag, MANTLE_ENOMEM, "out of memory");
         return MANTLE_ENOMEM;
     }
-    for (size_t i = 0; i < nargs; i++)
-        vm_val_to_slot(&args[i], &slots[i]);
+    /* Values take their slots in order, a v128 two (docs/interpreter.md). */
+    for (size_t i = 0, o = 0; i < nargs; o += wasm_slot_width(ft->types[i]), i++)
+        vm_val_to_slot(&args[i], &slots[o]);
     int st = vm_invoke(func, slots, diag);
     if (st == MANTLE_OK)
-        for (size_t i = 0; i < nresults; i++)
-            vm_slot_to_val(ft->types[ft->nparams + i], &slots[i], &results[i]);
+        for (size_t i = 0, o = 0; i < nresults;
+             o += wasm_slot_width(ft->types[ft->nparams + i]), i++)
+            vm_slot_to_val(ft->types[ft->nparams + i], &slots[o], &results[i]);
     if (slots != small)
         mt_free(a, slots);
     return st;

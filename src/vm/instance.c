@@ -110,6 +110,9 @@ void vm_eval_const(const mantle_instance *inst, const wasm_constexpr *c,
     case OP_RefNull:
         slot[0] = 0;
         break;
+    case OP_V128Const:  /* value: offset of the 16 bytes in the module */
+        memcpy(slot, inst->wasm->bytes + c->value, 16);
+        break;
     default:
         slot[0] = c->value;
         break;

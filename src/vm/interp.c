@@ -202,6 +202,83 @@ static inline uint64_t sat_i64_u(double x)
     return (uint64_t)x;
 }
 
+/* SIMD lane semantics, built on the scalar helpers above. */
+#define SIMD_FMIN32 wmin32
+#define SIMD_FMAX32 wmax32
+#define SIMD_FMIN64 wmin64
+#define SIMD_FMAX64 wmax64
+#define SIMD_CEIL32 round32_ceil
+#define SIMD_FLOOR32 round32_floor
+#define SIMD_TRUNC32 round32_trunc
+#define SIMD_NEAREST32 round32_nearbyint
+#define SIMD_CEIL64 round64_ceil
+#define SIMD_FLOOR64 round64_floor
+#define SIMD_TRUNC64 round64_trunc
+#define SIMD_NEAREST64 round64_nearbyint
+#define SIMD_SQRT32 sqrtf
+#define SIMD_SQRT64 sqrt
+#define SIMD_SAT_I32_S sat_i32_s
+#define SIMD_SAT_I32_U sat_i32_u
+#include "simd.h"
+
+/* The lane operators run out of line, one small function each on the
+ * slots of their operands, called through the tables below by the four
+ * VOP_SIMD_* handlers (iops.h): a handler each would make vm_interp much
+ * larger for the sake of one indirect call per SIMD instruction, and a
+ * smaller vm_interp leaves the scalar handlers alone. */
+#if defined(__GNUC__)
+#define SIMD_OOL static __attribute__((noinline))
+#else
+#define SIMD_OOL static
+#endif
+#define X(sym)                                                                \
+    SIMD_OOL void simd_op_##sym(uint64_t *d, const uint64_t *a)               \
+    {                                                                         \
+        simd_put(d, simd_##sym(simd_get(a)));                                 \
+    }
+SIMD_UNOPS(X)
+#undef X
+#define X(sym)                                                                \
+    SIMD_OOL void simd_op_##sym(uint64_t *d, const uint64_t *a,               \
+                                const uint64_t *b)                            \
+    {                                                                         \
+        simd_put(d, simd_##sym(simd_get(a), simd_get(b)));                    \
+    }
+SIMD_BINOPS(X)
+#undef X
+#define X(sym)                                                                \
+    SIMD_OOL void simd_op_##sym(uint64_t *d, const uint64_t *a, uint32_t n)   \
+    {                                                                         \
+        simd_put(d, simd_##sym(simd_get(a), n));                              \
+    }
+SIMD_SHIFTOPS(X)
+#undef X
+#define X(sym)                                                                \
+    SIMD_OOL uint32_t simd_op_##sym(const uint64_t *a)                        \
+    {                                                                         \
+        return simd_##sym(simd_get(a));                                       \
+    }
+SIMD_REDOPS(X)
+#undef X
+
+typedef void (*simd_un_fn)(uint64_t *, const uint64_t *);
+typedef void (*simd_bin_fn)(uint64_t *, const uint64_t *, const uint64_t *);
+typedef void (*simd_shift_fn)(uint64_t *, const uint64_t *, uint32_t);
+typedef uint32_t (*simd_red_fn)(const uint64_t *);
+#define X(sym) [SIMD_UN_##sym] = simd_op_##sym,
+static const simd_un_fn simd_un_fns[SIMD_UN__COUNT] = {SIMD_UNOPS(X)};
+#undef X
+#define X(sym) [SIMD_BIN_##sym] = simd_op_##sym,
+static const simd_bin_fn simd_bin_fns[SIMD_BIN__COUNT] = {SIMD_BINOPS(X)};
+#undef X
+#define X(sym) [SIMD_SHIFT_##sym] = simd_op_##sym,
+static const simd_shift_fn simd_shift_fns[SIMD_SHIFT__COUNT] = {
+    SIMD_SHIFTOPS(X)};
+#undef X
+#define X(sym) [SIMD_RED_##sym] = simd_op_##sym,
+static const simd_red_fn simd_red_fns[SIMD_RED__COUNT] = {SIMD_REDOPS(X)};
+#undef X
+
 /* ---- Dispatch ---------------------------------------------------------- */
 
 int32_t vm_handler_offset[VOP__COUNT];
@@ -577,8 +654,11 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
         [VOP_COPY2] = &&L_VOP_COPY2,
         [VOP_ADD2] = &&L_VOP_ADD2,
         [VOP_SELECT] = &&L_VOP_SELECT,
+        [VOP_SELECT_V128] = &&L_VOP_SELECT_V128,
         [VOP_GLOBAL_GET] = &&L_VOP_GLOBAL_GET,
         [VOP_GLOBAL_SET] = &&L_VOP_GLOBAL_SET,
+        [VOP_GLOBAL_GET_V128] = &&L_VOP_GLOBAL_GET_V128,
+        [VOP_GLOBAL_SET_V128] = &&L_VOP_GLOBAL_SET_V128,
         [VOP_TABLE_GET] = &&L_VOP_TABLE_GET,
         [VOP_TABLE_SET] = &&L_VOP_TABLE_SET,
         [VOP_TABLE_SIZE] = &&L_VOP_TABLE_SIZE,
@@ -596,6 +676,10 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
         [VOP_REF_FUNC] = &&L_VOP_REF_FUNC,
         [VOP_REF_IS_NULL] = &&L_VOP_REF_IS_NULL,
         [VOP_UNREACHABLE] = &&L_VOP_UNREACHABLE,
+        [VOP_SIMD_UN] = &&L_VOP_SIMD_UN,
+        [VOP_SIMD_BIN] = &&L_VOP_SIMD_BIN,
+        [VOP_SIMD_SHIFT] = &&L_VOP_SIMD_SHIFT,
+        [VOP_SIMD_RED] = &&L_VOP_SIMD_RED,
 #define X(sym, T, e)                                                          \
     [VOP_BRIF_##sym] = &&L_VOP_BRIF_##sym,                                    \
     [VOP_BRUNLESS_##sym] = &&L_VOP_BRUNLESS_##sym,
@@ -803,15 +887,17 @@ do_call:
          * back into Wasm finds the stack above them free. */
         const wasm_functype *ft = callee->type;
         uint32_t np = ft->nparams, nr = ft->nresults;
-        uint32_t area = np > nr ? np : nr;
+        uint32_t nps = wasm_slot_count(ft->types, np);
+        uint32_t nrs = wasm_slot_count(ft->types + np, nr);
+        uint32_t area = nps > nrs ? nps : nrs;
         size_t vslots = ((size_t)(np + nr) * sizeof(mantle_val) + 7) / 8;
         mantle_val *args = (mantle_val *)(void *)(newfp + area);
         mantle_val *res = args + np;
         uint64_t *saved_sp = ex->sp;
         if (UNLIKELY(newfp + area + vslots + 1 > ex->stack_end))
             TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
-        for (uint32_t i = 0; i < np; i++)
-            vm_slot_to_val(ft->types[i], &newfp[i], &args[i]);
+        for (uint32_t i = 0, o = 0; i < np; o += wasm_slot_width(ft->types[i]), i++)
+            vm_slot_to_val(ft->types[i], &newfp[o], &args[i]);
         for (uint32_t i = 0; i < nr; i++) {
             memset(&res[i], 0, sizeof res[i]);
             res[i].kind = vm_kind_of(ft->types[np + i]);
@@ -839,8 +925,8 @@ do_call:
         }
         /* Results overwrite the argument area: copy out of `res` first
          * (it lies above the area, so the order is safe). */
-        for (uint32_t i = 0; i < nr; i++)
-            vm_val_to_slot(&res[i], &newfp[i]);
+        for (uint32_t i = 0, o = 0; i < nr; o += wasm_slot_width(ft->types[np + i]), i++)
+            vm_val_to_slot(&res[i], &newfp[o]);
         RELOAD_MEMORY();
         pc = retpc;
         DISPATCH();
@@ -921,8 +1007,9 @@ enter:
     }
     CASE(VOP_COPY_V128)
     {
-        fp[pc[1]] = fp[pc[2]];
-        fp[pc[1] + 1] = fp[pc[2] + 1];
+        uint64_t lo_ = fp[pc[2]], hi_ = fp[pc[2] + 1];
+        fp[pc[1]] = lo_;
+        fp[pc[1] + 1] = hi_;
         NEXT(3);
     }
     CASE(VOP_SELECT)
@@ -938,6 +1025,27 @@ enter:
     CASE(VOP_GLOBAL_SET)
     {
         *gslots[pc[2]] = R(1);
+        NEXT(3);
+    }
+    CASE(VOP_SELECT_V128)
+    {
+        /* The result's home may be a's: read both halves first. */
+        uint32_t s_ = U32(4) ? pc[2] : pc[3];
+        uint64_t lo_ = fp[s_], hi_ = fp[s_ + 1];
+        fp[pc[1]] = lo_;
+        fp[pc[1] + 1] = hi_;
+        NEXT(5);
+    }
+    CASE(VOP_GLOBAL_GET_V128)
+    {
+        fp[pc[1]] = gslots[pc[2]][0];
+        fp[pc[1] + 1] = gslots[pc[2]][1];
+        NEXT(3);
+    }
+    CASE(VOP_GLOBAL_SET_V128)
+    {
+        gslots[pc[2]][0] = fp[pc[1]];
+        gslots[pc[2]][1] = fp[pc[1] + 1];
         NEXT(3);
     }
 
@@ -1223,6 +1331,9 @@ enter:
     UN(I64TruncSatF64S, sat_i64_s(F64(2)))
     UN(I64TruncSatF64U, sat_i64_u(F64(2)))
 
+    /* ---- SIMD ---- */
+#include "iops_simd.h"
+
     /* Structured control never reaches the interpreter: lowering
      * rewrites it into VOP_* instructions. */
     CASE(OP_Unreachable) CASE(OP_Nop) CASE(OP_Block) CASE(OP_Loop)
@@ -1237,7 +1348,11 @@ enter:
     CASE(OP_MemoryInit) CASE(OP_DataDrop) CASE(OP_MemoryCopy)
     CASE(OP_MemoryFill) CASE(OP_TableInit) CASE(OP_ElemDrop)
     CASE(OP_TableCopy) CASE(OP_TableGrow) CASE(OP_TableSize)
-    CASE(OP_TableFill)
+    CASE(OP_TableFill) CASE(OP_V128Const)
+    /* SIMD lane operators run as VOP_SIMD_* (iops.h). */
+#define X(sym) CASE(OP_##sym)
+    SIMD_UNOPS(X) SIMD_BINOPS(X) SIMD_SHIFTOPS(X) SIMD_REDOPS(X)
+#undef X
 #if MANTLE_ENABLE_COMPUTED_GOTO
     L_bad:
 #else

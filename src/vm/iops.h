@@ -13,6 +13,8 @@
  *   load                    op s:dst s:addr k:offset        4 cells
  *   store                   op s:addr s:value k:offset      4 cells
  *
+ * SIMD instructions (0xFD) have the layouts listed in iops_simd.h.
+ *
  * Fused forms (loadx/storex, load-operators, add-and-branch, add2, copy2)
  * and the accumulator variants of hot instructions follow; see
  * docs/interpreter.md, "Fusion" and "Accumulator".
@@ -67,6 +69,82 @@
     X(I64Store8, I, uint8_t, 1, (uint8_t)s_)                                  \
     X(I64Store16, I, uint16_t, 2, LE16((uint16_t)s_))                         \
     X(I64Store32, I, uint32_t, 4, LE32((uint32_t)s_))
+
+/* SIMD lane operators (src/vm/simd.h, simd_<sym>) by operand layout. The
+ * interpreter runs each list through one instruction, VOP_SIMD_UN ...
+ * VOP_SIMD_RED, whose last operand indexes a table of out-of-line
+ * functions (interp.c): 191 handlers of their own would make vm_interp
+ * much larger (and slow to compile under the sanitizers) for nothing. */
+#define SIMD_UNOPS(X)                                                 \
+    X(V128Not) X(F32x4DemoteF64x2Zero) X(F64x2PromoteLowF32x4) X(I8x16Abs) \
+    X(I8x16Neg) X(I8x16Popcnt) X(F32x4Ceil) X(F32x4Floor) X(F32x4Trunc)    \
+    X(F32x4Nearest) X(F64x2Ceil) X(F64x2Floor) X(F64x2Trunc)               \
+    X(I16x8ExtaddPairwiseI8x16S) X(I16x8ExtaddPairwiseI8x16U)              \
+    X(I32x4ExtaddPairwiseI16x8S) X(I32x4ExtaddPairwiseI16x8U) X(I16x8Abs)  \
+    X(I16x8Neg) X(I16x8ExtendLowI8x16S) X(I16x8ExtendHighI8x16S)           \
+    X(I16x8ExtendLowI8x16U) X(I16x8ExtendHighI8x16U) X(F64x2Nearest)       \
+    X(I32x4Abs) X(I32x4Neg) X(I32x4ExtendLowI16x8S)                        \
+    X(I32x4ExtendHighI16x8S) X(I32x4ExtendLowI16x8U)                       \
+    X(I32x4ExtendHighI16x8U) X(I64x2Abs) X(I64x2Neg)                       \
+    X(I64x2ExtendLowI32x4S) X(I64x2ExtendHighI32x4S)                       \
+    X(I64x2ExtendLowI32x4U) X(I64x2ExtendHighI32x4U) X(F32x4Abs)           \
+    X(F32x4Neg) X(F32x4Sqrt) X(F64x2Abs) X(F64x2Neg) X(F64x2Sqrt)          \
+    X(I32x4TruncSatF32x4S) X(I32x4TruncSatF32x4U) X(F32x4ConvertI32x4S)    \
+    X(F32x4ConvertI32x4U) X(I32x4TruncSatF64x2SZero)                       \
+    X(I32x4TruncSatF64x2UZero) X(F64x2ConvertLowI32x4S)                    \
+    X(F64x2ConvertLowI32x4U)
+
+#define SIMD_BINOPS(X)                                                \
+    X(I8x16Swizzle) X(I8x16Eq) X(I8x16Ne) X(I8x16LtS) X(I8x16LtU)          \
+    X(I8x16GtS) X(I8x16GtU) X(I8x16LeS) X(I8x16LeU) X(I8x16GeS)            \
+    X(I8x16GeU) X(I16x8Eq) X(I16x8Ne) X(I16x8LtS) X(I16x8LtU) X(I16x8GtS)  \
+    X(I16x8GtU) X(I16x8LeS) X(I16x8LeU) X(I16x8GeS) X(I16x8GeU) X(I32x4Eq) \
+    X(I32x4Ne) X(I32x4LtS) X(I32x4LtU) X(I32x4GtS) X(I32x4GtU) X(I32x4LeS) \
+    X(I32x4LeU) X(I32x4GeS) X(I32x4GeU) X(F32x4Eq) X(F32x4Ne) X(F32x4Lt)   \
+    X(F32x4Gt) X(F32x4Le) X(F32x4Ge) X(F64x2Eq) X(F64x2Ne) X(F64x2Lt)      \
+    X(F64x2Gt) X(F64x2Le) X(F64x2Ge) X(V128And) X(V128Andnot) X(V128Or)    \
+    X(V128Xor) X(I8x16NarrowI16x8S) X(I8x16NarrowI16x8U) X(I8x16Add)       \
+    X(I8x16AddSatS) X(I8x16AddSatU) X(I8x16Sub) X(I8x16SubSatS)            \
+    X(I8x16SubSatU) X(I8x16MinS) X(I8x16MinU) X(I8x16MaxS) X(I8x16MaxU)    \
+    X(I8x16AvgrU) X(I16x8Q15mulrSatS) X(I16x8NarrowI32x4S)                 \
+    X(I16x8NarrowI32x4U) X(I16x8Add) X(I16x8AddSatS) X(I16x8AddSatU)       \
+    X(I16x8Sub) X(I16x8SubSatS) X(I16x8SubSatU) X(I16x8Mul) X(I16x8MinS)   \
+    X(I16x8MinU) X(I16x8MaxS) X(I16x8MaxU) X(I16x8AvgrU)                   \
+    X(I16x8ExtmulLowI8x16S) X(I16x8ExtmulHighI8x16S)                       \
+    X(I16x8ExtmulLowI8x16U) X(I16x8ExtmulHighI8x16U) X(I32x4Add)           \
+    X(I32x4Sub) X(I32x4Mul) X(I32x4MinS) X(I32x4MinU) X(I32x4MaxS)         \
+    X(I32x4MaxU) X(I32x4DotI16x8S) X(I32x4ExtmulLowI16x8S)                 \
+    X(I32x4ExtmulHighI16x8S) X(I32x4ExtmulLowI16x8U)                       \
+    X(I32x4ExtmulHighI16x8U) X(I64x2Add) X(I64x2Sub) X(I64x2Mul)           \
+    X(I64x2Eq) X(I64x2Ne) X(I64x2LtS) X(I64x2GtS) X(I64x2LeS) X(I64x2GeS)  \
+    X(I64x2ExtmulLowI32x4S) X(I64x2ExtmulHighI32x4S)                       \
+    X(I64x2ExtmulLowI32x4U) X(I64x2ExtmulHighI32x4U) X(F32x4Add)           \
+    X(F32x4Sub) X(F32x4Mul) X(F32x4Div) X(F32x4Min) X(F32x4Max)            \
+    X(F32x4Pmin) X(F32x4Pmax) X(F64x2Add) X(F64x2Sub) X(F64x2Mul)          \
+    X(F64x2Div) X(F64x2Min) X(F64x2Max) X(F64x2Pmin) X(F64x2Pmax)
+
+#define SIMD_SHIFTOPS(X)                                              \
+    X(I8x16Shl) X(I8x16ShrS) X(I8x16ShrU) X(I16x8Shl) X(I16x8ShrS)         \
+    X(I16x8ShrU) X(I32x4Shl) X(I32x4ShrS) X(I32x4ShrU) X(I64x2Shl)         \
+    X(I64x2ShrS) X(I64x2ShrU)
+
+#define SIMD_REDOPS(X)                                                \
+    X(V128AnyTrue) X(I8x16AllTrue) X(I8x16Bitmask) X(I16x8AllTrue)         \
+    X(I16x8Bitmask) X(I32x4AllTrue) X(I32x4Bitmask) X(I64x2AllTrue)        \
+    X(I64x2Bitmask)
+
+#define X(sym) SIMD_UN_##sym,
+enum { SIMD_UNOPS(X) SIMD_UN__COUNT };
+#undef X
+#define X(sym) SIMD_BIN_##sym,
+enum { SIMD_BINOPS(X) SIMD_BIN__COUNT };
+#undef X
+#define X(sym) SIMD_SHIFT_##sym,
+enum { SIMD_SHIFTOPS(X) SIMD_SHIFT__COUNT };
+#undef X
+#define X(sym) SIMD_RED_##sym,
+enum { SIMD_REDOPS(X) SIMD_RED__COUNT };
+#undef X
 
 /* The accumulator (docs/interpreter.md, "Accumulator"). A value produced
  * by one instruction and consumed only by the very next one need not go
@@ -227,8 +305,11 @@ enum {
     VOP_ADD2,            /* s:d1 s:a1 s:b1 s:d2 s:a2 s:b2: two
                           * i32.add in that order                 7 */
     VOP_SELECT,          /* s:dst s:a s:b s:cond                  5 */
+    VOP_SELECT_V128,     /* the same, two-slot values             5 */
     VOP_GLOBAL_GET,      /* s:dst k:global                        3 */
     VOP_GLOBAL_SET,      /* s:src k:global                        3 */
+    VOP_GLOBAL_GET_V128, /* s:dst k:global (two slots)            3 */
+    VOP_GLOBAL_SET_V128, /* s:src k:global (two slots)            3 */
     VOP_TABLE_GET,       /* s:dst k:table s:index                 4 */
     VOP_TABLE_SET,       /* k:table s:index s:value               4 */
     VOP_TABLE_SIZE,      /* s:dst k:table                         3 */
@@ -246,6 +327,10 @@ enum {
     VOP_REF_FUNC,        /* s:dst k:func                          3 */
     VOP_REF_IS_NULL,     /* s:dst s:a                             3 */
     VOP_UNREACHABLE,     /*                                       1 */
+    VOP_SIMD_UN,         /* s:dst s:a k:fn (SIMD_UNOPS)           4 */
+    VOP_SIMD_BIN,        /* s:dst s:a s:b k:fn (SIMD_BINOPS)      5 */
+    VOP_SIMD_SHIFT,      /* s:dst s:a s:count k:fn (SIMD_SHIFTOPS) 5 */
+    VOP_SIMD_RED,        /* s:dst s:a k:fn (SIMD_REDOPS)          4 */
     /* Fused compare-and-branch: s:a s:b t:target, 4 cells. */
 #define X(sym, T, e) VOP_BRIF_##sym, VOP_BRUNLESS_##sym,
     VM_FUSED_CMPS(X)

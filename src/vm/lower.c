@@ -30,12 +30,14 @@ enum { CTL_FUNC, CTL_BLOCK, CTL_LOOP, CTL_IF, CTL_ELSE };
 
 typedef struct lw_val {
     uint32_t slot;
+    uint32_t sh;    /* slot height below the value (v128 takes two) */
     uint8_t type;
 } lw_val;
 
 typedef struct lw_ctl {
     uint8_t kind;
     uint32_t height;        /* stack height below the block's params */
+    uint32_t sh;            /* the same in slots */
     uint32_t nparams, nresults;
     const uint8_t *params;  /* types */
     const uint8_t *results;
@@ -75,18 +77,25 @@ typedef struct lw {
     const wasm_functype *ft;
     const wasm_func *fn;
 
-    /* Frame layout. */
+    /* Frame layout, in slots (a v128 value takes two). */
     uint32_t nparams, nresults;
     uint32_t locals_start, nlocals;
+    uint32_t *lslot;         /* slot of each local index, params first */
     uint32_t save_start, nsave, save_used;
     uint32_t consts_start, nconsts;
     uint32_t temps_start;
-    uint32_t max_height;
+    uint32_t max_sh;         /* highest slot height of the stack */
 
     /* Constant pool: open-addressed hash of values to indices. */
     uint64_t *consts;
     uint32_t *hash;          /* const index + 1, 0 empty */
     uint32_t hash_mask;
+    /* v128 constants: pairs of slots after the scalar ones, found by a
+     * hash of their own (index + 1 into vconsts, 0 empty). */
+    uint64_t *vconsts;
+    uint32_t nvconsts, vconst_base;
+    uint32_t *vhash;
+    uint32_t vhash_mask;
 
     vm_cell *code;
     uint32_t ncode, capcode;
@@ -117,12 +126,28 @@ typedef struct lw {
 
 static uint32_t local_slot(const lw *l, uint32_t idx)
 {
-    return idx < l->nparams ? idx : l->locals_start + (idx - l->nparams);
+    return l->lslot[idx];
+}
+
+/* Slot height below stack entry `h`: entries below it are live or were
+ * just popped (pop keeps them), so their slot heights are current. */
+static uint32_t sheight(const lw *l, uint32_t h)
+{
+    if (h == 0)
+        return 0;
+    const lw_val *v = &l->stack[h - 1];
+    return v->sh + wasm_slot_width(v->type);
 }
 
 static uint32_t home(const lw *l, uint32_t h)
 {
-    return l->temps_start + h;
+    return l->temps_start + sheight(l, h);
+}
+
+/* Slot offset of value `i` in a list of `types`. */
+static uint32_t types_offset(const uint8_t *types, uint32_t i)
+{
+    return wasm_slot_count(types, i);
 }
 
 static bool is_local_slot(const lw *l, uint32_t slot)
@@ -161,6 +186,35 @@ static uint32_t const_slot(const lw *l, uint64_t v)
     return l->consts_start + l->hash[i] - 1;
 }
 
+static uint32_t hash_v128(const uint64_t *v)
+{
+    return hash64(v[0] ^ hash64(v[1] + 0x9e3779b97f4a7c15ULL));
+}
+
+static void vconst_add(lw *l, const uint8_t *bytes)
+{
+    uint64_t v[2];
+    memcpy(v, bytes, 16);
+    uint32_t i = hash_v128(v) & l->vhash_mask;
+    while (l->vhash[i]) {
+        if (!memcmp(&l->vconsts[2 * (l->vhash[i] - 1)], v, 16))
+            return;
+        i = (i + 1) & l->vhash_mask;
+    }
+    memcpy(&l->vconsts[2 * l->nvconsts], v, 16);
+    l->vhash[i] = ++l->nvconsts;
+}
+
+static uint32_t vconst_slot(const lw *l, const uint8_t *bytes)
+{
+    uint64_t v[2];
+    memcpy(v, bytes, 16);
+    uint32_t i = hash_v128(v) & l->vhash_mask;
+    while (memcmp(&l->vconsts[2 * (l->vhash[i] - 1)], v, 16))
+        i = (i + 1) & l->vhash_mask;
+    return l->consts_start + l->vconst_base + 2 * (l->vhash[i] - 1);
+}
+
 /* Pre-pass: collect constants, and count the hidden slots that `if`
  * blocks with parameters need, so the frame layout is fixed before code
  * is emitted. */
@@ -168,7 +222,7 @@ static int prescan(lw *l)
 {
     wasm_reader r = {l->w->bytes, l->w->bytes + l->fn->body.off,
                      l->w->bytes + l->fn->body.off + l->fn->body.len, NULL};
-    uint32_t nconst_instrs = 0;
+    uint32_t nconst_instrs = 0, nv128 = 0;
     bool need_zero = false;
     /* First count, to size the pool. */
     wasm_reader r2 = r;
@@ -180,13 +234,16 @@ static int prescan(lw *l)
         if (imm == IMM_I32 || imm == IMM_I64 || imm == IMM_F32 ||
             imm == IMM_F64 || op == OP_RefNull)
             nconst_instrs++;
+        if (imm == IMM_V128)
+            nv128++;
         if (op == OP_I32Load || op == OP_I64Load || op == OP_F64Load)
             need_zero = true;
         if (op == OP_If) {
             int64_t bt = 0;
             rd_sleb(&r2, 33, &bt);
             if (bt >= 0 && (uint64_t)bt < l->w->ntypes)
-                l->nsave += l->w->types[bt].nparams;
+                l->nsave += wasm_slot_count(l->w->types[bt].types,
+                                            l->w->types[bt].nparams);
             continue;
         }
         wasm_skip_imm(&r2, imm);
@@ -196,11 +253,18 @@ static int prescan(lw *l)
     uint32_t hsize = 16;
     while (hsize < nconst_instrs * 2 + 2)
         hsize *= 2;
-    l->consts = mt_calloc(l->a, nconst_instrs + 1, sizeof *l->consts);
+    uint32_t vsize = 16;
+    while (vsize < nv128 * 2 + 2)
+        vsize *= 2;
+    l->consts = mt_calloc(l->a, (size_t)nconst_instrs + 1 + 2 * (size_t)nv128,
+                          sizeof *l->consts);
     l->hash = mt_calloc(l->a, hsize, sizeof *l->hash);
-    if (!l->consts || !l->hash)
+    l->vconsts = mt_calloc(l->a, 2 * (size_t)nv128 + 2, sizeof *l->vconsts);
+    l->vhash = mt_calloc(l->a, vsize, sizeof *l->vhash);
+    if (!l->consts || !l->hash || !l->vconsts || !l->vhash)
         return MANTLE_ENOMEM;
     l->hash_mask = hsize - 1;
+    l->vhash_mask = vsize - 1;
     if (need_zero)
         const_add(l, 0);  /* the zero addend of fused plain loads */
     while (r.p < r.end && !r.err) {
@@ -231,11 +295,22 @@ static int prescan(lw *l)
             wasm_skip_imm(&r, IMM_REFTYPE);
             const_add(l, 0);
             break;
+        case OP_V128Const: {
+            const uint8_t *p = NULL;
+            if (rd_bytes(&r, 16, &p))
+                vconst_add(l, p);
+            break;
+        }
         default:
             wasm_skip_imm(&r, wasm_opinfos[op].imm);
             break;
         }
     }
+    /* The v128 pairs follow the scalar constants. */
+    l->vconst_base = l->nconsts;
+    memcpy(l->consts + l->nconsts, l->vconsts,
+           2 * (size_t)l->nvconsts * sizeof *l->consts);
+    l->nconsts += 2 * l->nvconsts;
     return r.err ? MANTLE_EINVALID : MANTLE_OK;
 }
 
@@ -351,11 +426,13 @@ static void push(lw *l, uint32_t slot, uint8_t type)
         l->oom = true;
         return;
     }
+    uint32_t sh = sheight(l, l->height);
     l->stack[l->height].slot = slot;
+    l->stack[l->height].sh = sh;
     l->stack[l->height].type = type;
     l->height++;
-    if (l->height > l->max_height)
-        l->max_height = l->height;
+    if (sh + wasm_slot_width(type) > l->max_sh)
+        l->max_sh = sh + wasm_slot_width(type);
 }
 
 /* Push a value that will be computed into its home slot. */
@@ -437,12 +514,26 @@ static uint32_t label_arity(const lw_ctl *c)
     return c->kind == CTL_LOOP ? c->nparams : c->nresults;
 }
 
+static uint8_t ctl_result(const lw_ctl *c, uint32_t i);
+
+/* The home slot of value `i` of the label of `c` (its params for a loop,
+ * its results otherwise): the block's slot height plus the slots of the
+ * label values before it. */
+static uint32_t label_home(const lw *l, const lw_ctl *c, uint32_t i)
+{
+    uint32_t s = l->temps_start + c->sh;
+    for (uint32_t j = 0; j < i; j++)
+        s += wasm_slot_width(c->kind == CTL_LOOP ? c->params[j]
+                                                 : ctl_result(c, j));
+    return s;
+}
+
 /* Do the values a branch to `c` carries need moving? */
 static bool branch_needs_moves(const lw *l, const lw_ctl *c)
 {
     uint32_t n = label_arity(c);
     for (uint32_t i = 0; i < n; i++)
-        if (l->stack[l->height - n + i].slot != home(l, c->height + i))
+        if (l->stack[l->height - n + i].slot != label_home(l, c, i))
             return true;
     return false;
 }
@@ -455,7 +546,7 @@ static void branch_moves(lw *l, const lw_ctl *c)
     uint32_t n = label_arity(c);
     for (uint32_t i = 0; i < n; i++) {
         const lw_val *v = &l->stack[l->height - n + i];
-        emit_copy(l, v->type, home(l, c->height + i), v->slot);
+        emit_copy(l, v->type, label_home(l, c, i), v->slot);
     }
 }
 
@@ -484,24 +575,26 @@ static void mark_dead(lw *l)
 /* Emit returning the top `nresults` values. */
 static void emit_return(lw *l)
 {
-    uint32_t n = l->nresults;
-    if (n == 1) {
+    uint32_t n = l->ft->nresults;
+    const uint8_t *rt = WASM_FT_RESULTS(l->ft);
+    if (n == 1 && rt[0] != VT_V128) {
         lw_val v = l->stack[l->height - 1];
         emit_op(l, VOP_RETURN1);
         emit(l, v.slot);
         return;
     }
-    /* Sources inside the result area may be overwritten by an earlier
-     * move: copy those to their homes (beyond the area) first. */
+    /* Sources inside the result area (slots 0 .. nresults-1) may be
+     * overwritten by an earlier move: copy those to their homes (beyond
+     * the area) first. A value already at its own place stays. */
     uint32_t base = l->height - n;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t s = l->stack[base + i].slot;
-        if (s < n && s != i)
+        if (s < l->nresults && s != types_offset(rt, i))
             materialize(l, base + i);
     }
     for (uint32_t i = 0; i < n; i++) {
         const lw_val *v = &l->stack[base + i];
-        emit_copy(l, v->type, i, v->slot);
+        emit_copy(l, v->type, types_offset(rt, i), v->slot);
     }
     emit_op(l, VOP_RETURN);
 }
@@ -886,6 +979,7 @@ static void enter_block(lw *l, lw_ctl *c)
     spill_locals(l, ctl_top(l) == c ? l->ctls[l->nctls - 2].height : 0,
                  UINT32_MAX);
     c->height = l->height - c->nparams;
+    c->sh = sheight(l, c->height);
     for (uint32_t i = 0; i < c->nparams; i++)
         materialize(l, c->height + i);
 }
@@ -943,13 +1037,93 @@ static uint16_t skip_dead(lw *l, wasm_reader *r)
     return OP_Unreachable;
 }
 
+/* A SIMD instruction (iops.h): operands where they are, the result to
+ * its home; no fusion, no accumulator. v128.const is a constant slot
+ * pair like any other constant. Handlers read every operand before they
+ * write the result, which may share an operand's home. */
+static void lower_simd(lw *l, wasm_reader *r, uint16_t op)
+{
+    const wasm_opinfo *info = &wasm_opinfos[op];
+    const char *ps = wasm_sig_params[info->sig];
+    const char *rs = wasm_sig_results[info->sig];
+    uint32_t np = (uint32_t)strlen(ps), align = 0, offset = 0;
+    uint8_t lane = 0;
+    const uint8_t *bytes = NULL;
+    switch (info->imm) {
+    case IMM_V128:
+        if (rd_bytes(r, 16, &bytes))
+            push(l, vconst_slot(l, bytes), VT_V128);
+        return;
+    case IMM_MEMARG:
+        rd_u32(r, &align);
+        rd_u32(r, &offset);
+        break;
+    case IMM_MEMARG_LANE:
+        rd_u32(r, &align);
+        rd_u32(r, &offset);
+        rd_u8(r, &lane);
+        break;
+    case IMM_LANE:
+        rd_u8(r, &lane);
+        break;
+    case IMM_SHUFFLE:
+        rd_bytes(r, 16, &bytes);
+        break;
+    default:
+        break;
+    }
+    if (r->err)
+        return;
+    /* Lane operators: one instruction per list, the function an operand. */
+    uint32_t vop = op, fn = 0;
+    switch (op) {
+#define X(sym) case OP_##sym: vop = VOP_SIMD_UN; fn = SIMD_UN_##sym; break;
+        SIMD_UNOPS(X)
+#undef X
+#define X(sym) case OP_##sym: vop = VOP_SIMD_BIN; fn = SIMD_BIN_##sym; break;
+        SIMD_BINOPS(X)
+#undef X
+#define X(sym) case OP_##sym: vop = VOP_SIMD_SHIFT; fn = SIMD_SHIFT_##sym; break;
+        SIMD_SHIFTOPS(X)
+#undef X
+#define X(sym) case OP_##sym: vop = VOP_SIMD_RED; fn = SIMD_RED_##sym; break;
+        SIMD_REDOPS(X)
+#undef X
+    default:
+        break;
+    }
+    lw_val a[3];
+    for (uint32_t i = np; i-- > 0;)
+        a[i] = pop(l);
+    uint32_t dst = rs[0] ? push_home(l, sig_type(rs[0])) : 0;
+    emit_op(l, vop);
+    uint32_t dst_cell = l->ncode;
+    if (rs[0])
+        emit(l, dst);
+    for (uint32_t i = 0; i < np; i++)
+        emit(l, a[i].slot);
+    if (info->imm == IMM_MEMARG || info->imm == IMM_MEMARG_LANE)
+        emit(l, offset);
+    if (info->imm == IMM_MEMARG_LANE || info->imm == IMM_LANE)
+        emit(l, lane);
+    if (vop != op)
+        emit(l, fn);
+    if (info->imm == IMM_SHUFFLE)
+        for (int i = 0; i < 16; i += 4)
+            emit(l, (uint32_t)bytes[i] | (uint32_t)bytes[i + 1] << 8 |
+                        (uint32_t)bytes[i + 2] << 16 |
+                        (uint32_t)bytes[i + 3] << 24);
+    if (rs[0])
+        produced(l, dst_cell);
+}
+
 static int lower_body(lw *l, wasm_reader *r)
 {
     lw_ctl *fc = push_ctl(l, CTL_FUNC);
     if (!fc)
         return MANTLE_ENOMEM;
     fc->nparams = 0;
-    fc->nresults = l->nresults;
+    fc->nresults = l->ft->nresults;
     fc->results = WASM_FT_RESULTS(l->ft);
     fc->height = 0;
 
@@ -981,7 +1155,7 @@ static int lower_body(lw *l, wasm_reader *r)
         case OP_Block: case OP_Loop: case OP_If: {
             int64_t bt = 0;
             rd_sleb(r, 33, &bt);
-            lw_val cond = {0, 0};
+            lw_val cond = {0, 0, 0};
             if (op == OP_If)
                 cond = pop(l);
             lw_ctl *nc = push_ctl(l, op == OP_Block ? CTL_BLOCK
@@ -998,9 +1172,10 @@ static int lower_body(lw *l, wasm_reader *r)
             } else if (op == OP_If) {
                 if (nc->nparams) {
                     nc->save = l->save_start + l->save_used;
-                    l->save_used += nc->nparams;
+                    l->save_used += wasm_slot_count(nc->params, nc->nparams);
                     for (uint32_t i = 0; i < nc->nparams; i++)
-                        emit_copy(l, nc->params[i], nc->save + i,
+                        emit_copy(l, nc->params[i],
+                                  nc->save + types_offset(nc->params, i),
                                   home(l, nc->height + i));
                 }
                 /* The condition, popped before entering, is read where
@@ -1025,7 +1200,7 @@ static int lower_body(lw *l, wasm_reader *r)
             for (uint32_t i = 0; i < c->nparams; i++) {
                 push(l, home(l, c->height + i), c->params[i]);
                 emit_copy(l, c->params[i], home(l, c->height + i),
-                          c->save + i);
+                          c->save + types_offset(c->params, i));
             }
             no_last(l);
             break;
@@ -1059,7 +1234,7 @@ static int lower_body(lw *l, wasm_reader *r)
                 patch_chain(l, c->else_cell, l->ncode);
                 for (uint32_t i = 0; i < c->nparams; i++)
                     emit_copy(l, c->params[i], home(l, c->height + i),
-                              c->save + i);
+                              c->save + types_offset(c->params, i));
                 c->else_cell = NIL;
             }
             if (c->kind == CTL_LOOP)
@@ -1136,7 +1311,7 @@ static int lower_body(lw *l, wasm_reader *r)
         case OP_Call: case OP_CallIndirect: {
             uint32_t fidx = 0, tidx = 0, table = 0;
             const wasm_functype *t;
-            lw_val elem = {0, 0};
+            lw_val elem = {0, 0, 0};
             if (op == OP_Call) {
                 rd_u32(r, &fidx);
                 t = &l->w->types[l->w->func_type[fidx]];
@@ -1167,8 +1342,9 @@ static int lower_body(lw *l, wasm_reader *r)
              * covers its results too. */
             for (uint32_t i = 0; i < t->nresults; i++)
                 push(l, home(l, base + i), WASM_FT_RESULTS(t)[i]);
-            if (base + t->nparams > l->max_height)
-                l->max_height = base + t->nparams;
+            uint32_t area = wasm_slot_count(t->types, t->nparams);
+            if (sheight(l, base) + area > l->max_sh)
+                l->max_sh = sheight(l, base) + area;
             break;
         }
         case OP_Drop:
@@ -1181,22 +1357,20 @@ static int lower_body(lw *l, wasm_reader *r)
             lw_val b = pop(l);
             lw_val a = pop(l);
             uint32_t dst = push_home(l, a.type);
-            emit_op(l, VOP_SELECT);
+            emit_op(l, a.type == VT_V128 ? VOP_SELECT_V128 : VOP_SELECT);
             emit(l, dst);
             emit(l, a.slot);
             emit(l, b.slot);
             emit(l, cond.slot);
-            if (a.type == VT_V128)
-                return MANTLE_EINVALID;  /* SIMD is not lowered yet */
             produced(l, l->ncode - 4);
             break;
         }
         case OP_LocalGet: {
             uint32_t idx = 0;
             rd_u32(r, &idx);
-            uint8_t type = idx < l->nparams
+            uint8_t type = idx < l->ft->nparams
                                ? l->ft->types[idx]
-                               : l->fn->local_types[idx - l->nparams];
+                               : l->fn->local_types[idx - l->ft->nparams];
             push(l, local_slot(l, idx), type);
             break;
         }
@@ -1228,8 +1402,9 @@ static int lower_body(lw *l, wasm_reader *r)
         case OP_GlobalGet: {
             uint32_t idx = 0;
             rd_u32(r, &idx);
-            uint32_t dst = push_home(l, l->w->global_types[idx].type);
-            emit_op(l, VOP_GLOBAL_GET);
+            uint8_t gt = l->w->global_types[idx].type;
+            uint32_t dst = push_home(l, gt);
+            emit_op(l, gt == VT_V128 ? VOP_GLOBAL_GET_V128 : VOP_GLOBAL_GET);
             emit(l, dst);
             emit(l, idx);
             produced(l, l->ncode - 2);
@@ -1239,7 +1414,8 @@ static int lower_body(lw *l, wasm_reader *r)
             uint32_t idx = 0;
             rd_u32(r, &idx);
             lw_val v = pop(l);
-            emit_op(l, VOP_GLOBAL_SET);
+            emit_op(l, v.type == VT_V128 ? VOP_GLOBAL_SET_V128
+                                         : VOP_GLOBAL_SET);
             emit(l, v.slot);
             emit(l, idx);
             break;
@@ -1420,6 +1596,10 @@ static int lower_body(lw *l, wasm_reader *r)
             const char *ps = wasm_sig_params[info->sig];
             const char *rs = wasm_sig_results[info->sig];
             size_t np = strlen(ps);
+            if (info->code >> 8 == 0xFD) {
+                lower_simd(l, r, op);
+                break;
+            }
             if (info->imm == IMM_MEMARG) {
                 uint32_t align = 0, offset = 0;
                 rd_u32(r, &align);
@@ -1496,7 +1676,7 @@ static int lower_body(lw *l, wasm_reader *r)
                 acc_link(l, &p, at, op, 2, 3, false);
                 produced(l, l->ncode - 3);
             } else {
-                return MANTLE_EINVALID;  /* not lowered (SIMD) */
+                return MANTLE_EINVALID;  /* no such shape in opcodes.def */
             }
             break;
         }
@@ -1526,12 +1706,29 @@ int vm_lower(mantle_module *mod, uint32_t func_index, vm_code **out_code,
     l.func_index = func_index;
     l.fn = &l.w->funcs[func_index - l.w->nfunc_imports];
     l.ft = &l.w->types[l.fn->type_index];
-    l.nparams = l.ft->nparams;
-    l.nresults = l.ft->nresults;
+    l.nparams = wasm_slot_count(l.ft->types, l.ft->nparams);
+    l.nresults = wasm_slot_count(WASM_FT_RESULTS(l.ft), l.ft->nresults);
     l.locals_start = l.nparams > l.nresults ? l.nparams : l.nresults;
-    l.nlocals = l.fn->nlocals;
     vm_code *code = NULL;
-    int st = prescan(&l);
+    int st = MANTLE_ENOMEM;
+    l.lslot = mt_calloc(l.a, (size_t)l.ft->nparams + l.fn->nlocals + 1,
+                        sizeof *l.lslot);
+    if (!l.lslot)
+        goto out;
+    {
+        uint32_t s = 0, i = 0;
+        for (; i < l.ft->nparams; i++) {
+            l.lslot[i] = s;
+            s += wasm_slot_width(l.ft->types[i]);
+        }
+        s = l.locals_start;
+        for (uint32_t j = 0; j < l.fn->nlocals; j++, i++) {
+            l.lslot[i] = s;
+            s += wasm_slot_width(l.fn->local_types[j]);
+        }
+        l.nlocals = s - l.locals_start;
+    }
+    st = prescan(&l);
     if (st != MANTLE_OK)
         goto out;
     l.save_start = l.locals_start + l.nlocals;
@@ -1558,7 +1755,7 @@ int vm_lower(mantle_module *mod, uint32_t func_index, vm_code **out_code,
     code->consts_start = l.consts_start;
     code->nconsts = l.nconsts;
     code->consts = l.consts;
-    code->frame_slots = l.temps_start + l.max_height + 1;
+    code->frame_slots = l.temps_start + l.max_sh + 1;
     code->entry_cost = l.ctls ? l.ctls[0].cost : 1;
     code->pcmap = l.pcmap;
     code->npcmap = l.npcmap;
@@ -1577,6 +1774,9 @@ out:
     mt_free(l.a, l.code);
     mt_free(l.a, l.consts);
     mt_free(l.a, l.hash);
+    mt_free(l.a, l.vconsts);
+    mt_free(l.a, l.vhash);
+    mt_free(l.a, l.lslot);
     mt_free(l.a, l.pcmap);
     mt_free(l.a, l.stack);
     mt_free(l.a, l.ctls);

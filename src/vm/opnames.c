@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "iops.h"
 #include "vm.h"
@@ -22,8 +23,15 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
     [VOP_COPY2 - OP__COUNT] = "copy2",
     [VOP_ADD2 - OP__COUNT] = "add2",
     [VOP_SELECT - OP__COUNT] = "select",
+    [VOP_SELECT_V128 - OP__COUNT] = "select_v128",
     [VOP_GLOBAL_GET - OP__COUNT] = "global_get",
     [VOP_GLOBAL_SET - OP__COUNT] = "global_set",
+    [VOP_GLOBAL_GET_V128 - OP__COUNT] = "global_get_v128",
+    [VOP_GLOBAL_SET_V128 - OP__COUNT] = "global_set_v128",
+    [VOP_SIMD_UN - OP__COUNT] = "simd_un",
+    [VOP_SIMD_BIN - OP__COUNT] = "simd_bin",
+    [VOP_SIMD_SHIFT - OP__COUNT] = "simd_shift",
+    [VOP_SIMD_RED - OP__COUNT] = "simd_red",
     [VOP_TABLE_GET - OP__COUNT] = "table_get",
     [VOP_TABLE_SET - OP__COUNT] = "table_set",
     [VOP_TABLE_SIZE - OP__COUNT] = "table_size",
@@ -114,6 +122,18 @@ uint32_t vm_op_length(uint32_t op, const vm_cell *pc)
     op = vm_acc_base(op);
     if (op < OP__COUNT) {
         const wasm_opinfo *in = &wasm_opinfos[op];
+        if (in->code >> 8 == 0xFD) {
+            /* iops_simd.h: result, operands, then immediates. */
+            uint32_t n = 1 + (wasm_sig_results[in->sig][0] != 0) +
+                         (uint32_t)strlen(wasm_sig_params[in->sig]);
+            if (in->imm == IMM_MEMARG || in->imm == IMM_MEMARG_LANE)
+                n++;
+            if (in->imm == IMM_LANE || in->imm == IMM_MEMARG_LANE)
+                n++;
+            if (in->imm == IMM_SHUFFLE)
+                n += 4;
+            return n;
+        }
         if (in->imm == IMM_MEMARG)
             return 4;
         return wasm_sig_params[in->sig][1] ? 4 : 3;
@@ -126,17 +146,20 @@ uint32_t vm_op_length(uint32_t op, const vm_cell *pc)
         return 1;
     case VOP_BR_IF: case VOP_BR_UNLESS: case VOP_CALL: case VOP_COPY:
     case VOP_COPY_V128: case VOP_GLOBAL_GET: case VOP_GLOBAL_SET:
+    case VOP_GLOBAL_GET_V128: case VOP_GLOBAL_SET_V128:
     case VOP_TABLE_SIZE: case VOP_MEMORY_GROW: case VOP_REF_FUNC:
     case VOP_REF_IS_NULL:
         return 3;
     case VOP_BR_TABLE:
         return 4 + pc[2];
     case VOP_TABLE_GET: case VOP_TABLE_SET: case VOP_MEMORY_COPY:
-    case VOP_MEMORY_FILL:
+    case VOP_MEMORY_FILL: case VOP_SIMD_UN: case VOP_SIMD_RED:
         return 4;
     case VOP_ADD2:
         return 7;
-    case VOP_CALL_INDIRECT: case VOP_SELECT: case VOP_TABLE_GROW: case VOP_COPY2:
+    case VOP_CALL_INDIRECT: case VOP_SELECT: case VOP_SELECT_V128:
+    case VOP_SIMD_BIN: case VOP_SIMD_SHIFT:
+    case VOP_TABLE_GROW: case VOP_COPY2:
     case VOP_TABLE_FILL: case VOP_MEMORY_INIT:
         return 5;
     case VOP_TABLE_COPY: case VOP_TABLE_INIT:

@@ -27,10 +27,6 @@
 #include "module.h"
 #include "read.h"
 
-/* v128 becomes a value type when SIMD lands: set this to 1 and add the
- * 0xFD prefix to dec_skip_instr. Everything else is already in place. */
-#define DEC_SIMD 0
-
 /* Local declarations are expanded (one byte per local), so a few bytes of
  * body can ask for WASM_MAX_LOCALS bytes of memory. Capping the module's
  * total keeps that amplification bounded: a fixed allowance plus a small
@@ -220,7 +216,7 @@ static int dec_typebyte(dec *d, uint8_t *out, uint32_t *out_off)
 
 static bool dec_is_valtype(uint8_t b)
 {
-    return wasm_is_valtype(b) || (DEC_SIMD && b == VT_V128);
+    return wasm_is_valtype(b);
 }
 
 static int dec_valtype(dec *d, uint8_t *out)
@@ -309,12 +305,12 @@ static int dec_skip_instr(dec *d, uint16_t *out_op)
     uint32_t n = 0, x = 0;
     if (dec_u8(d, &b))
         return -1;
-    if (b == 0xFC) {
+    if (b == 0xFC || b == 0xFD) {
         if (dec_u32(d, &n))
             return -1;
-        op = n < WASM_FC_COUNT ? wasm_op_by_fc[n] : (uint16_t)OP__COUNT;
+        op = wasm_op_prefixed(b, n);
         if (op == OP__COUNT)
-            return dec_fail(d, off, "illegal opcode fc %02x", n);
+            return dec_fail(d, off, "illegal opcode %02x %02x", b, n);
     } else {
         op = wasm_op_by_byte[b];
         if (op == OP__COUNT)
@@ -396,6 +392,15 @@ static int dec_skip_instr(dec *d, uint16_t *out_op)
         uint8_t t;
         return dec_reftype(d, &t);
     }
+    case IMM_V128:
+    case IMM_SHUFFLE: {
+        const uint8_t *p;
+        return dec_bytes(d, 16, &p);
+    }
+    case IMM_LANE:
+        return dec_u8(d, &b);
+    case IMM_MEMARG_LANE:
+        return dec_u32(d, &x) || dec_u32(d, &x) || dec_u8(d, &b) ? -1 : 0;
     default:
         return dec_fail(d, off, "internal error: immediate kind %u",
                         (unsigned)wasm_opinfos[op].imm);

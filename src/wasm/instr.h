@@ -46,6 +46,13 @@ static inline void wasm_skip_imm(wasm_reader *r, uint8_t imm)
     case IMM_F64: rd_bytes(r, 8, &p); break;
     case IMM_MEMORY_INIT: rd_u32(r, &u); rd_u8(r, &b); break;
     case IMM_MEMORY_COPY: rd_u8(r, &b); rd_u8(r, &b); break;
+    case IMM_V128: case IMM_SHUFFLE: rd_bytes(r, 16, &p); break;
+    case IMM_LANE: rd_u8(r, &b); break;
+    case IMM_MEMARG_LANE:
+        rd_u32(r, &u);
+        rd_u32(r, &u);
+        rd_u8(r, &b);
+        break;
     default: rd_uleb(r, 64, &u64); break;
     }
 }
@@ -55,11 +62,11 @@ static inline bool wasm_read_op(wasm_reader *r, uint16_t *out_op)
     uint8_t b = 0;
     if (!rd_u8(r, &b))
         return false;
-    if (b == 0xFC) {
+    if (b == 0xFC || b == 0xFD) {
         uint32_t sub = 0;
-        if (!rd_u32(r, &sub) || sub >= WASM_FC_COUNT)
+        if (!rd_u32(r, &sub))
             return rd_fail(r, "illegal opcode");
-        *out_op = wasm_op_by_fc[sub];
+        *out_op = wasm_op_prefixed(b, sub);
     } else {
         *out_op = wasm_op_by_byte[b];
     }

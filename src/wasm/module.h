@@ -78,7 +78,7 @@ typedef enum {
 
 typedef struct wasm_opinfo {
     const char *text;
-    uint16_t code;   /* 0x00-0xFF, or 0xFC00 | sub-opcode */
+    uint16_t code;   /* 0x00-0xFF, or 0xFC00 / 0xFD00 | sub-opcode */
     uint8_t imm;     /* IMM_* */
     uint8_t sig;     /* SIG_* */
     uint8_t arg;     /* log2 of access width for memory ops */
@@ -93,7 +93,25 @@ extern const char *const wasm_sig_results[SIG__COUNT];
  * sub-opcodes index wasm_op_by_fc. Unused entries hold OP__COUNT. */
 extern const uint16_t wasm_op_by_byte[256];
 #define WASM_FC_COUNT 18
-extern const uint16_t wasm_op_by_fc[WASM_FC_COUNT];
+extern const uint16_t wasm_op_by_fc[WASM_FC_COUNT + 1];  /* + a spare */
+#define WASM_FD_COUNT 256
+extern const uint16_t wasm_op_by_fd[WASM_FD_COUNT + 1];
+/* The op of prefix byte `prefix` (0xFC, 0xFD) and sub-opcode `sub`, or
+ * OP__COUNT. */
+uint16_t wasm_op_prefixed(uint8_t prefix, uint32_t sub);
+/* Frame slots (64-bit) a value of type `vt` takes: v128 takes two. */
+static inline uint32_t wasm_slot_width(uint8_t vt)
+{
+    return vt == VT_V128 ? 2u : 1u;
+}
+/* Slots of `n` values of types `types`, laid out in order. */
+static inline uint32_t wasm_slot_count(const uint8_t *types, uint32_t n)
+{
+    uint32_t s = n;
+    for (uint32_t i = 0; i < n; i++)
+        s += types[i] == VT_V128;
+    return s;
+}
 
 /* Translate a letter of a SIG string to a value type. */
 uint8_t wasm_sig_letter_type(char c);

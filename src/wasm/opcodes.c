@@ -33,14 +33,30 @@ const uint16_t wasm_op_by_byte[256] = {
 #include "opcodes.def"
 };
 
-const uint16_t wasm_op_by_fc[WASM_FC_COUNT] = {
-    [0 ... WASM_FC_COUNT - 1] = OP__COUNT,
-#define OP(sym, text, code, imm, sig, arg) [(code) >= 0xFC00 ? (code) - 0xFC00 : 0] = (code) >= 0xFC00 ? OP_##sym : OP__COUNT,
+/* Ops of other prefixes write the spare last entry, which stays unused. */
+const uint16_t wasm_op_by_fc[WASM_FC_COUNT + 1] = {
+    [0 ... WASM_FC_COUNT] = OP__COUNT,
+#define OP(sym, text, code, imm, sig, arg) [((code) >> 8) == 0xFC ? (code) & 0xFF : WASM_FC_COUNT] = ((code) >> 8) == 0xFC ? OP_##sym : OP__COUNT,
+#include "opcodes.def"
+};
+
+const uint16_t wasm_op_by_fd[WASM_FD_COUNT + 1] = {
+    [0 ... WASM_FD_COUNT] = OP__COUNT,
+#define OP(sym, text, code, imm, sig, arg) [((code) >> 8) == 0xFD ? (code) & 0xFF : WASM_FD_COUNT] = ((code) >> 8) == 0xFD ? OP_##sym : OP__COUNT,
 #include "opcodes.def"
 };
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
+
+uint16_t wasm_op_prefixed(uint8_t prefix, uint32_t sub)
+{
+    if (prefix == 0xFC)
+        return sub < WASM_FC_COUNT ? wasm_op_by_fc[sub] : OP__COUNT;
+    if (prefix == 0xFD)
+        return sub < WASM_FD_COUNT ? wasm_op_by_fd[sub] : OP__COUNT;
+    return OP__COUNT;
+}
 
 uint8_t wasm_sig_letter_type(char c)
 {
@@ -76,5 +92,5 @@ bool wasm_is_reftype(uint8_t b)
 bool wasm_is_valtype(uint8_t b)
 {
     return b == VT_I32 || b == VT_I64 || b == VT_F32 || b == VT_F64 ||
-           wasm_is_reftype(b);
+           b == VT_V128 || wasm_is_reftype(b);
 }

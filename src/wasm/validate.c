@@ -222,10 +222,11 @@ static inline void set_unreachable(val_ctx *v)
     f->unreachable = true;
 }
 
+/* Numeric or vector: what untyped `select` accepts. */
 static inline bool is_num(uint8_t t)
 {
     return t == VT_I32 || t == VT_I64 || t == VT_F32 || t == VT_F64 ||
-           t == VT_UNKNOWN;
+           t == VT_V128 || t == VT_UNKNOWN;
 }
 
 /* ---- Constant expressions --------------------------------------------- */
@@ -267,7 +268,22 @@ static int check_const(val_ctx *v, wasm_constexpr *ce, uint8_t expect)
         uint16_t op = wasm_op_by_byte[b];
         uint64_t value = 0;
         uint8_t t;
+        if (b == 0xFC || b == 0xFD) {
+            uint32_t sub;
+            if (!rd_u32(&r, &sub))
+                return val_fail_read(v, at, &r);
+            op = wasm_op_prefixed(b, sub);
+        }
         switch (op) {
+        case OP_V128Const: {
+            /* The value is the offset of the 16 bytes in the module. */
+            const uint8_t *p;
+            value = rd_offset(&r);
+            if (!rd_bytes(&r, 16, &p))
+                return val_fail_read(v, at, &r);
+            t = VT_V128;
+            break;
+        }
         case OP_I32Const: {
             int32_t x;
             if (!rd_s32(&r, &x))
@@ -328,12 +344,6 @@ static int check_const(val_ctx *v, wasm_constexpr *ce, uint8_t expect)
             break;
         }
         default:
-            if (b == 0xFC) {
-                uint32_t sub;
-                if (!rd_u32(&r, &sub))
-                    return val_fail_read(v, at, &r);
-                op = sub < WASM_FC_COUNT ? wasm_op_by_fc[sub] : OP__COUNT;
-            }
             if (op == OP__COUNT)
                 return val_fail(v, at, true, "illegal opcode");
             return val_fail(v, at, false, "constant expression required");
@@ -628,9 +638,9 @@ static int skim_code(val_ctx *v, uint32_t fidx)
             return fail_body_end(v, fidx, at);
         b = *r.p++;
         uint16_t op = wasm_op_by_byte[b];
-        if (b == 0xFC) {
+        if (b == 0xFC || b == 0xFD) {
             READ(rd_u32(&r, &x));
-            op = x < WASM_FC_COUNT ? wasm_op_by_fc[x] : OP__COUNT;
+            op = wasm_op_prefixed(b, x);
         }
         if (op >= OP__COUNT)
             return val_fail(v, at, true, "illegal opcode");
@@ -710,6 +720,20 @@ static int skim_code(val_ctx *v, uint32_t fidx)
             READ(rd_u8(&r, &b));
             if (!wasm_is_reftype(b))
                 return val_fail(v, at, true, "malformed reference type");
+            break;
+        case IMM_V128:
+        case IMM_SHUFFLE: {
+            const uint8_t *p;
+            READ(rd_bytes(&r, 16, &p));
+            break;
+        }
+        case IMM_LANE:
+            READ(rd_u8(&r, &b));
+            break;
+        case IMM_MEMARG_LANE:
+            READ(rd_u32(&r, &x));
+            READ(rd_u32(&r, &x));
+            READ(rd_u8(&r, &b));
             break;
         default:  /* one u32 index */
             READ(rd_u32(&r, &x));
@@ -804,10 +828,10 @@ static int check_code(val_ctx *v, uint32_t fidx)
             return fail_body_end(v, fidx, at);
         uint8_t b = *r.p++;
         uint16_t op = wasm_op_by_byte[b];
-        if (b == 0xFC) {
+        if (b == 0xFC || b == 0xFD) {
             uint32_t sub;
             READ(rd_u32(&r, &sub));
-            op = sub < WASM_FC_COUNT ? wasm_op_by_fc[sub] : OP__COUNT;
+            op = wasm_op_prefixed(b, sub);
         }
         if (op >= OP__COUNT)
             return val_fail(v, at, true, "illegal opcode");
@@ -852,6 +876,41 @@ static int check_code(val_ctx *v, uint32_t fidx)
                 NEED_ZERO();
                 NEED_MEMORY();
                 break;
+            case IMM_V128: {
+                const uint8_t *p;
+                READ(rd_bytes(&r, 16, &p));
+                break;
+            }
+            case IMM_LANE: {
+                uint8_t lane;
+                READ(rd_u8(&r, &lane));
+                if (lane >= 16u >> info->arg)
+                    return val_fail(v, at, false, "invalid lane index");
+                break;
+            }
+            case IMM_SHUFFLE: {
+                const uint8_t *p;
+                READ(rd_bytes(&r, 16, &p));
+                for (int i = 0; i < 16; i++)
+                    if (p[i] >= 32)
+                        return val_fail(v, at, false, "invalid lane index");
+                break;
+            }
+            case IMM_MEMARG_LANE: {
+                uint32_t align, offset;
+                uint8_t lane;
+                READ(rd_u32(&r, &align));
+                READ(rd_u32(&r, &offset));
+                READ(rd_u8(&r, &lane));
+                NEED_MEMORY();
+                if (align > info->arg)
+                    return val_fail(v, at, false,
+                                    "alignment must not be larger than "
+                                    "natural");
+                if (lane >= 16u >> info->arg)
+                    return val_fail(v, at, false, "invalid lane index");
+                break;
+            }
             /* A missing data count section is malformed (the reference
              * decoder's check), but wast2json omits the section from
              * modules without data, whose assert_invalid tests expect the

@@ -86,7 +86,7 @@ static mantle_wasi *fuzz_wasi_new_opt(int writable)
     static int devnull = -1;
     if (devnull < 0)
         devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    mantle_wasi_preopen pre = {fuzz_tree(), "/box", !writable};
+    mantle_wasi_preopen pre = {fuzz_tree(), "/box", !writable, false};
     mantle_wasi_config cfg;
     mantle_wasi_config_init(&cfg);
     cfg.preopens = &pre;

@@ -134,8 +134,21 @@ static void test_bytes(void)
     static const struct {
         const char *text;
         size_t n;
-        const uint8_t bytes[16];
+        const uint8_t bytes[24];
     } cases[] = {
+        /* SIMD: 0xFD prefix, LEB128 sub-opcodes (0xEC takes two bytes),
+         * lane and memarg-lane immediates. */
+        {"(func (result v128) v128.const i16x8 1 2 3 4 5 6 7 -1)", 19,
+         {0xfd, 0x0c, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 0xff, 0xff,
+          0x0b}},
+        {"(func (result v128) v128.const i64x2 0 0 f64x2.abs)", 22,
+         {0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfd,
+          0xec, 0x01, 0x0b}},
+        {"(func (param v128) (result i32) local.get 0 i8x16.extract_lane_u 15)",
+         6, {0x20, 0x00, 0xfd, 0x16, 0x0f, 0x0b}},
+        {"(func (param i32 v128) (result v128) local.get 0 local.get 1 "
+         "v128.load16_lane offset=2 7)",
+         10, {0x20, 0x00, 0x20, 0x01, 0xfd, 0x55, 0x01, 0x02, 0x07, 0x0b}},
         /* f32.const 0x1.000001p0 rounds to even: 1.0 */
         {"(func (result f32) f32.const 0x1.000001p0)", 6,
          {0x43, 0x00, 0x00, 0x80, 0x3f, 0x0b}},
@@ -282,10 +295,8 @@ static void test_forms(void)
               "(func (drop (ref.func $f))))");
     /* shadowed labels */
     expect_ok("(module (func block $l block $l br $l end br $l end))");
-    /* SIMD immediate syntaxes parse once opcodes.def has the opcodes;
-     * until then the names are unknown operators. */
-    expect_error("(module (func (drop (v128.const i32x4 1 2 3 4))))",
-                 "unknown operator v128.const");
+    expect_error("(module (func (drop (i8x16.extract_lane_s 256 (v128.const "
+                 "i32x4 1 2 3 4)))))", "lane");
 }
 
 static int collect(void *ctx, const char *text, size_t len)
