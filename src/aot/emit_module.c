@@ -32,7 +32,8 @@ static void emit_types(const wasm_module *w, aot_buf *h)
             aot_buf_printf(h, "typedef %s (*t%u)(aot_inst *, u32",
                            aot_ctype(ft->types[np]), t);
         else
-            aot_buf_printf(h, "typedef struct r_t%u (*t%u)(aot_inst *, u32", t, t);
+            aot_buf_printf(h, "typedef struct r_t%u (*t%u)(aot_inst *, u32",
+                           t, t);
         for (uint32_t i = 0; i < np; i++)
             aot_buf_printf(h, ", %s", aot_ctype(ft->types[i]));
         aot_buf_printf(h, ");\n");
@@ -50,7 +51,8 @@ static void emit_proto(const wasm_module *w, uint32_t fi, aot_buf *h)
         aot_buf_printf(h, "AOT_HIDDEN %s fn%u(aot_inst *, u32",
                        aot_ctype(ft->types[np]), fi);
     else
-        aot_buf_printf(h, "AOT_HIDDEN struct r_t%u fn%u(aot_inst *, u32", ty, fi);
+        aot_buf_printf(h, "AOT_HIDDEN struct r_t%u fn%u(aot_inst *, u32", ty,
+                       fi);
     for (uint32_t i = 0; i < np; i++)
         aot_buf_printf(h, ", %s", aot_ctype(ft->types[i]));
     aot_buf_printf(h, ");\nAOT_HIDDEN void w%u(aot_inst *, u64 *);\n", fi);

@@ -37,7 +37,8 @@ static void *run(void *arg)
     int st = mantle_func_call(k % 10 ? fn_ok : fn_oob, NULL, 0, &r, 1, &d);
     if (k % 10 && (st != MANTLE_OK || r.of.i32 != 42))
         failures++;
-    if (!(k % 10) && (st != MANTLE_ETRAP || d.trap != MANTLE_TRAP_OUT_OF_BOUNDS))
+    if (!(k % 10) &&
+        (st != MANTLE_ETRAP || d.trap != MANTLE_TRAP_OUT_OF_BOUNDS))
         failures++;
     return NULL;
 }

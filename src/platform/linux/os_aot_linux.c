@@ -326,9 +326,13 @@ int os_fault_thread_init(void)
     if (done)
         return 0;
     stack_t cur;
+    /* Someone (a sanitizer, the embedder) provided one: keep it. Our
+     * handler needs little (a lookup, then siglongjmp), and replacing it
+     * would leak it: its owner frees what is installed when the thread
+     * ends. */
     if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) &&
-        cur.ss_size >= ALT_STACK_SIZE) {
-        done = true;  /* someone (a sanitizer, the embedder) provided one */
+        cur.ss_size >= 16384) {
+        done = true;
         return 0;
     }
     if (pthread_once(&alt_once, alt_key_create) != 0 || alt_key_status != 0)
