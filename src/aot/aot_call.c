@@ -68,7 +68,6 @@ typedef struct aot_wrapper {
     vm_exec *ex;
     mantle_trap_kind trap;   /* J_TRAP: what and where */
     uint32_t func;
-    uint32_t at;             /* byte offset, or UINT32_MAX */
     int status;              /* J_STATUS: diag already filled */
 } aot_wrapper;
 
@@ -82,13 +81,12 @@ static _Thread_local uintptr_t tls_stack_limit;
 /* ---- Traps and faults ---------------------------------------------------- */
 
 __attribute__((noreturn)) static void rt_trap(aot_inst *c, int kind,
-                                              uint32_t func, uint32_t at)
+                                              uint32_t func)
 {
     (void)c;
     aot_wrapper *w = tls_top;
     w->trap = (mantle_trap_kind)kind;
     w->func = func;
-    w->at = at;
     siglongjmp(w->jb, J_TRAP);
 }
 
@@ -111,7 +109,6 @@ static void on_fault(void *addr)
         return;  /* not a guard-region access of running AOT code */
     w->trap = MANTLE_TRAP_OUT_OF_BOUNDS;
     w->func = UINT32_MAX;
-    w->at = UINT32_MAX;
     siglongjmp(w->jb, J_TRAP);
 }
 
@@ -215,7 +212,7 @@ static const aot_api rt_api = {
 /* ---- Entering native code ------------------------------------------------ */
 
 static void report(vm_exec *ex, mantle_instance *inst, mantle_trap_kind k,
-                   uint32_t func, uint32_t at)
+                   uint32_t func)
 {
     mantle_diag *d = ex->diag;
     if (!d)
@@ -226,24 +223,21 @@ static void report(vm_exec *ex, mantle_instance *inst, mantle_trap_kind k,
                     inst->module->name, msg);
     } else {
         const char *fname = mantle_module_func_name(inst->module, func);
-        char where[48] = "";
-        if (at != UINT32_MAX)
-            snprintf(where, sizeof where, ", offset 0x%x", at);
         if (fname)
-            vm_diag_set(d, MANTLE_ETRAP, "%s: function %u (%s)%s: %s",
-                        inst->module->name, func, fname, where, msg);
+            vm_diag_set(d, MANTLE_ETRAP, "%s: function %u (%s): %s",
+                        inst->module->name, func, fname, msg);
         else
-            vm_diag_set(d, MANTLE_ETRAP, "%s: function %u%s: %s",
-                        inst->module->name, func, where, msg);
+            vm_diag_set(d, MANTLE_ETRAP, "%s: function %u: %s",
+                        inst->module->name, func, msg);
     }
     d->trap = k;
     d->func_index = func;
-    d->offset = at;
+    d->offset = UINT32_MAX;
     d->nframes = func == UINT32_MAX ? 0 : 1;
     d->frames_omitted = 0;
     if (d->nframes) {
         d->frames[0].func_index = func;
-        d->frames[0].offset = at;
+        d->frames[0].offset = UINT32_MAX;
     }
 }
 
@@ -287,7 +281,7 @@ int vm_aot_invoke(vm_exec *ex, mantle_func *fn, uint64_t *slots)
     if (j == 0) {
         fn->aot_tramp(c, slots);
     } else if (j == J_TRAP) {
-        report(ex, c, wp->trap, wp->func, wp->at);
+        report(ex, c, wp->trap, wp->func);
         st = MANTLE_ETRAP;
     } else {
         st = wp->status;

@@ -121,9 +121,7 @@ enum {
  * 0 or a trap kind. */
 typedef struct aot_api {
     int version;
-    /* `at`: the trapping instruction's byte offset in the module, or
-     * UINT32_MAX. */
-    void (*trap)(aot_inst *c, int kind, uint32_t func, uint32_t at)
+    void (*trap)(aot_inst *c, int kind, uint32_t func)
         __attribute__((noreturn));
     /* Call any function (host, interpreted, another instance's) with
      * arguments and results in 64-bit slot form. Traps propagate. */
@@ -150,10 +148,8 @@ typedef struct aot_api {
 /* ---- Traps: the one exit ---------------------------------------------- */
 
 /* Every trap of generated code goes through this macro. `FN_` is the Wasm
- * function index, a constant each generated function defines; `at_` the
- * byte offset of the instruction that may trap, a local the emitter sets
- * before each such instruction (UINT32_MAX at entry). */
-#define AOT_TRAP(kind) c->aot_api->trap(c, (kind), FN_, at_)
+ * function index, a constant each generated function defines. */
+#define AOT_TRAP(kind) c->aot_api->trap(c, (kind), FN_)
 
 /* ---- Function entry, loops, fuel --------------------------------------- */
 

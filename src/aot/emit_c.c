@@ -523,29 +523,6 @@ static void call_direct(efn *f, uint32_t ty, const char *callee)
 
 static uint16_t skip_dead(wasm_reader *r);
 
-/* Operators that trap through AOT_TRAP (with explicit bounds checks, every
- * memory access too): the emitter sets `at_`, the byte offset trap reports
- * name, before each. The store is dead on every other path, so the C
- * compiler folds the constant into the cold trap call. Faults in guard
- * regions do not pass through here and report the function only. */
-static bool may_trap(uint16_t op)
-{
-    switch (op) {
-    case OP_Unreachable: case OP_CallIndirect:
-    case OP_I32DivS: case OP_I32DivU: case OP_I32RemS: case OP_I32RemU:
-    case OP_I64DivS: case OP_I64DivU: case OP_I64RemS: case OP_I64RemU:
-    case OP_I32TruncF32S: case OP_I32TruncF32U: case OP_I32TruncF64S:
-    case OP_I32TruncF64U: case OP_I64TruncF32S: case OP_I64TruncF32U:
-    case OP_I64TruncF64S: case OP_I64TruncF64U:
-    case OP_TableGet: case OP_TableSet: case OP_TableFill: case OP_TableCopy:
-    case OP_TableInit: case OP_MemoryInit: case OP_MemoryCopy:
-    case OP_MemoryFill:
-        return true;
-    default:
-        return wasm_opinfos[op].imm == IMM_MEMARG;
-    }
-}
-
 static int emit_body(efn *f, wasm_reader *r)
 {
     const wasm_module *w = f->w;
@@ -563,7 +540,6 @@ static int emit_body(efn *f, wasm_reader *r)
             return -1;
         ectl *c = &f->ctls[f->nctls - 1];
         uint16_t op;
-        uint32_t at = rd_offset(r);
         if (c->dead) {
             op = skip_dead(r);
             if (op == OP_Unreachable)
@@ -572,9 +548,6 @@ static int emit_body(efn *f, wasm_reader *r)
             if (!wasm_read_op(r, &op))
                 return -1;
             f->ctls[c->cost_owner].cost++;
-            if (may_trap(op)) {
-                OUT("\n  at_ = 0x%xu;", at);
-            }
         }
         OUT("\n  ");
         switch (op) {
@@ -602,8 +575,7 @@ static int emit_body(efn *f, wasm_reader *r)
             nc->height = f->sp - nc->nparams;
             if (op == OP_Loop) {
                 f->has_loops = true;
-                OUT("L%u:; at_ = 0x%xu; AOT_LOOP(K%u);", nc->label, at,
-                    nc->label);
+                OUT("L%u:; AOT_LOOP(K%u);", nc->label, nc->label);
             } else if (op == OP_If) {
                 for (uint32_t i = 0; i < nc->nparams; i++) {
                     aot_buf_printf(&f->decls, "  %s P%u_%u;\n",
@@ -1056,8 +1028,7 @@ int aot_emit_func(const wasm_module *w, uint32_t fi, aot_buf *out)
                            fn->type_index, fi);
         for (uint32_t i = 0; i < np; i++)
             aot_buf_printf(out, ", %s l%u", aot_ctype(f->ltypes[i]), i);
-        aot_buf_printf(out, ")\n{\n  const u32 FN_ = %u; (void)FN_;\n"
-                            "  u32 at_ = 0xffffffffu; (void)at_;\n", fi);
+        aot_buf_printf(out, ")\n{\n  const u32 FN_ = %u; (void)FN_;\n", fi);
         for (uint32_t i = np; i < f->nlocals; i++)
             aot_buf_printf(out, "  %s l%u = 0;\n", aot_ctype(f->ltypes[i]), i);
         static const char cls[5] = {'i', 'j', 'f', 'd', 'r'};
