@@ -170,6 +170,22 @@ out.push('', binary.stripped_bytes
     ? `mantle binary: ${binary.stripped_bytes} bytes stripped (${(binary.stripped_bytes / 1024).toFixed(0)} KiB; ${binary.bytes} unstripped)`
     : `mantle binary: n/a (${env.MANTLE_PATH} not built, or strip failed)`);
 
+// AOT compile time per program, as run.sh measured it (mantle compile -O2).
+let aotCompile = null;
+if (env.BENCH_AOT_COMPILE) {
+    try {
+        aotCompile = readFileSync(env.BENCH_AOT_COMPILE, 'utf8').split('\n').slice(1)
+            .map((l) => l.trim().split(/\s+/)).filter((c) => c.length === 4 && programs.includes(c[0]))
+            .map(([program, bytes, secs, sPerMB]) => ({ program, wasm_bytes: Number(bytes), seconds: Number(secs), s_per_mb: Number(sPerMB) }));
+    } catch { aotCompile = null; }
+}
+if (aotCompile && aotCompile.length) {
+    const tb = aotCompile.reduce((s, c) => s + c.wasm_bytes, 0), ts = aotCompile.reduce((s, c) => s + c.seconds, 0);
+    out.push('', 'AOT compile (mantle compile -O2), wall seconds and seconds per MB of Wasm');
+    for (const c of aotCompile) out.push(`${String(c.program).padEnd(10)} ${pad(String(c.wasm_bytes), 9)} B ${pad(f(c.seconds, 2), 8)} s ${pad(f(c.s_per_mb, 1), 7)} s/MB`);
+    out.push(`${'total'.padEnd(10)} ${pad(String(tb), 9)} B ${pad(f(ts, 2), 8)} s ${pad(f(ts / (tb / 1e6), 1), 7)} s/MB`);
+}
+
 out.push('', 'x = median wall time / native median (whole process, start-up included);',
     'in-x = the same for the program\'s own timed region (bench-time on stderr), without start-up.');
 if (env.BENCH_QUICK === '1') out.push('BENCH_QUICK=1: tiny sizes; these numbers mean nothing.');
@@ -190,7 +206,7 @@ const json = {
         mantle: env.MANTLE_PATH, mantle_tier_flag: env.MANTLE_TIER_FLAG === '1',
         git: sh('git', ['rev-parse', '--short', 'HEAD']),
     },
-    runtimes, programs: results, geomean: geo, startup, binary, problems,
+    runtimes, programs: results, geomean: geo, startup, binary, aot_compile: aotCompile, problems,
 };
 writeFileSync(outPath, `${JSON.stringify(json, null, 2)}\n`);
 process.stdout.write(`\nwrote ${outPath}\n`);

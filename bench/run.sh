@@ -261,4 +261,5 @@ fi
 BENCH_RUNS=$RUNS BENCH_TIERS=$TIERS BENCH_QUICK=$QUICK BENCH_STRICT=$STRICT \
     BENCH_BUILD_OK=$build_ok MANTLE_PATH=$MANTLE MANTLE_SIZE=$MANTLE_SIZE \
     MANTLE_STRIPPED=$MANTLE_STRIPPED MANTLE_TIER_FLAG=$mantle_tier_flag \
+    BENCH_AOT_COMPILE=$([[ " $TIERS " == *" aot "* && -f $OUT/aot/compile.tsv ]] && echo "$OUT/aot/compile.tsv") \
     node bench/report.mjs "$RAW" bench/results.json

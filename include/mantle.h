@@ -55,7 +55,8 @@ enum {
     MANTLE_ELIMIT = 12,     /* an implementation or configured limit */
     MANTLE_ENOTEE = 13,     /* the TEE backend is absent or failed */
     MANTLE_EAUTH = 14,      /* authentication failed (unseal, sealed root) */
-    MANTLE_EREFUSED = 15,   /* evidence or policy refused (mantle_verify_reason) */
+    MANTLE_EREFUSED = 15,   /* evidence or policy refused (mantle_verify_reason),
+                             * or an AOT artifact refused (diag says why) */
 };
 
 /* Name of a status code ("out of memory", ...); never NULL. */

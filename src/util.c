@@ -109,12 +109,15 @@ size_t mantle_diag_backtrace(const mantle_diag *diag,
                                   : NULL;
         char tmp[320];
         int n;
+        char at[32] = "";  /* UINT32_MAX: no offset (native code) */
+        if (f->offset != UINT32_MAX)
+            snprintf(at, sizeof at, " at offset 0x%x", f->offset);
         if (name)
-            n = snprintf(tmp, sizeof tmp, "  #%u %s (func %u) at offset 0x%x\n",
-                         i, name, f->func_index, f->offset);
+            n = snprintf(tmp, sizeof tmp, "  #%u %s (func %u)%s\n", i, name,
+                         f->func_index, at);
         else
-            n = snprintf(tmp, sizeof tmp, "  #%u func %u at offset 0x%x\n", i,
-                         f->func_index, f->offset);
+            n = snprintf(tmp, sizeof tmp, "  #%u func %u%s\n", i,
+                         f->func_index, at);
         if (n < 0)
             continue;
         if (len + (size_t)n < size)

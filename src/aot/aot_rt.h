@@ -25,7 +25,7 @@
 
 /* Bump when anything below or the code the emitter writes changes meaning:
  * artifacts record it and are refused when it differs. */
-#define AOT_ABI_VERSION 2u
+#define AOT_ABI_VERSION 3u
 
 #ifndef AOT_GUARD
 #define AOT_GUARD 0
@@ -97,6 +97,7 @@ typedef struct aot_inst {
     uint32_t aot_depth;
     uint32_t aot_max_depth;
     uintptr_t aot_stack_limit;
+    uint8_t *aot_mem0;  /* memory 0's base, guard regions only */
 } aot_inst;
 
 /* ---- Runtime entry points -------------------------------------------- */
@@ -152,9 +153,14 @@ typedef struct aot_api {
 
 /* ---- Function entry, loops, fuel --------------------------------------- */
 
-/* Entry: the call-depth counter of the context and the host stack limit
- * (recursion must trap cleanly, never overflow the host stack); then fuel.
- * Every exit path of the function goes through AOT_LEAVE. */
+/* Entry: the call depth and the host stack limit (recursion must trap
+ * cleanly, never overflow the host stack); then fuel. The depth travels
+ * as an argument, `rem_`: the frames this call may still use, itself
+ * included (max_call_depth minus the frames below it, interpreted ones
+ * too). A callee gets rem_ - 1, so the check costs a compare and no
+ * memory traffic. c->aot_depth is the depth only where the runtime reads
+ * it: trampolines start from it, and AOT_SYNC_DEPTH writes it before a
+ * call through the runtime. */
 #if AOT_FUEL
 #define AOT_CHARGE(cost)                                                      \
     do {                                                                      \
@@ -166,13 +172,15 @@ typedef struct aot_api {
 #endif
 #define AOT_ENTER(cost)                                                       \
     do {                                                                      \
-        if (AOT_UNLIKELY(++c->aot_depth > c->aot_max_depth ||                 \
-                         (uintptr_t)__builtin_frame_address(0) <              \
-                             c->aot_stack_limit))                             \
+        if (AOT_UNLIKELY(rem_ == 0 || (uintptr_t)__builtin_frame_address(0) < \
+                                          c->aot_stack_limit))                \
             AOT_TRAP(AOT_TRAP_STACK_EXHAUSTED);                               \
         AOT_CHARGE(cost);                                                     \
     } while (0)
-#define AOT_LEAVE() (c->aot_depth--)
+#define AOT_REM_FROM(c)                                                       \
+    ((c)->aot_depth < (c)->aot_max_depth ? (c)->aot_max_depth - (c)->aot_depth \
+                                         : 0u)
+#define AOT_SYNC_DEPTH() (c->aot_depth = c->aot_max_depth - rem_ + 1u)
 /* A loop header: fuel for one iteration, and the interrupt flag another
  * thread may set (mantle_instance_interrupt). */
 #define AOT_LOOP(cost)                                                        \
@@ -191,7 +199,7 @@ typedef struct aot_api {
  * a u32 address plus a u32 offset plus the access size stays inside the
  * reservation and an access past `size` faults into the trap handler. */
 #if AOT_GUARD
-#define AOT_MEM_DECL() u8 *const mem_ = c->memories[0]->base
+#define AOT_MEM_DECL() u8 *const mem_ = c->aot_mem0
 #define AOT_MEM_RELOAD() ((void)0)
 #define AOT_CHK(a, off, n) ((void)0)
 #else
@@ -494,19 +502,21 @@ static inline u64 aot_sat_i64_u(f64 x)
 
 /* ---- Tables and indirect calls ---------------------------------------- */
 
-/* The function at table[t][i] checked against type index `ty`; traps
- * exactly as the interpreter does. */
-#define AOT_TABLE_FUNC(t, i, ty)                                              \
+/* The function at tab[i] (`tab` an aot_table *, loaded once per function:
+ * an instance's tables never change, only their contents) checked against
+ * the expected type `fty` (a pointer into c->aot_types); traps exactly as
+ * the interpreter does. */
+#define AOT_TABLE_FUNC(tab, i, fty)                                           \
     __extension__({                                                           \
-        aot_table *t_ = c->tables[t];                                         \
+        aot_table *t_ = (tab);                                                \
         u32 i_ = (i);                                                         \
         if (AOT_UNLIKELY(i_ >= t_->size))                                     \
             AOT_TRAP(AOT_TRAP_TABLE_BOUNDS);                                  \
         aot_func *f_ = (aot_func *)t_->elems[i_];                             \
         if (AOT_UNLIKELY(!f_))                                                \
             AOT_TRAP(AOT_TRAP_INDIRECT_NULL);                                 \
-        if (AOT_UNLIKELY(f_->type != &c->aot_types[ty] &&                     \
-                         !c->aot_api->sig_eq(f_->type, &c->aot_types[ty])))   \
+        if (AOT_UNLIKELY(f_->type != (fty) &&                                 \
+                         !c->aot_api->sig_eq(f_->type, (fty))))               \
             AOT_TRAP(AOT_TRAP_INDIRECT_TYPE);                                 \
         f_;                                                                   \
     })

@@ -141,6 +141,7 @@ typedef struct efn {
     aot_buf body, decls;
     bool oom;
     bool has_loops;
+    bool has_indirect;         /* declares tab0_ and types_ */
 } efn;
 
 static int tclass(uint8_t vt)
@@ -621,7 +622,7 @@ static void call_slow(efn *f, const wasm_functype *ft, const char *fexpr)
         to_slot(f, ft->types[i], V(base + i));
         OUT("; ");
     }
-    OUT("c->aot_api->call(c, %s, s_); ", fexpr);
+    OUT("AOT_SYNC_DEPTH(); c->aot_api->call(c, %s, s_); ", fexpr);
     pop(f, np);
     for (uint32_t i = 0, o = 0; i < nr; o += wasm_slot_width(ft->types[np + i]), i++) {
         push(f, ft->types[np + i]);
@@ -652,7 +653,7 @@ static void call_direct(efn *f, uint32_t ty, const char *callee)
     } else if (nr > 1) {
         OUT("{ struct r_t%u r_ = ", ty);
     }
-    OUT("%s(c", callee);
+    OUT("%s(c, rem_ - 1", callee);
     for (uint32_t i = 0; i < np; i++) {
         snprintf(args, sizeof args, ", %s", V(base + i));
         OUT("%s", args);
@@ -766,7 +767,6 @@ static int emit_body(efn *f, wasm_reader *r)
             if (done.kind == K_FUNC) {
                 aot_buf_printf(&f->decls, "  enum { K%u = %u };\n", done.label,
                                done.cost);
-                OUT("\n  AOT_LEAVE();");
                 if (done.nresults == 1)
                     OUT("\n  return %s;", V(0));
                 else if (done.nresults > 1) {
@@ -843,8 +843,14 @@ static int emit_body(efn *f, wasm_reader *r)
             pop(f, 1);
             uint32_t np = ft->nparams, nr = ft->nresults;
             uint32_t base = f->sp - np;
-            OUT("{ aot_func *g_ = AOT_TABLE_FUNC(%u, %s, %u);\n  ", ti, iv.s,
-                ty);
+            char tab[32];
+            if (ti == 0)
+                snprintf(tab, sizeof tab, "tab0_");
+            else
+                snprintf(tab, sizeof tab, "c->tables[%u]", ti);
+            f->has_indirect = true;
+            OUT("{ aot_func *g_ = AOT_TABLE_FUNC(%s, %s, types_ + %u);\n  ",
+                tab, iv.s, ty);
             OUT("if (AOT_LIKELY(g_->inst == c && g_->aot_fn)) { ");
             if (nr == 1) {
                 note_var(f, ft->types[np], base);
@@ -852,7 +858,7 @@ static int emit_body(efn *f, wasm_reader *r)
             } else if (nr > 1) {
                 OUT("struct r_t%u r_ = ", ty);
             }
-            OUT("((t%u)g_->aot_fn)(c", ty);
+            OUT("((t%u)g_->aot_fn)(c, rem_ - 1", ty);
             for (uint32_t i = 0; i < np; i++)
                 OUT(", %s", V(base + i));
             OUT(");");
@@ -1174,12 +1180,14 @@ int aot_emit_func(const wasm_module *w, uint32_t fi, aot_buf *out)
         /* Signature. */
         uint32_t nr = f->ft->nresults;
         if (nr == 0)
-            aot_buf_printf(out, "AOT_HIDDEN void fn%u(aot_inst *c", fi);
+            aot_buf_printf(out, "AOT_HIDDEN void fn%u(aot_inst *c, u32 rem_",
+                           fi);
         else if (nr == 1)
-            aot_buf_printf(out, "AOT_HIDDEN %s fn%u(aot_inst *c",
+            aot_buf_printf(out, "AOT_HIDDEN %s fn%u(aot_inst *c, u32 rem_",
                            aot_ctype(f->ft->types[np]), fi);
         else
-            aot_buf_printf(out, "AOT_HIDDEN struct r_t%u fn%u(aot_inst *c",
+            aot_buf_printf(out,
+                           "AOT_HIDDEN struct r_t%u fn%u(aot_inst *c, u32 rem_",
                            fn->type_index, fi);
         for (uint32_t i = 0; i < np; i++)
             aot_buf_printf(out, ", %s l%u", aot_ctype(f->ltypes[i]), i);
@@ -1206,6 +1214,10 @@ int aot_emit_func(const wasm_module *w, uint32_t fi, aot_buf *out)
             aot_buf_printf(out, "  volatile u32 *intr_ = c->aot_interrupt;\n");
         if (w->nmemories)
             aot_buf_printf(out, "  AOT_MEM_DECL();\n");
+        if (f->has_indirect)
+            aot_buf_printf(out, "  const aot_functype *const types_ = "
+                                "c->aot_types;\n  aot_table *const tab0_ = "
+                                "c->tables[0]; (void)tab0_;\n");
         aot_buf_printf(out, "  AOT_ENTER(K0);");
         if (f->body.p)
             aot_buf_put(out, f->body.p, f->body.n);

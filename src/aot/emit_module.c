@@ -27,12 +27,13 @@ static void emit_types(const wasm_module *w, aot_buf *h)
             aot_buf_printf(h, " };\n");
         }
         if (nr == 0)
-            aot_buf_printf(h, "typedef void (*t%u)(aot_inst *", t);
+            aot_buf_printf(h, "typedef void (*t%u)(aot_inst *, u32", t);
         else if (nr == 1)
-            aot_buf_printf(h, "typedef %s (*t%u)(aot_inst *",
+            aot_buf_printf(h, "typedef %s (*t%u)(aot_inst *, u32",
                            aot_ctype(ft->types[np]), t);
         else
-            aot_buf_printf(h, "typedef struct r_t%u (*t%u)(aot_inst *", t, t);
+            aot_buf_printf(h, "typedef struct r_t%u (*t%u)(aot_inst *, u32",
+                           t, t);
         for (uint32_t i = 0; i < np; i++)
             aot_buf_printf(h, ", %s", aot_ctype(ft->types[i]));
         aot_buf_printf(h, ");\n");
@@ -45,12 +46,13 @@ static void emit_proto(const wasm_module *w, uint32_t fi, aot_buf *h)
     const wasm_functype *ft = &w->types[ty];
     uint32_t np = ft->nparams, nr = ft->nresults;
     if (nr == 0)
-        aot_buf_printf(h, "AOT_HIDDEN void fn%u(aot_inst *", fi);
+        aot_buf_printf(h, "AOT_HIDDEN void fn%u(aot_inst *, u32", fi);
     else if (nr == 1)
-        aot_buf_printf(h, "AOT_HIDDEN %s fn%u(aot_inst *",
+        aot_buf_printf(h, "AOT_HIDDEN %s fn%u(aot_inst *, u32",
                        aot_ctype(ft->types[np]), fi);
     else
-        aot_buf_printf(h, "AOT_HIDDEN struct r_t%u fn%u(aot_inst *", ty, fi);
+        aot_buf_printf(h, "AOT_HIDDEN struct r_t%u fn%u(aot_inst *, u32", ty,
+                       fi);
     for (uint32_t i = 0; i < np; i++)
         aot_buf_printf(h, ", %s", aot_ctype(ft->types[i]));
     aot_buf_printf(h, ");\nAOT_HIDDEN void w%u(aot_inst *, u64 *);\n", fi);
@@ -68,7 +70,7 @@ static void emit_tramp(const wasm_module *w, uint32_t fi, aot_buf *b)
         aot_buf_printf(b, "%s r_ = ", aot_ctype(ft->types[np]));
     else if (nr > 1)
         aot_buf_printf(b, "struct r_t%u r_ = ", ty);
-    aot_buf_printf(b, "fn%u(c", fi);
+    aot_buf_printf(b, "fn%u(c, AOT_REM_FROM(c)", fi);
     for (uint32_t i = 0, o = 0; i < np; o += wasm_slot_width(ft->types[i]), i++) {
         switch (ft->types[i]) {
         case VT_I32: aot_buf_printf(b, ", (u32)s[%u]", o); break;

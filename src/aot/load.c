@@ -87,11 +87,11 @@ static int attach(mantle_module *mod, const aot_artifact_info *ai,
     } bind;
     bind.p = os_dl_sym(c->dl, "mantle_aot_bind");
     if (!bind.p || bind.fn(AOT_ABI_VERSION, ndef, c->fns, c->tramps) != 0) {
-        vm_diag_set(diag, MANTLE_EINVAL,
-                    "%s: native code does not match the module "
+        vm_diag_set(diag, MANTLE_EREFUSED,
+                    "%s: refused: native code does not match the module "
                     "(entry points or ABI)", mod->name);
         vm_aot_code_free(mod);
-        return MANTLE_EINVAL;
+        return MANTLE_EREFUSED;
     }
     return MANTLE_OK;
 oom:
@@ -115,15 +115,15 @@ int vm_aot_module_load(mantle_engine *engine, const uint8_t *bytes,
     aot_artifact_info ai;
     char err[300];
     if (aot_artifact_parse(bytes, size, &ai, err, sizeof err) != MANTLE_OK) {
-        vm_diag_set(diag, MANTLE_EINVAL, "%s: refused: %s", label, err);
-        return MANTLE_EINVAL;
+        vm_diag_set(diag, MANTLE_EREFUSED, "%s: refused: %s", label, err);
+        return MANTLE_EREFUSED;
     }
     if (ai.fuel != (engine->cfg.instance_fuel != 0)) {
-        vm_diag_set(diag, MANTLE_EINVAL,
+        vm_diag_set(diag, MANTLE_EREFUSED,
                     "%s: refused: artifact compiled %s fuel metering, the "
                     "engine runs %s fuel", label, ai.fuel ? "with" : "without",
                     engine->cfg.instance_fuel ? "with" : "without");
-        return MANTLE_EINVAL;
+        return MANTLE_EREFUSED;
     }
     mantle_module *mod = NULL;
     int st = vm_module_new_wasm(engine, ai.wasm, ai.wasm_size, label, &mod,

@@ -21,6 +21,7 @@ enum {
     CLI_EXIT_MODULE = 3, /* malformed or invalid module */
     CLI_EXIT_LINK = 4,   /* an import cannot be satisfied */
     CLI_EXIT_IO = 5,     /* a file could not be read */
+    CLI_EXIT_REFUSED = 6, /* an AOT artifact was refused, never loaded */
 };
 
 /* main.c */

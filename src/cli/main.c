@@ -173,8 +173,8 @@ void cli_usage(FILE *f)
         "\n"
         "exit status: 0 success; 1 trap (message and backtrace on stderr) or\n"
         "other runtime failure; 2 usage error; 3 malformed or invalid module;\n"
-        "4 unlinkable (an import cannot be satisfied); 5 I/O error. A guest\n"
-        "that exits returns its own exit code.\n",
+        "4 unlinkable (an import cannot be satisfied); 5 I/O error; 6 AOT\n"
+        "artifact refused. A guest that exits returns its own exit code.\n",
         f);
 }
 

@@ -17,6 +17,7 @@ int cli_exit_code(int status)
     case MANTLE_EINVALID: return CLI_EXIT_MODULE;
     case MANTLE_EUNLINKABLE: return CLI_EXIT_LINK;
     case MANTLE_EIO: return CLI_EXIT_IO;
+    case MANTLE_EREFUSED: return CLI_EXIT_REFUSED;
     case MANTLE_EINVAL:
     case MANTLE_ENOTFOUND:
     case MANTLE_ETYPE: return CLI_EXIT_USAGE;
@@ -41,6 +42,7 @@ static const char *what_failed(int status)
     case MANTLE_EUNLINKABLE: return "unlinkable";
     case MANTLE_ETRAP: return "trap";
     case MANTLE_EIO: return "read";
+    case MANTLE_EREFUSED: return "artifact refused";
     default: return mantle_strerror(status);
     }
 }
@@ -49,7 +51,7 @@ int cli_report(const char *path, const mantle_module *module, int status,
                const mantle_diag *diag)
 {
     static const char *const kinds[] = {
-        "malformed: ", "invalid: ", "unlinkable: ", "trap: "};
+        "malformed: ", "invalid: ", "unlinkable: ", "trap: ", "refused: "};
     const char *msg = diag ? diag->message : "";
     size_t n = strlen(path);
     const char *sep = "";

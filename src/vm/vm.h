@@ -131,6 +131,8 @@ struct mantle_instance {
     uint32_t aot_depth;
     uint32_t aot_max_depth;
     uintptr_t aot_stack_limit;
+    uint8_t *aot_mem0;          /* memory 0's base when it never moves
+                                 * (guard regions), set at binding */
     bool *elem_dropped;
     bool *data_dropped;
     uint64_t fuel;              /* UINT64_MAX: unlimited */

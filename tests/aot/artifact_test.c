@@ -40,8 +40,8 @@ static void expect(const char *what, mantle_engine *e, const uint8_t *bytes,
     memset(&d, 0, sizeof d);
     int st = mantle_module_new(e, bytes, size, what, &m, &d);
     if (want) {
-        CHECK(st == MANTLE_EINVAL, "%s: loaded (status %d) but must be refused",
-              what, st);
+        CHECK(st == MANTLE_EREFUSED,
+              "%s: loaded (status %d) but must be refused", what, st);
         CHECK(strstr(d.message, want) != NULL, "%s: message \"%s\" lacks \"%s\"",
               what, d.message, want);
         printf("ok %s: %s\n", what, d.message);

@@ -100,6 +100,44 @@ also "run multi-value second" '^i64:7$'
 check "run no results" 0 '^$' "$MANTLE" run ok.wasm --invoke nothing
 check "run out of fuel" 1 'trap: .*out of fuel' "$MANTLE" run ok.wasm --fuel 1000 --invoke spin
 
+# The same limits in native code (where the AOT tier is built): fuel runs
+# out, --timeout interrupts a loop, recursion traps cleanly. The loops
+# carry no call, so only the loop-header checks can stop them.
+if "$MANTLE" help 2>&1 | grep -q -- '--tier=interp|aot'; then
+    cat >limits.wat <<'W'
+(module
+  (memory 1)
+  (func (export "spin") (loop $l (br $l)))
+  (func (export "sum") (result i32) (local i32)
+    (loop $l
+      (local.set 0 (i32.add (local.get 0) (i32.load (i32.const 8))))
+      (i32.store (i32.const 12) (local.get 0))
+      (br $l))
+    (local.get 0))
+  (func $deep (export "deep") (param i32) (result i32)
+    (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1))))
+W
+    wat limits
+    export XDG_CACHE_HOME=$WORK/aot-cache
+    check "aot out of fuel" 1 'trap: .*out of fuel' "$MANTLE" run --tier=aot limits.wasm --fuel 100000 --invoke spin
+    # (not the CLI's fallback that ends a guest blocked in a host call)
+    for f in spin sum; do
+        check "aot interrupted $f" 1 'trap: .*interrupted' "$MANTLE" run --tier=aot --timeout 200ms limits.wasm --invoke $f
+        also "aot interrupted $f in the loop" 'trap: function [0-9]+: interrupted'
+    done
+    check "aot call stack exhausted" 1 'trap: .*call stack exhausted' "$MANTLE" run --tier=aot limits.wasm --invoke deep 0
+    # Artifacts: one that runs, and refused ones (status 6, never loaded).
+    check "aot compile" 0 'compiled to' "$MANTLE" compile limits.wasm -o limits.mantle
+    check "aot artifact runs" 1 'call stack exhausted' "$MANTLE" run limits.mantle --invoke deep 0
+    head -c 100 limits.mantle >truncated.mantle
+    check "aot truncated artifact" 6 'truncated\.mantle: artifact refused: ' "$MANTLE" run truncated.mantle --invoke spin
+    cp limits.mantle flipped.mantle
+    printf 'X' | dd of=flipped.mantle bs=1 seek=$(($(stat -c %s flipped.mantle) - 10)) conv=notrunc 2>/dev/null
+    check "aot corrupted artifact" 6 'artifact refused: .*corrupt' "$MANTLE" run flipped.mantle --invoke spin
+    check "aot fuel mismatch" 6 'artifact refused: .*fuel' "$MANTLE" run limits.mantle --fuel 10 --invoke spin
+    unset XDG_CACHE_HOME
+fi
+
 # ---- usage errors: status 2 ------------------------------------------------
 check "no arguments" 2 '^usage:' "$MANTLE"
 check "unknown verb" 2 'unknown command' "$MANTLE" frobnicate

@@ -298,30 +298,61 @@ int os_fault_handler_install(os_fault_fn fn)
     return 0;
 }
 
+/* The alternate stack we gave a thread is freed when the thread ends: a
+ * thread-specific key's destructor (which runs on that thread) disables
+ * it, then unmaps it. */
+enum { ALT_STACK_SIZE = 65536 };
+static pthread_key_t alt_key;
+static pthread_once_t alt_once = PTHREAD_ONCE_INIT;
+static int alt_key_status;
+
+static void alt_stack_free(void *p)
+{
+    stack_t ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_flags = SS_DISABLE;
+    if (sigaltstack(&ss, NULL) == 0)
+        munmap(p, ALT_STACK_SIZE);
+}
+
+static void alt_key_create(void)
+{
+    alt_key_status = pthread_key_create(&alt_key, alt_stack_free);
+}
+
 int os_fault_thread_init(void)
 {
     static _Thread_local bool done;
     if (done)
         return 0;
     stack_t cur;
+    /* Someone (a sanitizer, the embedder) provided one: keep it. Our
+     * handler needs little (a lookup, then siglongjmp), and replacing it
+     * would leak it: its owner frees what is installed when the thread
+     * ends. */
     if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) &&
-        cur.ss_size >= 65536) {
-        done = true;  /* someone (a sanitizer, the embedder) provided one */
+        cur.ss_size >= 16384) {
+        done = true;
         return 0;
     }
-    size_t size = 65536;
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+    if (pthread_once(&alt_once, alt_key_create) != 0 || alt_key_status != 0)
+        return -1;
+    void *p = mmap(NULL, ALT_STACK_SIZE, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return -1;
     stack_t ss;
     memset(&ss, 0, sizeof ss);
     ss.ss_sp = p;
-    ss.ss_size = size;
+    ss.ss_size = ALT_STACK_SIZE;
     if (sigaltstack(&ss, NULL) != 0) {
-        munmap(p, size);
+        munmap(p, ALT_STACK_SIZE);
         return -1;
     }
-    done = true;  /* the stack lives as long as the thread (not freed) */
+    if (pthread_setspecific(alt_key, p) != 0) {
+        alt_stack_free(p);
+        return -1;
+    }
+    done = true;
     return 0;
 }
