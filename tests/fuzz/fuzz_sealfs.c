@@ -209,14 +209,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sealfs_entry e = {0};
         sealfs_manifest m = {{0}, 1, &e, 1};
         uint64_t fsize = 1;
-        char name[2 * SEALFS_ID + 1];
+        char name[2 * SEALFS_ID + 1], fpath[] = "f";
 
         memcpy(page, data + 1, size - 1 < SEALFS_PAGE ? size - 1 : SEALFS_PAGE);
         for (int i = 0; i < 3 && i + 1 < (int)size; i++)
             fsize = fsize << 8 | data[1 + i];
         fsize %= (uint64_t)64 << 20;   /* up to three levels, quickly */
         e.type = OS_FT_REG;
-        e.path = "f";
+        e.path = fpath;
         memcpy(e.id, fid, SEALFS_ID);
         e.size = fsize;
         e.levels = sealfs_levels(fsize);
