@@ -712,11 +712,59 @@ static uint32_t storex_op(uint16_t op)
     }
 }
 
+/* The load-operator `lx` just emitted at `at` adds its address from
+ * slots x and y (cells at+3, at+4). If it reads no accumulator and the
+ * instruction `p` just before wrote x (or y: the sum commutes), p also
+ * writes the integer accumulator and lx takes x from there (iops.h
+ * VM_LOADOPS_XACC), if both have those variants. For an add2 that is its
+ * first add (VOP_ADD2_x), unless the second overwrites it. */
+static void link_address(lw *l, const lw_prev *p, uint32_t at, uint32_t lx)
+{
+    if (l->last_kflags || p->dst_cell == NIL || p->end != at || l->oom)
+        return;
+    uint32_t dv = vm_acc_variant(lx, VM_K_B), d1, pv;
+    vm_cell *c = &l->code[p->start];
+    if (p->op == VOP_ADD2) {
+        d1 = c[1];
+        pv = d1 == c[4] ? 0 : VOP_ADD2_x;
+    } else {
+        d1 = l->code[p->dst_cell];
+        pv = vm_acc_variant(p->op, p->kflags | VM_K_DST);
+    }
+    if (!dv || !pv)
+        return;
+    if (l->code[at + 3] != d1) {
+        if (l->code[at + 4] != d1)
+            return;
+        l->code[at + 4] = l->code[at + 3];
+        l->code[at + 3] = d1;
+    }
+    c[0] = op_cell(pv);
+    l->code[at] = op_cell(dv);
+    l->last_kflags = VM_K_B;
+}
+
+/* The load-operator keeping its loaded value in a local (iops.h
+ * VM_LOADTEES) for binary operator `op`, or 0. */
+static uint32_t loadtee_op(uint16_t op)
+{
+    switch (op) {
+#define X(sym, C, T, e, LT, n, conv, cm) case OP_##sym: return VOP_LT_##sym;
+        VM_LOADTEES(X)
+#undef X
+    default:
+        return 0;
+    }
+}
+
 /* A binary operator one of whose operands (the second, or either when
  * it commutes) was loaded, with the full width of its type, by the
  * instruction just emitted and is consumed only here, becomes a
- * load-operator (iops.h VM_LOADOPS): the load is removed. The stack
- * holds the operands' heights, popped; `dst` is the result's home. */
+ * load-operator (iops.h VM_LOADOPS): the load is removed. A load that
+ * a local.tee/local.set retargeted to a local, read here from that
+ * local, becomes a load-operator that writes the local too
+ * (VM_LOADTEES). The stack holds the operands' heights, popped; `dst`
+ * is the result's home. */
 static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
 {
     uint32_t lx;
@@ -729,8 +777,20 @@ static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
     default:
         return false;
     }
-    if (l->last_dst_cell == NIL || l->last_end != l->ncode ||
-        l->last_kflags || l->oom)
+    uint32_t s;
+    bool tee = false;
+    if (l->last_dst_cell != NIL && l->last_end == l->ncode) {
+        s = l->code[l->last_dst_cell];
+    } else if (l->link_cell != NIL && l->link_end == l->ncode &&
+               is_local_slot(l, l->code[l->link_cell]) && loadtee_op(op)) {
+        /* Retargeted: the local is the load's only destination. */
+        s = l->code[l->link_cell];
+        tee = true;
+        lx = loadtee_op(op);
+    } else {
+        return false;
+    }
+    if (l->last_kflags || l->oom)
         return false;
     uint16_t want = b.type == VT_F64   ? OP_F64Load
                     : b.type == VT_I64 ? OP_I64Load
@@ -738,14 +798,23 @@ static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
     bool x = l->last_op == loadx_op(want);
     if (!x && l->last_op != want)
         return false;
-    uint32_t s = l->code[l->last_dst_cell];
     uint32_t ha = home(l, l->height), hb = home(l, l->height + 1), other;
-    if (b.slot == hb && s == hb)
+    if (tee) {
+        /* Either operand may be the local (both: not fused, the other
+         * operand would be read before the local is written). */
+        if (b.slot == s && a.slot != s)
+            other = a.slot;
+        else if (comm && a.slot == s && b.slot != s)
+            other = b.slot;
+        else
+            return false;
+    } else if (b.slot == hb && s == hb) {
         other = a.slot;
-    else if (comm && a.slot == ha && s == ha)
+    } else if (comm && a.slot == ha && s == ha) {
         other = b.slot;
-    else
+    } else {
         return false;
+    }
     const vm_cell *c = &l->code[l->last_start];
     uint32_t ax = c[2], ay = x ? c[3] : const_slot(l, 0), off = c[x ? 4 : 3];
     /* A trap here is the load's: keep its Wasm offset. */
@@ -762,7 +831,10 @@ static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
     emit(l, ax);
     emit(l, ay);
     emit(l, off);
+    if (tee)
+        emit(l, s);
     acc_link(l, &p, at, lx, 2, 0, false);
+    link_address(l, &p, at, lx);
     produced(l, at + 1);
     return true;
 }
@@ -809,10 +881,12 @@ static bool fuse_opstore(lw *l, uint16_t op, lw_val addr, lw_val v,
     return true;
 }
 
-/* The last instruction, an i32.add just retargeted to a local (so no
- * fusion will take its result), follows another i32.add of two slots
- * with no label between: one instruction does both, in order. The first
- * writes its slot, so the second may read it there. Adds cannot trap. */
+/* The last instruction, an i32.add that no fusion will take any more
+ * (its result just retargeted to a local, or the next instruction, a
+ * binary operator, does not read it through a fusion), follows another
+ * i32.add of two slots with no label between: one instruction does both,
+ * in order. The first writes its slot, so the second may read it there
+ * (whatever accumulator link the two had is dropped). Adds cannot trap. */
 static void merge_adds(lw *l)
 {
     const lw_last *p = &l->before_last;
@@ -1486,6 +1560,11 @@ static int lower_body(lw *l, wasm_reader *r)
                     push_home(l, sig_type(rs[0]));
                     break;
                 }
+                /* The last i32.add, if any, is not this operator's
+                 * address or test (an i32 compare could still become an
+                 * add-and-branch with it): it may join the add before. */
+                if (add_branch_op(op, true) == 0)
+                    merge_adds(l);
                 uint32_t dst = push_home(l, sig_type(rs[0]));
                 lw_prev p = prev_of(l);
                 uint32_t at = l->ncode;
