@@ -460,6 +460,26 @@ static void vm_opstats_count(uint32_t op)
     CASE(VOP_LX_##sym##_b) LOPK(e, KF_PUT)                                    \
     CASE(VOP_LX_##sym##_db) LOPK(e, KF_KPUT)
 
+/* Two f64.add load-operators on one base (iops.h VOP_LX2_F64Add). */
+#define LOP2(geta, put)                                                       \
+    {                                                                         \
+        uint32_t xb_ = U32(3);                                                \
+        uint64_t ea = (uint64_t)(uint32_t)(xb_ + U32(4)) + pc[5];             \
+        if (UNLIKELY(ea + 8 > memsize))                                       \
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
+        uint64_t eb = (uint64_t)(uint32_t)(xb_ + U32(6)) + pc[7];             \
+        if (UNLIKELY(eb + 8 > memsize)) {                                     \
+            pc += 6; /* the second load's entry in the pc map */              \
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
+        }                                                                     \
+        uint64_t v_, w_;                                                      \
+        memcpy(&v_, mem + ea, 8);                                             \
+        memcpy(&w_, mem + eb, 8);                                             \
+        double x = (geta) + f64_of(LE64(v_)), y = f64_of(LE64(w_));           \
+        put(double, x + y);                                                   \
+        NEXT(8);                                                              \
+    }
+
 /* A load-operator that keeps the loaded value in a local (iops.h
  * VM_LOADTEES): the local is written before operand a is read and before
  * dst, as the Wasm order has it. */
@@ -666,6 +686,7 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
 #define X(sym, C, T, e, LT, n, conv, comm) [VOP_LT_##sym] = &&L_VOP_LT_##sym,
         VM_LOADTEES(X)
 #undef X
+        [VOP_LX2_F64Add] = &&L_VOP_LX2_F64Add,
 #define VACC(name, base, flags) [name] = &&L_##name,
         VM_ACC_VARIANTS
 #undef VACC
@@ -1117,6 +1138,10 @@ enter:
     VM_ACC_BINS(ACC_BIN)
     VM_LOADOPS(LOADOP)
     VM_LOADOPS_XACC(LOADOP_XACC)
+    CASE(VOP_LX2_F64Add) LOP2(F64(2), KF_PUT)
+    CASE(VOP_LX2_F64Add_d) LOP2(F64(2), KF_KPUT)
+    CASE(VOP_LX2_F64Add_a) LOP2(facc, KF_PUT)
+    CASE(VOP_LX2_F64Add_da) LOP2(facc, KF_KPUT)
     VM_LOADTEES(LOADTEE)
     VM_OPSTORES(OPSTORE)
 

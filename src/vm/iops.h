@@ -160,6 +160,12 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
 #define VM_LOADOPS_XACC(X)                                                    \
     X(F64Add, x + y) X(F64Sub, x - y) X(F64Mul, x * y) X(F64Div, x / y)
 
+/* Two f64.add load-operators in a row, the second adding to the first's
+ * result a value loaded from the same base slot x: `op s:dst s:a s:x
+ * s:y1 k:off1 s:y2 k:off2`, dst = (a + load(x + y1 + off1)) + load(x +
+ * y2 + off2); 8 cells (a stencil's sum). A trap in the second load
+ * reports the position of y2, which the pc map gives its Wasm offset. */
+
 /* Load-operators whose loaded value a `local.tee` (or `local.set` and
  * `local.get`) also keeps in a local: `op s:dst s:a s:x s:y k:offset
  * s:local`, local = v = load(x + y + offset), then dst = a op v (in that
@@ -238,6 +244,9 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     VM_FUSED_CMPS(VM_ACC_CMP_V_)                                              \
     VACC(VOP_K_BR_IF_a, VOP_BR_IF, 2)                                         \
     VACC(VOP_K_BR_UNLESS_a, VOP_BR_UNLESS, 2)                                 \
+    VACC(VOP_LX2_F64Add_d, VOP_LX2_F64Add, 1)                                 \
+    VACC(VOP_LX2_F64Add_a, VOP_LX2_F64Add, 2)                                 \
+    VACC(VOP_LX2_F64Add_da, VOP_LX2_F64Add, 3)                                \
     VACC(VOP_ADD2_d, VOP_ADD2, 1)                                             \
     VACC(VOP_ADD2_x, VOP_ADD2, 2)
 
@@ -309,6 +318,7 @@ enum {
 #define X(sym, C, T, e, LT, n, conv, comm) VOP_LT_##sym,
     VM_LOADTEES(X)
 #undef X
+    VOP_LX2_F64Add,      /* (above)                               8 */
     /* Accumulator variants (above), VOP_ACC_FIRST onwards. */
     VOP_ACC_BEFORE_,
 #define VACC(name, base, flags) name,

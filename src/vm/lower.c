@@ -261,18 +261,27 @@ static vm_cell op_cell(uint32_t op)
 #endif
 }
 
-/* Start an instruction: the handler cell, and a pc-to-offset entry. */
-static void emit_op(lw *l, uint32_t op)
+/* Map code position `pc` (and on, up to the next entry) to Wasm offset
+ * `off`. */
+static bool pcmap_add(lw *l, uint32_t pc, uint32_t off)
 {
     if (l->npcmap == l->cappcmap &&
         mt_grow(l->a, (void **)&l->pcmap, &l->cappcmap, l->npcmap + 1,
                 sizeof *l->pcmap) != 0) {
         l->oom = true;
-        return;
+        return false;
     }
-    l->pcmap[l->npcmap].pc = l->ncode;
-    l->pcmap[l->npcmap].offset = l->cur_off;
+    l->pcmap[l->npcmap].pc = pc;
+    l->pcmap[l->npcmap].offset = off;
     l->npcmap++;
+    return true;
+}
+
+/* Start an instruction: the handler cell, and a pc-to-offset entry. */
+static void emit_op(lw *l, uint32_t op)
+{
+    if (!pcmap_add(l, l->ncode, l->cur_off))
+        return;
     lw_last b = {l->last_start, l->last_end, l->last_dst_cell, l->link_cell,
                  l->link_end, l->last_op, l->last_kflags};
     l->before_last = b;
@@ -744,6 +753,35 @@ static void link_address(lw *l, const lw_prev *p, uint32_t at, uint32_t lx)
     l->last_kflags = VM_K_B;
 }
 
+/* An f64.add load-operator, dst = other + load(ax + ay + off), about to
+ * be emitted at `at`, whose `other` is the temp that the f64.add
+ * load-operator `p` just before computed, on the same base slot: p
+ * becomes one VOP_LX2_F64Add doing both. The temp is read by nobody
+ * else (a value on the Wasm stack is consumed once). The second load's
+ * Wasm offset `woff` maps from the cell of its y. */
+static bool merge_loadop(lw *l, const lw_prev *p, uint32_t at, uint32_t other,
+                         uint32_t ax, uint32_t ay, uint32_t off,
+                         uint32_t woff, uint32_t dst)
+{
+    if (p->op != VOP_LX_F64Add || p->dst_cell == NIL || p->end != at ||
+        (p->kflags & ~VM_K_A) || l->oom)
+        return false;
+    vm_cell *c = &l->code[p->start];
+    if (other != c[1] || is_local_slot(l, other) || ax != c[3] ||
+        other == ax || other == ay)
+        return false;
+    if (!pcmap_add(l, at, woff))
+        return true;
+    c[0] = op_cell(vm_acc_variant(VOP_LX2_F64Add, p->kflags));
+    c[1] = dst;
+    emit(l, ay);
+    emit(l, off);
+    l->last_op = VOP_LX2_F64Add;
+    l->before_last.dst_cell = l->before_last.link_cell = NIL;
+    produced(l, p->start + 1);
+    return true;
+}
+
 /* The load-operator keeping its loaded value in a local (iops.h
  * VM_LOADTEES) for binary operator `op`, or 0. */
 static uint32_t loadtee_op(uint16_t op)
@@ -822,6 +860,9 @@ static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
     unemit(l);
     lw_prev p = prev_of(l);
     uint32_t at = l->ncode;
+    if (lx == VOP_LX_F64Add &&
+        merge_loadop(l, &p, at, other, ax, ay, off, woff, dst))
+        return true;
     emit_op(l, lx);
     if (l->oom)
         return true;

@@ -22,6 +22,11 @@
                (f64.add (f64.const 1)
                         (f64.load (i32.add (local.get $b) (i32.const 8)))))
     (f64.const 0))
+  ;; two f64.add load-operators on one base (lx2): the first load, the
+  ;; second
+  (func $trap_lx2 (export "trap_lx2") (param $p i32) (result f64)
+    (f64.add (f64.add (f64.const 1) (f64.load offset=8 (local.get $p)))
+             (f64.load offset=16 (local.get $p))))
 
   ;; store with a fused address and an accumulated value, read back
   (func $store_fused (param $p i32) (param $x i32) (result i32)
@@ -239,6 +244,40 @@
              (block (result f64)
                (f64.load (block (result i32) (i32.add (i32.const 1024) (local.get $a)))))))
 
+  ;; two f64.add load-operators on one base, the first reading the
+  ;; accumulator (lx2); a middle sum kept in a local (not merged)
+  (func $sum2_fused (param $p i32) (param $q i32) (result f64)
+    (local $m f64)
+    (f64.add
+      (f64.add
+        (f64.add (f64.mul (f64.load (local.get $q)) (f64.const 3))
+                 (f64.load offset=8 (local.get $p)))
+        (f64.load offset=24 (local.get $p)))
+      (f64.add
+        (local.tee $m (f64.add (f64.load offset=16 (local.get $q))
+                               (f64.load offset=32 (local.get $p))))
+        (f64.add (f64.load offset=40 (local.get $p)) (local.get $m)))))
+  (func $sum2_plain (param $p i32) (param $q i32) (result f64)
+    (local $m f64)
+    (f64.add
+      (block (result f64)
+        (f64.add
+          (block (result f64)
+            (f64.add (block (result f64)
+                       (f64.mul (block (result f64) (f64.load (local.get $q)))
+                                (f64.const 3)))
+                     (block (result f64) (f64.load offset=8 (local.get $p)))))
+          (block (result f64) (f64.load offset=24 (local.get $p)))))
+      (block (result f64)
+        (local.set $m
+          (block (result f64)
+            (f64.add (block (result f64) (f64.load offset=16 (local.get $q)))
+                     (block (result f64) (f64.load offset=32 (local.get $p))))))
+        (f64.add (local.get $m)
+                 (block (result f64)
+                   (f64.add (block (result f64) (f64.load offset=40 (local.get $p)))
+                            (local.get $m)))))))
+
   ;; load-operators with tee on an i32 list (node i at 8192 + 16 i holds
   ;; the next node's address, 0 ends): the tee'd local is also the load's
   ;; address; as the operator's first or second operand; both operands;
@@ -332,6 +371,14 @@
     (local.set $bad
       (i32.add (local.get $bad)
         (f64.ne (call $shift_fused (i32.const 7)) (f64.const 99.75))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i64.ne (i64.reinterpret_f64 (call $sum2_fused (i32.const 1024) (i32.const 1040)))
+                (i64.reinterpret_f64 (call $sum2_plain (i32.const 1024) (i32.const 1040))))))
+    ;; v2 * 3 + v1 + v3 + (v4 + v4) + (v5 + v4 + v4), v_i = 0.75 i - 5
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (f64.ne (call $sum2_fused (i32.const 1024) (i32.const 1040)) (f64.const -26.75))))
     (call $list (i32.const 50))
     (local.set $bad
       (i32.add (local.get $bad)
