@@ -1603,8 +1603,11 @@ static int lower_body(lw *l, wasm_reader *r)
                 }
                 /* The last i32.add, if any, is not this operator's
                  * address or test (an i32 compare could still become an
-                 * add-and-branch with it): it may join the add before. */
-                if (add_branch_op(op, true) == 0)
+                 * add-and-branch with it): it may join the add before,
+                 * unless a label was bound after it (link_cell cleared):
+                 * merging shortens the code that label points past. */
+                if (add_branch_op(op, true) == 0 && l->link_cell != NIL &&
+                    l->link_end == l->ncode)
                     merge_adds(l);
                 uint32_t dst = push_home(l, sig_type(rs[0]));
                 lw_prev p = prev_of(l);

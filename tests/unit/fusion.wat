@@ -278,6 +278,17 @@
                    (f64.add (block (result f64) (f64.load offset=40 (local.get $p)))
                             (local.get $m)))))))
 
+  ;; two adds right before a label a branch targets, then an operator
+  ;; after it: the adds must not merge (the label already points past them)
+  (func $label_adds (param $a i32) (param $b i32) (result i32)
+    (local $x i32)
+    (i32.mul
+      (block $out (result i32)
+        (drop (br_if $out (i32.const 100) (local.get $b)))
+        (local.set $x (i32.add (local.get $a) (i32.const 1)))
+        (i32.add (local.get $x) (i32.const 2)))
+      (i32.const 3)))
+
   ;; load-operators with tee on an i32 list (node i at 8192 + 16 i holds
   ;; the next node's address, 0 ends): the tee'd local is also the load's
   ;; address; as the operator's first or second operand; both operands;
@@ -379,6 +390,12 @@
     (local.set $bad
       (i32.add (local.get $bad)
         (f64.ne (call $sum2_fused (i32.const 1024) (i32.const 1040)) (f64.const -26.75))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $label_adds (i32.const 5) (i32.const 0)) (i32.const 24))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $label_adds (i32.const 5) (i32.const 1)) (i32.const 300))))
     (call $list (i32.const 50))
     (local.set $bad
       (i32.add (local.get $bad)
