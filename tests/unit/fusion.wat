@@ -7,9 +7,9 @@
   (memory 1)
   (data (i32.const 64) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10")
 
-  ;; Traps inside fused instructions report the load's offset (CMake test
-  ;; fusion-trap-*; kept first so their offsets do not move when tests are
-  ;; added below). A load-operator with tee:
+  ;; Traps inside fused instructions report the offset of the access that
+  ;; failed (CMake tests fusion-trap-*, fusion_trap.sh). A load-operator
+  ;; with tee:
   (func $trap_lt (export "trap_lt") (param $p i32) (result f64)
     (local $t f64)
     (f64.add (f64.const 1)
