@@ -520,6 +520,71 @@ static void vm_opstats_count(uint32_t op)
     CASE(VOP_LX_##sym##_da)                                                   \
     LOP(T, e, LT, n, conv, K##C##_ACC(T), K##C##_KPUT)
 
+/* An f64 load-operator whose address operand x is the integer
+ * accumulator (iops.h VM_LOADOPS_XACC). */
+#define LOPK(e, put)                                                          \
+    {                                                                         \
+        uint64_t ea = (uint64_t)(uint32_t)((uint32_t)acc + U32(4)) + pc[5];   \
+        if (UNLIKELY(ea + 8 > memsize))                                       \
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
+        uint64_t v_;                                                          \
+        memcpy(&v_, mem + ea, 8);                                             \
+        double x = F64(2), y = f64_of(LE64(v_));                              \
+        put(double, e);                                                       \
+        NEXT(6);                                                              \
+    }
+#define LOADOP_XACC(sym, e)                                                   \
+    CASE(VOP_LX_##sym##_b) LOPK(e, KF_PUT)                                    \
+    CASE(VOP_LX_##sym##_db) LOPK(e, KF_KPUT)
+
+/* Two f64.add load-operators on one base (iops.h VOP_LX2_F64Add). */
+#define LOP2(geta, put)                                                       \
+    {                                                                         \
+        uint32_t xb_ = U32(3);                                                \
+        uint64_t ea = (uint64_t)(uint32_t)(xb_ + U32(4)) + pc[5];             \
+        if (UNLIKELY(ea + 8 > memsize))                                       \
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
+        uint64_t eb = (uint64_t)(uint32_t)(xb_ + U32(6)) + pc[7];             \
+        if (UNLIKELY(eb + 8 > memsize)) {                                     \
+            pc += 6; /* the second load's entry in the pc map */              \
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
+        }                                                                     \
+        uint64_t v_, w_;                                                      \
+        memcpy(&v_, mem + ea, 8);                                             \
+        memcpy(&w_, mem + eb, 8);                                             \
+        double x = (geta) + f64_of(LE64(v_)), y = f64_of(LE64(w_));           \
+        put(double, x + y);                                                   \
+        NEXT(8);                                                              \
+    }
+
+/* A load-operator that keeps the loaded value in a local (iops.h
+ * VM_LOADTEES): the local is written before operand a is read and before
+ * dst, as the Wasm order has it. */
+#define KI_OF(T, s) ((T)(s))
+#define KF_OF(T, s) f64_of(s)
+#define LTE(C, T, e, LT, n, conv, geta, put)                                  \
+    {                                                                         \
+        uint64_t ea = (uint64_t)(uint32_t)(U32(3) + U32(4)) + pc[5];          \
+        if (UNLIKELY(ea + (n) > memsize))                                     \
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
+        LT v_;                                                                \
+        memcpy(&v_, mem + ea, n);                                             \
+        uint64_t s_ = conv;                                                   \
+        R(6) = s_;                                                            \
+        T x = (geta), y = K##C##_OF(T, s_);                                   \
+        put(T, e);                                                            \
+        NEXT(7);                                                              \
+    }
+#define LOADTEE(sym, C, T, e, LT, n, conv, comm)                              \
+    CASE(VOP_LT_##sym)                                                        \
+    LTE(C, T, e, LT, n, conv, K##C##_GET(T, 2), K##C##_PUT)                   \
+    CASE(VOP_LT_##sym##_d)                                                    \
+    LTE(C, T, e, LT, n, conv, K##C##_GET(T, 2), K##C##_KPUT)                  \
+    CASE(VOP_LT_##sym##_a)                                                    \
+    LTE(C, T, e, LT, n, conv, K##C##_ACC(T), K##C##_PUT)                      \
+    CASE(VOP_LT_##sym##_da)                                                   \
+    LTE(C, T, e, LT, n, conv, K##C##_ACC(T), K##C##_KPUT)
+
 /* An operator-store (iops.h VM_OPSTORES) and its accumulator variants. */
 #define OPST(T, e, ST, n, conv, ga, gb)                                       \
     {                                                                         \
@@ -702,6 +767,10 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
 #define X(sym, C, T, e, LT, n, conv, comm) [VOP_LX_##sym] = &&L_VOP_LX_##sym,
         VM_LOADOPS(X)
 #undef X
+#define X(sym, C, T, e, LT, n, conv, comm) [VOP_LT_##sym] = &&L_VOP_LT_##sym,
+        VM_LOADTEES(X)
+#undef X
+        [VOP_LX2_F64Add] = &&L_VOP_LX2_F64Add,
 #define VACC(name, base, flags) [name] = &&L_##name,
         VM_ACC_VARIANTS
 #undef VACC
@@ -1005,6 +1074,12 @@ enter:
         R(4) = acc = (uint32_t)(U32(5) + U32(6));
         NEXT(7);
     }
+    CASE(VOP_ADD2_x)
+    {
+        R(1) = acc = (uint32_t)(U32(2) + U32(3));
+        R(4) = (uint32_t)(U32(5) + U32(6));
+        NEXT(7);
+    }
     CASE(VOP_COPY_V128)
     {
         uint64_t lo_ = fp[pc[2]], hi_ = fp[pc[2] + 1];
@@ -1170,6 +1245,12 @@ enter:
     VM_STORES(STORE)
     VM_ACC_BINS(ACC_BIN)
     VM_LOADOPS(LOADOP)
+    VM_LOADOPS_XACC(LOADOP_XACC)
+    CASE(VOP_LX2_F64Add) LOP2(F64(2), KF_PUT)
+    CASE(VOP_LX2_F64Add_d) LOP2(F64(2), KF_KPUT)
+    CASE(VOP_LX2_F64Add_a) LOP2(facc, KF_PUT)
+    CASE(VOP_LX2_F64Add_da) LOP2(facc, KF_KPUT)
+    VM_LOADTEES(LOADTEE)
     VM_OPSTORES(OPSTORE)
 
     /* ---- Numeric ---- */

@@ -230,6 +230,32 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     X(I64Or, I, uint64_t, x | y, uint64_t, 8, LE64(v_), 1)                    \
     X(I64Xor, I, uint64_t, x ^ y, uint64_t, 8, LE64(v_), 1)
 
+/* The f64 load-operators also take their address operand x from the
+ * integer accumulator (flag VM_K_B; the f64 one may still hold a), which
+ * an `add2` writes from its first add (VOP_ADD2_x): a base address
+ * computed at a loop's top then reaches the first load without a round
+ * trip through its slot. */
+#define VM_LOADOPS_XACC(X)                                                    \
+    X(F64Add, x + y) X(F64Sub, x - y) X(F64Mul, x * y) X(F64Div, x / y)
+
+/* Two f64.add load-operators in a row, the second adding to the first's
+ * result a value loaded from the same base slot x: `op s:dst s:a s:x
+ * s:y1 k:off1 s:y2 k:off2`, dst = (a + load(x + y1 + off1)) + load(x +
+ * y2 + off2); 8 cells (a stencil's sum). A trap in the second load
+ * reports the position of y2, which the pc map gives its Wasm offset. */
+
+/* Load-operators whose loaded value a `local.tee` (or `local.set` and
+ * `local.get`) also keeps in a local: `op s:dst s:a s:x s:y k:offset
+ * s:local`, local = v = load(x + y + offset), then dst = a op v (in that
+ * order); 7 cells. sym, class, operand type, result expression (x: a, y:
+ * v), C type loaded, bytes, slot form of the loaded v_, commutes. */
+#define VM_LOADTEES(X)                                                        \
+    X(F64Add, F, double, x + y, uint64_t, 8, LE64(v_), 1)                     \
+    X(F64Sub, F, double, x - y, uint64_t, 8, LE64(v_), 0)                     \
+    X(F64Mul, F, double, x * y, uint64_t, 8, LE64(v_), 1)                     \
+    X(I32Add, I, uint32_t, x + y, uint32_t, 4, LE32(v_), 1)                   \
+    X(I64Add, I, uint64_t, x + y, uint64_t, 8, LE64(v_), 1)
+
 /* Binary operators whose result the next instruction stores, full width,
  * and nobody else reads: `op s:a s:b s:addr k:offset`, store(addr +
  * offset) = a op b; 5 cells. sym, class, operand type, result as slot
@@ -275,6 +301,13 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     VACC(VOP_LX_##sym##_d, VOP_LX_##sym, 1)                                   \
     VACC(VOP_LX_##sym##_a, VOP_LX_##sym, 2)                                   \
     VACC(VOP_LX_##sym##_da, VOP_LX_##sym, 3)
+#define VM_ACC_LOADOP_XV_(sym, e)                                             \
+    VACC(VOP_LX_##sym##_b, VOP_LX_##sym, 4)                                   \
+    VACC(VOP_LX_##sym##_db, VOP_LX_##sym, 5)
+#define VM_ACC_LOADTEE_V_(sym, C, T, e, LT, n, conv, comm)                    \
+    VACC(VOP_LT_##sym##_d, VOP_LT_##sym, 1)                                   \
+    VACC(VOP_LT_##sym##_a, VOP_LT_##sym, 2)                                   \
+    VACC(VOP_LT_##sym##_da, VOP_LT_##sym, 3)
 #define VM_ACC_OPSTORE_V_(sym, C, T, e, ST, n, conv)                          \
     VACC(VOP_OS_##sym##_a, VOP_OS_##sym, 2)                                   \
     VACC(VOP_OS_##sym##_b, VOP_OS_##sym, 4)
@@ -282,12 +315,18 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     VM_ACC_BINS(VM_ACC_BIN_V_)                                                \
     VM_OPSTORES(VM_ACC_OPSTORE_V_)                                            \
     VM_LOADOPS(VM_ACC_LOADOP_V_)                                              \
+    VM_LOADOPS_XACC(VM_ACC_LOADOP_XV_)                                        \
+    VM_LOADTEES(VM_ACC_LOADTEE_V_)                                            \
     VM_LOADS(VM_ACC_LOAD_V_)                                                  \
     VM_STORES(VM_ACC_STORE_V_)                                                \
     VM_FUSED_CMPS(VM_ACC_CMP_V_)                                              \
     VACC(VOP_K_BR_IF_a, VOP_BR_IF, 2)                                         \
     VACC(VOP_K_BR_UNLESS_a, VOP_BR_UNLESS, 2)                                 \
-    VACC(VOP_ADD2_d, VOP_ADD2, 1)
+    VACC(VOP_LX2_F64Add_d, VOP_LX2_F64Add, 1)                                 \
+    VACC(VOP_LX2_F64Add_a, VOP_LX2_F64Add, 2)                                 \
+    VACC(VOP_LX2_F64Add_da, VOP_LX2_F64Add, 3)                                \
+    VACC(VOP_ADD2_d, VOP_ADD2, 1)                                             \
+    VACC(VOP_ADD2_x, VOP_ADD2, 2)
 
 enum {
     VOP_BR = OP__COUNT,  /* t:target                              2 */
@@ -359,6 +398,12 @@ enum {
 #define X(sym, C, T, e, LT, n, conv, comm) VOP_LX_##sym,
     VM_LOADOPS(X)
 #undef X
+    /* Load-operators keeping the loaded value in a local (above), 7
+     * cells. */
+#define X(sym, C, T, e, LT, n, conv, comm) VOP_LT_##sym,
+    VM_LOADTEES(X)
+#undef X
+    VOP_LX2_F64Add,      /* (above)                               8 */
     /* Accumulator variants (above), VOP_ACC_FIRST onwards. */
     VOP_ACC_BEFORE_,
 #define VACC(name, base, flags) name,

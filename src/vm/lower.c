@@ -336,18 +336,27 @@ static vm_cell op_cell(uint32_t op)
 #endif
 }
 
-/* Start an instruction: the handler cell, and a pc-to-offset entry. */
-static void emit_op(lw *l, uint32_t op)
+/* Map code position `pc` (and on, up to the next entry) to Wasm offset
+ * `off`. */
+static bool pcmap_add(lw *l, uint32_t pc, uint32_t off)
 {
     if (l->npcmap == l->cappcmap &&
         mt_grow(l->a, (void **)&l->pcmap, &l->cappcmap, l->npcmap + 1,
                 sizeof *l->pcmap) != 0) {
         l->oom = true;
-        return;
+        return false;
     }
-    l->pcmap[l->npcmap].pc = l->ncode;
-    l->pcmap[l->npcmap].offset = l->cur_off;
+    l->pcmap[l->npcmap].pc = pc;
+    l->pcmap[l->npcmap].offset = off;
     l->npcmap++;
+    return true;
+}
+
+/* Start an instruction: the handler cell, and a pc-to-offset entry. */
+static void emit_op(lw *l, uint32_t op)
+{
+    if (!pcmap_add(l, l->ncode, l->cur_off))
+        return;
     lw_last b = {l->last_start, l->last_end, l->last_dst_cell, l->link_cell,
                  l->link_end, l->last_op, l->last_kflags};
     l->before_last = b;
@@ -805,11 +814,88 @@ static uint32_t storex_op(uint16_t op)
     }
 }
 
+/* The load-operator `lx` just emitted at `at` adds its address from
+ * slots x and y (cells at+3, at+4). If it reads no accumulator and the
+ * instruction `p` just before wrote x (or y: the sum commutes), p also
+ * writes the integer accumulator and lx takes x from there (iops.h
+ * VM_LOADOPS_XACC), if both have those variants. For an add2 that is its
+ * first add (VOP_ADD2_x), unless the second overwrites it. */
+static void link_address(lw *l, const lw_prev *p, uint32_t at, uint32_t lx)
+{
+    if (l->last_kflags || p->dst_cell == NIL || p->end != at || l->oom)
+        return;
+    uint32_t dv = vm_acc_variant(lx, VM_K_B), d1, pv;
+    vm_cell *c = &l->code[p->start];
+    if (p->op == VOP_ADD2) {
+        d1 = c[1];
+        pv = d1 == c[4] ? 0 : VOP_ADD2_x;
+    } else {
+        d1 = l->code[p->dst_cell];
+        pv = vm_acc_variant(p->op, p->kflags | VM_K_DST);
+    }
+    if (!dv || !pv)
+        return;
+    if (l->code[at + 3] != d1) {
+        if (l->code[at + 4] != d1)
+            return;
+        l->code[at + 4] = l->code[at + 3];
+        l->code[at + 3] = d1;
+    }
+    c[0] = op_cell(pv);
+    l->code[at] = op_cell(dv);
+    l->last_kflags = VM_K_B;
+}
+
+/* An f64.add load-operator, dst = other + load(ax + ay + off), about to
+ * be emitted at `at`, whose `other` is the temp that the f64.add
+ * load-operator `p` just before computed, on the same base slot: p
+ * becomes one VOP_LX2_F64Add doing both. The temp is read by nobody
+ * else (a value on the Wasm stack is consumed once). The second load's
+ * Wasm offset `woff` maps from the cell of its y. */
+static bool merge_loadop(lw *l, const lw_prev *p, uint32_t at, uint32_t other,
+                         uint32_t ax, uint32_t ay, uint32_t off,
+                         uint32_t woff, uint32_t dst)
+{
+    if (p->op != VOP_LX_F64Add || p->dst_cell == NIL || p->end != at ||
+        (p->kflags & ~VM_K_A) || l->oom)
+        return false;
+    vm_cell *c = &l->code[p->start];
+    if (other != c[1] || is_local_slot(l, other) || ax != c[3] ||
+        other == ax || other == ay)
+        return false;
+    if (!pcmap_add(l, at, woff))
+        return true;
+    c[0] = op_cell(vm_acc_variant(VOP_LX2_F64Add, p->kflags));
+    c[1] = dst;
+    emit(l, ay);
+    emit(l, off);
+    l->last_op = VOP_LX2_F64Add;
+    l->before_last.dst_cell = l->before_last.link_cell = NIL;
+    produced(l, p->start + 1);
+    return true;
+}
+
+/* The load-operator keeping its loaded value in a local (iops.h
+ * VM_LOADTEES) for binary operator `op`, or 0. */
+static uint32_t loadtee_op(uint16_t op)
+{
+    switch (op) {
+#define X(sym, C, T, e, LT, n, conv, cm) case OP_##sym: return VOP_LT_##sym;
+        VM_LOADTEES(X)
+#undef X
+    default:
+        return 0;
+    }
+}
+
 /* A binary operator one of whose operands (the second, or either when
  * it commutes) was loaded, with the full width of its type, by the
  * instruction just emitted and is consumed only here, becomes a
- * load-operator (iops.h VM_LOADOPS): the load is removed. The stack
- * holds the operands' heights, popped; `dst` is the result's home. */
+ * load-operator (iops.h VM_LOADOPS): the load is removed. A load that
+ * a local.tee/local.set retargeted to a local, read here from that
+ * local, becomes a load-operator that writes the local too
+ * (VM_LOADTEES). The stack holds the operands' heights, popped; `dst`
+ * is the result's home. */
 static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
 {
     uint32_t lx;
@@ -822,8 +908,20 @@ static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
     default:
         return false;
     }
-    if (l->last_dst_cell == NIL || l->last_end != l->ncode ||
-        l->last_kflags || l->oom)
+    uint32_t s;
+    bool tee = false;
+    if (l->last_dst_cell != NIL && l->last_end == l->ncode) {
+        s = l->code[l->last_dst_cell];
+    } else if (l->link_cell != NIL && l->link_end == l->ncode &&
+               is_local_slot(l, l->code[l->link_cell]) && loadtee_op(op)) {
+        /* Retargeted: the local is the load's only destination. */
+        s = l->code[l->link_cell];
+        tee = true;
+        lx = loadtee_op(op);
+    } else {
+        return false;
+    }
+    if (l->last_kflags || l->oom)
         return false;
     uint16_t want = b.type == VT_F64   ? OP_F64Load
                     : b.type == VT_I64 ? OP_I64Load
@@ -831,14 +929,23 @@ static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
     bool x = l->last_op == loadx_op(want);
     if (!x && l->last_op != want)
         return false;
-    uint32_t s = l->code[l->last_dst_cell];
     uint32_t ha = home(l, l->height), hb = home(l, l->height + 1), other;
-    if (b.slot == hb && s == hb)
+    if (tee) {
+        /* Either operand may be the local (both: not fused, the other
+         * operand would be read before the local is written). */
+        if (b.slot == s && a.slot != s)
+            other = a.slot;
+        else if (comm && a.slot == s && b.slot != s)
+            other = b.slot;
+        else
+            return false;
+    } else if (b.slot == hb && s == hb) {
         other = a.slot;
-    else if (comm && a.slot == ha && s == ha)
+    } else if (comm && a.slot == ha && s == ha) {
         other = b.slot;
-    else
+    } else {
         return false;
+    }
     const vm_cell *c = &l->code[l->last_start];
     uint32_t ax = c[2], ay = x ? c[3] : const_slot(l, 0), off = c[x ? 4 : 3];
     /* A trap here is the load's: keep its Wasm offset. */
@@ -846,6 +953,9 @@ static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
     unemit(l);
     lw_prev p = prev_of(l);
     uint32_t at = l->ncode;
+    if (lx == VOP_LX_F64Add &&
+        merge_loadop(l, &p, at, other, ax, ay, off, woff, dst))
+        return true;
     emit_op(l, lx);
     if (l->oom)
         return true;
@@ -855,7 +965,10 @@ static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
     emit(l, ax);
     emit(l, ay);
     emit(l, off);
+    if (tee)
+        emit(l, s);
     acc_link(l, &p, at, lx, 2, 0, false);
+    link_address(l, &p, at, lx);
     produced(l, at + 1);
     return true;
 }
@@ -902,10 +1015,12 @@ static bool fuse_opstore(lw *l, uint16_t op, lw_val addr, lw_val v,
     return true;
 }
 
-/* The last instruction, an i32.add just retargeted to a local (so no
- * fusion will take its result), follows another i32.add of two slots
- * with no label between: one instruction does both, in order. The first
- * writes its slot, so the second may read it there. Adds cannot trap. */
+/* The last instruction, an i32.add that no fusion will take any more
+ * (its result just retargeted to a local, or the next instruction, a
+ * binary operator, does not read it through a fusion), follows another
+ * i32.add of two slots with no label between: one instruction does both,
+ * in order. The first writes its slot, so the second may read it there
+ * (whatever accumulator link the two had is dropped). Adds cannot trap. */
 static void merge_adds(lw *l)
 {
     const lw_last *p = &l->before_last;
@@ -1666,6 +1781,14 @@ static int lower_body(lw *l, wasm_reader *r)
                     push_home(l, sig_type(rs[0]));
                     break;
                 }
+                /* The last i32.add, if any, is not this operator's
+                 * address or test (an i32 compare could still become an
+                 * add-and-branch with it): it may join the add before,
+                 * unless a label was bound after it (link_cell cleared):
+                 * merging shortens the code that label points past. */
+                if (add_branch_op(op, true) == 0 && l->link_cell != NIL &&
+                    l->link_end == l->ncode)
+                    merge_adds(l);
                 uint32_t dst = push_home(l, sig_type(rs[0]));
                 lw_prev p = prev_of(l);
                 uint32_t at = l->ncode;

@@ -71,6 +71,10 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
 #define X(sym, C, T, e, LT, n, conv, comm) [VOP_LX_##sym - OP__COUNT] = "lx." #sym,
     VM_LOADOPS(X)
 #undef X
+    [VOP_LX2_F64Add - OP__COUNT] = "lx2.F64Add",
+#define X(sym, C, T, e, LT, n, conv, comm) [VOP_LT_##sym - OP__COUNT] = "lt." #sym,
+    VM_LOADTEES(X)
+#undef X
 #define VACC(name, base, flags) [name - OP__COUNT] = #name,
     VM_ACC_VARIANTS
 #undef VACC
@@ -165,6 +169,10 @@ uint32_t vm_op_length(uint32_t op, const vm_cell *pc)
     case VOP_TABLE_COPY: case VOP_TABLE_INIT:
         return 6;
     default:
+        if (op == VOP_LX2_F64Add)
+            return 8;
+        if (op >= VOP_LT_F64Add && op < VOP_ACC_FIRST)
+            return 7;
         if (op >= VOP_ADDBRIF_I32Eq && op < VOP_ACC_FIRST)
             return 6;
         return op >= VOP_BRIF_I32Eq && op < VOP_LOADX_I32Load ? 4 : 5;

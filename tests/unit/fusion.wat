@@ -7,6 +7,27 @@
   (memory 1)
   (data (i32.const 64) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10")
 
+  ;; Traps inside fused instructions report the offset of the access that
+  ;; failed (CMake tests fusion-trap-*, fusion_trap.sh). A load-operator
+  ;; with tee:
+  (func $trap_lt (export "trap_lt") (param $p i32) (result f64)
+    (local $t f64)
+    (f64.add (f64.const 1)
+             (local.tee $t (f64.load offset=8 (local.get $p)))))
+  ;; the address of a load-operator from the accumulator, after an add2:
+  (func $trap_lxb (export "trap_lxb") (param $p i32) (param $q i32) (result f64)
+    (local $b i32)
+    (f64.store (i32.add (local.tee $b (i32.add (local.get $p) (local.get $q)))
+                        (i32.const 16))
+               (f64.add (f64.const 1)
+                        (f64.load (i32.add (local.get $b) (i32.const 8)))))
+    (f64.const 0))
+  ;; two f64.add load-operators on one base (lx2): the first load, the
+  ;; second
+  (func $trap_lx2 (export "trap_lx2") (param $p i32) (result f64)
+    (f64.add (f64.add (f64.const 1) (f64.load offset=8 (local.get $p)))
+             (f64.load offset=16 (local.get $p))))
+
   ;; store with a fused address and an accumulated value, read back
   (func $store_fused (param $p i32) (param $x i32) (result i32)
     (i32.store (i32.add (local.get $p) (i32.const 8))
@@ -109,8 +130,277 @@
         (br $l)))
     (local.get $s))
 
+  ;; a stencil row as in jacobi2d: the base address set at the loop top
+  ;; joins the store address's add (add2) and reaches the first
+  ;; load-operator through the accumulator; a load kept in a local with tee
+  ;; for the next iteration (load-operator with tee); an operator-store
+  (func $fill (param $p i32) (param $n i32)
+    (local $i i32)
+    (loop $l
+      (f64.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3)))
+                 (f64.sub (f64.mul (f64.convert_i32_u (local.get $i)) (f64.const 0.75))
+                          (f64.const 5)))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                          (local.get $n)))))
+  (func $row_fused (param $src i32) (param $dst i32) (param $n i32)
+    (local $j i32) (local $p i32) (local $prev f64)
+    (local.set $prev (f64.load offset=8 (local.get $src)))
+    (loop $l
+      local.get $j
+      local.get $src
+      i32.add
+      local.tee $p
+      local.get $dst
+      i32.add
+      local.get $prev
+      local.get $p
+      i32.const 8
+      i32.add
+      f64.load
+      f64.add
+      local.get $p
+      i32.const 16
+      i32.add
+      f64.load
+      local.tee $prev
+      f64.add
+      local.get $p
+      f64.load offset=24
+      f64.add
+      f64.const 0.5
+      f64.mul
+      f64.store
+      local.get $j
+      i32.const 8
+      i32.add
+      local.tee $j
+      local.get $n
+      i32.ne
+      br_if $l))
+  (func $row_plain (param $src i32) (param $dst i32) (param $n i32)
+    (local $j i32) (local $p i32) (local $prev f64)
+    (local.set $prev (f64.load offset=8 (local.get $src)))
+    (loop $l
+      (local.set $p (block (result i32) (i32.add (local.get $j) (local.get $src))))
+      (f64.store
+        (block (result i32) (i32.add (local.get $p) (local.get $dst)))
+        (block (result f64)
+          (f64.mul
+            (block (result f64)
+              (f64.add
+                (block (result f64)
+                  (f64.add
+                    (block (result f64)
+                      (f64.add (local.get $prev)
+                               (block (result f64)
+                                 (f64.load (block (result i32)
+                                   (i32.add (local.get $p) (i32.const 8)))))))
+                    (block (result f64)
+                      (local.set $prev
+                        (block (result f64)
+                          (f64.load (block (result i32)
+                            (i32.add (local.get $p) (i32.const 16))))))
+                      (local.get $prev))))
+                (block (result f64) (f64.load offset=24 (local.get $p)))))
+            (f64.const 0.5))))
+      (local.set $j (block (result i32) (i32.add (local.get $j) (i32.const 8))))
+      (br_if $l (block (result i32) (i32.ne (local.get $j) (local.get $n))))))
+  ;; how many of n i64 words at a and b differ
+  (func $differ (param $a i32) (param $b i32) (param $n i32) (result i32)
+    (local $i i32) (local $d i32)
+    (loop $l
+      (local.set $d
+        (i32.add (local.get $d)
+          (i64.ne (i64.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 3))))
+                  (i64.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 3)))))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                          (local.get $n))))
+    (local.get $d))
+
+  ;; an add2 whose second add overwrites the first's local: the load must
+  ;; see the second value, so the first is not sent to the accumulator
+  (func $overwrite_fused (param $a i32) (result f64)
+    (local $p i32)
+    (local.set $p (i32.add (local.get $a) (i32.const 8)))
+    (local.set $p (i32.add (local.get $p) (i32.const 16)))
+    (f64.mul (f64.const 2) (f64.load (i32.add (local.get $p) (i32.const 0)))))
+  (func $overwrite_plain (param $a i32) (result f64)
+    (local $p i32)
+    (local.set $p (block (result i32) (i32.add (local.get $a) (i32.const 8))))
+    (local.set $p (block (result i32) (i32.add (local.get $p) (i32.const 16))))
+    (f64.mul (f64.const 2)
+             (block (result f64) (f64.load (local.get $p)))))
+  ;; an address computed by a shift into a local, then added in the load
+  ;; with its operands swapped (the constant first)
+  (func $shift_fused (param $i i32) (result f64)
+    (local $a i32)
+    (f64.sub (f64.const 100)
+             (f64.load (i32.add (i32.const 1024)
+                                (local.tee $a (i32.shl (local.get $i) (i32.const 3)))))))
+  (func $shift_plain (param $i i32) (result f64)
+    (local $a i32)
+    (local.set $a (block (result i32) (i32.shl (local.get $i) (i32.const 3))))
+    (f64.sub (f64.const 100)
+             (block (result f64)
+               (f64.load (block (result i32) (i32.add (i32.const 1024) (local.get $a)))))))
+
+  ;; two f64.add load-operators on one base, the first reading the
+  ;; accumulator (lx2); a middle sum kept in a local (not merged)
+  (func $sum2_fused (param $p i32) (param $q i32) (result f64)
+    (local $m f64)
+    (f64.add
+      (f64.add
+        (f64.add (f64.mul (f64.load (local.get $q)) (f64.const 3))
+                 (f64.load offset=8 (local.get $p)))
+        (f64.load offset=24 (local.get $p)))
+      (f64.add
+        (local.tee $m (f64.add (f64.load offset=16 (local.get $q))
+                               (f64.load offset=32 (local.get $p))))
+        (f64.add (f64.load offset=40 (local.get $p)) (local.get $m)))))
+  (func $sum2_plain (param $p i32) (param $q i32) (result f64)
+    (local $m f64)
+    (f64.add
+      (block (result f64)
+        (f64.add
+          (block (result f64)
+            (f64.add (block (result f64)
+                       (f64.mul (block (result f64) (f64.load (local.get $q)))
+                                (f64.const 3)))
+                     (block (result f64) (f64.load offset=8 (local.get $p)))))
+          (block (result f64) (f64.load offset=24 (local.get $p)))))
+      (block (result f64)
+        (local.set $m
+          (block (result f64)
+            (f64.add (block (result f64) (f64.load offset=16 (local.get $q)))
+                     (block (result f64) (f64.load offset=32 (local.get $p))))))
+        (f64.add (local.get $m)
+                 (block (result f64)
+                   (f64.add (block (result f64) (f64.load offset=40 (local.get $p)))
+                            (local.get $m)))))))
+
+  ;; two adds right before a label a branch targets, then an operator
+  ;; after it: the adds must not merge (the label already points past them)
+  (func $label_adds (param $a i32) (param $b i32) (result i32)
+    (local $x i32)
+    (i32.mul
+      (block $out (result i32)
+        (drop (br_if $out (i32.const 100) (local.get $b)))
+        (local.set $x (i32.add (local.get $a) (i32.const 1)))
+        (i32.add (local.get $x) (i32.const 2)))
+      (i32.const 3)))
+
+  ;; load-operators with tee on an i32 list (node i at 8192 + 16 i holds
+  ;; the next node's address, 0 ends): the tee'd local is also the load's
+  ;; address; as the operator's first or second operand; both operands;
+  ;; the result written back to the same local
+  (func $list (param $n i32)
+    (local $i i32)
+    (loop $l
+      (i32.store (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 4)))
+                 (select (i32.add (i32.const 8208) (i32.shl (local.get $i) (i32.const 4)))
+                         (i32.const 0)
+                         (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $n))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                          (local.get $n)))))
+  (func $chase_fused (param $p i32) (result i32)
+    (local $s i32) (local $t i32)
+    (loop $l
+      ;; s = s + (p = load(p))
+      local.get $s
+      local.get $p
+      i32.load
+      local.tee $p
+      i32.add
+      local.set $s
+      ;; s = (t = load(p + 4)) + s, tee operand first
+      local.get $p
+      i32.load offset=4
+      local.tee $t
+      local.get $s
+      i32.add
+      local.set $s
+      ;; s = s ^ ((t = load(p + 8)) + t): both operands are the local
+      local.get $s
+      local.get $p
+      i32.load offset=8
+      local.tee $t
+      local.get $t
+      i32.add
+      i32.xor
+      local.set $s
+      ;; t = s + (t = load(p + 12)): the result into the tee'd local
+      local.get $s
+      local.get $p
+      i32.load offset=12
+      local.tee $t
+      i32.add
+      local.set $t
+      (local.set $s (i32.add (local.get $s) (local.get $t)))
+      (br_if $l (local.get $p)))
+    (local.get $s))
+  (func $chase_plain (param $p i32) (result i32)
+    (local $s i32) (local $t i32)
+    (loop $l
+      (local.set $p (block (result i32) (i32.load (local.get $p))))
+      (local.set $s (block (result i32) (i32.add (local.get $s) (local.get $p))))
+      (local.set $t (block (result i32) (i32.load offset=4 (local.get $p))))
+      (local.set $s (block (result i32) (i32.add (local.get $t) (local.get $s))))
+      (local.set $t (block (result i32) (i32.load offset=8 (local.get $p))))
+      (local.set $s
+        (block (result i32)
+          (i32.xor (local.get $s)
+                   (block (result i32) (i32.add (local.get $t) (local.get $t))))))
+      (local.set $t (block (result i32) (i32.load offset=12 (local.get $p))))
+      (local.set $t (block (result i32) (i32.add (local.get $s) (local.get $t))))
+      (local.set $s (block (result i32) (i32.add (local.get $s) (local.get $t))))
+      (br_if $l (block (result i32) (local.get $p))))
+    (local.get $s))
+
   (func (export "check") (result i32)
     (local $bad i32)
+    (call $fill (i32.const 1024) (i32.const 40))
+    (call $row_fused (i32.const 1024) (i32.const 2048) (i32.const 240))
+    (call $row_plain (i32.const 1024) (i32.const 4096) (i32.const 240))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (call $differ (i32.const 3072) (i32.const 5120) (i32.const 30))))
+    ;; (v1 + v1 + v2 + v3) / 2, v_i = 0.75 i - 5
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (f64.ne (f64.load (i32.const 3072)) (f64.const -7.375))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i64.ne (i64.reinterpret_f64 (call $overwrite_fused (i32.const 1024)))
+                (i64.reinterpret_f64 (call $overwrite_plain (i32.const 1024))))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (f64.ne (call $overwrite_fused (i32.const 1024)) (f64.const -5.5))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i64.ne (i64.reinterpret_f64 (call $shift_fused (i32.const 7)))
+                (i64.reinterpret_f64 (call $shift_plain (i32.const 7))))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (f64.ne (call $shift_fused (i32.const 7)) (f64.const 99.75))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i64.ne (i64.reinterpret_f64 (call $sum2_fused (i32.const 1024) (i32.const 1040)))
+                (i64.reinterpret_f64 (call $sum2_plain (i32.const 1024) (i32.const 1040))))))
+    ;; v2 * 3 + v1 + v3 + (v4 + v4) + (v5 + v4 + v4), v_i = 0.75 i - 5
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (f64.ne (call $sum2_fused (i32.const 1024) (i32.const 1040)) (f64.const -26.75))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $label_adds (i32.const 5) (i32.const 0)) (i32.const 24))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $label_adds (i32.const 5) (i32.const 1)) (i32.const 300))))
+    (call $list (i32.const 50))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $chase_fused (i32.const 8192))
+                (call $chase_plain (i32.const 8192)))))
     (local.set $bad
       (i32.add (local.get $bad)
         (i32.ne (call $store_fused (i32.const 100) (i32.const 12345))
