@@ -76,6 +76,7 @@ struct wl_dir {
     char *host;  /* relative to <state>/volumes/<workload>/ */
     char *guest;
     bool readonly;
+    bool sealed; /* --dir-sealed: encrypted at rest (docs/sealfs.md) */
 };
 
 struct wl_spec {
@@ -119,10 +120,11 @@ int spec_from_json(const json_t *root, struct wl_spec *out, char *err,
 json_t *spec_to_json(const struct wl_spec *spec);
 void spec_free(struct wl_spec *spec);
 /* argv for `mantle run` (NULL-terminated, strings owned by the array;
- * free with spec_argv_free). module_path is what the child opens. */
+ * free with spec_argv_free). module_path is what the child opens;
+ * stats_path (or NULL) where it reports what the run cost. */
 char **spec_argv(const struct wl_spec *spec, const char *mantle_bin,
                  const char *volumes_dir, const char *secrets_dir,
-                 const char *module_path);
+                 const char *module_path, const char *stats_path);
 void spec_argv_free(char **argv);
 
 /* ---- store.c: SQLite in WAL mode ------------------------------------ */
@@ -218,6 +220,7 @@ struct workload {
     char last_error[256];
     double cpu_seconds;  /* user + system, over all runs */
     int64_t max_rss;     /* bytes, the largest run */
+    uint64_t fuel_used;  /* over all runs that reported it (--stats-json) */
     bool cgroup;         /* runs in its own cgroup */
     struct event *out_ev, *err_ev;
     int out_fd, err_fd;
@@ -269,6 +272,7 @@ struct agent {
     char volumes_dir[512];
     char secrets_dir[512];
     char logs_dir[512];
+    char runs_dir[512];    /* NAME.json: `mantle run --stats-json` */
     char cgroup_dir[512];  /* "" when cgroups are off */
     char cgroup_why[256];
     bool draining;

@@ -131,7 +131,7 @@ static void load_one(void *ctx, const char *name, const char *spec,
 static int mkdirs(struct agent *ag, char *err, size_t errlen)
 {
     const char *sub[] = {"", "/logs", "/volumes", "/tee", "/cache",
-                         "/secrets"};
+                         "/secrets", "/runs"};
 
     /* Every path under it must fit the fixed buffers used for them. */
     if (strlen(ag->cfg.state_dir) > 200 || ag->cfg.state_dir[0] == '\0') {
@@ -163,6 +163,7 @@ static int mkdirs(struct agent *ag, char *err, size_t errlen)
              ag->cfg.state_dir);
     snprintf(ag->secrets_dir, sizeof ag->secrets_dir, "%s/secrets",
              ag->cfg.state_dir);
+    snprintf(ag->runs_dir, sizeof ag->runs_dir, "%s/runs", ag->cfg.state_dir);
     return 0;
 }
 

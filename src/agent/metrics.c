@@ -85,6 +85,13 @@ char *metrics_render(const struct agent *ag, size_t *out_len)
     for (const struct workload *w = ag->workloads; w; w = w->next)
         fprintf(f, "mantled_workload_cpu_seconds_total{workload=\"%s\"} %.6f\n",
                 w->spec.name, w->cpu_seconds);
+    fprintf(f, "# HELP mantled_workload_fuel_used_total Fuel (about one "
+               "unit a Wasm instruction) used by runs that ended and "
+               "reported it.\n# TYPE mantled_workload_fuel_used_total "
+               "counter\n");
+    for (const struct workload *w = ag->workloads; w; w = w->next)
+        fprintf(f, "mantled_workload_fuel_used_total{workload=\"%s\"} %llu\n",
+                w->spec.name, (unsigned long long)w->fuel_used);
     fprintf(f, "# HELP mantled_workload_max_rss_bytes Peak resident memory of "
                "the largest ended run.\n"
                "# TYPE mantled_workload_max_rss_bytes gauge\n");

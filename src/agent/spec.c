@@ -164,25 +164,27 @@ static int get_dirs(const json_t *root, struct wl_spec *s, char *err,
         return 0;
     if (!json_is_array(a) || json_array_size(a) > MAX_ITEMS)
         return fail(err, errlen, "dirs: expected an array of at most %d "
-                                 "{\"host\", \"guest\", \"readonly\"}",
+                                 "{\"host\", \"guest\", \"readonly\", "
+                                 "\"sealed\"}",
                     MAX_ITEMS);
     if ((s->dirs = calloc(json_array_size(a) + 1, sizeof *s->dirs)) == NULL)
         return fail(err, errlen, "dirs: out of memory");
     json_array_foreach(a, i, d) {
         const char *host, *guest, *key;
-        const json_t *ro, *v;
+        const json_t *ro, *sealed, *v;
 
         if (!json_is_object(d))
             return fail(err, errlen, "dirs[%zu]: expected an object", i);
         json_object_foreach((json_t *)d, key, v) {
             if (strcmp(key, "host") && strcmp(key, "guest") &&
-                strcmp(key, "readonly"))
+                strcmp(key, "readonly") && strcmp(key, "sealed"))
                 return fail(err, errlen, "dirs[%zu]: unknown field \"%s\"", i,
                             key);
         }
         host = json_string_value(json_object_get(d, "host"));
         guest = json_string_value(json_object_get(d, "guest"));
         ro = json_object_get(d, "readonly");
+        sealed = json_object_get(d, "sealed");
         if (host == NULL || !str_ok(host) || !rel_path_ok(host) ||
             strstr(host, "::"))
             return fail(err, errlen, "dirs[%zu].host: expected a relative "
@@ -194,9 +196,17 @@ static int get_dirs(const json_t *root, struct wl_spec *s, char *err,
         if (ro != NULL && !json_is_boolean(ro))
             return fail(err, errlen, "dirs[%zu].readonly: expected true or "
                                      "false", i);
+        if (sealed != NULL && !json_is_boolean(sealed))
+            return fail(err, errlen, "dirs[%zu].sealed: expected true or "
+                                     "false", i);
+        /* `mantle run` has no read-only sealed directory. */
+        if (json_is_true(ro) && json_is_true(sealed))
+            return fail(err, errlen, "dirs[%zu]: a sealed volume cannot be "
+                                     "read-only", i);
         s->dirs[i].host = strdup(host);
         s->dirs[i].guest = strdup(guest ? guest : host);
         s->dirs[i].readonly = ro && json_is_true(ro);
+        s->dirs[i].sealed = sealed && json_is_true(sealed);
         s->ndirs = i + 1;
         if (!s->dirs[i].host || !s->dirs[i].guest)
             return fail(err, errlen, "dirs: out of memory");
@@ -343,10 +353,11 @@ json_t *spec_to_json(const struct wl_spec *s)
     json_object_set_new(o, "args", strings_json(s->args, s->nargs));
     json_object_set_new(o, "env", strings_json(s->env, s->nenv));
     for (size_t i = 0; i < s->ndirs; i++)
-        json_array_append_new(dirs, json_pack("{s:s,s:s,s:b}", "host",
+        json_array_append_new(dirs, json_pack("{s:s,s:s,s:b,s:b}", "host",
                                               s->dirs[i].host, "guest",
                                               s->dirs[i].guest, "readonly",
-                                              s->dirs[i].readonly));
+                                              s->dirs[i].readonly, "sealed",
+                                              s->dirs[i].sealed));
     json_object_set_new(o, "dirs", dirs);
     json_object_set_new(o, "listen", strings_json(s->listen, s->nlisten));
     json_object_set_new(o, "secrets", strings_json(s->secrets, s->nsecrets));
@@ -415,7 +426,7 @@ static void push(char ***argv, size_t *n, const char *fmt, ...)
 
 char **spec_argv(const struct wl_spec *s, const char *mantle_bin,
                  const char *volumes_dir, const char *secrets_dir,
-                 const char *module_path)
+                 const char *module_path, const char *stats_path)
 {
     char **argv = NULL;
     size_t n = 0;
@@ -437,13 +448,18 @@ char **spec_argv(const struct wl_spec *s, const char *mantle_bin,
         push(&argv, &n, "--env=%s", s->env[i]);
     for (size_t i = 0; i < s->ndirs; i++)
         push(&argv, &n, "--dir%s=%s/%s/%s::%s",
-             s->dirs[i].readonly ? "-ro" : "", volumes_dir, s->name,
+             s->dirs[i].sealed     ? "-sealed"
+             : s->dirs[i].readonly ? "-ro"
+                                   : "",
+             volumes_dir, s->name,
              s->dirs[i].host, s->dirs[i].guest);
     for (size_t i = 0; i < s->nlisten; i++)
         push(&argv, &n, "--listen=%s", s->listen[i]);
     for (size_t i = 0; i < s->nsecrets; i++)
         push(&argv, &n, "--secret=%s=@%s/%s", s->secrets[i], secrets_dir,
              s->secrets[i]);
+    if (stats_path != NULL)
+        push(&argv, &n, "--stats-json=%s", stats_path);
     push(&argv, &n, "%s", module_path);
     push(&argv, &n, "--");
     for (size_t i = 0; i < s->nargs; i++)

@@ -267,7 +267,7 @@ static void child(struct agent *ag, struct workload *w, int memfd, int out,
 
 void wl_start(struct agent *ag, struct workload *w)
 {
-    char err[512], logpath[700], *envp[5];
+    char err[512], logpath[700], statspath[700], *envp[5];
     uint8_t *bytes = NULL;
     size_t size = 0;
     int memfd = -1, out[2] = {-1, -1}, errp[2] = {-1, -1}, go[2] = {-1, -1};
@@ -316,8 +316,12 @@ void wl_start(struct agent *ag, struct workload *w)
         failed(w, "pipe", strerror(errno));
         goto out;
     }
+    /* A report left by an earlier life must not count for this run. */
+    snprintf(statspath, sizeof statspath, "%s/%s.json", ag->runs_dir,
+             w->spec.name);
+    unlink(statspath);
     argv = spec_argv(&w->spec, ag->cfg.mantle_bin, ag->volumes_dir,
-                     ag->secrets_dir, "/dev/fd/3");
+                     ag->secrets_dir, "/dev/fd/3", statspath);
     if (asprintf(&envp[0], "MANTLE_STATE_DIR=%s/tee", ag->cfg.state_dir) < 0 ||
         asprintf(&envp[1], "XDG_CACHE_HOME=%s/cache", ag->cfg.state_dir) < 0 ||
         asprintf(&envp[2], "PATH=%s",
@@ -374,6 +378,26 @@ out:
 
 /* ---- exit and restart ---------------------------------------------------- */
 
+/* Add what the ended run reported with --stats-json (fuel used) and remove
+ * the report. None when the process was killed before it could write one:
+ * that run's fuel is not counted. */
+static void collect_stats(struct agent *ag, struct workload *w)
+{
+    char path[700];
+    json_error_t je;
+    json_t *o, *fuel;
+
+    snprintf(path, sizeof path, "%s/%s.json", ag->runs_dir, w->spec.name);
+    o = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    unlink(path);
+    if (o == NULL)
+        return;
+    fuel = json_object_get(o, "fuel_used");
+    if (json_is_integer(fuel) && json_integer_value(fuel) > 0)
+        w->fuel_used += (uint64_t)json_integer_value(fuel);
+    json_decref(o);
+}
+
 static void on_exit_status(struct agent *ag, struct workload *w, int status,
                            const struct rusage *ru)
 {
@@ -394,6 +418,7 @@ static void on_exit_status(struct agent *ag, struct workload *w, int status,
     else
         snprintf(reason, sizeof reason, "exited with status %d", w->last_exit);
     store_run_end(ag->store, w->run_id, w->last_exit, w->last_signal, reason);
+    collect_stats(ag, w);
     cgroup_leave(ag, w);
     w->pid = 0;
     if (w->state == WL_STOPPING || !w->want_running || ag->draining) {
@@ -497,6 +522,7 @@ json_t *wl_to_json(const struct workload *w)
         json_object_set_new(o, "error", json_string(w->last_error));
     json_object_set_new(o, "cpu_seconds", json_real(w->cpu_seconds));
     json_object_set_new(o, "max_rss_bytes", json_integer(w->max_rss));
+    json_object_set_new(o, "fuel_used", json_integer((json_int_t)w->fuel_used));
     json_object_set_new(o, "cgroup", json_boolean(w->cgroup));
     if (w->spec.http_route)
         json_object_set_new(o, "http_inflight", json_integer(w->inflight));

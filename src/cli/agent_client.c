@@ -529,16 +529,16 @@ static int workload_ls(struct conn *c)
 }
 
 /* "HOST[::GUEST]" -> a dirs[] entry. */
-static void add_dir(json_t *dirs, const char *arg, bool ro)
+static void add_dir(json_t *dirs, const char *arg, bool ro, bool sealed)
 {
     const char *sep = strstr(arg, "::");
     char host[1024];
 
     snprintf(host, sizeof host, "%.*s", sep ? (int)(sep - arg) : (int)strlen(arg),
              arg);
-    json_array_append_new(dirs, json_pack("{s:s,s:s,s:b}", "host", host,
+    json_array_append_new(dirs, json_pack("{s:s,s:s,s:b,s:b}", "host", host,
                                           "guest", sep ? sep + 2 : host,
-                                          "readonly", ro));
+                                          "readonly", ro, "sealed", sealed));
 }
 
 static int workload_create(struct conn *c, int argc, char **argv)
@@ -555,6 +555,7 @@ static int workload_create(struct conn *c, int argc, char **argv)
         {"env", required_argument, NULL, 'e'},
         {"dir", required_argument, NULL, 'd'},
         {"dir-ro", required_argument, NULL, 'D'},
+        {"dir-sealed", required_argument, NULL, 'Z'},
         {"listen", required_argument, NULL, 'l'},
         {"cpu-seconds", required_argument, NULL, 'C'},
         {"memory-limit", required_argument, NULL, 'L'},
@@ -583,8 +584,9 @@ static int workload_create(struct conn *c, int argc, char **argv)
         case 'E': json_object_set_new(spec, "tee", json_string(optarg)); break;
         case 'T': json_object_set_new(spec, "tier", json_string(optarg)); break;
         case 'e': json_array_append_new(env, json_string(optarg)); break;
-        case 'd': add_dir(dirs, optarg, false); break;
-        case 'D': add_dir(dirs, optarg, true); break;
+        case 'd': add_dir(dirs, optarg, false, false); break;
+        case 'D': add_dir(dirs, optarg, true, false); break;
+        case 'Z': add_dir(dirs, optarg, false, true); break;
         case 'l': json_array_append_new(listen, json_string(optarg)); break;
         case 'H': json_object_set_new(spec, "http_route", json_true()); break;
         case 'S': json_array_append_new(secrets, json_string(optarg)); break;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +57,7 @@ struct run_opts {
     size_t nkbs;
     const char *broker, *broker_ca;
     const char *listen_tls;       /* --listen-tls ADDR:PORT (RA-TLS) */
+    const char *stats_json;       /* --stats-json FILE, written at exit */
 };
 
 /* Abort on out-of-memory, as programs (not the library) may. */
@@ -106,6 +108,7 @@ static const struct option longopts[] = {
     {"broker", required_argument, NULL, 'B'},
     {"broker-ca", required_argument, NULL, 'A'},
     {"listen-tls", required_argument, NULL, 'L'},
+    {"stats-json", required_argument, NULL, 'j'},
     {NULL, 0, NULL, 0},
 };
 
@@ -357,6 +360,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             if (o->listen_tls)
                 return cli_usage_error("run", "--listen-tls given twice");
             o->listen_tls = optarg;
+            break;
+        case 'j':
+            o->stats_json = optarg;
             break;
         case 'B': o->broker = optarg; break;
         case 'A': o->broker_ca = optarg; break;
@@ -645,6 +651,50 @@ out:
     return rc;
 }
 
+/* ---- --stats-json ------------------------------------------------------------------ */
+
+/* What the run cost, for a supervisor (mantled) that cannot see inside:
+ * written to FILE.tmp and renamed, so a reader finds the whole object or
+ * none. Only integers and booleans, so printf is the whole encoder. Fuel is
+ * known only with --fuel and once the instance exists. */
+static void write_stats(const struct run_opts *o, const mantle_instance *inst,
+                        int rc)
+{
+    struct rusage ru;
+    char tmp[4096];
+    FILE *f;
+    bool ok;
+
+    if (o->stats_json == NULL)
+        return;
+    errno = ENAMETOOLONG;
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", o->stats_json) >= (int)sizeof tmp)
+        goto fail;
+    if ((f = fopen(tmp, "w")) == NULL)
+        goto fail;
+    memset(&ru, 0, sizeof ru);
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(f, "{\"exit_status\": %d, \"max_rss_bytes\": %lld", rc,
+            (long long)ru.ru_maxrss * 1024);
+    if (o->has_fuel && inst != NULL) {
+        uint64_t budget = o->fuel ? o->fuel : 1, left = mantle_instance_fuel(inst);
+
+        fprintf(f, ", \"fuel_limit\": %llu, \"fuel_used\": %llu",
+                (unsigned long long)budget,
+                (unsigned long long)(left < budget ? budget - left : 0));
+    }
+    fprintf(f, "}\n");
+    ok = !ferror(f);
+    if (fclose(f) != 0 || !ok || rename(tmp, o->stats_json) != 0) {
+        unlink(tmp);
+        goto fail;
+    }
+    return;
+fail:
+    fprintf(stderr, "mantle: run: --stats-json %s: %s\n", o->stats_json,
+            strerror(errno));
+}
+
 /* ---- The verb ----------------------------------------------------------------------- */
 
 int cli_run(int argc, char **argv)
@@ -798,6 +848,7 @@ int cli_run(int argc, char **argv)
     }
     rc = invoke(&o, inst, name, func);
 out:
+    write_stats(&o, inst, rc);
 #if MANTLE_ENABLE_TEE && MANTLE_ENABLE_ATTEST
     if (tls_started)
         cli_ratls_drain();

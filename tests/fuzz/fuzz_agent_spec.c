@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     assert(strcmp(again.name, s.name) == 0 && again.nargs == s.nargs &&
            again.ndirs == s.ndirs && again.fuel == s.fuel &&
            again.restart == s.restart);
-    argv = spec_argv(&s, "/bin/mantle", "/vol", "/sec", "/dev/fd/3");
+    argv = spec_argv(&s, "/bin/mantle", "/vol", "/sec", "/dev/fd/3",
+                     "/runs/x.json");
     /* Up to "--": mantle's own options; the guest's ARGs follow it. */
     for (size_t i = 0; argv[i] && strcmp(argv[i], "--") != 0; i++)
         if (strncmp(argv[i], "--dir", 5) == 0) {
