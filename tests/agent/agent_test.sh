@@ -69,13 +69,7 @@ start_agent() {
     : >mantled.log
     "$MANTLED" --config mantled.conf --listen 127.0.0.1:0 "$@" >>mantled.log 2>&1 &
     PID=$!
-    for _ in $(seq 100); do
-        ADDR=$(sed -n 's/^mantled: serving https:\/\/\([^ ]*\) .*/\1/p' mantled.log)
-        [ -n "$ADDR" ] && break
-        kill -0 "$PID" 2>/dev/null || die "mantled exited at start"
-        sleep 0.05
-    done
-    [ -n "$ADDR" ] || die "mantled did not start"
+    wait_serving
     URL=https://$ADDR
     export MANTLE_AGENT=$URL MANTLE_AGENT_CACERT=$WORK/opca.pem
 }
@@ -111,15 +105,6 @@ wl_field() { # wl_field NAME FIELD: a top-level field of the API's JSON
     # (pretty-printed by the agent: top-level keys at two spaces)
     "${CURL[@]}" "${AS_ALICE[@]}" "$URL/v1/workloads/$1" |
         sed -n "s/^  \"$2\": \"\{0,1\}\(.*\)$/\1/p" | sed 's/"\{0,1\},\{0,1\}$//'
-}
-wait_for() { # wait_for SECONDS COMMAND...: poll until it succeeds
-    local t=$1
-    shift
-    for _ in $(seq $((t * 20))); do
-        "$@" && return 0
-        sleep 0.05
-    done
-    return 1
 }
 
 # ---- health and authentication -----------------------------------------------------

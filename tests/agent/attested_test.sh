@@ -32,14 +32,7 @@ start_agent() { # start_agent FLAGS...
     : >mantled.log
     "$MANTLED" --config mantled.conf --listen 127.0.0.1:0 "$@" >>mantled.log 2>&1 &
     PID=$!
-    ADDR=
-    for _ in $(seq 200); do
-        ADDR=$(sed -n 's/^mantled: serving https:\/\/\([^ ]*\) .*/\1/p' mantled.log)
-        [ -n "$ADDR" ] && break
-        kill -0 "$PID" 2>/dev/null || die "mantled exited at start"
-        sleep 0.05
-    done
-    [ -n "$ADDR" ] || die "mantled did not start"
+    wait_serving
 }
 stop_agent() {
     kill -TERM "$PID"

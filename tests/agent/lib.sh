@@ -30,3 +30,23 @@ gen_cert() { # NAME CA CN [EXTFILE]
         openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" \
             -CAcreateserial -out "$1.pem" -days 2 ${4:+-extfile "$4"} 2>/dev/null
 }
+
+wait_for() { # wait_for SECONDS COMMAND...: poll until it succeeds
+    local t=$1
+    shift
+    for _ in $(seq $((t * 20))); do
+        "$@" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+wait_serving() { # after starting mantled as $PID logging to mantled.log: ADDR
+    ADDR=
+    for _ in $(seq 200); do
+        ADDR=$(sed -n 's/^mantled: serving https:\/\/\([^ ]*\) .*/\1/p' mantled.log)
+        [ -n "$ADDR" ] && return 0
+        kill -0 "$PID" 2>/dev/null || die "mantled exited at start"
+        sleep 0.05
+    done
+    die "mantled did not start"
+}

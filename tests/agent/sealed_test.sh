@@ -49,24 +49,10 @@ EOF
 : >mantled.log
 "$MANTLED" --config mantled.conf --listen 127.0.0.1:0 >>mantled.log 2>&1 &
 PID=$!
-ADDR=
-for _ in $(seq 200); do
-    ADDR=$(sed -n 's/^mantled: serving https:\/\/\([^ ]*\) .*/\1/p' mantled.log)
-    [ -n "$ADDR" ] && break
-    kill -0 "$PID" 2>/dev/null || die "mantled exited at start"
-    sleep 0.05
-done
-[ -n "$ADDR" ] || die "mantled did not start"
+wait_serving
 URL=https://$ADDR
 export MANTLE_AGENT=$URL MANTLE_AGENT_CACERT=$WORK/opca.pem MANTLE_AGENT_TOKEN_FILE=$WORK/ops.token
 CURL=(curl -sS --max-time 10 --cacert opca.pem -H "Authorization: Bearer $TOKEN")
-wait_for() { # wait_for SECONDS COMMAND...
-    for _ in $(seq $(($1 * 20))); do
-        "${@:2}" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 fuel() { # fuel WORKLOAD: its mantled_workload_fuel_used_total
     "${CURL[@]}" "$URL/metrics" |
         sed -n "s/^mantled_workload_fuel_used_total{workload=\"$1\"} \([0-9]*\)$/\1/p"
