@@ -47,6 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     assert(strcmp(again.name, s.name) == 0 && again.nargs == s.nargs &&
            again.ndirs == s.ndirs && again.fuel == s.fuel &&
            again.restart == s.restart);
+    for (size_t i = 0; i < s.ndirs; i++)
+        assert(again.dirs[i].sealed == s.dirs[i].sealed &&
+               again.dirs[i].readonly == s.dirs[i].readonly &&
+               !(s.dirs[i].sealed && s.dirs[i].readonly));
     argv = spec_argv(&s, "/bin/mantle", "/vol", "/sec", "/dev/fd/3",
                      "/runs/x.json");
     /* Up to "--": mantle's own options; the guest's ARGs follow it. */
