@@ -197,10 +197,15 @@ static inline vm_v128 simdv_splat(uint64_t v, unsigned n)
     X(I16x8ShrU) X(I32x4Shl) X(I32x4ShrS) X(I32x4ShrU) X(I64x2Shl)            \
     X(I64x2ShrS) X(I64x2ShrU)
 
+#endif /* MANTLE_VM_SIMD_VEC_H */
+
+/* Outside the include guard, so the unit test can include this again
+ * with routing on and check every list entry is routed. */
 #ifndef SIMD_VEC_ROUTE
 #define SIMD_VEC_ROUTE 1
 #endif
-#if SIMD_VEC_ROUTE
+#if SIMD_VEC_ROUTE && !defined(MANTLE_VM_SIMD_VEC_ROUTED)
+#define MANTLE_VM_SIMD_VEC_ROUTED
 /* One line per entry of the lists above, plus bitselect and splat. */
 #define simd_V128Not simdv_V128Not
 #define simd_I8x16Neg simdv_I8x16Neg
@@ -288,6 +293,4 @@ static inline vm_v128 simdv_splat(uint64_t v, unsigned n)
 #define simd_I64x2ShrU simdv_I64x2ShrU
 #define simd_V128Bitselect simdv_V128Bitselect
 #define simd_splat simdv_splat
-#endif
-
 #endif
