@@ -13,7 +13,10 @@
 #          suite (SIMD included), the WASI tests
 #          (tests/wasi/run_tests.sh with the cross-built mantle), and the
 #          cross.* regression tests (ctest -L cross).
-#   min    build build-cross-ARCH-min/: MANTLE_MINIMAL=ON, MinSizeRel.
+#   min    build build-cross-ARCH-min/: MANTLE_MINIMAL=ON, MinSizeRel, and
+#          MANTLE_SIMD_VECTOR=OFF (the portable SIMD code; the other trees
+#          take the vector fast paths). `test` runs the SIMD spec files
+#          and cross.simd_vec there too when it has been built.
 #
 # Environment: SHARED (conformance data, default ../shared), JOBS.
 set -euo pipefail
@@ -64,8 +67,28 @@ build_min() {
     local arch=$1 dir=$ROOT/build-cross-$1-min
     triple_of "$arch" >/dev/null
     mkdir -p "$ROOT/build-cross-$arch" "$dir"
-    configure "$arch" "$dir" -DCMAKE_BUILD_TYPE=MinSizeRel -DMANTLE_MINIMAL=ON
-    cmake --build "$dir" -j"$JOBS" --target mantle mantle_static
+    configure "$arch" "$dir" -DCMAKE_BUILD_TYPE=MinSizeRel -DMANTLE_MINIMAL=ON \
+        -DMANTLE_SIMD_VECTOR=OFF
+    cmake --build "$dir" -j"$JOBS" --target mantle mantle_static mantle-spec \
+        simd_vec_test
+}
+
+# The SIMD spec files (feature group simd of MANIFEST.tsv) through the minimal tree, whose SIMD
+# is the portable fallback: the other trees exercise the vector code.
+run_min_simd() {
+    local arch=$1 dir=$ROOT/build-cross-$1-min triple qemu files
+    triple=$(triple_of "$arch")
+    qemu=$(qemu_of "$arch")
+    echo "---- $arch-min: SIMD spec files (fallback path) under $qemu"
+    files=$(awk -F'\t' '$2 == "simd" { print $1 }' "$SHARED/wasm-spec/MANIFEST.tsv")
+    # shellcheck disable=SC2086  # one word per file
+    if ! "$qemu" -L "/usr/$triple" "$dir/tests/spec/mantle-spec" \
+            "$SHARED/wasm-spec" $files >"$dir/spec-simd.log" 2>&1; then
+        grep -v ' 0 failed' "$dir/spec-simd.log" | tail -n 40
+        return 1
+    fi
+    tail -n 1 "$dir/spec-simd.log" | sed "s/^/$arch-min /"
+    "$qemu" -L "/usr/$triple" "$dir/tests/cross/simd_vec_test"
 }
 
 # The WASI tests that tests/wasi/CMakeLists.txt registers.
@@ -110,6 +133,9 @@ run_tests() {
 
     echo "---- $arch: cross.* regression tests (ctest -L cross)"
     (cd "$dir" && ctest --output-on-failure -L cross) || fails=$((fails + 1))
+    if [ -x "$ROOT/build-cross-$arch-min/tests/spec/mantle-spec" ]; then
+        run_min_simd "$arch" || fails=$((fails + 1))
+    fi
     echo "$arch: $((SECONDS - t0)) s under emulation"
     return "$fails"
 }

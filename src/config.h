@@ -51,18 +51,34 @@
 #define MANTLE_ENABLE_AGENT 1
 #endif
 
+/* SIMD fast paths: the hot integer lane operators through GNU C vector
+ * extensions (src/vm/simd_vec.h; SSE2 on x86-64, NEON on aarch64/armv7).
+ * Off, every operator runs the portable reference in src/vm/simd.h. */
+#ifndef MANTLE_ENABLE_SIMD_VECTOR
+#if defined(__GNUC__)
+#define MANTLE_ENABLE_SIMD_VECTOR 1
+#else
+#define MANTLE_ENABLE_SIMD_VECTOR 0
+#endif
+#endif
+
 #if (MANTLE_ENABLE_COMPUTED_GOTO != 0 && MANTLE_ENABLE_COMPUTED_GOTO != 1) || \
     (MANTLE_ENABLE_WASI_SOCKETS != 0 && MANTLE_ENABLE_WASI_SOCKETS != 1) ||   \
     (MANTLE_ENABLE_TEE != 0 && MANTLE_ENABLE_TEE != 1) ||                     \
     (MANTLE_ENABLE_ATTEST != 0 && MANTLE_ENABLE_ATTEST != 1) ||               \
     (MANTLE_ENABLE_AOT != 0 && MANTLE_ENABLE_AOT != 1) ||                     \
     (MANTLE_ENABLE_CLI_EXTRAS != 0 && MANTLE_ENABLE_CLI_EXTRAS != 1) ||       \
-    (MANTLE_ENABLE_AGENT != 0 && MANTLE_ENABLE_AGENT != 1)
+    (MANTLE_ENABLE_AGENT != 0 && MANTLE_ENABLE_AGENT != 1) ||                 \
+    (MANTLE_ENABLE_SIMD_VECTOR != 0 && MANTLE_ENABLE_SIMD_VECTOR != 1)
 #error "config.h: every MANTLE_ENABLE_* knob is 0 or 1"
 #endif
 
 #if MANTLE_ENABLE_COMPUTED_GOTO && !defined(__GNUC__)
 #error "config.h: MANTLE_ENABLE_COMPUTED_GOTO needs GNU C (gcc, clang)"
+#endif
+
+#if MANTLE_ENABLE_SIMD_VECTOR && !defined(__GNUC__)
+#error "config.h: MANTLE_ENABLE_SIMD_VECTOR needs GNU C vector extensions (gcc, clang)"
 #endif
 
 /* Attested channels and the key broker bind to this node's own evidence. */

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "../config.h" /* MANTLE_ENABLE_SIMD_VECTOR */
 #include "bulk.h"
 #include "iops.h"
 #include "vm.h"
@@ -220,6 +221,9 @@ static inline uint64_t sat_i64_u(double x)
 #define SIMD_SAT_I32_S sat_i32_s
 #define SIMD_SAT_I32_U sat_i32_u
 #include "simd.h"
+#if MANTLE_ENABLE_SIMD_VECTOR
+#include "simd_vec.h" /* routes the hot integer operators to vector code */
+#endif
 
 /* The lane operators run out of line, one small function each on the
  * slots of their operands, called through the tables below by the four
