@@ -165,6 +165,40 @@ void sfs_file_free(sealfs_file *f)
     free(f);
 }
 
+/* A closed file keeps its verified plaintext, as the kernel keeps a plain
+ * file's pages, so that opening it again in this mount costs no reading and
+ * no verifying: the plaintext is what this process verified or wrote, and
+ * the committed tree on disk is the same. Closed files hold at most
+ * SEALFS_CACHE_MAX bytes per mount (others are dropped, in namespace order),
+ * and no host descriptor. */
+void sfs_file_cache(sealfs_file *f)
+{
+    sealfs *fs = f->fs;
+    uint64_t held = 0;
+
+    if (f->hfd >= 0)
+        os_fs_close(f->hfd);
+    f->hfd = -1;
+    if (f->cap > SEALFS_CACHE_MAX) {
+        sfs_file_unload(f);
+        return;
+    }
+    for (uint32_t i = 0; i < fs->n; i++) {
+        sealfs_file *g = fs->ino[i];
+
+        if (g != f && g->loaded && g->refs == 0 && !g->changed)
+            held += g->cap;
+    }
+    for (uint32_t i = 0; i < fs->n && held + f->cap > SEALFS_CACHE_MAX; i++) {
+        sealfs_file *g = fs->ino[i];
+
+        if (g != f && g->loaded && g->refs == 0 && !g->changed) {
+            held -= g->cap;
+            sfs_file_unload(g);
+        }
+    }
+}
+
 /* Room for `size` bytes of plaintext (whole pages, zero-filled). */
 static int file_reserve(sealfs_file *f, uint64_t size)
 {

@@ -46,6 +46,9 @@ int sfs_file_load(sealfs_file *f);
 /* Drop a file's plaintext and tree (it stays in the namespace). */
 void sfs_file_unload(sealfs_file *f);
 void sfs_file_free(sealfs_file *f);
+/* A file's last descriptor closed with nothing pending: keep its plaintext
+ * for the next open within the cache budget, or drop it. */
+void sfs_file_cache(sealfs_file *f);
 void sfs_stat_of(const sealfs_entry *e, os_stat *out);
 /* Append to the namespace. */
 int sfs_ino_add(sealfs *fs, sealfs_file *f);
