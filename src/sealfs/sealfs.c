@@ -7,7 +7,7 @@
  * close, mkdir, rename, ...) is in names.c.
  *
  * Invariants:
- *  - A file that is open holds its whole plaintext in memory (`data`, zero
+ *  - A file that is open holds its whole plaintext in memory (`chunk`, zero
  *    beyond `size` up to `cap`), verified node by node when it was opened;
  *    reads never touch the host, so tampering after open cannot reach them.
  *  - Nodes are written only into slots the committed manifest does not
@@ -136,16 +136,50 @@ static void tree_free(sealfs_ref **lv, uint64_t *n)
     }
 }
 
+static size_t chunk_size(const sealfs_file *f, size_t i)
+{
+    return i == 0 && f->cap < SEALFS_CHUNK ? f->cap : SEALFS_CHUNK;
+}
+
+/* The plaintext at off (< cap); contiguous up to the chunk's end, and a
+ * page never straddles chunks. */
+static uint8_t *sfs_at(const sealfs_file *f, uint64_t off)
+{
+    return f->chunk[off / SEALFS_CHUNK] + off % SEALFS_CHUNK;
+}
+
+/* Bytes from off to the end of its chunk, at most len. */
+static size_t run_len(uint64_t off, size_t len)
+{
+    size_t room = SEALFS_CHUNK - (size_t)(off % SEALFS_CHUNK);
+
+    return len < room ? len : room;
+}
+
+static void plain_zero(sealfs_file *f, uint64_t off, size_t len)
+{
+    while (len) {
+        size_t r = run_len(off, len);
+
+        memset(sfs_at(f, off), 0, r);
+        off += r;
+        len -= r;
+    }
+}
+
 void sfs_file_unload(sealfs_file *f)
 {
-    if (f->data)
-        OPENSSL_cleanse(f->data, f->cap);
-    free(f->data);
+    for (size_t i = 0; i < f->nchunk; i++) {
+        OPENSSL_cleanse(f->chunk[i], chunk_size(f, i));
+        free(f->chunk[i]);
+    }
+    free(f->chunk);
     free(f->dirty);
     free(f->used);
     free(f->pend);
-    f->data = f->dirty = f->used = f->pend = NULL;
-    f->cap = 0;
+    f->chunk = NULL;
+    f->dirty = f->used = f->pend = NULL;
+    f->cap = f->nchunk = 0;
     f->nslots = 0;
     tree_free(f->lv, f->nlv);
     tree_free(f->nl, f->nn);
@@ -199,37 +233,67 @@ void sfs_file_cache(sealfs_file *f)
     }
 }
 
-/* Room for `size` bytes of plaintext (whole pages, zero-filled). */
+/* Room for `size` bytes of plaintext (whole pages, zero-filled). Below
+ * SEALFS_CHUNK, chunk 0 doubles (copied, the old copy wiped: realloc would
+ * leave it behind); above, whole chunks are added and nothing moves. */
 static int file_reserve(sealfs_file *f, uint64_t size)
 {
-    size_t want, pages;
-    uint8_t *d, *dd;
+    size_t want, cap, nch;
+    uint8_t *dd, **ch = NULL, *c0 = NULL;
 
     if (size > SEALFS_FILE_MAX)
         return -OS_EFBIG;
     want = (size_t)((size + SEALFS_PAGE - 1) / SEALFS_PAGE) * SEALFS_PAGE;
     if (want <= f->cap)
         return 0;
-    if (want < f->cap * 2)
-        want = f->cap * 2 > SEALFS_FILE_MAX ? (size_t)SEALFS_FILE_MAX
-                                            : f->cap * 2;
-    pages = want / SEALFS_PAGE;
-    /* realloc would leave a copy of the plaintext behind unwiped. */
-    if (!(d = calloc(1, want)) || !(dd = calloc(1, pages))) {
-        free(d);
-        return -OS_ENOMEM;
+    if (want < SEALFS_CHUNK) {
+        cap = f->cap * 2 < SEALFS_CHUNK ? f->cap * 2 : SEALFS_CHUNK;
+        cap = cap > want ? cap : want;
+        nch = 1;
+    } else {
+        nch = (want + SEALFS_CHUNK - 1) / SEALFS_CHUNK;
+        cap = nch * SEALFS_CHUNK;
     }
-    if (f->data) {
-        memcpy(d, f->data, f->cap);
+    if (!(dd = calloc(1, cap / SEALFS_PAGE)) ||
+        !(ch = calloc(nch, sizeof *ch)))
+        goto nomem;
+    /* Chunk 0 moves only while it is short of SEALFS_CHUNK. */
+    if (f->nchunk == 0 || f->cap < SEALFS_CHUNK) {
+        if (!(c0 = calloc(1, nch == 1 ? cap : SEALFS_CHUNK)))
+            goto nomem;
+        ch[0] = c0;
+    } else {
+        ch[0] = f->chunk[0];
+    }
+    for (size_t i = 1; i < nch; i++) {
+        if (i < f->nchunk)
+            ch[i] = f->chunk[i];
+        else if (!(ch[i] = calloc(1, SEALFS_CHUNK)))
+            goto nomem;
+    }
+    if (f->nchunk) {
         memcpy(dd, f->dirty, f->cap / SEALFS_PAGE);
-        OPENSSL_cleanse(f->data, f->cap);
+        if (c0) {
+            memcpy(c0, f->chunk[0], f->cap);
+            OPENSSL_cleanse(f->chunk[0], f->cap);
+            free(f->chunk[0]);
+        }
     }
-    free(f->data);
+    free(f->chunk);
     free(f->dirty);
-    f->data = d;
+    f->chunk = ch;
+    f->nchunk = nch;
     f->dirty = dd;
-    f->cap = want;
+    f->cap = cap;
     return 0;
+nomem:
+    if (ch)
+        for (size_t i = f->nchunk ? f->nchunk : 1; i < nch; i++)
+            free(ch[i]);
+    free(c0);
+    free(ch);
+    free(dd);
+    return -OS_ENOMEM;
 }
 
 static int slots_reserve(sealfs_file *f, uint64_t n)
@@ -337,7 +401,7 @@ int sfs_file_load(sealfs_file *f)
         rc = -OS_EIO;
         for (uint64_t i = 0; i < f->nlv[l]; i++) {
             const sealfs_ref *ref = &f->lv[l][i];
-            uint8_t *dst = l == 0 ? f->data + i * SEALFS_PAGE : pt;
+            uint8_t *dst = l == 0 ? sfs_at(f, i * SEALFS_PAGE) : pt;
 
             /* Each slot belongs to one node: a reference to a slot seen
              * before, or beyond the file, is tampering. */
@@ -365,7 +429,7 @@ int sfs_file_load(sealfs_file *f)
         }
     }
     /* Bytes past the end stay zero for a later extension. */
-    memset(f->data + e->size, 0, f->cap - e->size);
+    plain_zero(f, e->size, f->cap - e->size);
     rc = 0;
     f->loaded = true;
 fail:
@@ -398,7 +462,12 @@ int64_t sealfs_pread(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)
 
         if (k > f->ent.size - off)
             k = (size_t)(f->ent.size - off);
-        memcpy(iov[i].base, f->data + off, k);
+        for (size_t done = 0; done < k;) {
+            size_t r = run_len(off + done, k - done);
+
+            memcpy((uint8_t *)iov[i].base + done, sfs_at(f, off + done), r);
+            done += r;
+        }
         off += k;
         total += (int64_t)k;
     }
@@ -422,7 +491,13 @@ int64_t sealfs_pwrite(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)
     if ((rc = file_reserve(f, off + len)) < 0)
         return rc;
     for (int i = 0; i < n; i++) {
-        memcpy(f->data + off + (uint64_t)total, iov[i].base, iov[i].len);
+        for (size_t done = 0; done < iov[i].len;) {
+            uint64_t at = off + (uint64_t)total + done;
+            size_t r = run_len(at, iov[i].len - done);
+
+            memcpy(sfs_at(f, at), (const uint8_t *)iov[i].base + done, r);
+            done += r;
+        }
         total += (int64_t)iov[i].len;
     }
     mark_dirty(f, off, len);
@@ -444,7 +519,7 @@ int sealfs_truncate(sealfs_file *f, uint64_t size)
     if ((rc = file_reserve(f, size)) < 0)
         return rc;
     if (size < f->ent.size) {
-        memset(f->data + size, 0, (size_t)(f->ent.size - size));
+        plain_zero(f, size, (size_t)(f->ent.size - size));
         if (size % SEALFS_PAGE)
             f->dirty[size / SEALFS_PAGE] = 1;
     } else {
@@ -585,7 +660,7 @@ static int tree_prepare(sealfs_file *f)
             if (!dirty[l][i])
                 continue;
             if (l == 0) {
-                src = f->data + i * SEALFS_PAGE;
+                src = sfs_at(f, i * SEALFS_PAGE);
             } else {
                 memset(pt, 0, SEALFS_PAGE);
                 for (uint64_t j = 0; j < SEALFS_FAN; j++) {

@@ -35,6 +35,7 @@
 #define SEALFS_ID 16
 #define SEALFS_FILE_MAX ((uint64_t)1 << 30)     /* bytes per sealed file */
 #define SEALFS_MAX_ENTRIES 65536
+#define SEALFS_CHUNK ((size_t)1 << 20)   /* plaintext allocation unit */
 #define SEALFS_CACHE_MAX ((size_t)256 << 20)  /* plaintext of closed files */
 #define SEALFS_PATH_MAX 1024
 

@@ -12,8 +12,11 @@ struct sealfs_file {
     sealfs_entry ent;       /* path NULL once unlinked */
     unsigned refs;          /* open descriptors */
     bool loaded, changed;
-    uint8_t *data;          /* plaintext, cap bytes, zero beyond ent.size */
-    size_t cap;
+    /* Plaintext, cap bytes, zero beyond ent.size, in SEALFS_CHUNK pieces
+     * so that growing a file never copies it (chunk 0 alone may be
+     * smaller, while cap < SEALFS_CHUNK). Reach it through sfs_at. */
+    uint8_t **chunk;
+    size_t cap, nchunk;
     uint8_t *dirty;         /* per data page, cap / SEALFS_PAGE entries */
     sealfs_ref *lv[SEALFS_MAX_LEVELS];   /* committed tree, per level */
     uint64_t nlv[SEALFS_MAX_LEVELS];
