@@ -408,7 +408,7 @@ int sfs_file_load(sealfs_file *f)
             if (ref->slot >= nraw || f->used[ref->slot])
                 goto fail;
             f->used[ref->slot] = 1;
-            if (sealfs_node_open(ref->key, e->id, (unsigned)l, i,
+            if (sealfs_node_open(f->fs->gcm, ref->key, e->id, (unsigned)l, i,
                                  raw + (uint64_t)ref->slot * SEALFS_BLOB,
                                  dst) < 0)
                 goto fail;
@@ -689,7 +689,7 @@ static int tree_prepare(sealfs_file *f)
             key = fresh + (size_t)--nfresh * SEALFS_FRESH;
             memcpy(f->nl[l][i].key, key, 32);
             if ((rc = batch_slot(f, &b, (uint64_t)slot, &blob)) < 0 ||
-                (rc = sealfs_node_seal(f->ent.id, (unsigned)l, i, src, key,
+                (rc = sealfs_node_seal(f->fs->gcm, f->ent.id, (unsigned)l, i, src, key,
                                        blob)) < 0)
                 goto out;
             OPENSSL_cleanse(key, SEALFS_FRESH);   /* used once */
@@ -1085,6 +1085,7 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
     fs->dirfd = host_dirfd;
     fs->keys = *keys;
     fs->anchor = *anchor;
+    fs->gcm = tee_gcm_new();   /* NULL only costs speed */
     if (anchor->version < 1 || !anchor->counter) {
         rc = -OS_EINVAL;
         snprintf(err, err_size, "bad rollback anchor");
@@ -1203,6 +1204,7 @@ fail:
     free(fs->ino);
     free(fs->garbage);
     free(fs->state_dir);
+    tee_gcm_free(fs->gcm);
     os_fs_close(fs->dirfd);
     OPENSSL_cleanse(fs, sizeof *fs);
     free(fs);
@@ -1219,6 +1221,7 @@ void sealfs_unmount(sealfs *fs)
     free(fs->ino);
     free(fs->garbage);
     free(fs->state_dir);
+    tee_gcm_free(fs->gcm);
     os_fs_close(fs->dirfd);
     OPENSSL_cleanse(fs, sizeof *fs);
     free(fs);

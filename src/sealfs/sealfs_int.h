@@ -6,6 +6,7 @@
 #define MANTLE_SEALFS_INT_H
 
 #include "sealfs/sealfs.h"
+#include "tee/tee.h"
 
 struct sealfs_file {
     sealfs *fs;
@@ -32,6 +33,7 @@ struct sealfs_file {
 struct sealfs {
     int dirfd;
     sealfs_keys keys;
+    tee_gcm *gcm;           /* for nodes; NULL if it could not be set up */
     char *state_dir;
     sealfs_anchor anchor;
     uint8_t dir_id[SEALFS_ID];
