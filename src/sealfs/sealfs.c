@@ -8,8 +8,9 @@
  *
  * Invariants:
  *  - A file that is open holds its whole plaintext in memory (`chunk`, zero
- *    beyond `size` up to `cap`), verified node by node when it was opened;
- *    reads never touch the host, so tampering after open cannot reach them.
+ *    beyond `size` up to `cap`), verified node by node when it was first
+ *    opened in this mount (closed files keep it within SEALFS_CACHE_MAX);
+ *    reads never touch the host, so tampering after that cannot reach them.
  *  - Nodes are written only into slots the committed manifest does not
  *    reference (`used` is the committed set, `pend` this commit's), so until
  *    the new manifest is renamed into place the old tree is intact: a crash
