@@ -339,12 +339,29 @@ static int open_node_file(sealfs_file *f, bool create)
     return 0;
 }
 
-/* Read and verify the whole tree into memory. */
+/* Sealed nodes read with one call when they sit in consecutive slots. */
+#define LOAD_WINDOW 64u
+
+/* n bytes at off, all of them (EIO at the end of the file). */
+static int read_full(int fd, uint8_t *p, size_t n, uint64_t off)
+{
+    for (size_t got = 0; got < n;) {
+        os_iovec iov = {p + got, n - got};
+        int64_t k = os_fs_preadv(fd, &iov, 1, off + got);
+
+        if (k <= 0)
+            return -OS_EIO;
+        got += (size_t)k;
+    }
+    return 0;
+}
+
+/* Read and verify the whole tree into memory, a run of nodes at a time. */
 int sfs_file_load(sealfs_file *f)
 {
     const sealfs_entry *e = &f->ent;
-    uint8_t *raw = NULL, *pt = NULL;
-    uint64_t nraw = 0;
+    uint8_t *raw = NULL, *pt = NULL;   /* raw: LOAD_WINDOW sealed nodes */
+    uint64_t nraw = 0, wfirst = 0, wn = 0;   /* raw holds slots wfirst.. */
     int rc;
 
     if (f->loaded)
@@ -367,19 +384,9 @@ int sfs_file_load(sealfs_file *f)
             goto fail;
         nraw = st.size / SEALFS_BLOB;
         if (nraw > (uint64_t)UINT32_MAX ||
-            !(raw = malloc((size_t)(nraw * SEALFS_BLOB) + 1))) {
+            !(raw = malloc((size_t)LOAD_WINDOW * SEALFS_BLOB))) {
             rc = -OS_ENOMEM;
             goto fail;
-        }
-        for (uint64_t got = 0; got < nraw * SEALFS_BLOB;) {
-            os_iovec iov = {raw + got, (size_t)(nraw * SEALFS_BLOB - got)};
-            int64_t k = os_fs_preadv(f->hfd, &iov, 1, got);
-
-            if (k <= 0) {
-                rc = -OS_EIO;
-                goto fail;
-            }
-            got += (uint64_t)k;
         }
     }
     if ((rc = slots_reserve(f, nraw)) < 0 || !(pt = malloc(SEALFS_PAGE))) {
@@ -409,8 +416,24 @@ int sfs_file_load(sealfs_file *f)
             if (ref->slot >= nraw || f->used[ref->slot])
                 goto fail;
             f->used[ref->slot] = 1;
+            if (ref->slot < wfirst || ref->slot >= wfirst + wn) {
+                /* The run of this level's next nodes in consecutive slots
+                 * (a file written in order: LOAD_WINDOW at a time). */
+                unsigned k = 1;
+
+                while (k < LOAD_WINDOW && i + k < f->nlv[l] &&
+                       f->lv[l][i + k].slot == (uint64_t)ref->slot + k &&
+                       (uint64_t)ref->slot + k < nraw)
+                    k++;
+                if (read_full(f->hfd, raw, (size_t)k * SEALFS_BLOB,
+                              (uint64_t)ref->slot * SEALFS_BLOB) < 0)
+                    goto fail;
+                wfirst = ref->slot;
+                wn = k;
+            }
             if (sealfs_node_open(f->fs->gcm, ref->key, e->id, (unsigned)l, i,
-                                 raw + (uint64_t)ref->slot * SEALFS_BLOB,
+                                 raw + (size_t)(ref->slot - wfirst) *
+                                           SEALFS_BLOB,
                                  dst) < 0)
                 goto fail;
             if (l == 0)
