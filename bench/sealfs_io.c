@@ -8,9 +8,10 @@
  *   seq-read    the same file back in 64 KiB reads
  *   rand-write  4 KiB writes at random pages (a quarter of the file), fsync
  *   rand-read   4 KiB reads at random pages (a quarter of the file)
- *   sqlite-tx   a 4 MiB database (file db) and a rollback journal: each transaction
- *               journals 4 pages, fsyncs, writes them in the database,
- *               fsyncs, and truncates the journal (as SQLite's DELETE mode)
+ *   sqlite-tx   a 4 MiB database (file db) and a rollback journal: each
+ *               transaction journals 4 pages, fsyncs, writes them in the
+ *               database, fsyncs, and truncates the journal (as SQLite's
+ *               DELETE mode)
  *   cold-read   run again on the same directory (data.bin exists): only
  *               the file written by the earlier run, read sequentially
  *               by a fresh process (sealed: a fresh mount, every node

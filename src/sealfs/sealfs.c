@@ -713,7 +713,8 @@ static int tree_prepare(sealfs_file *f)
             key = fresh + (size_t)--nfresh * SEALFS_FRESH;
             memcpy(f->nl[l][i].key, key, 32);
             if ((rc = batch_slot(f, &b, (uint64_t)slot, &blob)) < 0 ||
-                (rc = sealfs_node_seal(f->fs->gcm, f->ent.id, (unsigned)l, i, src, key,
+                (rc = sealfs_node_seal(f->fs->gcm, f->ent.id, (unsigned)l, i,
+                                       src, key,
                                        blob)) < 0)
                 goto out;
             OPENSSL_cleanse(key, SEALFS_FRESH);   /* used once */

@@ -456,8 +456,8 @@ static void test_keys_and_sealing(void)
         CHECK(g);
         CHECK(tee_seal_nonce_gcm(g, a1.seal_key, nonce, NULL, 0, pt, sizeof pt,
                                  blob2) == MANTLE_OK);
-        CHECK(tee_seal_nonce(a1.seal_key, nonce, NULL, 0, pt, sizeof pt, blob) ==
-              MANTLE_OK);
+        CHECK(tee_seal_nonce(a1.seal_key, nonce, NULL, 0, pt, sizeof pt,
+                             blob) == MANTLE_OK);
         CHECK(memcmp(blob, blob2, sizeof blob) == 0);
         for (int round = 0; round < 2; round++) {
             memset(out, 0x5a, sizeof out);
