@@ -58,7 +58,8 @@ static void node_aad(const uint8_t id[SEALFS_ID], unsigned level,
         out[sizeof NODE_AAD + 17 + i] = (uint8_t)(index >> (8 * i));
 }
 
-int sealfs_node_seal(const uint8_t id[SEALFS_ID], unsigned level,
+int sealfs_node_seal(struct tee_gcm *g, const uint8_t id[SEALFS_ID],
+                     unsigned level,
                      uint64_t index, const uint8_t pt[SEALFS_PAGE],
                      const uint8_t fresh[SEALFS_FRESH],
                      uint8_t out[SEALFS_BLOB])
@@ -68,20 +69,21 @@ int sealfs_node_seal(const uint8_t id[SEALFS_ID], unsigned level,
     /* A fresh key per node write: no (key, nonce) pair is ever reused, and
      * an old copy of the node no longer opens under its parent's key. */
     node_aad(id, level, index, aad);
-    return tee_seal_nonce(fresh, fresh + 32, aad, sizeof aad, pt, SEALFS_PAGE,
-                          out) == MANTLE_OK
+    return tee_seal_nonce_gcm(g, fresh, fresh + 32, aad, sizeof aad, pt,
+                              SEALFS_PAGE, out) == MANTLE_OK
                ? 0
                : -OS_EIO;
 }
 
-int sealfs_node_open(const uint8_t key[32], const uint8_t id[SEALFS_ID],
+int sealfs_node_open(struct tee_gcm *g, const uint8_t key[32],
+                     const uint8_t id[SEALFS_ID],
                      unsigned level, uint64_t index,
                      const uint8_t blob[SEALFS_BLOB], uint8_t out[SEALFS_PAGE])
 {
     uint8_t aad[sizeof NODE_AAD + 24];
 
     node_aad(id, level, index, aad);
-    return tee_unseal(key, aad, sizeof aad, blob, SEALFS_BLOB, out) ==
+    return tee_unseal_gcm(g, key, aad, sizeof aad, blob, SEALFS_BLOB, out) ==
                    MANTLE_OK
                ? 0
                : -OS_EIO;

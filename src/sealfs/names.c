@@ -163,7 +163,7 @@ int sealfs_close(sealfs_file *f)
         if (!f->ent.path)
             sfs_file_free(f);
         else if (!f->changed)
-            sfs_file_unload(f);
+            sfs_file_cache(f);
     }
     return rc;
 }

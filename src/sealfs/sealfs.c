@@ -7,9 +7,10 @@
  * close, mkdir, rename, ...) is in names.c.
  *
  * Invariants:
- *  - A file that is open holds its whole plaintext in memory (`data`, zero
- *    beyond `size` up to `cap`), verified node by node when it was opened;
- *    reads never touch the host, so tampering after open cannot reach them.
+ *  - A file that is open holds its whole plaintext in memory (`chunk`, zero
+ *    beyond `size` up to `cap`), verified node by node when it was first
+ *    opened in this mount (closed files keep it within SEALFS_CACHE_MAX);
+ *    reads never touch the host, so tampering after that cannot reach them.
  *  - Nodes are written only into slots the committed manifest does not
  *    reference (`used` is the committed set, `pend` this commit's), so until
  *    the new manifest is renamed into place the old tree is intact: a crash
@@ -136,16 +137,50 @@ static void tree_free(sealfs_ref **lv, uint64_t *n)
     }
 }
 
+static size_t chunk_size(const sealfs_file *f, size_t i)
+{
+    return i == 0 && f->cap < SEALFS_CHUNK ? f->cap : SEALFS_CHUNK;
+}
+
+/* The plaintext at off (< cap); contiguous up to the chunk's end, and a
+ * page never straddles chunks. */
+static uint8_t *sfs_at(const sealfs_file *f, uint64_t off)
+{
+    return f->chunk[off / SEALFS_CHUNK] + off % SEALFS_CHUNK;
+}
+
+/* Bytes from off to the end of its chunk, at most len. */
+static size_t run_len(uint64_t off, size_t len)
+{
+    size_t room = SEALFS_CHUNK - (size_t)(off % SEALFS_CHUNK);
+
+    return len < room ? len : room;
+}
+
+static void plain_zero(sealfs_file *f, uint64_t off, size_t len)
+{
+    while (len) {
+        size_t r = run_len(off, len);
+
+        memset(sfs_at(f, off), 0, r);
+        off += r;
+        len -= r;
+    }
+}
+
 void sfs_file_unload(sealfs_file *f)
 {
-    if (f->data)
-        OPENSSL_cleanse(f->data, f->cap);
-    free(f->data);
+    for (size_t i = 0; i < f->nchunk; i++) {
+        OPENSSL_cleanse(f->chunk[i], chunk_size(f, i));
+        free(f->chunk[i]);
+    }
+    free(f->chunk);
     free(f->dirty);
     free(f->used);
     free(f->pend);
-    f->data = f->dirty = f->used = f->pend = NULL;
-    f->cap = 0;
+    f->chunk = NULL;
+    f->dirty = f->used = f->pend = NULL;
+    f->cap = f->nchunk = 0;
     f->nslots = 0;
     tree_free(f->lv, f->nlv);
     tree_free(f->nl, f->nn);
@@ -165,37 +200,101 @@ void sfs_file_free(sealfs_file *f)
     free(f);
 }
 
-/* Room for `size` bytes of plaintext (whole pages, zero-filled). */
+/* A closed file keeps its verified plaintext, as the kernel keeps a plain
+ * file's pages, so that opening it again in this mount costs no reading and
+ * no verifying: the plaintext is what this process verified or wrote, and
+ * the committed tree on disk is the same. Closed files hold at most
+ * SEALFS_CACHE_MAX bytes per mount (others are dropped, in namespace order),
+ * and no host descriptor. */
+void sfs_file_cache(sealfs_file *f)
+{
+    sealfs *fs = f->fs;
+    uint64_t held = 0;
+
+    if (f->hfd >= 0)
+        os_fs_close(f->hfd);
+    f->hfd = -1;
+    if (f->cap > SEALFS_CACHE_MAX) {
+        sfs_file_unload(f);
+        return;
+    }
+    for (uint32_t i = 0; i < fs->n; i++) {
+        sealfs_file *g = fs->ino[i];
+
+        if (g != f && g->loaded && g->refs == 0 && !g->changed)
+            held += g->cap;
+    }
+    for (uint32_t i = 0; i < fs->n && held + f->cap > SEALFS_CACHE_MAX; i++) {
+        sealfs_file *g = fs->ino[i];
+
+        if (g != f && g->loaded && g->refs == 0 && !g->changed) {
+            held -= g->cap;
+            sfs_file_unload(g);
+        }
+    }
+}
+
+/* Room for `size` bytes of plaintext (whole pages, zero-filled). Below
+ * SEALFS_CHUNK, chunk 0 doubles (copied, the old copy wiped: realloc would
+ * leave it behind); above, whole chunks are added and nothing moves. */
 static int file_reserve(sealfs_file *f, uint64_t size)
 {
-    size_t want, pages;
-    uint8_t *d, *dd;
+    size_t want, cap, nch;
+    uint8_t *dd, **ch = NULL, *c0 = NULL;
 
     if (size > SEALFS_FILE_MAX)
         return -OS_EFBIG;
     want = (size_t)((size + SEALFS_PAGE - 1) / SEALFS_PAGE) * SEALFS_PAGE;
     if (want <= f->cap)
         return 0;
-    if (want < f->cap * 2)
-        want = f->cap * 2 > SEALFS_FILE_MAX ? (size_t)SEALFS_FILE_MAX
-                                            : f->cap * 2;
-    pages = want / SEALFS_PAGE;
-    /* realloc would leave a copy of the plaintext behind unwiped. */
-    if (!(d = calloc(1, want)) || !(dd = calloc(1, pages))) {
-        free(d);
-        return -OS_ENOMEM;
+    if (want < SEALFS_CHUNK) {
+        cap = f->cap * 2 < SEALFS_CHUNK ? f->cap * 2 : SEALFS_CHUNK;
+        cap = cap > want ? cap : want;
+        nch = 1;
+    } else {
+        nch = (want + SEALFS_CHUNK - 1) / SEALFS_CHUNK;
+        cap = nch * SEALFS_CHUNK;
     }
-    if (f->data) {
-        memcpy(d, f->data, f->cap);
+    if (!(dd = calloc(1, cap / SEALFS_PAGE)) ||
+        !(ch = calloc(nch, sizeof *ch)))
+        goto nomem;
+    /* Chunk 0 moves only while it is short of SEALFS_CHUNK. */
+    if (f->nchunk == 0 || f->cap < SEALFS_CHUNK) {
+        if (!(c0 = calloc(1, nch == 1 ? cap : SEALFS_CHUNK)))
+            goto nomem;
+        ch[0] = c0;
+    } else {
+        ch[0] = f->chunk[0];
+    }
+    for (size_t i = 1; i < nch; i++) {
+        if (i < f->nchunk)
+            ch[i] = f->chunk[i];
+        else if (!(ch[i] = calloc(1, SEALFS_CHUNK)))
+            goto nomem;
+    }
+    if (f->nchunk) {
         memcpy(dd, f->dirty, f->cap / SEALFS_PAGE);
-        OPENSSL_cleanse(f->data, f->cap);
+        if (c0) {
+            memcpy(c0, f->chunk[0], f->cap);
+            OPENSSL_cleanse(f->chunk[0], f->cap);
+            free(f->chunk[0]);
+        }
     }
-    free(f->data);
+    free(f->chunk);
     free(f->dirty);
-    f->data = d;
+    f->chunk = ch;
+    f->nchunk = nch;
     f->dirty = dd;
-    f->cap = want;
+    f->cap = cap;
     return 0;
+nomem:
+    if (ch)
+        for (size_t i = f->nchunk ? f->nchunk : 1; i < nch; i++)
+            free(ch[i]);
+    free(c0);
+    free(ch);
+    free(dd);
+    return -OS_ENOMEM;
 }
 
 static int slots_reserve(sealfs_file *f, uint64_t n)
@@ -240,12 +339,29 @@ static int open_node_file(sealfs_file *f, bool create)
     return 0;
 }
 
-/* Read and verify the whole tree into memory. */
+/* Sealed nodes read with one call when they sit in consecutive slots. */
+#define LOAD_WINDOW 64u
+
+/* n bytes at off, all of them (EIO at the end of the file). */
+static int read_full(int fd, uint8_t *p, size_t n, uint64_t off)
+{
+    for (size_t got = 0; got < n;) {
+        os_iovec iov = {p + got, n - got};
+        int64_t k = os_fs_preadv(fd, &iov, 1, off + got);
+
+        if (k <= 0)
+            return -OS_EIO;
+        got += (size_t)k;
+    }
+    return 0;
+}
+
+/* Read and verify the whole tree into memory, a run of nodes at a time. */
 int sfs_file_load(sealfs_file *f)
 {
     const sealfs_entry *e = &f->ent;
-    uint8_t *raw = NULL, *pt = NULL;
-    uint64_t nraw = 0;
+    uint8_t *raw = NULL, *pt = NULL;   /* raw: LOAD_WINDOW sealed nodes */
+    uint64_t nraw = 0, wfirst = 0, wn = 0;   /* raw holds slots wfirst.. */
     int rc;
 
     if (f->loaded)
@@ -268,19 +384,9 @@ int sfs_file_load(sealfs_file *f)
             goto fail;
         nraw = st.size / SEALFS_BLOB;
         if (nraw > (uint64_t)UINT32_MAX ||
-            !(raw = malloc((size_t)(nraw * SEALFS_BLOB) + 1))) {
+            !(raw = malloc((size_t)LOAD_WINDOW * SEALFS_BLOB))) {
             rc = -OS_ENOMEM;
             goto fail;
-        }
-        for (uint64_t got = 0; got < nraw * SEALFS_BLOB;) {
-            os_iovec iov = {raw + got, (size_t)(nraw * SEALFS_BLOB - got)};
-            int64_t k = os_fs_preadv(f->hfd, &iov, 1, got);
-
-            if (k <= 0) {
-                rc = -OS_EIO;
-                goto fail;
-            }
-            got += (uint64_t)k;
         }
     }
     if ((rc = slots_reserve(f, nraw)) < 0 || !(pt = malloc(SEALFS_PAGE))) {
@@ -303,15 +409,31 @@ int sfs_file_load(sealfs_file *f)
         rc = -OS_EIO;
         for (uint64_t i = 0; i < f->nlv[l]; i++) {
             const sealfs_ref *ref = &f->lv[l][i];
-            uint8_t *dst = l == 0 ? f->data + i * SEALFS_PAGE : pt;
+            uint8_t *dst = l == 0 ? sfs_at(f, i * SEALFS_PAGE) : pt;
 
             /* Each slot belongs to one node: a reference to a slot seen
              * before, or beyond the file, is tampering. */
             if (ref->slot >= nraw || f->used[ref->slot])
                 goto fail;
             f->used[ref->slot] = 1;
-            if (sealfs_node_open(ref->key, e->id, (unsigned)l, i,
-                                 raw + (uint64_t)ref->slot * SEALFS_BLOB,
+            if (ref->slot < wfirst || ref->slot >= wfirst + wn) {
+                /* The run of this level's next nodes in consecutive slots
+                 * (a file written in order: LOAD_WINDOW at a time). */
+                unsigned k = 1;
+
+                while (k < LOAD_WINDOW && i + k < f->nlv[l] &&
+                       f->lv[l][i + k].slot == (uint64_t)ref->slot + k &&
+                       (uint64_t)ref->slot + k < nraw)
+                    k++;
+                if (read_full(f->hfd, raw, (size_t)k * SEALFS_BLOB,
+                              (uint64_t)ref->slot * SEALFS_BLOB) < 0)
+                    goto fail;
+                wfirst = ref->slot;
+                wn = k;
+            }
+            if (sealfs_node_open(f->fs->gcm, ref->key, e->id, (unsigned)l, i,
+                                 raw + (size_t)(ref->slot - wfirst) *
+                                           SEALFS_BLOB,
                                  dst) < 0)
                 goto fail;
             if (l == 0)
@@ -331,7 +453,7 @@ int sfs_file_load(sealfs_file *f)
         }
     }
     /* Bytes past the end stay zero for a later extension. */
-    memset(f->data + e->size, 0, f->cap - e->size);
+    plain_zero(f, e->size, f->cap - e->size);
     rc = 0;
     f->loaded = true;
 fail:
@@ -364,7 +486,12 @@ int64_t sealfs_pread(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)
 
         if (k > f->ent.size - off)
             k = (size_t)(f->ent.size - off);
-        memcpy(iov[i].base, f->data + off, k);
+        for (size_t done = 0; done < k;) {
+            size_t r = run_len(off + done, k - done);
+
+            memcpy((uint8_t *)iov[i].base + done, sfs_at(f, off + done), r);
+            done += r;
+        }
         off += k;
         total += (int64_t)k;
     }
@@ -388,7 +515,13 @@ int64_t sealfs_pwrite(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)
     if ((rc = file_reserve(f, off + len)) < 0)
         return rc;
     for (int i = 0; i < n; i++) {
-        memcpy(f->data + off + (uint64_t)total, iov[i].base, iov[i].len);
+        for (size_t done = 0; done < iov[i].len;) {
+            uint64_t at = off + (uint64_t)total + done;
+            size_t r = run_len(at, iov[i].len - done);
+
+            memcpy(sfs_at(f, at), (const uint8_t *)iov[i].base + done, r);
+            done += r;
+        }
         total += (int64_t)iov[i].len;
     }
     mark_dirty(f, off, len);
@@ -410,7 +543,7 @@ int sealfs_truncate(sealfs_file *f, uint64_t size)
     if ((rc = file_reserve(f, size)) < 0)
         return rc;
     if (size < f->ent.size) {
-        memset(f->data + size, 0, (size_t)(f->ent.size - size));
+        plain_zero(f, size, (size_t)(f->ent.size - size));
         if (size % SEALFS_PAGE)
             f->dirty[size / SEALFS_PAGE] = 1;
     } else {
@@ -551,7 +684,7 @@ static int tree_prepare(sealfs_file *f)
             if (!dirty[l][i])
                 continue;
             if (l == 0) {
-                src = f->data + i * SEALFS_PAGE;
+                src = sfs_at(f, i * SEALFS_PAGE);
             } else {
                 memset(pt, 0, SEALFS_PAGE);
                 for (uint64_t j = 0; j < SEALFS_FAN; j++) {
@@ -580,7 +713,8 @@ static int tree_prepare(sealfs_file *f)
             key = fresh + (size_t)--nfresh * SEALFS_FRESH;
             memcpy(f->nl[l][i].key, key, 32);
             if ((rc = batch_slot(f, &b, (uint64_t)slot, &blob)) < 0 ||
-                (rc = sealfs_node_seal(f->ent.id, (unsigned)l, i, src, key,
+                (rc = sealfs_node_seal(f->fs->gcm, f->ent.id, (unsigned)l, i,
+                                       src, key,
                                        blob)) < 0)
                 goto out;
             OPENSSL_cleanse(key, SEALFS_FRESH);   /* used once */
@@ -976,6 +1110,7 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
     fs->dirfd = host_dirfd;
     fs->keys = *keys;
     fs->anchor = *anchor;
+    fs->gcm = tee_gcm_new();   /* NULL only costs speed */
     if (anchor->version < 1 || !anchor->counter) {
         rc = -OS_EINVAL;
         snprintf(err, err_size, "bad rollback anchor");
@@ -1094,6 +1229,7 @@ fail:
     free(fs->ino);
     free(fs->garbage);
     free(fs->state_dir);
+    tee_gcm_free(fs->gcm);
     os_fs_close(fs->dirfd);
     OPENSSL_cleanse(fs, sizeof *fs);
     free(fs);
@@ -1110,6 +1246,7 @@ void sealfs_unmount(sealfs *fs)
     free(fs->ino);
     free(fs->garbage);
     free(fs->state_dir);
+    tee_gcm_free(fs->gcm);
     os_fs_close(fs->dirfd);
     OPENSSL_cleanse(fs, sizeof *fs);
     free(fs);

@@ -35,6 +35,8 @@
 #define SEALFS_ID 16
 #define SEALFS_FILE_MAX ((uint64_t)1 << 30)     /* bytes per sealed file */
 #define SEALFS_MAX_ENTRIES 65536
+#define SEALFS_CHUNK ((size_t)1 << 20)   /* plaintext allocation unit */
+#define SEALFS_CACHE_MAX ((size_t)256 << 20)  /* plaintext of closed files */
 #define SEALFS_PATH_MAX 1024
 
 /* Host names in a sealed directory: the manifest, its staged successor, and
@@ -133,14 +135,18 @@ void sealfs_table_free(sealfs_table *t);
 
 /* A node: seal 4 KiB of plaintext bound to (file id, level, index) under
  * `fresh`, a key (32 bytes) and nonce (12) the caller has just drawn from
- * the CSPRNG and uses for nothing else; open checks the binding. */
+ * the CSPRNG and uses for nothing else; open checks the binding. Both go
+ * through g, the mount's reusable GCM context (NULL: one per call). */
 #define SEALFS_FRESH 44
-int sealfs_node_seal(const uint8_t id[SEALFS_ID], unsigned level,
+struct tee_gcm;
+int sealfs_node_seal(struct tee_gcm *g, const uint8_t id[SEALFS_ID],
+                     unsigned level,
                      uint64_t index, const uint8_t pt[SEALFS_PAGE],
                      const uint8_t fresh[SEALFS_FRESH],
                      uint8_t out[SEALFS_BLOB]);
 __attribute__((warn_unused_result)) int
-sealfs_node_open(const uint8_t key[32], const uint8_t id[SEALFS_ID],
+sealfs_node_open(struct tee_gcm *g, const uint8_t key[32],
+                 const uint8_t id[SEALFS_ID],
                  unsigned level, uint64_t index,
                  const uint8_t blob[SEALFS_BLOB], uint8_t out[SEALFS_PAGE]);
 

@@ -6,14 +6,18 @@
 #define MANTLE_SEALFS_INT_H
 
 #include "sealfs/sealfs.h"
+#include "tee/tee.h"
 
 struct sealfs_file {
     sealfs *fs;
     sealfs_entry ent;       /* path NULL once unlinked */
     unsigned refs;          /* open descriptors */
     bool loaded, changed;
-    uint8_t *data;          /* plaintext, cap bytes, zero beyond ent.size */
-    size_t cap;
+    /* Plaintext, cap bytes, zero beyond ent.size, in SEALFS_CHUNK pieces
+     * so that growing a file never copies it (chunk 0 alone may be
+     * smaller, while cap < SEALFS_CHUNK). Reach it through sfs_at. */
+    uint8_t **chunk;
+    size_t cap, nchunk;
     uint8_t *dirty;         /* per data page, cap / SEALFS_PAGE entries */
     sealfs_ref *lv[SEALFS_MAX_LEVELS];   /* committed tree, per level */
     uint64_t nlv[SEALFS_MAX_LEVELS];
@@ -29,6 +33,7 @@ struct sealfs_file {
 struct sealfs {
     int dirfd;
     sealfs_keys keys;
+    tee_gcm *gcm;           /* for nodes; NULL if it could not be set up */
     char *state_dir;
     sealfs_anchor anchor;
     uint8_t dir_id[SEALFS_ID];
@@ -46,6 +51,9 @@ int sfs_file_load(sealfs_file *f);
 /* Drop a file's plaintext and tree (it stays in the namespace). */
 void sfs_file_unload(sealfs_file *f);
 void sfs_file_free(sealfs_file *f);
+/* A file's last descriptor closed with nothing pending: keep its plaintext
+ * for the next open within the cache budget, or drop it. */
+void sfs_file_cache(sealfs_file *f);
 void sfs_stat_of(const sealfs_entry *e, os_stat *out);
 /* Append to the namespace. */
 int sfs_ino_add(sealfs *fs, sealfs_file *f);

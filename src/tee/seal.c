@@ -39,20 +39,59 @@ static const EVP_CIPHER *aes_gcm(void)
     return c;
 }
 
-/* Run GCM over in[0..len) into out, with the version byte and the
- * caller's aad authenticated. enc: 1 encrypt, 0 decrypt (tag checked). */
-static int gcm(int enc, const uint8_t key[32], const uint8_t nonce[NONCE],
-               uint8_t version, const uint8_t *aad, size_t aad_len,
-               const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[TAG])
+/* Contexts set up for AES-256-GCM with a 96-bit nonce, [0] decrypting and
+ * [1] encrypting; each use only loads a key and a nonce. */
+struct tee_gcm {
+    EVP_CIPHER_CTX *c[2];
+};
+
+static EVP_CIPHER_CTX *ctx_new(int enc)
 {
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+
+    if (c && (EVP_CipherInit_ex(c, aes_gcm(), NULL, NULL, NULL, enc) != 1 ||
+              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE, NULL) !=
+                  1)) {
+        EVP_CIPHER_CTX_free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+tee_gcm *tee_gcm_new(void)
+{
+    tee_gcm *g = calloc(1, sizeof *g);
+
+    if (g && (!(g->c[0] = ctx_new(0)) || !(g->c[1] = ctx_new(1)))) {
+        tee_gcm_free(g);
+        g = NULL;
+    }
+    return g;
+}
+
+void tee_gcm_free(tee_gcm *g)
+{
+    if (!g)
+        return;
+    EVP_CIPHER_CTX_free(g->c[0]);   /* cleanses the last key schedule */
+    EVP_CIPHER_CTX_free(g->c[1]);
+    free(g);
+}
+
+/* Run GCM over in[0..len) into out, with the version byte and the
+ * caller's aad authenticated. enc: 1 encrypt, 0 decrypt (tag checked).
+ * Through g's context when given, else a context of its own. */
+static int gcm(tee_gcm *g, int enc, const uint8_t key[32],
+               const uint8_t nonce[NONCE], uint8_t version,
+               const uint8_t *aad, size_t aad_len, const uint8_t *in,
+               size_t len, uint8_t *out, uint8_t tag[TAG])
+{
+    EVP_CIPHER_CTX *c = g ? g->c[enc] : ctx_new(enc);
     int n, ok;
 
     if (!c || len > INT32_MAX || aad_len > INT32_MAX)
         goto fail;
-    ok = EVP_CipherInit_ex(c, aes_gcm(), NULL, NULL, NULL, enc) == 1 &&
-         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE, NULL) == 1 &&
-         EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) == 1 &&
+    ok = EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) == 1 &&
          EVP_CipherUpdate(c, NULL, &n, &version, 1) == 1 &&
          (aad_len == 0 ||
           EVP_CipherUpdate(c, NULL, &n, aad, (int)aad_len) == 1) &&
@@ -62,25 +101,35 @@ static int gcm(int enc, const uint8_t key[32], const uint8_t nonce[NONCE],
     ok = ok && EVP_CipherFinal_ex(c, out + len, &n) == 1;
     if (ok && enc)
         ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG, tag) == 1;
-    EVP_CIPHER_CTX_free(c);  /* cleanses the key schedule */
+    if (!g)
+        EVP_CIPHER_CTX_free(c);  /* cleanses the key schedule */
     return ok ? 0 : -1;
 fail:
-    EVP_CIPHER_CTX_free(c);
+    if (!g)
+        EVP_CIPHER_CTX_free(c);
     return -1;
+}
+
+int tee_seal_nonce_gcm(tee_gcm *g, const uint8_t key[32],
+                       const uint8_t nonce[NONCE], const uint8_t *aad,
+                       size_t aad_len, const uint8_t *pt, size_t len,
+                       uint8_t *out)
+{
+    if (len > TEE_SEAL_MAX)
+        return MANTLE_ELIMIT;
+    out[0] = TEE_SEAL_VERSION;
+    memcpy(out + 1, nonce, NONCE);
+    if (gcm(g, 1, key, out + 1, TEE_SEAL_VERSION, aad, aad_len, pt, len,
+            out + 1 + NONCE, out + 1 + NONCE + len) != 0)
+        return MANTLE_ENOTEE;
+    return MANTLE_OK;
 }
 
 int tee_seal_nonce(const uint8_t key[32], const uint8_t nonce[NONCE],
                    const uint8_t *aad, size_t aad_len, const uint8_t *pt,
                    size_t len, uint8_t *out)
 {
-    if (len > TEE_SEAL_MAX)
-        return MANTLE_ELIMIT;
-    out[0] = TEE_SEAL_VERSION;
-    memcpy(out + 1, nonce, NONCE);
-    if (gcm(1, key, out + 1, TEE_SEAL_VERSION, aad, aad_len, pt, len,
-            out + 1 + NONCE, out + 1 + NONCE + len) != 0)
-        return MANTLE_ENOTEE;
-    return MANTLE_OK;
+    return tee_seal_nonce_gcm(NULL, key, nonce, aad, aad_len, pt, len, out);
 }
 
 int tee_seal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
@@ -96,6 +145,13 @@ int tee_seal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
 int tee_unseal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
                const uint8_t *blob, size_t len, uint8_t *out)
 {
+    return tee_unseal_gcm(NULL, key, aad, aad_len, blob, len, out);
+}
+
+int tee_unseal_gcm(tee_gcm *g, const uint8_t key[32], const uint8_t *aad,
+                   size_t aad_len, const uint8_t *blob, size_t len,
+                   uint8_t *out)
+{
     uint8_t tag[TAG], *tmp;
     size_t n;
     int rc;
@@ -109,7 +165,7 @@ int tee_unseal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
     if (!tmp)
         return MANTLE_ENOMEM;
     memcpy(tag, blob + 1 + NONCE + n, TAG);
-    rc = gcm(0, key, blob + 1, blob[0], aad, aad_len, blob + 1 + NONCE, n,
+    rc = gcm(g, 0, key, blob + 1, blob[0], aad, aad_len, blob + 1 + NONCE, n,
              tmp, tag) == 0
              ? MANTLE_OK
              : MANTLE_EAUTH;

@@ -274,6 +274,22 @@ __attribute__((warn_unused_result)) int
 tee_unseal(const uint8_t key[32], const uint8_t *aad, size_t aad_len,
            const uint8_t *blob, size_t len, uint8_t *out);
 
+/* A reusable AES-256-GCM context for sealing many small blobs (sealed
+ * storage's nodes) without setting one up per blob. One user at a time; it
+ * holds the last key's schedule until its next use or tee_gcm_free, which
+ * wipes it. */
+typedef struct tee_gcm tee_gcm;
+tee_gcm *tee_gcm_new(void);
+void tee_gcm_free(tee_gcm *g);
+/* tee_seal_nonce and tee_unseal through g (NULL: a context per call). */
+int tee_seal_nonce_gcm(tee_gcm *g, const uint8_t key[32],
+                       const uint8_t nonce[12], const uint8_t *aad,
+                       size_t aad_len, const uint8_t *pt, size_t len,
+                       uint8_t *out);
+__attribute__((warn_unused_result)) int
+tee_unseal_gcm(tee_gcm *g, const uint8_t key[32], const uint8_t *aad,
+               size_t aad_len, const uint8_t *blob, size_t len, uint8_t *out);
+
 /* ---- EAT (eat.c) ----------------------------------------------------------- */
 
 /* Build and sign the evidence for one module: an RFC 9711 EAT, COSE_Sign1

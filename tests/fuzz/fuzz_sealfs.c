@@ -225,7 +225,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* a fixed key and nonce: this input's only node */
         memset(fresh, 0x5a, sizeof fresh);
         memcpy(e.root.key, fresh, 32);
-        if (sealfs_node_seal(fid, e.levels - 1u, 0, page, fresh, node) != 0 ||
+        if (sealfs_node_seal(NULL, fid, e.levels - 1u, 0, page, fresh,
+                             node) != 0 ||
             sealfs_manifest_seal(keys.dir, &m, &blob, &n) != 0)
             abort();
         for (int i = 0; i < SEALFS_ID; i++)

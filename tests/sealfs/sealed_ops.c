@@ -164,6 +164,27 @@ static void do_write(const char *dir)
     CHECK(size_of(P(0, dir, "big.bin")) == BIG);
     check_big(dir);
 
+    /* A closed file's plaintext stays cached in the mount: renamed away and
+     * replaced, each name reads its own bytes; truncated below the first
+     * 1 MiB chunk and regrown, the regrown part (both chunks) is zeros. */
+    fd = open(P(0, dir, "c1.bin"), O_CREAT | O_TRUNC | O_RDWR, 0600);
+    CHECK(fd >= 0 && write(fd, buf, BIG) == BIG && close(fd) == 0);
+    CHECK(rename(P(0, dir, "c1.bin"), P(1, dir, "c2.bin")) == 0);
+    put(P(0, dir, "c1.bin"), "new");
+    expect(P(0, dir, "c1.bin"), "new");
+    fd = open(P(0, dir, "c2.bin"), O_RDWR);
+    CHECK(fd >= 0 && pread(fd, small, 4, BIG - 4) == 4 &&
+          memcmp(small, buf + BIG - 4, 4) == 0);
+    CHECK(ftruncate(fd, 1000) == 0 && ftruncate(fd, BIG) == 0);
+    CHECK(pread(fd, small, 4, 998) == 4 && memcmp(small, buf + 998, 2) == 0 &&
+          small[2] == 0 && small[3] == 0);
+    CHECK(pread(fd, small, 4, 1024 * 1024 - 2) == 4 &&
+          memcmp(small, "\0\0\0\0", 4) == 0);
+    CHECK(close(fd) == 0);
+    CHECK(unlink(P(0, dir, "c1.bin")) == 0 && unlink(P(0, dir, "c2.bin")) == 0);
+    errno = 0;
+    CHECK(open(P(0, dir, "c2.bin"), O_RDONLY) < 0 && errno == ENOENT);
+
     /* seek: from the end, from here, and past the end (a hole of zeros) */
     fd = open(P(0, dir, "seek.bin"), O_CREAT | O_RDWR, 0600);
     CHECK(fd >= 0 && write(fd, "0123456789", 10) == 10);

@@ -445,6 +445,36 @@ static void test_keys_and_sealing(void)
     }
     CHECK(tee_unseal(a1.seal_key, NULL, 0, blob, TEE_SEAL_OVERHEAD - 1, out) ==
           MANTLE_EAUTH);
+    /* A reused context (sealed storage's): blobs interchange with the
+     * per-call path, and a failed open (wrong key, flipped byte) leaves
+     * nothing behind that affects the next one. */
+    {
+        tee_gcm *g = tee_gcm_new();
+        static const uint8_t nonce[12] = {7};
+        uint8_t blob2[sizeof blob];
+
+        CHECK(g);
+        CHECK(tee_seal_nonce_gcm(g, a1.seal_key, nonce, NULL, 0, pt, sizeof pt,
+                                 blob2) == MANTLE_OK);
+        CHECK(tee_seal_nonce(a1.seal_key, nonce, NULL, 0, pt, sizeof pt,
+                             blob) == MANTLE_OK);
+        CHECK(memcmp(blob, blob2, sizeof blob) == 0);
+        for (int round = 0; round < 2; round++) {
+            memset(out, 0x5a, sizeof out);
+            CHECK(tee_unseal_gcm(g, b1.seal_key, NULL, 0, blob, sizeof blob,
+                                 out) == MANTLE_EAUTH);
+            blob[20] ^= 1;
+            CHECK(tee_unseal_gcm(g, a1.seal_key, NULL, 0, blob, sizeof blob,
+                                 out) == MANTLE_EAUTH);
+            blob[20] ^= 1;
+            CHECK(out[0] == 0x5a);
+            CHECK(tee_unseal_gcm(g, a1.seal_key, NULL, 0, blob, sizeof blob,
+                                 out) == MANTLE_OK);
+            CHECK(memcmp(out, pt, sizeof pt) == 0);
+        }
+        tee_gcm_free(g);
+        tee_gcm_free(NULL);
+    }
     tee_module_keys_wipe(&a1);
     tee_module_keys_wipe(&a2);
     tee_module_keys_wipe(&b1);
