@@ -56,7 +56,7 @@ static void blur(uint8_t *d, const uint8_t *s, long w, long h)
 
 int main(int argc, char **argv)
 {
-    long t = bench_size(argc, argv, 60), w = 1024, h = 768, i, y, x;
+    long t = bench_size(argc, argv, 420), w = 1024, h = 768, i, y, x;
     double t0 = bench_now();
     uint8_t *a = malloc((size_t)(w * h)), *b = malloc((size_t)(w * h));
     uint64_t rng = 3, sum = BENCH_MIX_INIT;
