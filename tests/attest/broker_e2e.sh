@@ -8,11 +8,8 @@
 # usage: broker_e2e.sh MANTLE GUEST.wasm WORKDIR
 set -u
 mantle=$1 guest=$2 work=$3
-rm -rf "$work" && mkdir -p "$work"
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; }
-trap cleanup EXIT
 . "$(dirname "$0")/testlib.sh"
+server_workdir
 
 export MANTLE_STATE_DIR="$work/state"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \

@@ -6,11 +6,8 @@
 # usage: ratls_e2e.sh MANTLE SERVER.wasm WORKDIR
 set -u
 mantle=$1 guest=$2 work=$3
-rm -rf "$work" && mkdir -p "$work"
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; }
-trap cleanup EXIT
 . "$(dirname "$0")/testlib.sh"
+server_workdir
 
 export MANTLE_STATE_DIR="$work/state"
 run 0 "device root" "$mantle" evidence root --tee=soft -o "$work/root.pem"

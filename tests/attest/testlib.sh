@@ -12,3 +12,10 @@ run() { # expected-status description command...
     fi
 }
 has() { grep -q -- "$2" "$work/$1" || { echo "FAIL: $1 lacks \"$2\""; cat "$work/$1"; fail=1; }; }
+# server_workdir: a fresh $work, and the server a test starts ($pid, if
+# set) stopped on exit.
+pid=
+server_workdir() {
+    rm -rf "$work" && mkdir -p "$work" || exit 1
+    trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi' EXIT
+}
