@@ -170,9 +170,37 @@ int main(int argc, char **argv)
         CHECK(verify(&n, ev, evn / 2, root_a, 32, challenge, sizeof challenge,
                      now, why, sizeof why) == MANTLE_EREFUSED);
     }
-    /* Intact again: verifies. */
+    /* Intact again: verifies, and the node now takes soft replicas when
+     * debug is acceptable, and none that need snp (its old claim). */
     CHECK(verify(&n, ev, evn, root_a, 32, challenge, sizeof challenge, now,
                  why, sizeof why) == MANTLE_OK);
+    {
+        static const char m1[] = "name: dev\nmodule: m.wasm\n"
+                                 "constraints: {tee: soft, debug_ok: true}\n";
+        static const char m2[] = "name: conf\nmodule: m.wasm\n"
+                                 "constraints: {tee: snp}\n";
+        struct fleet_deploy d[2];
+        struct fleet_assign *a = NULL;
+        size_t na = 0;
+
+        CHECK(fleet_manifest_parse(m1, sizeof m1 - 1, "m1", &d[0], err,
+                                   sizeof err) == MANTLE_OK);
+        CHECK(fleet_manifest_parse(m2, sizeof m2 - 1, "m2", &d[1], err,
+                                   sizeof err) == MANTLE_OK);
+        n.last_seen_ms = 10;
+        CHECK(fleet_place(d, 2, &n, 1, NULL, 0, 10, 5, &a, &na) == MANTLE_OK);
+        CHECK(na == 2);
+        if (na == 2) {
+            CHECK_STR(a[0].deploy, "conf");
+            CHECK(a[0].node == NULL);
+            CHECK_STR(a[0].why, "pending: 1 node rejected: 1 tee soft not in "
+                                "[snp]");
+            CHECK_STR(a[1].node, "node-a");
+        }
+        fleet_assign_free(a, na);
+        fleet_deploy_free(&d[0]);
+        fleet_deploy_free(&d[1]);
+    }
     fleet_node_free(&n);
 
     /* A workload's evidence over the node's nonce (a guest can ask its TEE
