@@ -1,4 +1,4 @@
-/* manifest.c - deployment manifests: strict parsing (JSON or YAML), canonical JSON.
+/* manifest.c - deployment manifests: strict parsing, canonical JSON.
  * SPDX-License-Identifier: Apache-2.0
  *
  * A manifest (docs/fleet.md):
@@ -27,7 +27,7 @@
 #define MAX_PATH_LEN 4096
 #define MAX_CPU_MILLI 1024000u  /* 1024 cores */
 
-/* ---- Units ---------------------------------------------------------------- */
+/* ---- Units --------------------------------------------------------------- */
 
 static const struct unit {
     const char *suffix;
@@ -198,7 +198,7 @@ static int read_cpu(fl_err *e, const json_t *v, const char *path,
     return MANTLE_OK;
 }
 
-/* ---- Lists of names ------------------------------------------------------- */
+/* ---- Lists of names ------------------------------------------------------ */
 
 static int str_cmp(const void *a, const void *b)
 {
@@ -294,7 +294,7 @@ static const char *tee_hint(const char *s)
     return " (expected none, soft, tpm, snp, tdx, sgx or cca)";
 }
 
-/* ---- Constraints ------------------------------------------------------------ */
+/* ---- Constraints --------------------------------------------------------- */
 
 /* The architectures a TEE kind exists on; NULL: all of them. */
 static const char *tee_arch(const char *tee)
@@ -424,7 +424,7 @@ static int read_constraints(fl_err *e, const json_t *v,
     return check_possible(e, c);
 }
 
-/* ---- The manifest ------------------------------------------------------------ */
+/* ---- The manifest -------------------------------------------------------- */
 
 static int read_module(fl_err *e, const json_t *v, struct fleet_deploy *d)
 {
@@ -595,7 +595,7 @@ int fleet_manifest_parse(const char *text, size_t len, const char *origin,
     return MANTLE_OK;
 }
 
-/* ---- Canonical JSON ---------------------------------------------------------- */
+/* ---- Canonical JSON ------------------------------------------------------ */
 
 static json_t *strv_json(char **v, size_t n)
 {
@@ -649,7 +649,7 @@ char *fleet_deploy_to_json(const struct fleet_deploy *d)
     return fl_dump(o);
 }
 
-/* ---- Equality and release ------------------------------------------------------ */
+/* ---- Equality and release ------------------------------------------------ */
 
 static bool str_eq(const char *a, const char *b)
 {

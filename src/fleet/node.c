@@ -1,4 +1,4 @@
-/* node.c - node facts: strict JSON in and canonical JSON out, and the local node's.
+/* node.c - node facts: strict JSON in, canonical JSON out, the local node's.
  * SPDX-License-Identifier: Apache-2.0
  *
  * Facts travel from each node to the KV bucket "mantle-nodes". A node's

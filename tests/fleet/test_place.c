@@ -87,7 +87,9 @@ static void free_all(struct fleet_deploy *d, size_t nd, struct fleet_node *n,
         fleet_node_free(&n[i]);
 }
 
-#define MOD "module: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+#define MOD                                                                \
+    "module: sha256:0123456789abcdef0123456789abcdef"                      \
+    "0123456789abcdef0123456789abcdef\n"
 
 static void test_constraints(void)
 {
@@ -509,7 +511,8 @@ static void test_scale(void)
                 CHECK_STR(where(&r, d[i].name, rep), "-");
     }
     run r2 = place(d, ND, n, NN, &r);
-    char *a = fleet_assigns_to_json(r.a, r.n), *b = fleet_assigns_to_json(r2.a, r2.n);
+    char *a = fleet_assigns_to_json(r.a, r.n);
+    char *b = fleet_assigns_to_json(r2.a, r2.n);
     CHECK_STR(a, b);
     free(a);
     free(b);
