@@ -426,6 +426,28 @@ bool kbs_runtime_digest(const json_t *runtime_data, uint8_t out[64])
     return ok;
 }
 
+/* The verifiers' messages name `mantle verify`'s flags; the broker takes the
+ * same inputs under its own names (its --cert is its TLS identity), so a
+ * refusal tells the operator the flag to give this program. */
+static void broker_flags(const char *in, char *out, size_t cap)
+{
+    static const char from[] = "--cert", to[] = "--evidence-cert";
+    size_t n = 0;
+
+    while (*in && n + 1 < cap) {
+        if (strncmp(in, from, sizeof from - 1) == 0 &&
+            !(in[sizeof from - 1] >= 'a' && in[sizeof from - 1] <= 'z') &&
+            in[sizeof from - 1] != '-' && n + sizeof to < cap) {
+            memcpy(out + n, to, sizeof to - 1);
+            n += sizeof to - 1;
+            in += sizeof from - 1;
+            continue;
+        }
+        out[n++] = *in++;
+    }
+    out[n] = '\0';
+}
+
 static void do_attest(mantle_broker *b, const char *cookie,
                       const uint8_t *body, size_t len, int64_t now,
                       mantle_broker_reply *r)
@@ -434,7 +456,7 @@ static void do_attest(mantle_broker *b, const char *cookie,
     const char *nonce, *ev64;
     uint8_t rd[64], *ev = NULL;
     size_t evn = 0;
-    char msg[600], *pub = NULL, *token = malloc(16384);
+    char msg[800], *pub = NULL, *token = malloc(16384);
     mantle_verify_input in;
     mantle_verify_reason why = MANTLE_VERIFY_OK;
     mantle_claims c;
@@ -499,8 +521,10 @@ static void do_attest(mantle_broker *b, const char *cookie,
     in.report_data = rd;
     in.report_data_len = sizeof rd;
     if (mantle_verify(&in, &c, &why, &diag) != MANTLE_OK) {
+        char said[sizeof diag.message + 32];
+        broker_flags(diag.message, said, sizeof said);
         snprintf(msg, sizeof msg, "attest: evidence refused (%s): %s",
-                 mantle_verify_reason_name(why), diag.message);
+                 mantle_verify_reason_name(why), said);
         error(r, 401, "EvidenceRefused", msg);
         audit(b, now, s.id, "attest", NULL, "refused", msg + 8);
         goto out;
