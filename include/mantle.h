@@ -928,6 +928,21 @@ MANTLE_NODISCARD int mantle_kbs_client_attestation(mantle_kbs_client *client,
                                                    size_t len,
                                                    char **out_json,
                                                    mantle_diag *diag);
+/* Trustee mode: attest to a Trustee KBS as its own attesters do, with the
+ * platform's evidence in Trustee's encoding (KBS 0.4.0 composite evidence)
+ * instead of Mantle's EAT: the tsm backend's SEV-SNP report ("snp") or TDX
+ * quote ("tdx"); the soft backend's "sample" (no hardware and no signature:
+ * for development against a KBS that accepts it). The module's identity
+ * is then not in the evidence. MANTLE_ENOTEE for other backends. */
+MANTLE_NODISCARD int mantle_kbs_client_trustee(mantle_kbs_client *client,
+                                               mantle_tee *tee,
+                                               mantle_diag *diag);
+/* The body of POST /kbs/v0/auth for this client (owned by it). */
+const char *mantle_kbs_client_auth_request(const mantle_kbs_client *client);
+/* Trustee mode, after the challenge: the body of POST /kbs/v0/attest with
+ * the platform's evidence bound to it (malloc'd). */
+MANTLE_NODISCARD int mantle_kbs_client_trustee_attestation(
+    mantle_kbs_client *client, char **out_json, mantle_diag *diag);
 /* Decrypt a resource reply (JWE); the plaintext is malloc'd.
  * MANTLE_EREFUSED if it is not for our key. */
 MANTLE_NODISCARD int mantle_kbs_client_open(mantle_kbs_client *client,

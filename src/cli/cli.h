@@ -118,6 +118,9 @@ typedef struct cli_kbs_secret {
  * its certificate authority, PEM, or NULL for the system's) and fetch the
  * n secrets into out[0..n) (free each with cli_secret_free); an exit code
  * after reporting. */
+/* kbs_fetch.c: attest with the platform's evidence in Trustee's encoding
+ * (mantle_kbs_client_trustee) instead of Mantle's EAT: run --broker-trustee. */
+void cli_kbs_use_trustee(void);
 int cli_kbs_fetch(const char *broker, const char *ca, mantle_tee *tee,
                   const mantle_module *module, const mantle_tee_launch *launch,
                   const cli_kbs_secret *want, size_t n,

@@ -63,6 +63,11 @@ has err "policy: module"
 # another device's DICE root
 MANTLE_STATE_DIR="$work/other" run 1 "another device refused" "$mantle" run "${broker[@]}" --secret db=kbs:///app/key/db "$guest"
 has err "refused (chain)"
+# Trustee's encoding from the soft backend is "sample" evidence, which
+# this broker does not accept (it proves nothing)
+run 1 "--broker-trustee with soft: sample refused" "$mantle" run "${broker[@]}" --broker-trustee --secret db=kbs:///app/key/db "$guest"
+has err "auth refused (HTTP 400)"
+has err "not \"sample\""
 # the broker's certificate is checked
 run 1 "untrusted broker certificate" "$mantle" run --tee=soft --broker "$url" --secret db=kbs:///app/key/db "$guest"
 has err "broker"
