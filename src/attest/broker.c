@@ -528,7 +528,7 @@ static void do_attest(mantle_broker *b, const char *cookie,
     }
     if (!json_is_object(rt) || !nonce || !bound ||
         (trustee ? !json_is_object(primary)
-                 : !av_base64(ev64, strlen(ev64), &ev, &evn)) ||
+                 : !ev64 || !av_base64(ev64, strlen(ev64), &ev, &evn)) ||
         !(k = jwe_jwk_key(jwk)) ||
         !json_is_string(json_object_get(jwk, "alg")) ||
         strcmp(json_string_value(json_object_get(jwk, "alg")), JWE_ALG) != 0 ||
