@@ -66,6 +66,8 @@ int kbs_trustee_verify(mantle_tee_kind kind, const json_t *evidence,
                        const mantle_verify_input *base,
                        const uint8_t report_data[64], mantle_claims *out,
                        mantle_verify_reason *why, mantle_diag *diag);
+/* Standard base64 with padding, as Trustee writes bytes (malloc'd). */
+char *kbs_b64_std(const uint8_t *p, size_t n);
 /* Platform evidence (an SNP report, a TDX or SGX quote) as Trustee's
  * attester sends it; NULL if the bytes do not fit the family. */
 json_t *kbs_trustee_encode(mantle_tee_kind kind, const uint8_t *ev, size_t n);

@@ -178,8 +178,7 @@ int mantle_kbs_client_trustee_attestation(mantle_kbs_client *c,
     if (c->kind == MANTLE_TEE_NONE) {
         /* Trustee's sample verifier compares report_data with the digest
          * itself (48 bytes), unpadded. */
-        if ((rd64 = malloc(4 * 16 + 1))) {
-            EVP_EncodeBlock((unsigned char *)rd64, c->rd, 48);
+        if ((rd64 = kbs_b64_std(c->rd, 48))) {
             primary = json_pack("{s:s,s:s}", "svn", "1", "report_data", rd64);
             free(rd64);
         }

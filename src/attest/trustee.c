@@ -380,7 +380,7 @@ int kbs_trustee_verify(mantle_tee_kind kind, const json_t *ev,
 
 /* ---- Encoding (the client's side) --------------------------------------- */
 
-static char *b64_std(const uint8_t *p, size_t n)
+char *kbs_b64_std(const uint8_t *p, size_t n)
 {
     char *s = malloc(4 * ((n + 2) / 3) + 1);
 
@@ -405,7 +405,7 @@ json_t *kbs_trustee_encode(mantle_tee_kind kind, const uint8_t *ev, size_t n)
                          "cert_chain");
     case MANTLE_TEE_TDX:
     case MANTLE_TEE_SGX:
-        if (n == 0 || n > (1u << 24) || !(q = b64_std(ev, n)))
+        if (n == 0 || n > (1u << 24) || !(q = kbs_b64_std(ev, n)))
             return NULL;
         out = kind == MANTLE_TEE_TDX
                   ? json_pack("{s:n,s:s}", "cc_eventlog", "quote", q)
