@@ -440,20 +440,37 @@ bool kbs_runtime_digest(const json_t *runtime_data, uint8_t out[64])
 }
 
 /* The verifiers' messages name `mantle verify`'s flags; the broker takes the
- * same inputs under its own names (its --cert is its TLS identity), so a
- * refusal tells the operator the flag to give this program. */
-static void broker_flags(const char *in, char *out, size_t cap)
+ * same inputs under its own names (its --cert is its TLS identity, and its
+ * --root, Mantle's DICE root, does not anchor Trustee's hardware evidence),
+ * so a refusal tells the operator the flag to give this program. */
+static void broker_flags(const char *in, bool trustee, char *out, size_t cap)
 {
-    static const char from[] = "--cert", to[] = "--evidence-cert";
+    static const struct { const char *from, *to; bool trustee; } map[] = {
+        {"--cert", "--evidence-cert", false},
+        {"give --root, or ", "give ", true},
+        {"with the chain", "with the chain (--evidence-cert)", true},
+    };
     size_t n = 0;
 
     while (*in && n + 1 < cap) {
-        if (strncmp(in, from, sizeof from - 1) == 0 &&
-            !(in[sizeof from - 1] >= 'a' && in[sizeof from - 1] <= 'z') &&
-            in[sizeof from - 1] != '-' && n + sizeof to < cap) {
-            memcpy(out + n, to, sizeof to - 1);
-            n += sizeof to - 1;
-            in += sizeof from - 1;
+        size_t i, fl = 0, tl = 0;
+        for (i = 0; i < sizeof map / sizeof map[0]; i++) {
+            fl = strlen(map[i].from);
+            tl = strlen(map[i].to);
+            /* A pattern ending in a letter must end a word there
+             * ("--cert", not "--certs" or "--cert-x"). */
+            bool open_end = map[i].from[fl - 1] < 'a';
+            if ((!map[i].trustee || trustee) &&
+                strncmp(in, map[i].from, fl) == 0 &&
+                (open_end ||
+                 (!(in[fl] >= 'a' && in[fl] <= 'z') && in[fl] != '-')) &&
+                n + tl + 1 < cap)
+                break;
+        }
+        if (i < sizeof map / sizeof map[0]) {
+            memcpy(out + n, map[i].to, tl);
+            n += tl;
+            in += fl;
             continue;
         }
         out[n++] = *in++;
@@ -583,8 +600,8 @@ static void do_attest(mantle_broker *b, const char *cookie,
     in.report_data_len = sizeof rd;
     if ((trustee ? kbs_trustee_verify(kind, primary, &in, rd, &c, &why, &diag)
                  : mantle_verify(&in, &c, &why, &diag)) != MANTLE_OK) {
-        char said[sizeof diag.message + 32];
-        broker_flags(diag.message, said, sizeof said);
+        char said[sizeof diag.message + 64];
+        broker_flags(diag.message, trustee, said, sizeof said);
         snprintf(msg, sizeof msg, "attest: evidence refused (%s): %s",
                  mantle_verify_reason_name(why), said);
         error(r, 401, "EvidenceRefused", msg);
