@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "attest/kbs.h"
+#include "tee/tee_tsm.h"
 #include "tv.h"
 
 /* The report data the evidence carries, from the family verifier. */
@@ -547,6 +548,165 @@ out:
     mantle_tee_free(tee);
 }
 
+/* ---- The client in Trustee mode on the tsm backend (a fake configfs) -------- */
+
+/* The kernel's side of configfs-tsm: the report is the recorded one, the
+ * inblob what the client asked to bind. */
+typedef struct fake_tsm {
+    const char *provider;
+    const tv_file *report;
+    uint64_t generation;
+    uint8_t inblob[64];
+} fake_tsm;
+
+static int fk_mkdir(void *ctx, const char *entry)
+{
+    (void)ctx, (void)entry;
+    return 0;
+}
+
+static int fk_write(void *ctx, const char *entry, const char *attr,
+                    const uint8_t *data, size_t len)
+{
+    fake_tsm *t = ctx;
+
+    (void)entry;
+    if (strcmp(attr, "inblob") != 0 || len != 64)
+        return -22;
+    memcpy(t->inblob, data, 64);
+    t->generation++;
+    return 0;
+}
+
+static int64_t fk_read(void *ctx, const char *entry, const char *attr,
+                       uint8_t *buf, size_t cap)
+{
+    fake_tsm *t = ctx;
+    char gen[32];
+    const void *src;
+    size_t n;
+
+    (void)entry;
+    if (strcmp(attr, "provider") == 0) {
+        src = t->provider;
+        n = strlen(t->provider);
+    } else if (strcmp(attr, "generation") == 0) {
+        n = (size_t)snprintf(gen, sizeof gen, "%llu\n",
+                             (unsigned long long)t->generation);
+        src = gen;
+    } else if (strcmp(attr, "outblob") == 0) {
+        src = t->report->data;
+        n = t->report->len;
+    } else {
+        return -2;  /* no auxblob */
+    }
+    n = n < cap ? n : cap;
+    memcpy(buf, src, n);
+    return (int64_t)n;
+}
+
+static void client_tsm(const char *work, const char *provider,
+                       const char *file, mantle_tee_kind kind)
+{
+    static const char challenge[] = "{\"nonce\":\"AAECAwQFBgc=\","
+                                    "\"extra-params\":{}}";
+    tv_file rep = tv_read(file);
+    fake_tsm t = {provider, &rep, 1, {0}};
+    tee_tsm_fs fs = {&t, fk_mkdir, fk_mkdir, fk_write, fk_read};
+    const char *name = mantle_tee_name(kind);
+    tee_backend *b = NULL;
+    mantle_tee *tee = NULL;
+    mantle_kbs_client *kc = NULL;
+    kbs_trustee_evidence ev;
+    mantle_diag diag;
+    uint8_t rd[64];
+    char dir[600], want[32], *att = NULL;
+    json_t *a, *tev;
+    av_err e;
+
+    snprintf(dir, sizeof dir, "%s/tsm-%s", work, name);
+    snprintf(want, sizeof want, "\"tee\":\"%s\"", name);
+    CHECK(tee_tsm_open_fs(&fs, dir, &b, &diag) == MANTLE_OK &&
+              tee_wrap(&tee_tsm_ops, b, &tee, &diag) == MANTLE_OK &&
+              mantle_kbs_client_new(&kc, &diag) == MANTLE_OK &&
+              mantle_kbs_client_trustee(kc, tee, &diag) == MANTLE_OK &&
+              strstr(mantle_kbs_client_auth_request(kc), want),
+          "%s: client in Trustee mode: %s", name, diag.message);
+    CHECK(kc && mantle_kbs_client_challenge(kc, challenge, strlen(challenge),
+                                            rd, &diag) == MANTLE_OK &&
+              mantle_kbs_client_trustee_attestation(kc, &att, &diag) ==
+                  MANTLE_OK,
+          "%s: attestation: %s", name, diag.message);
+    /* The platform was asked to bind Trustee's report data ... */
+    CHECK(memcmp(t.inblob, rd, 64) == 0, "%s: inblob is the binding", name);
+    /* ... and its evidence is sent as Trustee's attester sends it. */
+    a = att ? json_loads(att, 0, NULL) : NULL;
+    tev = json_object_get(a, "tee-evidence");
+    CHECK(kbs_trustee_decode(kind, json_object_get(tev, "primary_evidence"),
+                             &ev, &e) == 0 &&
+              ev.len == rep.len && memcmp(ev.bytes, rep.data, rep.len) == 0 &&
+              ev.ncerts == 0,
+          "%s: the platform's evidence as Trustee's encoding", name);
+    CHECK(kind != MANTLE_TEE_SNP ||
+              json_is_null(json_object_get(json_object_get(tev,
+                                                           "primary_evidence"),
+                                           "cert_chain")),
+          "%s: cert_chain null (Trustee asks the KDS)", name);
+    if (ev.bytes)
+        printf("ok   %-40s %zu bytes, bound to the challenge\n",
+               kind == MANTLE_TEE_SNP ? "client tsm: Trustee snp"
+                                      : "client tsm: Trustee tdx",
+               ev.len);
+    kbs_trustee_evidence_free(&ev);
+    json_decref(a);
+    free(att);
+    att = NULL;
+    if (kind == MANTLE_TEE_SNP && kc) {
+        /* The same client against this broker, given the VCEK and its
+         * chain: the encodings agree, and the recorded report is refused
+         * only because it cannot bind the broker's fresh challenge. */
+        tv_file vcek = tv_read("gsg_vcek.der"), chain = tv_read("ask_ark_milan.pem");
+        mantle_blob certs[2] = {tv_blob(&vcek), tv_blob(&chain)};
+        mantle_broker *br = NULL;
+        mantle_broker_reply r;
+        char db[700], cookie[64] = "";
+        const char *auth = mantle_kbs_client_auth_request(kc);
+
+        snprintf(db, sizeof db, "%s/tsm.db", work);
+        remove(db);
+        CHECK(mantle_broker_open(db, NULL, 0, NULL, 0, &br, &diag) ==
+                      MANTLE_OK &&
+                  mantle_broker_set_evidence_inputs(br, certs, 2, NULL, 0,
+                                                    &diag) == MANTLE_OK,
+              "tsm broker: %s", diag.message);
+        mantle_broker_handle(br, "POST", "/kbs/v0/auth", NULL, NULL,
+                             (const uint8_t *)auth, strlen(auth), 1748736000,
+                             &r);
+        CHECK(r.status == 200 && r.body &&
+                  mantle_kbs_client_challenge(kc, r.body, strlen(r.body), rd,
+                                              &diag) == MANTLE_OK &&
+                  mantle_kbs_client_trustee_attestation(kc, &att, &diag) ==
+                      MANTLE_OK,
+              "tsm: the broker's challenge: %s", diag.message);
+        snprintf(cookie, sizeof cookie, "%s", r.cookie);
+        mantle_broker_reply_free(&r);
+        mantle_broker_handle(br, "POST", "/kbs/v0/attest", cookie, NULL,
+                             (const uint8_t *)(att ? att : ""),
+                             att ? strlen(att) : 0, 1748736001, &r);
+        EXPECT_REPLY("client tsm snp -> broker", r.status, 401,
+                     "evidence refused (report data)",
+                     r.body ? r.body : "");
+        mantle_broker_reply_free(&r);
+        mantle_broker_free(br);
+        free(att);
+        tv_free(&vcek);
+        tv_free(&chain);
+    }
+    mantle_kbs_client_free(kc);
+    mantle_tee_free(tee);
+    tv_free(&rep);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -560,5 +720,8 @@ int main(int argc, char **argv)
     sgx();
     broker(argv[2]);
     client(argv[2]);
+    client_tsm(argv[2], "sev_guest\n", "gsg_attestation.bin", MANTLE_TEE_SNP);
+    client_tsm(argv[2], "tdx_guest\n", "../tdx/gtg_tdx_prod_quote_SPR_E4.dat",
+               MANTLE_TEE_TDX);
     return tv_done("trustee");
 }
