@@ -7,7 +7,10 @@
  *   snp  {"attestation_report": <the sev crate's AttestationReport, serde:
  *         every field of the 1184-byte report by name, byte arrays as arrays
  *         of numbers>, "cert_chain": [{"cert_type": "VCEK", "data": [..]}]
- *         or null}
+ *         or null}; the report as sev 1.x-4.x name its fields (reserved
+ *         bytes included, as Trustee's bincode-based verifier needs) or as
+ *         sev 5+ do (key_info, cpuid_*, current/committed versions, Turin's
+ *         fmc; reserved bytes omitted: they are zero)
  *   tdx  {"cc_eventlog": base64 or null, "quote": base64}
  *   sgx  {"quote": base64}
  *
@@ -23,7 +26,10 @@
 
 /* ---- The SEV-SNP report as the sev crate names its fields ----------------- */
 
-enum { F_U8, F_U32, F_U64, F_BYTES, F_TCB, F_SIG };
+enum {
+    F_U8, F_U32, F_U64, F_BYTES, F_TCB, F_SIG,     /* sev 1.x-4.x */
+    F_OPT_U8, F_OPT_U64, F_NULL, F_TCB6, F_VER, F_SIG6,  /* sev 5+ */
+};
 
 typedef struct snp_field {
     const char *name;
@@ -66,6 +72,43 @@ static const snp_field sig_fields[] = {
     {"_reserved", F_BYTES, 144, 368},
 };
 
+/* The later sev crate: no reserved fields, optional fields of newer report
+ * versions null or absent (zero bytes), TcbVersion with Turin's fmc. */
+static const snp_field snp6_fields[] = {
+    {"version", F_U32, 0x00, 0},         {"guest_svn", F_U32, 0x04, 0},
+    {"policy", F_U64, 0x08, 0},          {"family_id", F_BYTES, 0x10, 16},
+    {"image_id", F_BYTES, 0x20, 16},     {"vmpl", F_U32, 0x30, 0},
+    {"sig_algo", F_U32, 0x34, 0},        {"current_tcb", F_TCB6, 0x38, 0},
+    {"plat_info", F_U64, 0x40, 0},       {"key_info", F_U32, 0x48, 0},
+    {"report_data", F_BYTES, 0x50, 64},  {"measurement", F_BYTES, 0x90, 48},
+    {"host_data", F_BYTES, 0xc0, 32},    {"id_key_digest", F_BYTES, 0xe0, 48},
+    {"author_key_digest", F_BYTES, 0x110, 48},
+    {"report_id", F_BYTES, 0x140, 32},   {"report_id_ma", F_BYTES, 0x160, 32},
+    {"reported_tcb", F_TCB6, 0x180, 0},  {"cpuid_fam_id", F_OPT_U8, 0x188, 0},
+    {"cpuid_mod_id", F_OPT_U8, 0x189, 0}, {"cpuid_step", F_OPT_U8, 0x18a, 0},
+    {"chip_id", F_BYTES, 0x1a0, 64},     {"committed_tcb", F_TCB6, 0x1e0, 0},
+    {"current", F_VER, 0x1e8, 0},        {"committed", F_VER, 0x1ec, 0},
+    {"launch_tcb", F_TCB6, 0x1f0, 0},
+    {"launch_mit_vector", F_OPT_U64, 0x1f8, 0},
+    {"current_mit_vector", F_OPT_U64, 0x200, 0},
+    {"signature", F_SIG6, 0x2a0, 0},
+};
+/* TCB_VERSION: Milan and Genoa (fmc null), Turin (fmc a number). */
+static const snp_field tcb6_fields[] = {
+    {"fmc", F_NULL, 0, 0}, {"bootloader", F_U8, 0, 0}, {"tee", F_U8, 1, 0},
+    {"snp", F_U8, 6, 0}, {"microcode", F_U8, 7, 0},
+};
+static const snp_field tcb6_turin_fields[] = {
+    {"fmc", F_U8, 0, 0}, {"bootloader", F_U8, 1, 0}, {"tee", F_U8, 2, 0},
+    {"snp", F_U8, 3, 0}, {"microcode", F_U8, 7, 0},
+};
+static const snp_field ver_fields[] = {
+    {"build", F_U8, 0, 0}, {"minor", F_U8, 1, 0}, {"major", F_U8, 2, 0},
+};
+static const snp_field sig6_fields[] = {
+    {"r", F_BYTES, 0, 72}, {"s", F_BYTES, 72, 72},
+};
+
 #define NFIELDS(a) (sizeof(a) / sizeof (a)[0])
 
 /* An array of exactly n numbers 0..255 into out. */
@@ -98,44 +141,65 @@ static void put_le(uint8_t *p, uint64_t v, int n)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* One struct's fields from the object o into base; what names it. */
+/* Whether field kind k may be null or absent. */
+static bool optional(int k)
+{
+    return k == F_OPT_U8 || k == F_OPT_U64 || k == F_NULL;
+}
+
+/* One struct's fields from the object o into base; what names it. Every
+ * member must be a field of the table, and every field not optional be
+ * there. */
 static int struct_decode(const json_t *o, const snp_field *f, size_t nf,
                          uint8_t *base, const char *what, av_err *e)
 {
-    if (!json_is_object(o) || json_object_size(o) != nf)
+    size_t present = 0;
+
+    for (size_t i = 0; json_is_object(o) && i < nf; i++)
+        present += json_object_get(o, f[i].name) != NULL;
+    if (!json_is_object(o) || json_object_size(o) != present)
         return av_fail(e, MANTLE_VERIFY_MALFORMED, "snp evidence: %s is not an "
-                       "object of the %zu fields of the sev crate's encoding",
-                       what, nf);
+                       "object of the fields of the sev crate's encoding",
+                       what);
     for (size_t i = 0; i < nf; i++) {
         const json_t *v = json_object_get(o, f[i].name);
+        const snp_field *sub = NULL;
+        size_t nsub = 0;
         uint64_t u = 0;
-        bool ok;
+        bool ok = true;
         int rc;
 
+        if (optional(f[i].kind) && (!v || json_is_null(v)))
+            continue;  /* zero bytes, as calloc left them */
         switch (f[i].kind) {
-        case F_U8: ok = json_uint(v, 0xff, &u); put_le(base + f[i].off, u, 1);
+        case F_U8: case F_OPT_U8: ok = json_uint(v, 0xff, &u);
+            put_le(base + f[i].off, u, 1);
             break;
         case F_U32: ok = json_uint(v, 0xffffffffu, &u);
             put_le(base + f[i].off, u, 4);
             break;
-        case F_U64: ok = json_uint(v, UINT64_MAX, &u);
+        case F_U64: case F_OPT_U64: ok = json_uint(v, UINT64_MAX, &u);
             put_le(base + f[i].off, u, 8);
             break;
         case F_BYTES: ok = json_bytes(v, base + f[i].off, f[i].len);
             break;
-        case F_TCB:
-            if ((rc = struct_decode(v, tcb_fields, NFIELDS(tcb_fields),
-                                    base + f[i].off, f[i].name, e)))
-                return rc;
-            ok = true;
+        case F_NULL: ok = false;  /* not null: another table applies */
             break;
-        default:
-            if ((rc = struct_decode(v, sig_fields, NFIELDS(sig_fields),
-                                    base + f[i].off, f[i].name, e)))
-                return rc;
-            ok = true;
+        case F_TCB: sub = tcb_fields; nsub = NFIELDS(tcb_fields); break;
+        case F_SIG: sub = sig_fields; nsub = NFIELDS(sig_fields); break;
+        case F_VER: sub = ver_fields; nsub = NFIELDS(ver_fields); break;
+        case F_SIG6: sub = sig6_fields; nsub = NFIELDS(sig6_fields); break;
+        default: {  /* F_TCB6 */
+            const json_t *fmc = json_object_get(v, "fmc");
+            bool turin = fmc && !json_is_null(fmc);
+            sub = turin ? tcb6_turin_fields : tcb6_fields;
+            nsub = turin ? NFIELDS(tcb6_turin_fields) : NFIELDS(tcb6_fields);
             break;
         }
+        }
+        if (sub && (rc = struct_decode(v, sub, nsub, base + f[i].off,
+                                       f[i].name, e)))
+            return rc;
         if (!ok)
             return av_fail(e, MANTLE_VERIFY_MALFORMED, "snp evidence: %s.%s "
                            "missing or not %s", what, f[i].name,
@@ -289,8 +353,13 @@ int kbs_trustee_decode(mantle_tee_kind kind, const json_t *ev,
             return av_fail(e, MANTLE_VERIFY_MALFORMED, "snp evidence: %s",
                            "out of memory");
         t->len = KBS_SNP_REPORT_BYTES;
-        if ((rc = struct_decode(rep, snp_fields, NFIELDS(snp_fields),
-                                t->bytes, "attestation_report", e)) ||
+        /* key_info is sev 5+'s name for what older ones split into
+         * _author_key_en and _reserved_0. */
+        if ((rc = json_object_get(rep, "key_info")
+                      ? struct_decode(rep, snp6_fields, NFIELDS(snp6_fields),
+                                      t->bytes, "attestation_report", e)
+                      : struct_decode(rep, snp_fields, NFIELDS(snp_fields),
+                                      t->bytes, "attestation_report", e)) ||
             (rc = snp_chain(json_object_get(ev, "cert_chain"), t, e)))
             break;
         return MANTLE_VERIFY_OK;
