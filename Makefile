@@ -108,6 +108,7 @@ FUZZ_TARGETS = fuzz_module:tests/fuzz/corpus:$(FUZZ_SECONDS) \
                fuzz_wat:tests/fuzz/corpus-wat:30 \
                fuzz_mantle:tests/fuzz/corpus-mantle:15 \
                fuzz_broker:tests/fuzz/corpus-broker:15 \
+               fuzz_trustee:tests/fuzz/corpus-trustee:15 \
                fuzz_agent_spec:tests/fuzz/corpus-agent-spec:15 \
                fuzz_sealfs:tests/fuzz/corpus-sealfs:20 \
                fuzz_fleet_manifest:tests/fuzz/corpus-fleet-manifest:15 \

@@ -773,6 +773,7 @@ typedef struct mantle_claims {
     uint8_t module_digest[32];
     uint32_t nmeasurements;     /* every other measurement, by name */
     mantle_measurement measurements[MANTLE_CLAIMS_MAX_MEASUREMENTS];
+    int64_t issued_at;          /* mantle: the EAT's iat (Unix s); 0 if none */
 } mantle_claims;
 
 /* Verify evidence at in->time. MANTLE_OK: *out_claims filled. Otherwise
@@ -927,6 +928,21 @@ MANTLE_NODISCARD int mantle_kbs_client_attestation(mantle_kbs_client *client,
                                                    size_t len,
                                                    char **out_json,
                                                    mantle_diag *diag);
+/* Trustee mode: attest to a Trustee KBS as its own attesters do, with the
+ * platform's evidence in Trustee's encoding (KBS 0.4.0 composite evidence)
+ * instead of Mantle's EAT: the tsm backend's SEV-SNP report ("snp") or TDX
+ * quote ("tdx"); the soft backend's "sample" (no hardware and no signature:
+ * for development against a KBS that accepts it). The module's identity
+ * is then not in the evidence. MANTLE_ENOTEE for other backends. */
+MANTLE_NODISCARD int mantle_kbs_client_trustee(mantle_kbs_client *client,
+                                               mantle_tee *tee,
+                                               mantle_diag *diag);
+/* The body of POST /kbs/v0/auth for this client (owned by it). */
+const char *mantle_kbs_client_auth_request(const mantle_kbs_client *client);
+/* Trustee mode, after the challenge: the body of POST /kbs/v0/attest with
+ * the platform's evidence bound to it (malloc'd). */
+MANTLE_NODISCARD int mantle_kbs_client_trustee_attestation(
+    mantle_kbs_client *client, char **out_json, mantle_diag *diag);
 /* Decrypt a resource reply (JWE); the plaintext is malloc'd.
  * MANTLE_EREFUSED if it is not for our key. */
 MANTLE_NODISCARD int mantle_kbs_client_open(mantle_kbs_client *client,
@@ -955,6 +971,22 @@ MANTLE_NODISCARD int mantle_ratls_verify(const uint8_t *cert, size_t len,
                                          mantle_claims *out_claims,
                                          mantle_verify_reason *out_reason,
                                          mantle_diag *diag);
+/* Freshness (docs/attest.md): a certificate made for one connection, its
+ * evidence's nonce SHA-512(SubjectPublicKeyInfo || nonce) for the
+ * verifier's nonce (8 to 64 bytes) from the TLS ClientHello. */
+MANTLE_NODISCARD int mantle_ratls_certificate_fresh(
+    mantle_tee *tee, const mantle_module *module,
+    const mantle_tee_launch *launch, const uint8_t *nonce, size_t nonce_len,
+    char **out_cert_pem, char **out_key_pem, mantle_diag *diag);
+/* mantle_ratls_verify with freshness: the evidence must bind `nonce` (as
+ * above; NULL: the key alone) and, max_age > 0, be at most max_age seconds
+ * old at `time` (MANTLE_VERIFY_EXPIRED). Both check the certificate's
+ * validity window against `time`. */
+MANTLE_NODISCARD int mantle_ratls_verify_fresh(
+    const uint8_t *cert, size_t len, const mantle_blob *root, int64_t time,
+    const uint8_t *nonce, size_t nonce_len, int64_t max_age,
+    mantle_claims *out_claims, mantle_verify_reason *out_reason,
+    mantle_diag *diag);
 
 #ifdef __cplusplus
 }

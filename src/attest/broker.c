@@ -51,7 +51,7 @@ static const char schema[] =
     "NOT NULL, policy TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, nonce TEXT NOT "
     "NULL, created INTEGER NOT NULL, state INTEGER NOT NULL, pubkey TEXT, "
-    "claims BLOB, token TEXT);"
+    "claims BLOB, token TEXT, tee TEXT);"
     "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY, time INTEGER, "
     "session TEXT, op TEXT, resource TEXT, verdict TEXT, reason TEXT);";
 
@@ -87,6 +87,10 @@ int mantle_broker_open(const char *db_path, const uint8_t *root,
         goto bad;
     }
     sqlite3_busy_timeout(b->db, 2000);
+    /* Databases from before sessions named their tee: add the column (an
+     * error here only means it is there already). */
+    sqlite3_exec(b->db, "ALTER TABLE sessions ADD COLUMN tee TEXT", NULL,
+                 NULL, NULL);
     if (policy_json &&
         (rc = mantle_policy_new(policy_json, policy_len, &b->policy, diag)))
         goto bad;
@@ -298,6 +302,7 @@ typedef struct session {
     json_t *pubkey;          /* owned, or NULL */
     mantle_claims claims;
     char *token;             /* owned, or NULL */
+    char tee[16];            /* the KBS "tee" of the auth request */
 } session;
 
 /* The session named by the Cookie header; false if none or unknown. */
@@ -317,7 +322,8 @@ static bool session_load(mantle_broker *b, const char *cookie, session *s)
         return false;
     memcpy(s->id, p, 32);
     if (sqlite3_prepare_v2(b->db, "SELECT nonce, created, state, pubkey, "
-                           "claims, token FROM sessions WHERE id=?", -1, &st,
+                           "claims, token, ifnull(tee, '" KBS_TEE "') FROM "
+                           "sessions WHERE id=?", -1, &st,
                            NULL) == SQLITE_OK &&
         sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {
@@ -332,6 +338,8 @@ static bool session_load(mantle_broker *b, const char *cookie, session *s)
             memcpy(&s->claims, sqlite3_column_blob(st, 4), sizeof s->claims);
         if (sqlite3_column_type(st, 5) == SQLITE_TEXT)
             s->token = strdup((const char *)sqlite3_column_text(st, 5));
+        snprintf(s->tee, sizeof s->tee, "%s",
+                 (const char *)sqlite3_column_text(st, 6));
         ok = true;
     }
     sqlite3_finalize(st);
@@ -377,6 +385,7 @@ static void do_auth(mantle_broker *b, const uint8_t *body, size_t len,
     uint8_t id[16], nonce[KBS_NONCE_BYTES];
     char *n64 = NULL;
     sqlite3_stmt *st = NULL;
+    mantle_tee_kind kind;
     session s;
 
     if (!json_is_object(req) || !ver || !tee) {
@@ -385,9 +394,11 @@ static void do_auth(mantle_broker *b, const uint8_t *body, size_t len,
     } else if (strcmp(ver, KBS_PROTOCOL_VERSION) != 0) {
         error(r, 400, "ProtocolVersion", "auth: this broker speaks KBS "
               "protocol " KBS_PROTOCOL_VERSION);
-    } else if (strcmp(tee, KBS_TEE) != 0) {
+    } else if (strcmp(tee, KBS_TEE) != 0 && !kbs_trustee_tee(tee, &kind)) {
         error(r, 400, "UnsupportedTee", "auth: the broker verifies \""
-              KBS_TEE "\" evidence (Mantle's EAT) only");
+              KBS_TEE "\" (Mantle's EAT) and Trustee's \"snp\", \"tdx\" and "
+              "\"sgx\" evidence (not \"sample\", which proves nothing, nor "
+              "vTPM, device or other kinds)");
     } else if (RAND_bytes(id, sizeof id) != 1 ||
                RAND_bytes(nonce, sizeof nonce) != 1 ||
                !(n64 = av_b64url(nonce, sizeof nonce))) {
@@ -395,11 +406,13 @@ static void do_auth(mantle_broker *b, const uint8_t *body, size_t len,
     } else {
         av_hex(id, sizeof id, s.id);
         if (sqlite3_prepare_v2(b->db, "INSERT INTO sessions(id, nonce, "
-                               "created, state) VALUES(?,?,?,0)", -1, &st,
-                               NULL) != SQLITE_OK ||
+                               "created, state, tee) VALUES(?,?,?,0,?)", -1,
+                               &st, NULL) != SQLITE_OK ||
             sqlite3_bind_text(st, 1, s.id, -1, SQLITE_STATIC) ||
             sqlite3_bind_text(st, 2, n64, -1, SQLITE_STATIC) ||
-            sqlite3_bind_int64(st, 3, now) || sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_bind_int64(st, 3, now) ||
+            sqlite3_bind_text(st, 4, tee, -1, SQLITE_STATIC) ||
+            sqlite3_step(st) != SQLITE_DONE) {
             error(r, 500, "Internal", "auth: database");
         } else {
             snprintf(r->cookie, sizeof r->cookie, KBS_COOKIE "=%s", s.id);
@@ -426,21 +439,63 @@ bool kbs_runtime_digest(const json_t *runtime_data, uint8_t out[64])
     return ok;
 }
 
+/* The verifiers' messages name `mantle verify`'s flags; the broker takes the
+ * same inputs under its own names (its --cert is its TLS identity, and its
+ * --root, Mantle's DICE root, does not anchor Trustee's hardware evidence),
+ * so a refusal tells the operator the flag to give this program. */
+static void broker_flags(const char *in, bool trustee, char *out, size_t cap)
+{
+    static const struct { const char *from, *to; bool trustee; } map[] = {
+        {"--cert", "--evidence-cert", false},
+        {"give --root, or ", "give ", true},
+        {"with the chain", "with the chain (--evidence-cert)", true},
+    };
+    size_t n = 0;
+
+    while (*in && n + 1 < cap) {
+        size_t i, fl = 0, tl = 0;
+        for (i = 0; i < sizeof map / sizeof map[0]; i++) {
+            fl = strlen(map[i].from);
+            tl = strlen(map[i].to);
+            /* A pattern ending in a letter must end a word there
+             * ("--cert", not "--certs" or "--cert-x"). */
+            bool open_end = map[i].from[fl - 1] < 'a';
+            if ((!map[i].trustee || trustee) &&
+                strncmp(in, map[i].from, fl) == 0 &&
+                (open_end ||
+                 (!(in[fl] >= 'a' && in[fl] <= 'z') && in[fl] != '-')) &&
+                n + tl + 1 < cap)
+                break;
+        }
+        if (i < sizeof map / sizeof map[0]) {
+            memcpy(out + n, map[i].to, tl);
+            n += tl;
+            in += fl;
+            continue;
+        }
+        out[n++] = *in++;
+    }
+    out[n] = '\0';
+}
+
 static void do_attest(mantle_broker *b, const char *cookie,
                       const uint8_t *body, size_t len, int64_t now,
                       mantle_broker_reply *r)
 {
-    json_t *req = NULL, *rt, *jwk;
-    const char *nonce, *ev64;
+    json_t *req = NULL, *rt, *jwk, *tev, *bound = NULL;
+    const json_t *primary = NULL;
+    const char *nonce, *ev64 = NULL, *additional = NULL;
     uint8_t rd[64], *ev = NULL;
     size_t evn = 0;
-    char msg[600], *pub = NULL, *token = malloc(16384);
+    char msg[800], *pub = NULL, *token = malloc(16384);
     mantle_verify_input in;
     mantle_verify_reason why = MANTLE_VERIFY_OK;
     mantle_claims c;
     mantle_appraisal a;
     mantle_diag diag;
     EVP_PKEY *k = NULL;
+    mantle_tee_kind kind = MANTLE_TEE_MANTLE;
+    bool trustee;
     session s;
 
     if (!token || !session_load(b, cookie, &s)) {
@@ -466,17 +521,60 @@ static void do_attest(mantle_broker *b, const char *cookie,
     rt = json_object_get(req, "runtime-data");
     nonce = json_string_value(json_object_get(rt, "nonce"));
     jwk = json_object_get(rt, "tee-pubkey");
-    ev64 = json_string_value(json_object_get(req, "tee-evidence"));
-    if (!json_is_object(rt) || !nonce || !ev64 ||
-        !av_base64(ev64, strlen(ev64), &ev, &evn) ||
+    tev = json_object_get(req, "tee-evidence");
+    /* Trustee's clients send KBS 0.4.0 composite evidence, whose primary
+     * evidence binds the runtime data with the additional evidence; ours
+     * send the EAT as a string and bind the runtime data alone. */
+    trustee = kbs_trustee_tee(s.tee, &kind);
+    if (trustee) {
+        primary = json_object_get(tev, "primary_evidence");
+        additional = json_string_value(json_object_get(tev,
+                                                       "additional_evidence"));
+        if (json_is_object(jwk) && nonce && additional)
+            bound = json_pack("{s:s,s:{s:O*,s:O*,s:O*,s:O*,s:O*},s:s}",
+                              "nonce", nonce, "tee-pubkey",
+                              "kty", json_object_get(jwk, "kty"),
+                              "crv", json_object_get(jwk, "crv"),
+                              "alg", json_object_get(jwk, "alg"),
+                              "x", json_object_get(jwk, "x"),
+                              "y", json_object_get(jwk, "y"),
+                              "additional-evidence", additional);
+    } else {
+        ev64 = json_string_value(tev);
+        bound = json_incref(rt);
+    }
+    if (!json_is_object(rt) || !nonce || !bound ||
+        (trustee ? !json_is_object(primary)
+                 : !ev64 || !av_base64(ev64, strlen(ev64), &ev, &evn)) ||
         !(k = jwe_jwk_key(jwk)) ||
         !json_is_string(json_object_get(jwk, "alg")) ||
         strcmp(json_string_value(json_object_get(jwk, "alg")), JWE_ALG) != 0 ||
-        !kbs_runtime_digest(rt, rd)) {
-        error(r, 400, "InvalidRequest", "attest: want {\"runtime-data\": "
-              "{\"nonce\", \"tee-pubkey\" (P-256 JWK, alg " JWE_ALG ")}, "
-              "\"tee-evidence\" (base64url)}");
+        !kbs_runtime_digest(bound, rd)) {
+        error(r, 400, "InvalidRequest", trustee
+              ? "attest: want {\"runtime-data\": {\"nonce\", \"tee-pubkey\" "
+                "(P-256 JWK, alg " JWE_ALG ")}, \"tee-evidence\": "
+                "{\"primary_evidence\": {...}, \"additional_evidence\": "
+                "\"\"}} (KBS protocol " KBS_PROTOCOL_VERSION ")"
+              : "attest: want {\"runtime-data\": {\"nonce\", \"tee-pubkey\" "
+                "(P-256 JWK, alg " JWE_ALG ")}, \"tee-evidence\" "
+                "(base64url)}");
         audit(b, now, s.id, "attest", NULL, "refused", "malformed request");
+        goto out;
+    }
+    if (json_object_get(req, "init-data") &&
+        !json_is_null(json_object_get(req, "init-data"))) {
+        /* Trustee checks it against HOST_DATA/MRCONFIGID; we do not, and
+         * accepting it unchecked would drop a binding the client asked
+         * for. */
+        error(r, 400, "InvalidRequest", "attest: init-data is not supported "
+              "by this broker");
+        audit(b, now, s.id, "attest", NULL, "refused", "init-data");
+        goto out;
+    }
+    if (additional && *additional) {
+        error(r, 401, "EvidenceRefused", "attest: additional (device) "
+              "evidence is not verified by this broker");
+        audit(b, now, s.id, "attest", NULL, "refused", "additional evidence");
         goto out;
     }
     if (strlen(nonce) != strlen(s.nonce) ||
@@ -489,7 +587,9 @@ static void do_attest(mantle_broker *b, const char *cookie,
     memset(&in, 0, sizeof in);
     in.format = MANTLE_TEE_MANTLE;
     in.evidence = (mantle_blob){ev, evn, "tee-evidence"};
-    if (b->root_len)
+    /* --root is the DICE root of Mantle evidence; Trustee's hardware
+     * evidence chains to the pinned genuine AMD and Intel roots. */
+    if (b->root_len && !trustee)
         in.root = (mantle_blob){b->root, b->root_len, "broker root"};
     in.certs = b->certs;
     in.ncerts = b->ncerts;
@@ -498,9 +598,12 @@ static void do_attest(mantle_broker *b, const char *cookie,
     in.time = now;
     in.report_data = rd;
     in.report_data_len = sizeof rd;
-    if (mantle_verify(&in, &c, &why, &diag) != MANTLE_OK) {
+    if ((trustee ? kbs_trustee_verify(kind, primary, &in, rd, &c, &why, &diag)
+                 : mantle_verify(&in, &c, &why, &diag)) != MANTLE_OK) {
+        char said[sizeof diag.message + 64];
+        broker_flags(diag.message, trustee, said, sizeof said);
         snprintf(msg, sizeof msg, "attest: evidence refused (%s): %s",
-                 mantle_verify_reason_name(why), diag.message);
+                 mantle_verify_reason_name(why), said);
         error(r, 401, "EvidenceRefused", msg);
         audit(b, now, s.id, "attest", NULL, "refused", msg + 8);
         goto out;
@@ -532,6 +635,7 @@ out:
     free(token);
     free(pub);
     free(ev);
+    json_decref(bound);
     json_decref(req);
     session_free(&s);
 }

@@ -38,4 +38,38 @@ int jwe_open(EVP_PKEY *mine, const char *jwe, size_t len, uint8_t **out,
  * zero bytes. */
 bool kbs_runtime_digest(const json_t *runtime_data, uint8_t out[64]);
 
+/* ---- Trustee's evidence encodings (trustee.c) ----------------------------- */
+
+#define KBS_SNP_REPORT_BYTES 1184
+#define KBS_TRUSTEE_MAX_CERTS 8
+
+/* Evidence decoded from Trustee's JSON: the bytes the family verifier
+ * reads, and the certificates it carried (data owned). */
+typedef struct kbs_trustee_evidence {
+    uint8_t *bytes;
+    size_t len;
+    mantle_blob certs[KBS_TRUSTEE_MAX_CERTS];
+    size_t ncerts;
+} kbs_trustee_evidence;
+
+/* The family of a Trustee KBS "tee" value the broker verifies: "snp",
+ * "tdx", "sgx". */
+bool kbs_trustee_tee(const char *tee, mantle_tee_kind *out);
+/* Decode Trustee's primary evidence of that family; an av reason. */
+int kbs_trustee_decode(mantle_tee_kind kind, const json_t *evidence,
+                       kbs_trustee_evidence *out, av_err *e);
+void kbs_trustee_evidence_free(kbs_trustee_evidence *t);
+/* Decode and verify: base gives the time, certificates, collateral and
+ * root; the evidence must bind report_data (64 bytes, as Trustee pads).
+ * MANTLE_OK with claims, or MANTLE_EREFUSED with *why and diag. */
+int kbs_trustee_verify(mantle_tee_kind kind, const json_t *evidence,
+                       const mantle_verify_input *base,
+                       const uint8_t report_data[64], mantle_claims *out,
+                       mantle_verify_reason *why, mantle_diag *diag);
+/* Standard base64 with padding, as Trustee writes bytes (malloc'd). */
+char *kbs_b64_std(const uint8_t *p, size_t n);
+/* Platform evidence (an SNP report, a TDX or SGX quote) as Trustee's
+ * attester sends it; NULL if the bytes do not fit the family. */
+json_t *kbs_trustee_encode(mantle_tee_kind kind, const uint8_t *ev, size_t n);
+
 #endif

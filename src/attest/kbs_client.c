@@ -4,6 +4,12 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * No I/O here: the `mantle` program carries the requests (libcurl).
+ *
+ * Trustee mode (mantle_kbs_client_trustee) talks to a Trustee KBS as
+ * guest-components' attester does: the platform's own evidence (tsm: an
+ * SEV-SNP report or TDX quote; soft: Trustee's "sample") as KBS 0.4.0
+ * composite evidence, bound to SHA-384 of the runtime data with
+ * "additional-evidence": "" (trustee.c has the encodings).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +18,15 @@
 #include <openssl/err.h>
 
 #include "attest/kbs.h"
+#include "tee/tee.h"
 
 struct mantle_kbs_client {
     EVP_PKEY *key;        /* ephemeral: the broker encrypts to it */
     json_t *runtime;      /* {"nonce", "tee-pubkey"} once challenged */
+    mantle_tee *tee;      /* Trustee mode: the platform, else NULL */
+    mantle_tee_kind kind; /* ... its evidence (MANTLE_TEE_NONE: sample) */
+    char auth[96];        /* the auth request for this client's tee */
+    uint8_t rd[64];       /* the report data the evidence binds */
 };
 
 int mantle_kbs_client_new(mantle_kbs_client **out, mantle_diag *diag)
@@ -28,6 +39,7 @@ int mantle_kbs_client_new(mantle_kbs_client **out, mantle_diag *diag)
         free(c);
         return av_diag(diag, MANTLE_ENOMEM, "kbs: cannot make a P-256 key");
     }
+    snprintf(c->auth, sizeof c->auth, "%s", mantle_kbs_auth_request());
     *out = c;
     return MANTLE_OK;
 }
@@ -45,6 +57,41 @@ const char *mantle_kbs_auth_request(void)
 {
     return "{\"version\":\"" KBS_PROTOCOL_VERSION "\",\"tee\":\"" KBS_TEE
            "\",\"extra-params\":{}}";
+}
+
+const char *mantle_kbs_client_auth_request(const mantle_kbs_client *c)
+{
+    return c->auth;
+}
+
+int mantle_kbs_client_trustee(mantle_kbs_client *c, mantle_tee *tee,
+                              mantle_diag *diag)
+{
+    const char *kind = tee ? tee->ops->kind(tee->b) : NULL;
+    const char *name;
+
+    if (!kind)
+        return av_diag(diag, MANTLE_EINVAL, "kbs: no TEE");
+    if (strcmp(kind, "sev-snp") == 0 && tee->ops->evidence) {
+        c->kind = MANTLE_TEE_SNP;
+        name = "snp";
+    } else if (strcmp(kind, "tdx") == 0 && tee->ops->evidence) {
+        c->kind = MANTLE_TEE_TDX;
+        name = "tdx";
+    } else if (strcmp(kind, "soft") == 0) {
+        /* Trustee's sample verifier checks only the report data: no
+         * hardware, no signature, like the soft backend. */
+        c->kind = MANTLE_TEE_NONE;
+        name = "sample";
+    } else {
+        return av_diag(diag, MANTLE_ENOTEE, "kbs: Trustee's encoding of %s "
+                       "evidence is not supported (snp, tdx through tsm; "
+                       "sample with soft)", kind);
+    }
+    c->tee = tee;
+    snprintf(c->auth, sizeof c->auth, "{\"version\":\"" KBS_PROTOCOL_VERSION
+             "\",\"tee\":\"%s\",\"extra-params\":{}}", name);
+    return MANTLE_OK;
 }
 
 int mantle_kbs_client_challenge(mantle_kbs_client *c, const char *challenge,
@@ -67,7 +114,22 @@ int mantle_kbs_client_challenge(mantle_kbs_client *c, const char *challenge,
     }
     rt = jwk ? json_pack("{s:s,s:o}", "nonce", nonce, "tee-pubkey", jwk)
              : NULL;
-    if (rt && kbs_runtime_digest(rt, out_report_data)) {
+    if (rt && c->tee) {
+        /* Trustee's primary evidence binds the runtime data together with
+         * the (here empty) additional device evidence. */
+        json_t *bound = json_pack("{s:s,s:O,s:s}", "nonce", nonce,
+                                  "tee-pubkey", json_object_get(rt,
+                                                                "tee-pubkey"),
+                                  "additional-evidence", "");
+        bool ok = bound && kbs_runtime_digest(bound, c->rd);
+        json_decref(bound);
+        if (!ok) {
+            json_decref(rt);
+            rt = NULL;
+        }
+    }
+    if (rt && (c->tee || kbs_runtime_digest(rt, c->rd))) {
+        memcpy(out_report_data, c->rd, 64);
         json_decref(c->runtime);
         c->runtime = rt;
         rc = MANTLE_OK;
@@ -93,6 +155,49 @@ int mantle_kbs_client_attestation(mantle_kbs_client *c,
     req = json_pack("{s:O,s:s}", "runtime-data", c->runtime, "tee-evidence",
                     ev);
     free(ev);
+    if (!req || !(*out_json = json_dumps(req, JSON_COMPACT))) {
+        json_decref(req);
+        return av_diag(diag, MANTLE_ENOMEM, "kbs: attestation request");
+    }
+    json_decref(req);
+    return MANTLE_OK;
+}
+
+int mantle_kbs_client_trustee_attestation(mantle_kbs_client *c,
+                                          char **out_json, mantle_diag *diag)
+{
+    tee_platform_evidence pe;
+    json_t *primary = NULL, *req;
+    char *rd64;
+    int rc;
+
+    if (!c->tee || !c->runtime)
+        return av_diag(diag, MANTLE_EINVAL, "kbs: not in Trustee mode, or no "
+                       "challenge answered yet");
+    memset(&pe, 0, sizeof pe);
+    if (c->kind == MANTLE_TEE_NONE) {
+        /* Trustee's sample verifier compares report_data with the digest
+         * itself (48 bytes), unpadded. */
+        if ((rd64 = kbs_b64_std(c->rd, 48))) {
+            primary = json_pack("{s:s,s:s}", "svn", "1", "report_data", rd64);
+            free(rd64);
+        }
+    } else {
+        if ((rc = c->tee->ops->evidence(c->tee->b, c->rd, &pe, diag)) !=
+            MANTLE_OK)
+            return rc;
+        primary = kbs_trustee_encode(c->kind, pe.data, pe.size);
+        free(pe.data);
+        free(pe.aux);
+        if (!primary)
+            return av_diag(diag, MANTLE_ENOTEE, "kbs: the platform's %s "
+                           "evidence does not fit Trustee's encoding",
+                           mantle_tee_name(c->kind));
+    }
+    req = primary ? json_pack("{s:O,s:{s:o,s:s}}", "runtime-data", c->runtime,
+                              "tee-evidence", "primary_evidence", primary,
+                              "additional_evidence", "")
+                  : NULL;
     if (!req || !(*out_json = json_dumps(req, JSON_COMPACT))) {
         json_decref(req);
         return av_diag(diag, MANTLE_ENOMEM, "kbs: attestation request");

@@ -785,9 +785,11 @@ int cli_tee_define(const char *path, const char *tee_name,
         snprintf(diag.message, sizeof diag.message,
                  "secrets from the broker were refused");
 #if MANTLE_ENABLE_ATTEST
-    if (st == MANTLE_OK && listen_tls)
+    if (st == MANTLE_OK && listen_tls) {
         st = mantle_ratls_certificate(*out, module, &launch, out_tls_cert,
                                       out_tls_key, &diag);
+        cli_ratls_fresh(*out, module, &launch);
+    }
 #else
     (void)out_tls_cert;
     (void)out_tls_key;

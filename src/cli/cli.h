@@ -99,6 +99,15 @@ int cli_ratls_start(const char *spec, int tls_fd, uint16_t guest_port,
                     const char *cert_pem, const char *key_pem);
 /* Wait (5 s at most) for the connection being relayed, if any. */
 void cli_ratls_drain(void);
+/* The TLS extension in which `verify-tls` sends its nonce (ClientHello; a
+ * private-use codepoint, docs/attest.md) and the proxy answers with a
+ * certificate made for that connection. */
+#define CLI_RATLS_NONCE_EXT 0xffa7
+/* ratls_proxy.c: make those per-connection certificates for `module` under
+ * `launch` (copied; its secrets are not, the evidence does not measure
+ * them) with `tee`; before cli_ratls_start. */
+void cli_ratls_fresh(mantle_tee *tee, const mantle_module *module,
+                     const mantle_tee_launch *launch);
 
 /* A secret to fetch from the key broker: --secret NAME=kbs:///R/T/G. */
 typedef struct cli_kbs_secret {
@@ -109,6 +118,9 @@ typedef struct cli_kbs_secret {
  * its certificate authority, PEM, or NULL for the system's) and fetch the
  * n secrets into out[0..n) (free each with cli_secret_free); an exit code
  * after reporting. */
+/* kbs_fetch.c: attest with the platform's evidence in Trustee's encoding
+ * (mantle_kbs_client_trustee) instead of Mantle's EAT: run --broker-trustee. */
+void cli_kbs_use_trustee(void);
 int cli_kbs_fetch(const char *broker, const char *ca, mantle_tee *tee,
                   const mantle_module *module, const mantle_tee_launch *launch,
                   const cli_kbs_secret *want, size_t n,

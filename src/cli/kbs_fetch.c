@@ -16,6 +16,13 @@
 
 #include "cli.h"
 
+static bool use_trustee;
+
+void cli_kbs_use_trustee(void)
+{
+    use_trustee = true;
+}
+
 typedef struct buf {
     char *p;
     size_t n;
@@ -110,6 +117,8 @@ int cli_kbs_fetch(const char *broker, const char *ca, mantle_tee *tee,
 
     cli_diag_init(&diag);
     if (mantle_kbs_client_new(&kc, &diag) != MANTLE_OK ||
+        (use_trustee &&
+         mantle_kbs_client_trustee(kc, tee, &diag) != MANTLE_OK) ||
         !(h = curl_easy_init())) {
         fprintf(stderr, "mantle: run: broker: %s\n", diag.message);
         goto out;
@@ -119,15 +128,19 @@ int cli_kbs_fetch(const char *broker, const char *ca, mantle_tee *tee,
     if (ca)
         curl_easy_setopt(h, CURLOPT_CAINFO, ca);
     snprintf(url, sizeof url, "%s/kbs/v0/auth", broker);
-    if ((status = request(h, url, mantle_kbs_auth_request(), NULL, &b)) != 200) {
+    if ((status = request(h, url, mantle_kbs_client_auth_request(kc), NULL,
+                          &b)) != 200) {
         if (status > 0)
             refused("auth", status, &b);
         goto out;
     }
     if (mantle_kbs_client_challenge(kc, b.p, b.n, rd, &diag) != MANTLE_OK ||
-        mantle_tee_evidence(tee, module, launch, rd, &ev, &evn, &diag) !=
-            MANTLE_OK ||
-        mantle_kbs_client_attestation(kc, ev, evn, &att, &diag) != MANTLE_OK) {
+        (use_trustee
+             ? mantle_kbs_client_trustee_attestation(kc, &att, &diag)
+             : mantle_tee_evidence(tee, module, launch, rd, &ev, &evn,
+                                   &diag) ||
+                   mantle_kbs_client_attestation(kc, ev, evn, &att, &diag)) !=
+            MANTLE_OK) {
         fprintf(stderr, "mantle: run: broker: %s\n", diag.message);
         goto out;
     }

@@ -7,6 +7,11 @@
  * the certificate's key to this module and launch), connects each to the
  * guest's listener and copies bytes both ways until both sides are done.
  * Connections are served one at a time, as simple guest servers are.
+ *
+ * A client that sends a nonce in the CLI_RATLS_NONCE_EXT ClientHello
+ * extension (`mantle verify-tls`) gets a certificate made for its
+ * connection, whose evidence binds the key and that nonce; others get the
+ * certificate made at start, which binds the key alone.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -30,6 +35,113 @@ typedef struct proxy {
     uint16_t port;   /* the guest's loopback listener */
     SSL_CTX *ctx;
 } proxy;
+
+/* What a per-connection certificate is made for (cli_ratls_fresh); the
+ * strings and arrays owned, for the life of the process. */
+static struct {
+    mantle_tee *tee;
+    const mantle_module *module;
+    mantle_tee_launch launch;
+} fresh;
+
+static char *xstrdup(const char *s)
+{
+    char *d = s ? strdup(s) : NULL;
+
+    if (s && !d)
+        abort();
+    return d;
+}
+
+static const char **strv_copy(const char *const *v, size_t n)
+{
+    const char **d = calloc(n + 1, sizeof *d);
+
+    if (!d)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        d[i] = xstrdup(v[i]);
+    return d;
+}
+
+void cli_ratls_fresh(mantle_tee *tee, const mantle_module *module,
+                     const mantle_tee_launch *launch)
+{
+    mantle_wasi_preopen *pre;
+    size_t n = launch ? launch->npreopens : 0;
+
+    if (!(pre = calloc(n + 1, sizeof *pre)))
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        pre[i] = launch->preopens[i];
+        pre[i].host_path = xstrdup(launch->preopens[i].host_path);
+        pre[i].guest_path = xstrdup(launch->preopens[i].guest_path);
+    }
+    fresh.tee = tee;
+    fresh.module = module;
+    memset(&fresh.launch, 0, sizeof fresh.launch);
+    fresh.launch.preopens = pre;
+    fresh.launch.npreopens = n;
+    if (launch) {
+        fresh.launch.envp = strv_copy(launch->envp, launch->envc);
+        fresh.launch.envc = launch->envc;
+        fresh.launch.grants = strv_copy(launch->grants, launch->ngrants);
+        fresh.launch.ngrants = launch->ngrants;
+    }
+}
+
+/* OpenSSL keeps a ClientHello extension for SSL_client_hello_get0_ext only
+ * when one is registered for its type; hello() reads it. */
+static int nonce_seen(SSL *ssl, unsigned int type, unsigned int context,
+                      const unsigned char *in, size_t inlen, X509 *x,
+                      size_t chainidx, int *alert, void *arg)
+{
+    (void)ssl, (void)type, (void)context, (void)in, (void)inlen, (void)x,
+        (void)chainidx, (void)alert, (void)arg;
+    return 1;
+}
+
+/* ClientHello: with the nonce extension, this connection's certificate. */
+static int hello(SSL *ssl, int *alert, void *arg)
+{
+    const unsigned char *nonce;
+    size_t len;
+    char *cert = NULL, *key = NULL;
+    BIO *cb = NULL, *kb = NULL;
+    X509 *x = NULL;
+    EVP_PKEY *k = NULL;
+    mantle_diag diag;
+    bool ok;
+
+    (void)arg;
+    if (!fresh.tee ||
+        SSL_client_hello_get0_ext(ssl, CLI_RATLS_NONCE_EXT, &nonce, &len) != 1)
+        return SSL_CLIENT_HELLO_SUCCESS;
+    cli_diag_init(&diag);
+    ok = mantle_ratls_certificate_fresh(fresh.tee, fresh.module, &fresh.launch,
+                                        nonce, len, &cert, &key, &diag) ==
+             MANTLE_OK &&
+         (cb = BIO_new_mem_buf(cert, -1)) && (kb = BIO_new_mem_buf(key, -1)) &&
+         (x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) &&
+         (k = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL)) &&
+         SSL_use_certificate(ssl, x) == 1 && SSL_use_PrivateKey(ssl, k) == 1;
+    if (!ok) {
+        fprintf(stderr, "mantle: run: --listen-tls: no certificate for the "
+                "connection's nonce: %s\n",
+                diag.message[0] ? diag.message : "TLS setup failed");
+        *alert = len < 8 || len > 64 ? SSL_AD_ILLEGAL_PARAMETER
+                                     : SSL_AD_INTERNAL_ERROR;
+    }
+    X509_free(x);
+    EVP_PKEY_free(k);
+    BIO_free(cb);
+    BIO_free(kb);
+    free(cert);
+    if (key)
+        OPENSSL_cleanse(key, strlen(key));
+    free(key);
+    return ok ? SSL_CLIENT_HELLO_SUCCESS : SSL_CLIENT_HELLO_ERROR;
+}
 
 /* Whether a connection is being relayed: the run waits for it to drain
  * before exiting, or a guest that answers and exits would lose its last
@@ -153,6 +265,12 @@ int cli_ratls_start(const char *spec, int tls_fd, uint16_t guest_port,
          SSL_CTX_set_min_proto_version(px->ctx, TLS1_2_VERSION) == 1 &&
          SSL_CTX_use_certificate(px->ctx, x) == 1 &&
          SSL_CTX_use_PrivateKey(px->ctx, k) == 1;
+    if (ok) {
+        SSL_CTX_set_client_hello_cb(px->ctx, hello, NULL);
+        ok = SSL_CTX_add_custom_ext(px->ctx, CLI_RATLS_NONCE_EXT,
+                                    SSL_EXT_CLIENT_HELLO, NULL, NULL, NULL,
+                                    nonce_seen, NULL) == 1;
+    }
     X509_free(x);
     EVP_PKEY_free(k);
     BIO_free(cb);

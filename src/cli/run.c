@@ -56,6 +56,7 @@ struct run_opts {
     cli_kbs_secret *kbs;          /* --secret NAME=kbs:///R/T/G */
     size_t nkbs;
     const char *broker, *broker_ca;
+    bool broker_trustee;          /* --broker-trustee */
     const char *listen_tls;       /* --listen-tls ADDR:PORT (RA-TLS) */
     const char *stats_json;       /* --stats-json FILE, written at exit */
 };
@@ -107,6 +108,7 @@ static const struct option longopts[] = {
     {"secret", required_argument, NULL, 'K'},
     {"broker", required_argument, NULL, 'B'},
     {"broker-ca", required_argument, NULL, 'A'},
+    {"broker-trustee", no_argument, NULL, 'Q'},
     {"listen-tls", required_argument, NULL, 'L'},
     {"stats-json", required_argument, NULL, 'j'},
     {NULL, 0, NULL, 0},
@@ -366,6 +368,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             break;
         case 'B': o->broker = optarg; break;
         case 'A': o->broker_ca = optarg; break;
+        case 'Q': o->broker_trustee = true; break;
         case 'K': {
             const char *eq = strchr(optarg, '=');
             int r;
@@ -393,6 +396,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case 'K':
         case 'B':
         case 'A':
+        case 'Q':
         case 'L':
             return cli_usage_error("run", "--tee, --state-dir, --secret: this "
                                           "mantle is built without the TEE "
@@ -801,6 +805,10 @@ int cli_run(int argc, char **argv)
         goto out;
     }
 #if MANTLE_ENABLE_TEE
+#if MANTLE_ENABLE_ATTEST
+    if (o.broker_trustee)
+        cli_kbs_use_trustee();
+#endif
     if ((rc = cli_tee_define(o.path, o.tee, o.state_dir, module, o.dirs,
                              o.ndirs, envv, nenv, o.listens, o.nlistens,
                              o.secrets, o.nsecrets, o.broker, o.broker_ca,

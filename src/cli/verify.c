@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "cli.h"
@@ -286,15 +287,33 @@ static int dial(const char *spec)
     return fd;
 }
 
+/* Our nonce in the ClientHello (CLI_RATLS_NONCE_EXT). */
+static int add_nonce(SSL *ssl, unsigned int type, unsigned int context,
+                     const unsigned char **out, size_t *outlen, X509 *x,
+                     size_t chainidx, int *alert, void *arg)
+{
+    (void)ssl, (void)type, (void)context, (void)x, (void)chainidx,
+        (void)alert;
+    *out = arg;
+    *outlen = 32;
+    return 1;
+}
+
 int cli_verify_tls(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"root", required_argument, NULL, 'r'},
         {"policy", required_argument, NULL, 'p'},
         {"time", required_argument, NULL, 't'},
+        {"no-nonce", no_argument, NULL, 'n'},
+        {"max-age", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
     };
     const char *root = NULL, *policy_path = NULL, *when = NULL, *target;
+    unsigned char nonce[32];
+    bool use_nonce = true;
+    long long max_age = 0;
+    char *end;
     cli_file rootf = {0}, pol = {0};
     mantle_policy *policy = NULL;
     mantle_claims claims;
@@ -315,6 +334,13 @@ int cli_verify_tls(int argc, char **argv)
         case 'r': root = optarg; break;
         case 'p': policy_path = optarg; break;
         case 't': when = optarg; break;
+        case 'n': use_nonce = false; break;
+        case 'm':
+            max_age = strtoll(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || max_age <= 0)
+                return cli_usage_error("verify-tls", "--max-age %s: want "
+                                       "seconds > 0", optarg);
+            break;
         default:
             return cli_usage_error("verify-tls", "unknown or incomplete "
                                    "option %s", argv[optind - 1]);
@@ -343,6 +369,11 @@ int cli_verify_tls(int argc, char **argv)
      * handshake proves the server holds the certificate's key. */
     if (!(ctx = SSL_CTX_new(TLS_client_method())) ||
         SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+        (use_nonce &&
+         (RAND_bytes(nonce, sizeof nonce) != 1 ||
+          SSL_CTX_add_custom_ext(ctx, CLI_RATLS_NONCE_EXT,
+                                 SSL_EXT_CLIENT_HELLO, add_nonce, NULL, nonce,
+                                 NULL, NULL) != 1)) ||
         !(ssl = SSL_new(ctx)) || SSL_set_fd(ssl, fd) != 1 ||
         SSL_connect(ssl) != 1 || !(peer = SSL_get1_peer_certificate(ssl)) ||
         (n = i2d_X509(peer, &der)) <= 0) {
@@ -353,8 +384,11 @@ int cli_verify_tls(int argc, char **argv)
     if (root)
         rb = (mantle_blob){rootf.data, rootf.len, rootf.path};
     cli_diag_init(&diag);
-    if (mantle_ratls_verify(der, (size_t)n, root ? &rb : NULL, t, &claims,
-                            &reason, &diag) != MANTLE_OK) {
+    if (mantle_ratls_verify_fresh(der, (size_t)n, root ? &rb : NULL, t,
+                                  use_nonce ? nonce : NULL,
+                                  use_nonce ? sizeof nonce : 0,
+                                  (int64_t)max_age, &claims, &reason,
+                                  &diag) != MANTLE_OK) {
         fprintf(stderr, "mantle: verify-tls: %s: refused (%s): %s\n", target,
                 mantle_verify_reason_name(reason), diag.message);
         goto out;

@@ -63,6 +63,30 @@ has err "policy: module"
 # another device's DICE root
 MANTLE_STATE_DIR="$work/other" run 1 "another device refused" "$mantle" run "${broker[@]}" --secret db=kbs:///app/key/db "$guest"
 has err "refused (chain)"
+# Trustee's encoding from the soft backend is "sample" evidence, which
+# this broker does not accept (it proves nothing)
+run 1 "--broker-trustee with soft: sample refused" "$mantle" run "${broker[@]}" --broker-trustee --secret db=kbs:///app/key/db "$guest"
+has err "auth refused (HTTP 400)"
+has err "not \"sample\""
+# a Trustee client over HTTPS: the session remembers its "snp" tee, and
+# genuine SNP evidence (the recorded report with its VCEK, in the fuzzer's
+# seed behind its two selector bytes) reaches the SNP verifier, which wants
+# the ASK/ARK this broker was not given - named by the broker's flag
+jar="$work/trustee.jar"
+nonce=$(curl -s -c "$jar" --cacert "$work/cert.pem" -H 'Content-Type: application/json' \
+    -d '{"version":"0.4.0","tee":"snp","extra-params":{}}' "$url/kbs/v0/auth" |
+    sed -n 's/.*"nonce":"\([^"]*\)".*/\1/p')
+tail -c +3 "$(dirname "$0")/../fuzz/corpus-trustee/attest-snp" |
+    sed "s/\"nonce\":\"AAAA\"/\"nonce\":\"$nonce\"/" >"$work/trustee-attest.json"
+code=$(curl -s -b "$jar" -o "$work/trustee.out" -w '%{http_code}' --cacert "$work/cert.pem" \
+    -H 'Content-Type: application/json' -d @"$work/trustee-attest.json" "$url/kbs/v0/attest")
+if [ -n "$nonce" ] && [ "$code" = 401 ] && grep -q "evidence refused (missing input)" "$work/trustee.out" &&
+    grep -q "AMD ARK root certificate with the chain (--evidence-cert)" "$work/trustee.out" &&
+    ! grep -q -- "--root" "$work/trustee.out"; then
+    echo "ok   Trustee snp evidence over HTTPS: no ASK/ARK (--evidence-cert)"
+else
+    echo "FAIL: Trustee snp evidence: HTTP $code $(cat "$work/trustee.out")"; fail=1
+fi
 # the broker's certificate is checked
 run 1 "untrusted broker certificate" "$mantle" run --tee=soft --broker "$url" --secret db=kbs:///app/key/db "$guest"
 has err "broker"

@@ -34,6 +34,17 @@ run 1 "RA-TLS refused: debug under a no-debug policy" "$mantle" verify-tls "127.
 has err "refused by policy (policy: debug)"
 run 1 "RA-TLS refused: another device's root" "$mantle" verify-tls "127.0.0.1:$port" --root "$work/other.pem"
 has err "refused (chain)"
+# freshness: each verify-tls sends a nonce the certificate must bind (the
+# runs above); without one, the certificate made at start, bounded by age
+run 0 "RA-TLS without a nonce (certificate made at start)" "$mantle" verify-tls "127.0.0.1:$port" --root "$work/root.pem" --no-nonce --max-age 600
+later=$(date -u -d @$(( $(date +%s) + 120 )) +%Y-%m-%dT%H:%M:%SZ)
+run 1 "RA-TLS refused: evidence older than --max-age" "$mantle" verify-tls "127.0.0.1:$port" --root "$work/root.pem" --time "$later" --max-age 60
+has err "refused (expired): ratls: the evidence was issued at"
+has err "older than the maximum age of 60 s"
+week=$(date -u -d @$(( $(date +%s) + 8 * 86400 )) +%Y-%m-%dT%H:%M:%SZ)
+run 1 "RA-TLS refused: certificate past notAfter" "$mantle" verify-tls "127.0.0.1:$port" --root "$work/root.pem" --time "$week"
+has err "refused (expired): ratls: the certificate expired at"
+run 2 "--max-age wants seconds" "$mantle" verify-tls "127.0.0.1:$port" --max-age 0
 # the guest's plaintext, through TLS
 out=$(timeout 10 openssl s_client -connect "127.0.0.1:$port" -quiet -ign_eof </dev/null 2>/dev/null)
 case "$out" in

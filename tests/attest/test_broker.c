@@ -309,7 +309,7 @@ int main(int argc, char **argv)
     CHECK(r.status == 400 && has(&r, "ProtocolVersion"), "version");
     mantle_broker_reply_free(&r);
     r = call("POST", "/kbs/v0/auth", NULL, NULL,
-             "{\"version\":\"0.4.0\",\"tee\":\"snp\"}");
+             "{\"version\":\"0.4.0\",\"tee\":\"sample\"}");
     CHECK(r.status == 400 && has(&r, "UnsupportedTee"), "tee");
     mantle_broker_reply_free(&r);
     r = call("POST", "/kbs/v0/attest", "kbs-session-id=zz", NULL, "{}");

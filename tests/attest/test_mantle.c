@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cbor.h>
 #include <openssl/pem.h>
@@ -457,16 +458,18 @@ int main(int argc, char **argv)
         unsigned char *der = NULL;
         int dn = 0;
         mantle_verify_reason rwhy = MANTLE_VERIFY_OK;
+        /* Certificates carry validity dates: verify at the real time. */
+        int64_t tls_now = (int64_t)time(NULL);
 
         CHECK(mantle_ratls_certificate(tee, module, NULL, &cert, &key, &diag) ==
                   MANTLE_OK, "ratls certificate: %s", diag.message);
         CHECK(mantle_ratls_verify((const uint8_t *)cert, strlen(cert), &root,
-                                  now_ish, &c, &rwhy, &diag) == MANTLE_OK &&
+                                  tls_now, &c, &rwhy, &diag) == MANTLE_OK &&
                   c.tee == MANTLE_TEE_MANTLE &&
                   memcmp(c.module_digest, md, 32) == 0,
               "ratls verifies: %s", diag.message);
         CHECK(mantle_ratls_verify((const uint8_t *)cert, strlen(cert),
-                                  &root_other, now_ish, &c, &rwhy, &diag) ==
+                                  &root_other, tls_now, &c, &rwhy, &diag) ==
                       MANTLE_EREFUSED && rwhy == MANTLE_VERIFY_CHAIN,
               "ratls, another root: %s", mantle_verify_reason_name(rwhy));
         /* the same evidence extension on a certificate for another key */
@@ -478,7 +481,7 @@ int main(int argc, char **argv)
                   X509_sign(y, other, EVP_sha256()) > 0 &&
                   (dn = i2d_X509(y, &der)) > 0,
               "re-keyed certificate");
-        CHECK(mantle_ratls_verify(der, (size_t)dn, &root, now_ish, &c, &rwhy,
+        CHECK(mantle_ratls_verify(der, (size_t)dn, &root, tls_now, &c, &rwhy,
                                   &diag) == MANTLE_EREFUSED &&
                   rwhy == MANTLE_VERIFY_REPORT_DATA,
               "evidence of another key: %s", mantle_verify_reason_name(rwhy));
@@ -489,7 +492,7 @@ int main(int argc, char **argv)
         y = X509_dup(x);
         CHECK(y && X509_sign(y, other, EVP_sha256()) > 0 &&
                   (dn = i2d_X509(y, &der)) > 0, "mis-signed certificate");
-        CHECK(mantle_ratls_verify(der, (size_t)dn, &root, now_ish, &c, &rwhy,
+        CHECK(mantle_ratls_verify(der, (size_t)dn, &root, tls_now, &c, &rwhy,
                                   &diag) == MANTLE_EREFUSED &&
                   rwhy == MANTLE_VERIFY_SIGNATURE,
               "not self-signed: %s", mantle_verify_reason_name(rwhy));
@@ -508,7 +511,7 @@ int main(int argc, char **argv)
         CHECK(X509_set_pubkey(y, other) == 1 &&
                   X509_sign(y, other, EVP_sha256()) > 0 &&
                   (dn = i2d_X509(y, &der)) > 0, "certificate without evidence");
-        CHECK(mantle_ratls_verify(der, (size_t)dn, &root, now_ish, &c, &rwhy,
+        CHECK(mantle_ratls_verify(der, (size_t)dn, &root, tls_now, &c, &rwhy,
                                   &diag) == MANTLE_EREFUSED &&
                   rwhy == MANTLE_VERIFY_MISSING,
               "no evidence extension: %s", mantle_verify_reason_name(rwhy));
@@ -516,6 +519,81 @@ int main(int argc, char **argv)
         X509_free(x);
         X509_free(y);
         EVP_PKEY_free(other);
+
+        /* ---- freshness: validity window, age, the verifier's nonce ---- */
+        {
+            static const uint8_t n1[32] = {1, 2, 3}, n2[32] = {9, 9, 9};
+            char *fc = NULL, *fk = NULL;
+            size_t cl = strlen(cert);
+            const uint8_t *cb = (const uint8_t *)cert;
+
+            CHECK(mantle_ratls_verify(cb, cl, &root, tls_now, &c, &rwhy,
+                                      &diag) == MANTLE_OK &&
+                      c.issued_at > tls_now - 60 && c.issued_at <= tls_now,
+                  "issued_at is the EAT's iat: %lld",
+                  (long long)c.issued_at);
+            CHECK(mantle_ratls_verify(cb, cl, &root, tls_now + 8 * 86400, &c,
+                                      &rwhy, &diag) == MANTLE_EREFUSED &&
+                      rwhy == MANTLE_VERIFY_EXPIRED &&
+                      strstr(diag.message, "expired at"),
+                  "after notAfter: %s", diag.message);
+            CHECK(mantle_ratls_verify(cb, cl, &root, tls_now - 2 * 3600, &c,
+                                      &rwhy, &diag) == MANTLE_EREFUSED &&
+                      rwhy == MANTLE_VERIFY_EXPIRED &&
+                      strstr(diag.message, "not valid before"),
+                  "before notBefore: %s", diag.message);
+            CHECK(mantle_ratls_verify_fresh(cb, cl, &root, tls_now + 120, NULL,
+                                            0, 60, &c, &rwhy, &diag) ==
+                          MANTLE_EREFUSED &&
+                      rwhy == MANTLE_VERIFY_EXPIRED &&
+                      strstr(diag.message, "older than the maximum age of 60"),
+                  "max age 60 s, 120 s later: %s", diag.message);
+            CHECK(mantle_ratls_verify_fresh(cb, cl, &root, tls_now + 30, NULL,
+                                            0, 60, &c, &rwhy, &diag) ==
+                      MANTLE_OK,
+                  "max age 60 s, 30 s later: %s", diag.message);
+            /* the certificate made at start, replayed to a verifier that
+             * sent a nonce */
+            CHECK(mantle_ratls_verify_fresh(cb, cl, &root, tls_now, n1, 32, 0,
+                                            &c, &rwhy, &diag) ==
+                          MANTLE_EREFUSED &&
+                      rwhy == MANTLE_VERIFY_REPORT_DATA &&
+                      strstr(diag.message, "not fresh") &&
+                      strstr(diag.message, "binds its key but not"),
+                  "pre-made certificate, nonce asked: %s", diag.message);
+            CHECK(mantle_ratls_certificate_fresh(tee, module, NULL, n1, 32, &fc,
+                                                 &fk, &diag) == MANTLE_OK,
+                  "fresh certificate: %s", diag.message);
+            CHECK(fc && mantle_ratls_verify_fresh((const uint8_t *)fc,
+                                                  strlen(fc), &root, tls_now,
+                                                  n1, 32, 60, &c, &rwhy,
+                                                  &diag) == MANTLE_OK &&
+                      memcmp(c.module_digest, md, 32) == 0,
+                  "fresh certificate for its nonce: %s", diag.message);
+            /* replayed to another connection */
+            CHECK(fc && mantle_ratls_verify_fresh((const uint8_t *)fc,
+                                                  strlen(fc), &root, tls_now,
+                                                  n2, 32, 0, &c, &rwhy,
+                                                  &diag) == MANTLE_EREFUSED &&
+                      rwhy == MANTLE_VERIFY_REPORT_DATA &&
+                      strstr(diag.message, "made for another connection"),
+                  "fresh certificate, another nonce: %s", diag.message);
+            /* a nonce-bound certificate checked without a nonce */
+            CHECK(fc && mantle_ratls_verify((const uint8_t *)fc, strlen(fc),
+                                            &root, tls_now, &c, &rwhy,
+                                            &diag) == MANTLE_EREFUSED &&
+                      rwhy == MANTLE_VERIFY_REPORT_DATA,
+                  "fresh certificate, no nonce: %s",
+                  mantle_verify_reason_name(rwhy));
+            CHECK(mantle_ratls_certificate_fresh(tee, module, NULL, n1, 7, &fc,
+                                                 &fk, &diag) == MANTLE_EINVAL &&
+                      mantle_ratls_verify_fresh(cb, cl, &root, tls_now, n1, 65,
+                                                0, &c, &rwhy, &diag) ==
+                          MANTLE_EINVAL,
+                  "nonce lengths 7 and 65 refused");
+            free(fc);
+            free(fk);
+        }
         free(cert);
         free(key);
     }

@@ -1,5 +1,5 @@
 ;; tls_guest.wat - a WASI server: on the first preopened socket (fd 3),
-;; accepts four connections one after the other and writes a greeting to
+;; accepts seven connections one after the other and writes a greeting to
 ;; each; run under `mantle run --listen-tls` it is an attested TLS server.
 (module
   (import "wasi_snapshot_preview1" "poll_oneoff"
@@ -30,4 +30,4 @@
                          (i32.const 508)))
       (drop (call $close (local.get $fd)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $next (i32.lt_u (local.get $i) (i32.const 4))))))
+      (br_if $next (i32.lt_u (local.get $i) (i32.const 7))))))

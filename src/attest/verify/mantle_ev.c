@@ -511,6 +511,7 @@ int av_verify_mantle(const mantle_verify_input *in, mantle_claims *out,
     }
     if ((rc = av_check_report_data(in, &c, e)))
         goto out;
+    c.issued_at = t.iat;
     *out = c;
     rc = MANTLE_VERIFY_OK;
 out:
