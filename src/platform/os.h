@@ -45,6 +45,15 @@ typedef struct os_once {
 #define OS_ONCE_INIT {0}
 void os_call_once(os_once *once, void (*fn)(void));
 
+/* A mutex, for state one handle shares between threads (a TEE backend
+ * used by the guest and by connection threads at once). NULL when out of
+ * memory. */
+typedef struct os_mutex os_mutex;
+os_mutex *os_mutex_new(void);
+void os_mutex_lock(os_mutex *m);
+void os_mutex_unlock(os_mutex *m);
+void os_mutex_free(os_mutex *m);
+
 /* ---- For the AOT tier (os_aot_linux.c) ---- */
 
 /* Run a program (PATH search) with stdout/stderr redirected to files

@@ -96,6 +96,13 @@ int tee_open_ops(const tee_backend_ops *ops, const char *arg,
         free(t);
         return rc;
     }
+    if (tee_serialize(ops, t->b, &t->serial, &t->b) != MANTLE_OK) {
+        ops->close(t->b);
+        free(t->state_dir);
+        free(t);
+        return tee_fail(diag, MANTLE_ENOMEM, "tee: out of memory");
+    }
+    t->ops = &t->serial;
     *out = t;
     return MANTLE_OK;
 }
@@ -110,8 +117,12 @@ int tee_wrap(const tee_backend_ops *ops, tee_backend *b, mantle_tee **out,
         ops->close(b);
         return tee_fail(diag, MANTLE_ENOMEM, "tee: out of memory");
     }
-    t->ops = ops;
-    t->b = b;
+    if (tee_serialize(ops, b, &t->serial, &t->b) != MANTLE_OK) {
+        ops->close(b);
+        free(t);
+        return tee_fail(diag, MANTLE_ENOMEM, "tee: out of memory");
+    }
+    t->ops = &t->serial;
     if ((rc = runtime_digest(t->runtime_digest, diag)) != MANTLE_OK) {
         mantle_tee_free(t);
         return rc;

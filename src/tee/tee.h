@@ -96,6 +96,18 @@ extern const tee_backend_ops tee_soft_ops;
 extern const tee_backend_ops tee_tpm_ops;
 extern const tee_backend_ops tee_tsm_ops;
 
+/* Wrap an opened backend so that its stateful calls hold a mutex of the
+ * handle's own (serial.c): `table` receives the wrapping table (same name
+ * and optional entries), `out` the wrapper, which owns `inner` from then
+ * on. MANTLE_ENOMEM leaves `inner` to the caller. */
+int tee_serialize(const tee_backend_ops *ops, tee_backend *inner,
+                  tee_backend_ops *table, tee_backend **out);
+/* For a backend's own extra entry points (tee_tpm_ek): its state with the
+ * handle's mutex held when `tee` runs backend `ops`, else NULL (nothing
+ * held); tee_serial_leave releases it. */
+tee_backend *tee_serial_enter(mantle_tee *tee, const tee_backend_ops *ops);
+void tee_serial_leave(mantle_tee *tee);
+
 /* ---- The handle and module keys ------------------------------------------ */
 
 struct mantle_tee {
@@ -103,6 +115,7 @@ struct mantle_tee {
     tee_backend *b;
     char *state_dir;                      /* owned; NULL when none */
     uint8_t runtime_digest[TEE_DIGEST];   /* SHA-256 of the runtime */
+    tee_backend_ops serial;               /* ops points here (serial.c) */
 };
 
 /* Everything layer 2 gives one module under one launch configuration. */

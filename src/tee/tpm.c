@@ -648,11 +648,10 @@ static void flush(tee_backend *b, ESYS_TR *h)
     *h = ESYS_TR_NONE;
 }
 
-int tee_tpm_ek(mantle_tee *tee, uint8_t **out_ek, size_t *out_ek_size,
-               uint8_t out_ak_name[TEE_TPM_NAME], size_t *out_ak_name_size,
-               mantle_diag *diag)
+static int tpm_ek(tee_backend *b, uint8_t **out_ek, size_t *out_ek_size,
+                  uint8_t out_ak_name[TEE_TPM_NAME], size_t *out_ak_name_size,
+                  mantle_diag *diag)
 {
-    tee_backend *b = tee->b;
     ESYS_TR ek = ESYS_TR_NONE;
     TPM2B_PUBLIC *pub = NULL;
     TPM2B_NAME *name = NULL;
@@ -661,9 +660,6 @@ int tee_tpm_ek(mantle_tee *tee, uint8_t **out_ek, size_t *out_ek_size,
     TSS2_RC rc;
     int st;
 
-    if (tee->ops != &tee_tpm_ops)
-        return tee_fail(diag, MANTLE_EINVAL, "tee: %s: not a TPM",
-                        tee->ops->name);
     if ((st = create_ek(b, &ek, diag)) != MANTLE_OK ||
         (st = create_ak(b, diag)) != MANTLE_OK)
         goto out;
@@ -697,12 +693,11 @@ out:
     return st;
 }
 
-int tee_tpm_activate(mantle_tee *tee, const uint8_t *blob, size_t blob_size,
-                     const uint8_t *secret, size_t secret_size,
-                     uint8_t out[TEE_TPM_CREDENTIAL], size_t *out_size,
-                     mantle_diag *diag)
+static int tpm_activate(tee_backend *b, const uint8_t *blob, size_t blob_size,
+                        const uint8_t *secret, size_t secret_size,
+                        uint8_t out[TEE_TPM_CREDENTIAL], size_t *out_size,
+                        mantle_diag *diag)
 {
-    tee_backend *b = tee->b;
     TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_NULL};
     TPM2B_ID_OBJECT id;
     TPM2B_ENCRYPTED_SECRET enc;
@@ -712,9 +707,6 @@ int tee_tpm_activate(mantle_tee *tee, const uint8_t *blob, size_t blob_size,
     TSS2_RC rc;
     int st;
 
-    if (tee->ops != &tee_tpm_ops)
-        return tee_fail(diag, MANTLE_EINVAL, "tee: %s: not a TPM",
-                        tee->ops->name);
     memset(&id, 0, sizeof id);
     memset(&enc, 0, sizeof enc);
     /* the verifier's TPM2_MakeCredential outputs, marshalled */
@@ -783,6 +775,38 @@ static uint8_t tpm_mode(const tee_backend *b)
 {
     (void)b;
     return TEE_MODE_NORMAL;
+}
+
+int tee_tpm_ek(mantle_tee *tee, uint8_t **out_ek, size_t *out_ek_size,
+               uint8_t out_ak_name[TEE_TPM_NAME], size_t *out_ak_name_size,
+               mantle_diag *diag)
+{
+    tee_backend *b = tee_serial_enter(tee, &tee_tpm_ops);
+    int st;
+
+    if (!b)
+        return tee_fail(diag, MANTLE_EINVAL, "tee: %s: not a TPM",
+                        tee->ops->name);
+    st = tpm_ek(b, out_ek, out_ek_size, out_ak_name, out_ak_name_size, diag);
+    tee_serial_leave(tee);
+    return st;
+}
+
+int tee_tpm_activate(mantle_tee *tee, const uint8_t *blob, size_t blob_size,
+                     const uint8_t *secret, size_t secret_size,
+                     uint8_t out[TEE_TPM_CREDENTIAL], size_t *out_size,
+                     mantle_diag *diag)
+{
+    tee_backend *b = tee_serial_enter(tee, &tee_tpm_ops);
+    int st;
+
+    if (!b)
+        return tee_fail(diag, MANTLE_EINVAL, "tee: %s: not a TPM",
+                        tee->ops->name);
+    st = tpm_activate(b, blob, blob_size, secret, secret_size, out, out_size,
+                      diag);
+    tee_serial_leave(tee);
+    return st;
 }
 
 const tee_backend_ops tee_tpm_ops = {

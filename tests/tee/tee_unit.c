@@ -9,6 +9,7 @@
 #define _GNU_SOURCE /* memmem */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -908,6 +909,8 @@ typedef struct fake_tree {
     int busy_left;
     int entries;       /* live entries: must be 0 after each request */
     uint8_t inblob[64];
+    int inside;        /* requests between mkdir and rmdir right now */
+    int overlapped;    /* two were at once */
 } fake_tree;
 
 static int fk_mkdir(void *ctx, const char *entry)
@@ -917,7 +920,10 @@ static int fk_mkdir(void *ctx, const char *entry)
     (void)entry;
     if (t->fault == F_NO_ENTRY)
         return -OS_ENOSPC;
+    if (__atomic_add_fetch(&t->inside, 1, __ATOMIC_SEQ_CST) > 1)
+        __atomic_store_n(&t->overlapped, 1, __ATOMIC_SEQ_CST);
     t->entries++;
+    usleep(200);  /* widen the window another thread could enter */
     return 0;
 }
 
@@ -927,6 +933,7 @@ static int fk_rmdir(void *ctx, const char *entry)
 
     (void)entry;
     t->entries--;
+    __atomic_sub_fetch(&t->inside, 1, __ATOMIC_SEQ_CST);
     return 0;
 }
 
@@ -1094,6 +1101,81 @@ static void test_tsm_one(const char *provider, const char *report_file,
     free(state);
 }
 
+/* One handle, evidence from several threads at once (the guest and
+ * --listen-tls connection threads do this): the backend sees one request
+ * at a time, and each succeeds. */
+typedef struct tsm_worker {
+    mantle_tee *tee;
+    const mantle_module *module;
+    int ok;
+} tsm_worker;
+
+static void *tsm_work(void *arg)
+{
+    tsm_worker *w = arg;
+    uint8_t nonce[64], *tok;
+    size_t n;
+    mantle_diag diag;
+
+    memset(nonce, 0x17, sizeof nonce);
+    for (int i = 0; i < 8; i++) {
+        tok = NULL;
+        if (mantle_tee_evidence(w->tee, w->module, NULL, nonce, &tok, &n,
+                                &diag) == MANTLE_OK)
+            w->ok++;
+        mantle_tee_evidence_free(tok);
+    }
+    return NULL;
+}
+
+static void test_tsm_threads(void)
+{
+    fake_tree t;
+    tee_tsm_fs fs = {&t, fk_mkdir, fk_rmdir, fk_write, fk_read};
+    tee_backend *b = NULL;
+    mantle_tee *tee = NULL;
+    mantle_engine *engine = NULL;
+    mantle_module *module = NULL;
+    mantle_diag diag;
+    char p[4096], state[4200];
+    size_t size;
+    uint8_t *bytes = read_file(guest_path, &size);
+    pthread_t th[4];
+    tsm_worker w[4];
+
+    memset(&t, 0, sizeof t);
+    t.provider = "sev_guest\n";
+    snprintf(p, sizeof p, "%s/snp/trustee_test-report.bin", vectors);
+    t.report = read_file(p, &t.report_size);
+    snprintf(state, sizeof state, "%s/tsm-threads", work);
+    CHECK(tee_state_mkdir(state, NULL) == MANTLE_OK);
+    CHECK(mantle_engine_new(NULL, &engine) == MANTLE_OK);
+    CHECK(mantle_module_new(engine, bytes, size, "guest", &module, NULL) ==
+          MANTLE_OK);
+    CHECK_MSG(tee_tsm_open_fs(&fs, state, &b, &diag) == MANTLE_OK, "%s",
+              diag.message);
+    CHECK(tee_wrap(&tee_tsm_ops, b, &tee, &diag) == MANTLE_OK);
+    if (tee && module) {
+        for (int i = 0; i < 4; i++) {
+            w[i] = (tsm_worker){tee, module, 0};
+            CHECK(pthread_create(&th[i], NULL, tsm_work, &w[i]) == 0);
+        }
+        for (int i = 0; i < 4; i++) {
+            pthread_join(th[i], NULL);
+            CHECK_MSG(w[i].ok == 8, "thread %d: %d of 8 evidence calls", i,
+                      w[i].ok);
+        }
+        CHECK_MSG(!t.overlapped, "two evidence requests were in the backend "
+                  "at once");
+        CHECK(t.entries == 0);
+    }
+    mantle_tee_free(tee);
+    mantle_module_free(module);
+    mantle_engine_free(engine);
+    free(t.report);
+    free(bytes);
+}
+
 static void test_tsm(void)
 {
     fake_tree t;
@@ -1141,6 +1223,7 @@ int main(int argc, char **argv)
     test_soft_backend();
     test_counters();
     test_tsm();
+    test_tsm_threads();
     printf("tee_unit: %d checks, %d failed\n", checks, failures);
     return failures ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -140,4 +141,40 @@ void os_call_once(os_once *once, void (*fn)(void))
     }
     while (__atomic_load_n(&once->state, __ATOMIC_ACQUIRE) != 2)
         sched_yield();
+}
+
+struct os_mutex {
+    pthread_mutex_t m;
+};
+
+os_mutex *os_mutex_new(void)
+{
+    os_mutex *m = malloc(sizeof *m);
+
+    if (m && pthread_mutex_init(&m->m, NULL) != 0) {
+        free(m);
+        m = NULL;
+    }
+    return m;
+}
+
+void os_mutex_lock(os_mutex *m)
+{
+    /* Only EINVAL/EDEADLK are possible, both programming errors. */
+    if (pthread_mutex_lock(&m->m) != 0)
+        abort();
+}
+
+void os_mutex_unlock(os_mutex *m)
+{
+    if (pthread_mutex_unlock(&m->m) != 0)
+        abort();
+}
+
+void os_mutex_free(os_mutex *m)
+{
+    if (!m)
+        return;
+    pthread_mutex_destroy(&m->m);
+    free(m);
 }
