@@ -22,6 +22,7 @@
  */
 #include <stdio.h>
 
+#include "../config.h" /* MANTLE_ENABLE_FUSION, MANTLE_ENABLE_SIMD */
 #include "iops.h"
 #include "instr.h"
 #include "vm.h"
@@ -205,6 +206,7 @@ static void vconst_add(lw *l, const uint8_t *bytes)
     l->vhash[i] = ++l->nvconsts;
 }
 
+#if MANTLE_ENABLE_SIMD
 static uint32_t vconst_slot(const lw *l, const uint8_t *bytes)
 {
     uint64_t v[2];
@@ -214,6 +216,7 @@ static uint32_t vconst_slot(const lw *l, const uint8_t *bytes)
         i = (i + 1) & l->vhash_mask;
     return l->consts_start + l->vconst_base + 2 * (l->vhash[i] - 1);
 }
+#endif
 
 /* Pre-pass: collect constants, and count the hidden slots that `if`
  * blocks with parameters need, so the frame layout is fixed before code
@@ -408,7 +411,8 @@ static void emit_copy(lw *l, uint8_t type, uint32_t dst, uint32_t src)
 {
     if (dst == src)
         return;
-    if (type != VT_V128 && l->copy_end == l->ncode && !l->oom) {
+    if (MANTLE_ENABLE_FUSION && type != VT_V128 && l->copy_end == l->ncode &&
+        !l->oom) {
         /* Right after another copy, with no label between: one
          * instruction does both, in order. Copies cannot trap. */
         l->code[l->last_start] = op_cell(VOP_COPY2);
@@ -627,7 +631,7 @@ static lw_prev prev_of(const lw *l)
 static void acc_link(lw *l, const lw_prev *p, uint32_t at, uint32_t op,
                      uint32_t ia, uint32_t ib, bool swap)
 {
-    if (p->dst_cell == NIL || p->end != at || l->oom)
+    if (!MANTLE_ENABLE_FUSION || p->dst_cell == NIL || p->end != at || l->oom)
         return;
     uint32_t s = l->code[p->dst_cell];
     uint32_t pv = vm_acc_variant(p->op, p->kflags | VM_K_DST);
@@ -662,7 +666,7 @@ static void acc_inherit(lw *l, unsigned kf, uint32_t at, uint32_t op,
                         uint32_t ia, uint32_t ib, bool commute)
 {
     unsigned src = kf & (VM_K_A | VM_K_B);
-    if (!src || l->oom)
+    if (!MANTLE_ENABLE_FUSION || !src || l->oom)
         return;
     if (src == VM_K_B && commute) {
         uint32_t t = l->code[at + ib];
@@ -712,7 +716,8 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
     uint32_t vop = 0;
     uint32_t a = 0, b = 0;
     bool fused = false;
-    if (l->last_dst_cell != NIL && l->last_end == l->ncode &&
+    if (MANTLE_ENABLE_FUSION && l->last_dst_cell != NIL &&
+        l->last_end == l->ncode &&
         cond.slot == home(l, l->height) &&
         l->code[l->last_dst_cell] == cond.slot) {
         switch (l->last_op) {
@@ -783,8 +788,9 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
 static bool fuse_address(lw *l, lw_val addr, uint32_t h, uint32_t *a,
                          uint32_t *b, unsigned *kf)
 {
-    if (l->last_dst_cell == NIL || l->last_end != l->ncode ||
-        l->last_op != OP_I32Add || addr.slot != home(l, h) ||
+    if (!MANTLE_ENABLE_FUSION || l->last_dst_cell == NIL ||
+        l->last_end != l->ncode || l->last_op != OP_I32Add ||
+        addr.slot != home(l, h) ||
         l->code[l->last_dst_cell] != addr.slot)
         return false;
     *a = l->code[l->last_start + 2];
@@ -822,7 +828,8 @@ static uint32_t storex_op(uint16_t op)
  * first add (VOP_ADD2_x), unless the second overwrites it. */
 static void link_address(lw *l, const lw_prev *p, uint32_t at, uint32_t lx)
 {
-    if (l->last_kflags || p->dst_cell == NIL || p->end != at || l->oom)
+    if (!MANTLE_ENABLE_FUSION || l->last_kflags || p->dst_cell == NIL ||
+        p->end != at || l->oom)
         return;
     uint32_t dv = vm_acc_variant(lx, VM_K_B), d1, pv;
     vm_cell *c = &l->code[p->start];
@@ -900,6 +907,8 @@ static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
 {
     uint32_t lx;
     bool comm;
+    if (!MANTLE_ENABLE_FUSION)
+        return false;
     switch (op) {
 #define X(sym, C, T, e, LT, n, conv, cm)                                      \
     case OP_##sym: lx = VOP_LX_##sym; comm = cm; break;
@@ -983,6 +992,8 @@ static bool fuse_opstore(lw *l, uint16_t op, lw_val addr, lw_val v,
 {
     uint32_t os;
     uint16_t want;
+    if (!MANTLE_ENABLE_FUSION)
+        return false;
     switch (l->last_op) {
 #define X(sym, C, T, e, ST, n, conv)                                          \
     case OP_##sym: os = VOP_OS_##sym; break;
@@ -1025,7 +1036,8 @@ static void merge_adds(lw *l)
 {
     const lw_last *p = &l->before_last;
     uint32_t at = l->last_start;
-    if (l->last_op != OP_I32Add || p->op != OP_I32Add || p->kflags != 0 ||
+    if (!MANTLE_ENABLE_FUSION || l->last_op != OP_I32Add ||
+        p->op != OP_I32Add || p->kflags != 0 ||
         p->link_cell == NIL || p->link_end != at || l->ncode != at + 4 ||
         l->oom)
         return;
@@ -1152,6 +1164,7 @@ static uint16_t skip_dead(lw *l, wasm_reader *r)
     return OP_Unreachable;
 }
 
+#if MANTLE_ENABLE_SIMD
 /* A SIMD instruction (iops.h): operands where they are, the result to
  * its home; no fusion, no accumulator. v128.const is a constant slot
  * pair like any other constant. Handlers read every operand before they
@@ -1231,6 +1244,7 @@ static void lower_simd(lw *l, wasm_reader *r, uint16_t op)
     if (rs[0])
         produced(l, dst_cell);
 }
+#endif
 
 static int lower_body(lw *l, wasm_reader *r)
 {
@@ -1712,8 +1726,12 @@ static int lower_body(lw *l, wasm_reader *r)
             const char *rs = wasm_sig_results[info->sig];
             size_t np = strlen(ps);
             if (info->code >> 8 == 0xFD) {
+#if MANTLE_ENABLE_SIMD
                 lower_simd(l, r, op);
                 break;
+#else
+                return MANTLE_EINVALID;  /* the decoder refused v128 */
+#endif
             }
             if (info->imm == IMM_MEMARG) {
                 uint32_t align = 0, offset = 0;
