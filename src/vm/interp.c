@@ -1071,11 +1071,21 @@ enter:
         }
         TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
     }
-    /* Plain loops: the counts are small, and a libc call costs more. */
-    for (uint32_t i = 0, n = code->nlocal_slots; i < n; i++)
-        fp[code->locals_start + i] = 0;
-    for (uint32_t i = 0, n = code->nconsts; i < n; i++)
-        fp[code->consts_start + i] = code->consts[i];
+    /* Zeroed locals and if-saves, then the constants: one copy of the
+     * template. A plain loop for the usual few slots (a libc call costs
+     * more); memcpy for the functions with hundreds of constants, such
+     * as SQLite's, where the loop was 16 % of all instructions. */
+    {
+        uint64_t *d_ = fp + code->locals_start;
+        const uint64_t *s_ = code->init;
+        uint32_t n_ = code->ninit;
+        if (n_ <= 16) {
+            for (uint32_t i = 0; i < n_; i++)
+                d_[i] = s_[i];
+        } else {
+            memcpy(d_, s_, (size_t)n_ * sizeof *d_);
+        }
+    }
     fuel -= code->entry_cost;
     if (UNLIKELY((fuel < 0) | (*intr != 0))) {
         if (fuel < 0)

@@ -25,7 +25,9 @@
 #include "module.h"
 
 /* i32/i64 comparisons that fuse with a following br_if / if: sym, C type
- * of the operands a and b, condition. */
+ * of the operands a and b, condition. i32.and fuses as a bit test
+ * (`if (flags & X)`); i32.sub and i32.xor tested for non-zero become
+ * I32Ne (lower.c, emit_cond_jump). */
 #define VM_FUSED_CMPS32(X)                                                    \
     X(I32Eq, uint32_t, a == b) X(I32Ne, uint32_t, a != b)                     \
     X(I32LtS, int32_t, a < b) X(I32LtU, uint32_t, a < b)                      \
@@ -38,7 +40,8 @@
     X(I64LtS, int64_t, a < b) X(I64LtU, uint64_t, a < b)                      \
     X(I64GtS, int64_t, a > b) X(I64GtU, uint64_t, a > b)                      \
     X(I64LeS, int64_t, a <= b) X(I64LeU, uint64_t, a <= b)                    \
-    X(I64GeS, int64_t, a >= b) X(I64GeU, uint64_t, a >= b)
+    X(I64GeS, int64_t, a >= b) X(I64GeU, uint64_t, a >= b)                    \
+    X(I32And, uint32_t, (a & b) != 0)
 
 /* Memory accesses: sym, accumulator class (see below), C type moved,
  * bytes, conversion (loads: of the loaded v_ into a slot; stores: of the

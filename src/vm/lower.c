@@ -728,6 +728,11 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
         break;
             VM_FUSED_CMPS(X)
 #undef X
+        case OP_I32Sub: case OP_I32Xor:
+            /* Tested for non-zero, a - b and a ^ b are a != b. */
+            vop = when_true ? VOP_BRIF_I32Ne : VOP_BRUNLESS_I32Ne;
+            fused = true;
+            break;
         case OP_I32Eqz:
             vop = when_true ? VOP_BR_UNLESS : VOP_BR_IF;
             fused = true;
@@ -739,7 +744,9 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
     if (fused) {
         /* The compare may have read the accumulator: the branch does. */
         unsigned kf = l->last_kflags & (VM_K_A | VM_K_B);
-        uint16_t cmp = l->last_op;
+        uint16_t cmp = l->last_op == OP_I32Sub || l->last_op == OP_I32Xor
+                           ? (uint16_t)OP_I32Ne
+                           : l->last_op;
         a = l->code[l->last_start + 2];
         b = l->last_op == OP_I32Eqz ? 0 : l->code[l->last_start + 3];
         unemit(l);
@@ -1831,7 +1838,7 @@ void vm_code_free(const mantle_allocator *a, vm_code *code)
     if (!code)
         return;
     mt_free(a, code->cells);
-    mt_free(a, code->consts);
+    mt_free(a, code->init);
     mt_free(a, code->pcmap);
     mt_free(a, code);
 }
@@ -1883,10 +1890,18 @@ int vm_lower(mantle_module *mod, uint32_t func_index, vm_code **out_code,
     if (st != MANTLE_OK)
         goto out;
     code = mt_calloc(l.a, 1, sizeof *code);
-    if (!code) {
+    uint32_t ninit = l.consts_start + l.nconsts - l.locals_start;
+    uint64_t *init = mt_calloc(l.a, ninit ? ninit : 1, sizeof *init);
+    if (!code || !init) {
+        mt_free(l.a, code);
+        mt_free(l.a, init);
+        code = NULL;
         st = MANTLE_ENOMEM;
         goto out;
     }
+    if (l.nconsts)
+        memcpy(init + (l.consts_start - l.locals_start), l.consts,
+               (size_t)l.nconsts * sizeof *init);
     code->cells = l.code;
     code->ncells = l.ncode;
     code->nparams = l.nparams;
@@ -1895,14 +1910,15 @@ int vm_lower(mantle_module *mod, uint32_t func_index, vm_code **out_code,
     code->nlocal_slots = l.nlocals;
     code->consts_start = l.consts_start;
     code->nconsts = l.nconsts;
-    code->consts = l.consts;
+    code->consts = init + (l.consts_start - l.locals_start);
+    code->init = init;
+    code->ninit = ninit;
     code->frame_slots = l.temps_start + l.max_sh + 1;
     code->entry_cost = l.ctls ? l.ctls[0].cost : 1;
     code->pcmap = l.pcmap;
     code->npcmap = l.npcmap;
     code->func_index = func_index;
     l.code = NULL;
-    l.consts = NULL;
     l.pcmap = NULL;
 out:
     if (st != MANTLE_OK && err) {
