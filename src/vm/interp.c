@@ -688,6 +688,19 @@ static void vm_opstats_count(uint32_t op)
             JUMP(pc[5]);                                                      \
         NEXT(6);                                                              \
     }
+/* An i32 add or sub into a local, then a branch on it (iops.h). */
+#define OP_BR1(name, neg, o)                                                  \
+    CASE(name)                                                                \
+    {                                                                         \
+        uint32_t r_ = U32(2) o U32(3);                                        \
+        R(1) = r_;                                                            \
+        if (neg(r_ != 0))                                                     \
+            JUMP(pc[4]);                                                      \
+        NEXT(5);                                                              \
+    }
+#define OP_BR(sym, o)                                                         \
+    OP_BR1(VOP_OPBRNZ_##sym, , o)                                             \
+    OP_BR1(VOP_OPBRZ_##sym, !, o)
 #define ADD_BR(sym, T, expr)                                                  \
     ADD_BR1(VOP_ADDBRIF_##sym, , T, expr)                                     \
     ADD_BR1(VOP_ADDBRUNLESS_##sym, !, T, expr)
@@ -780,6 +793,11 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
     [VOP_ADDBRIF_##sym] = &&L_VOP_ADDBRIF_##sym - &&L_base,                   \
     [VOP_ADDBRUNLESS_##sym] = &&L_VOP_ADDBRUNLESS_##sym - &&L_base,
         VM_FUSED_CMPS32(X)
+#undef X
+#define X(sym, o)                                                             \
+    [VOP_OPBRNZ_##sym] = &&L_VOP_OPBRNZ_##sym - &&L_base,                     \
+    [VOP_OPBRZ_##sym] = &&L_VOP_OPBRZ_##sym - &&L_base,
+        VM_OPBRS(X)
 #undef X
 #define X(sym, C, T, n, conv)                                                 \
     [VOP_LOADX_##sym] = &&L_VOP_LOADX_##sym - &&L_base,
@@ -904,6 +922,7 @@ L_base:
     }
     VM_FUSED_CMPS(BR_CMP)
     VM_FUSED_CMPS32(ADD_BR)
+    VM_OPBRS(OP_BR)
 #endif
     CASE(VOP_LOOP_CHECK)
     {

@@ -773,6 +773,23 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
                 emit(l, b);
             acc_inherit(l, kf, at, vop, 1, 2, false);
         }
+    } else if (MANTLE_ENABLE_FUSION && l->link_cell != NIL &&
+               l->link_end == l->ncode && l->last_start + 4 == l->ncode &&
+               l->last_kflags == 0 && l->code[l->link_cell] == cond.slot &&
+               (l->last_op == OP_I32Add || l->last_op == OP_I32Sub) &&
+               !l->oom) {
+        /* The add or sub just before wrote the local tested here (it was
+         * retargeted, or the temp case above would have taken it): one
+         * instruction computes, writes the local and branches. */
+        const vm_cell *q = &l->code[l->last_start];
+        uint32_t d = q[1], x = q[2], y = q[3];
+        bool sub = l->last_op == OP_I32Sub;
+        unemit(l);
+        emit_op(l, sub ? (when_true ? VOP_OPBRNZ_I32Sub : VOP_OPBRZ_I32Sub)
+                       : (when_true ? VOP_OPBRNZ_I32Add : VOP_OPBRZ_I32Add));
+        emit(l, d);
+        emit(l, x);
+        emit(l, y);
     } else {
         lw_prev p = prev_of(l);
         uint32_t at = l->ncode;

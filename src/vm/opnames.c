@@ -61,6 +61,11 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
     [VOP_ADDBRUNLESS_##sym - OP__COUNT] = "add_br_unless." #sym,
     VM_FUSED_CMPS32(X)
 #undef X
+#define X(sym, o)                                                             \
+    [VOP_OPBRNZ_##sym - OP__COUNT] = "op_br_nz." #sym,                        \
+    [VOP_OPBRZ_##sym - OP__COUNT] = "op_br_z." #sym,
+    VM_OPBRS(X)
+#undef X
 #define X(sym, C, T, n, conv) [VOP_LOADX_##sym - OP__COUNT] = "loadx." #sym,
     VM_LOADS(X)
 #undef X

@@ -404,6 +404,30 @@
       (br_if $l (block (result i32) (i32.sub (local.get $i) (local.get $n)))))
     (local.get $s))
 
+  ;; an add or sub kept in a local and tested at once by br_if / if
+  ;; (op_br): a countdown, a sum that may wrap to zero
+  (func $count_fused (param $n i32) (param $k i32) (result i32)
+    (local $s i32) (local $m i32)
+    (loop $l
+      (local.set $s (i32.xor (local.get $s) (i32.mul (local.get $n) (i32.const 3))))
+      (if (local.tee $m (i32.add (local.get $n) (local.get $k)))
+        (then (local.set $s (i32.add (local.get $s) (local.get $m))))
+        (else (local.set $s (i32.add (local.get $s) (i32.const 1000)))))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $s))
+  (func $count_plain (param $n i32) (param $k i32) (result i32)
+    (local $s i32) (local $m i32)
+    (loop $l
+      (local.set $s (block (result i32)
+        (i32.xor (local.get $s) (block (result i32) (i32.mul (local.get $n) (i32.const 3))))))
+      (local.set $m (block (result i32) (i32.add (local.get $n) (local.get $k))))
+      (if (block (result i32) (local.get $m))
+        (then (local.set $s (block (result i32) (i32.add (local.get $s) (local.get $m)))))
+        (else (local.set $s (block (result i32) (i32.add (local.get $s) (i32.const 1000))))))
+      (local.set $n (block (result i32) (i32.sub (local.get $n) (i32.const 1))))
+      (br_if $l (block (result i32) (local.get $n))))
+    (local.get $s))
+
   (func (export "check") (result i32)
     (local $bad i32)
     (call $fill (i32.const 1024) (i32.const 40))
@@ -471,6 +495,10 @@
       (i32.add (local.get $bad)
         (i32.ne (call $bits_fused (i32.const 64) (i32.const 16))
                 (call $bits_plain (i32.const 64) (i32.const 16)))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $count_fused (i32.const 20) (i32.const -7))
+                (call $count_plain (i32.const 20) (i32.const -7)))))
     ;; known answers, so both forms being equally wrong is caught too
     (local.set $bad
       (i32.add (local.get $bad)
@@ -482,4 +510,7 @@
     (local.set $bad
       (i32.add (local.get $bad)
         (i32.ne (call $bits_plain (i32.const 64) (i32.const 16)) (i32.const 607921))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $count_plain (i32.const 20) (i32.const -7)) (i32.const 1112))))
     (local.get $bad)))
