@@ -953,7 +953,8 @@ static void run_arg(const char *specdir, const manifest *m, const char *arg,
         name = spec_xstrdup(arg);
     }
     const char *group = manifest_group(m, name);
-    run_file(path, name, group_skipped(group), group_unsupported(group), t);
+    bool skip = group_skipped(group);
+    run_file(path, name, skip, skip ? NULL : group_unsupported(group), t);
     free(path);
     free(name);
 }
