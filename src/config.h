@@ -62,6 +62,20 @@
 #endif
 #endif
 
+/* Instruction fusion and the register accumulator in the interpreter
+ * (docs/interpreter.md, "Fusion", "Accumulator"). Off, the lowering emits
+ * base instructions only and the fused handlers are compiled out: same
+ * results, a much smaller vm_interp, slower code. */
+#ifndef MANTLE_ENABLE_FUSION
+#define MANTLE_ENABLE_FUSION 1
+#endif
+
+/* Fixed-width SIMD (v128, the 0xFD instructions). Off, the decoder refuses
+ * a module that uses v128 ("this build has no SIMD"). */
+#ifndef MANTLE_ENABLE_SIMD
+#define MANTLE_ENABLE_SIMD 1
+#endif
+
 #if (MANTLE_ENABLE_COMPUTED_GOTO != 0 && MANTLE_ENABLE_COMPUTED_GOTO != 1) || \
     (MANTLE_ENABLE_WASI_SOCKETS != 0 && MANTLE_ENABLE_WASI_SOCKETS != 1) ||   \
     (MANTLE_ENABLE_TEE != 0 && MANTLE_ENABLE_TEE != 1) ||                     \
@@ -69,7 +83,9 @@
     (MANTLE_ENABLE_AOT != 0 && MANTLE_ENABLE_AOT != 1) ||                     \
     (MANTLE_ENABLE_CLI_EXTRAS != 0 && MANTLE_ENABLE_CLI_EXTRAS != 1) ||       \
     (MANTLE_ENABLE_AGENT != 0 && MANTLE_ENABLE_AGENT != 1) ||                 \
-    (MANTLE_ENABLE_SIMD_VECTOR != 0 && MANTLE_ENABLE_SIMD_VECTOR != 1)
+    (MANTLE_ENABLE_SIMD_VECTOR != 0 && MANTLE_ENABLE_SIMD_VECTOR != 1) ||     \
+    (MANTLE_ENABLE_FUSION != 0 && MANTLE_ENABLE_FUSION != 1) ||               \
+    (MANTLE_ENABLE_SIMD != 0 && MANTLE_ENABLE_SIMD != 1)
 #error "config.h: every MANTLE_ENABLE_* knob is 0 or 1"
 #endif
 

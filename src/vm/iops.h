@@ -25,7 +25,9 @@
 #include "module.h"
 
 /* i32/i64 comparisons that fuse with a following br_if / if: sym, C type
- * of the operands a and b, condition. */
+ * of the operands a and b, condition. i32.and fuses as a bit test
+ * (`if (flags & X)`); i32.sub and i32.xor tested for non-zero become
+ * I32Ne (lower.c, emit_cond_jump). */
 #define VM_FUSED_CMPS32(X)                                                    \
     X(I32Eq, uint32_t, a == b) X(I32Ne, uint32_t, a != b)                     \
     X(I32LtS, int32_t, a < b) X(I32LtU, uint32_t, a < b)                      \
@@ -38,7 +40,15 @@
     X(I64LtS, int64_t, a < b) X(I64LtU, uint64_t, a < b)                      \
     X(I64GtS, int64_t, a > b) X(I64GtU, uint64_t, a > b)                      \
     X(I64LeS, int64_t, a <= b) X(I64LeU, uint64_t, a <= b)                    \
-    X(I64GeS, int64_t, a >= b) X(I64GeU, uint64_t, a >= b)
+    X(I64GeS, int64_t, a >= b) X(I64GeU, uint64_t, a >= b)                    \
+    X(I32And, uint32_t, (a & b) != 0)
+
+/* An i32 add or sub whose result, kept in a local (local.tee, or
+ * local.set and local.get), a br_if / if tests right after: sym, C
+ * operator. `op s:dst s:a s:b t:target`, dst = a OP b, branch if dst is
+ * non-zero (OPBRNZ) or zero (OPBRZ); 5 cells. A countdown `n -= 1; if
+ * (n) continue`. */
+#define VM_OPBRS(X) X(I32Add, +) X(I32Sub, -)
 
 /* Memory accesses: sym, accumulator class (see below), C type moved,
  * bytes, conversion (loads: of the loaded v_ into a slot; stores: of the
@@ -393,6 +403,10 @@ enum {
      * 6 cells. */
 #define X(sym, T, e) VOP_ADDBRIF_##sym, VOP_ADDBRUNLESS_##sym,
     VM_FUSED_CMPS32(X)
+#undef X
+    /* Add or sub into a local, then a branch on it (above). */
+#define X(sym, o) VOP_OPBRNZ_##sym, VOP_OPBRZ_##sym,
+    VM_OPBRS(X)
 #undef X
     /* Load-operators (above), 6 cells. */
 #define X(sym, C, T, e, LT, n, conv, comm) VOP_LX_##sym,

@@ -22,6 +22,7 @@
  */
 #include <stdio.h>
 
+#include "../config.h" /* MANTLE_ENABLE_FUSION, MANTLE_ENABLE_SIMD */
 #include "iops.h"
 #include "instr.h"
 #include "vm.h"
@@ -205,6 +206,7 @@ static void vconst_add(lw *l, const uint8_t *bytes)
     l->vhash[i] = ++l->nvconsts;
 }
 
+#if MANTLE_ENABLE_SIMD
 static uint32_t vconst_slot(const lw *l, const uint8_t *bytes)
 {
     uint64_t v[2];
@@ -214,6 +216,7 @@ static uint32_t vconst_slot(const lw *l, const uint8_t *bytes)
         i = (i + 1) & l->vhash_mask;
     return l->consts_start + l->vconst_base + 2 * (l->vhash[i] - 1);
 }
+#endif
 
 /* Pre-pass: collect constants, and count the hidden slots that `if`
  * blocks with parameters need, so the frame layout is fixed before code
@@ -408,7 +411,8 @@ static void emit_copy(lw *l, uint8_t type, uint32_t dst, uint32_t src)
 {
     if (dst == src)
         return;
-    if (type != VT_V128 && l->copy_end == l->ncode && !l->oom) {
+    if (MANTLE_ENABLE_FUSION && type != VT_V128 && l->copy_end == l->ncode &&
+        !l->oom) {
         /* Right after another copy, with no label between: one
          * instruction does both, in order. Copies cannot trap. */
         l->code[l->last_start] = op_cell(VOP_COPY2);
@@ -627,7 +631,7 @@ static lw_prev prev_of(const lw *l)
 static void acc_link(lw *l, const lw_prev *p, uint32_t at, uint32_t op,
                      uint32_t ia, uint32_t ib, bool swap)
 {
-    if (p->dst_cell == NIL || p->end != at || l->oom)
+    if (!MANTLE_ENABLE_FUSION || p->dst_cell == NIL || p->end != at || l->oom)
         return;
     uint32_t s = l->code[p->dst_cell];
     uint32_t pv = vm_acc_variant(p->op, p->kflags | VM_K_DST);
@@ -662,7 +666,7 @@ static void acc_inherit(lw *l, unsigned kf, uint32_t at, uint32_t op,
                         uint32_t ia, uint32_t ib, bool commute)
 {
     unsigned src = kf & (VM_K_A | VM_K_B);
-    if (!src || l->oom)
+    if (!MANTLE_ENABLE_FUSION || !src || l->oom)
         return;
     if (src == VM_K_B && commute) {
         uint32_t t = l->code[at + ib];
@@ -712,7 +716,8 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
     uint32_t vop = 0;
     uint32_t a = 0, b = 0;
     bool fused = false;
-    if (l->last_dst_cell != NIL && l->last_end == l->ncode &&
+    if (MANTLE_ENABLE_FUSION && l->last_dst_cell != NIL &&
+        l->last_end == l->ncode &&
         cond.slot == home(l, l->height) &&
         l->code[l->last_dst_cell] == cond.slot) {
         switch (l->last_op) {
@@ -723,6 +728,11 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
         break;
             VM_FUSED_CMPS(X)
 #undef X
+        case OP_I32Sub: case OP_I32Xor:
+            /* Tested for non-zero, a - b and a ^ b are a != b. */
+            vop = when_true ? VOP_BRIF_I32Ne : VOP_BRUNLESS_I32Ne;
+            fused = true;
+            break;
         case OP_I32Eqz:
             vop = when_true ? VOP_BR_UNLESS : VOP_BR_IF;
             fused = true;
@@ -734,7 +744,9 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
     if (fused) {
         /* The compare may have read the accumulator: the branch does. */
         unsigned kf = l->last_kflags & (VM_K_A | VM_K_B);
-        uint16_t cmp = l->last_op;
+        uint16_t cmp = l->last_op == OP_I32Sub || l->last_op == OP_I32Xor
+                           ? (uint16_t)OP_I32Ne
+                           : l->last_op;
         a = l->code[l->last_start + 2];
         b = l->last_op == OP_I32Eqz ? 0 : l->code[l->last_start + 3];
         unemit(l);
@@ -761,6 +773,23 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
                 emit(l, b);
             acc_inherit(l, kf, at, vop, 1, 2, false);
         }
+    } else if (MANTLE_ENABLE_FUSION && l->link_cell != NIL &&
+               l->link_end == l->ncode && l->last_start + 4 == l->ncode &&
+               l->last_kflags == 0 && l->code[l->link_cell] == cond.slot &&
+               (l->last_op == OP_I32Add || l->last_op == OP_I32Sub) &&
+               !l->oom) {
+        /* The add or sub just before wrote the local tested here (it was
+         * retargeted, or the temp case above would have taken it): one
+         * instruction computes, writes the local and branches. */
+        const vm_cell *q = &l->code[l->last_start];
+        uint32_t d = q[1], x = q[2], y = q[3];
+        bool sub = l->last_op == OP_I32Sub;
+        unemit(l);
+        emit_op(l, sub ? (when_true ? VOP_OPBRNZ_I32Sub : VOP_OPBRZ_I32Sub)
+                       : (when_true ? VOP_OPBRNZ_I32Add : VOP_OPBRZ_I32Add));
+        emit(l, d);
+        emit(l, x);
+        emit(l, y);
     } else {
         lw_prev p = prev_of(l);
         uint32_t at = l->ncode;
@@ -783,8 +812,9 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
 static bool fuse_address(lw *l, lw_val addr, uint32_t h, uint32_t *a,
                          uint32_t *b, unsigned *kf)
 {
-    if (l->last_dst_cell == NIL || l->last_end != l->ncode ||
-        l->last_op != OP_I32Add || addr.slot != home(l, h) ||
+    if (!MANTLE_ENABLE_FUSION || l->last_dst_cell == NIL ||
+        l->last_end != l->ncode || l->last_op != OP_I32Add ||
+        addr.slot != home(l, h) ||
         l->code[l->last_dst_cell] != addr.slot)
         return false;
     *a = l->code[l->last_start + 2];
@@ -822,7 +852,8 @@ static uint32_t storex_op(uint16_t op)
  * first add (VOP_ADD2_x), unless the second overwrites it. */
 static void link_address(lw *l, const lw_prev *p, uint32_t at, uint32_t lx)
 {
-    if (l->last_kflags || p->dst_cell == NIL || p->end != at || l->oom)
+    if (!MANTLE_ENABLE_FUSION || l->last_kflags || p->dst_cell == NIL ||
+        p->end != at || l->oom)
         return;
     uint32_t dv = vm_acc_variant(lx, VM_K_B), d1, pv;
     vm_cell *c = &l->code[p->start];
@@ -900,6 +931,8 @@ static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
 {
     uint32_t lx;
     bool comm;
+    if (!MANTLE_ENABLE_FUSION)
+        return false;
     switch (op) {
 #define X(sym, C, T, e, LT, n, conv, cm)                                      \
     case OP_##sym: lx = VOP_LX_##sym; comm = cm; break;
@@ -983,6 +1016,8 @@ static bool fuse_opstore(lw *l, uint16_t op, lw_val addr, lw_val v,
 {
     uint32_t os;
     uint16_t want;
+    if (!MANTLE_ENABLE_FUSION)
+        return false;
     switch (l->last_op) {
 #define X(sym, C, T, e, ST, n, conv)                                          \
     case OP_##sym: os = VOP_OS_##sym; break;
@@ -1025,7 +1060,8 @@ static void merge_adds(lw *l)
 {
     const lw_last *p = &l->before_last;
     uint32_t at = l->last_start;
-    if (l->last_op != OP_I32Add || p->op != OP_I32Add || p->kflags != 0 ||
+    if (!MANTLE_ENABLE_FUSION || l->last_op != OP_I32Add ||
+        p->op != OP_I32Add || p->kflags != 0 ||
         p->link_cell == NIL || p->link_end != at || l->ncode != at + 4 ||
         l->oom)
         return;
@@ -1152,6 +1188,7 @@ static uint16_t skip_dead(lw *l, wasm_reader *r)
     return OP_Unreachable;
 }
 
+#if MANTLE_ENABLE_SIMD
 /* A SIMD instruction (iops.h): operands where they are, the result to
  * its home; no fusion, no accumulator. v128.const is a constant slot
  * pair like any other constant. Handlers read every operand before they
@@ -1231,6 +1268,7 @@ static void lower_simd(lw *l, wasm_reader *r, uint16_t op)
     if (rs[0])
         produced(l, dst_cell);
 }
+#endif
 
 static int lower_body(lw *l, wasm_reader *r)
 {
@@ -1712,8 +1750,12 @@ static int lower_body(lw *l, wasm_reader *r)
             const char *rs = wasm_sig_results[info->sig];
             size_t np = strlen(ps);
             if (info->code >> 8 == 0xFD) {
+#if MANTLE_ENABLE_SIMD
                 lower_simd(l, r, op);
                 break;
+#else
+                return MANTLE_EINVALID;  /* the decoder refused v128 */
+#endif
             }
             if (info->imm == IMM_MEMARG) {
                 uint32_t align = 0, offset = 0;
@@ -1813,7 +1855,7 @@ void vm_code_free(const mantle_allocator *a, vm_code *code)
     if (!code)
         return;
     mt_free(a, code->cells);
-    mt_free(a, code->consts);
+    mt_free(a, code->init);
     mt_free(a, code->pcmap);
     mt_free(a, code);
 }
@@ -1865,10 +1907,18 @@ int vm_lower(mantle_module *mod, uint32_t func_index, vm_code **out_code,
     if (st != MANTLE_OK)
         goto out;
     code = mt_calloc(l.a, 1, sizeof *code);
-    if (!code) {
+    uint32_t ninit = l.consts_start + l.nconsts - l.locals_start;
+    uint64_t *init = mt_calloc(l.a, ninit ? ninit : 1, sizeof *init);
+    if (!code || !init) {
+        mt_free(l.a, code);
+        mt_free(l.a, init);
+        code = NULL;
         st = MANTLE_ENOMEM;
         goto out;
     }
+    if (l.nconsts)
+        memcpy(init + (l.consts_start - l.locals_start), l.consts,
+               (size_t)l.nconsts * sizeof *init);
     code->cells = l.code;
     code->ncells = l.ncode;
     code->nparams = l.nparams;
@@ -1877,14 +1927,15 @@ int vm_lower(mantle_module *mod, uint32_t func_index, vm_code **out_code,
     code->nlocal_slots = l.nlocals;
     code->consts_start = l.consts_start;
     code->nconsts = l.nconsts;
-    code->consts = l.consts;
+    code->consts = init + (l.consts_start - l.locals_start);
+    code->init = init;
+    code->ninit = ninit;
     code->frame_slots = l.temps_start + l.max_sh + 1;
     code->entry_cost = l.ctls ? l.ctls[0].cost : 1;
     code->pcmap = l.pcmap;
     code->npcmap = l.npcmap;
     code->func_index = func_index;
     l.code = NULL;
-    l.consts = NULL;
     l.pcmap = NULL;
 out:
     if (st != MANTLE_OK && err) {

@@ -171,11 +171,15 @@ int vm_module_new_wasm(mantle_engine *engine, const uint8_t *bytes,
     mt_free(a, text_bin);
     if (dec != 0) {
         /* The decoder clears `malformed` when it ran out of memory. */
-        st = err.malformed ? MANTLE_EMALFORMED : MANTLE_ENOMEM;
+        st = err.unsupported ? MANTLE_ELIMIT
+             : err.malformed ? MANTLE_EMALFORMED
+                             : MANTLE_ENOMEM;
         goto report;
     }
     if (wasm_validate(mod->wasm, &err) != 0) {
-        st = err.malformed ? MANTLE_EMALFORMED : MANTLE_EINVALID;
+        st = err.unsupported ? MANTLE_ELIMIT
+             : err.malformed ? MANTLE_EMALFORMED
+                             : MANTLE_EINVALID;
         goto report;
     }
     uint32_t ndef = mod->wasm->nfuncs - mod->wasm->nfunc_imports;

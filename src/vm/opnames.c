@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../config.h" /* MANTLE_ENABLE_FUSION */
 #include "iops.h"
 #include "vm.h"
 
@@ -20,8 +21,6 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
     [VOP_CALL_INDIRECT - OP__COUNT] = "call_indirect",
     [VOP_COPY - OP__COUNT] = "copy",
     [VOP_COPY_V128 - OP__COUNT] = "copy_v128",
-    [VOP_COPY2 - OP__COUNT] = "copy2",
-    [VOP_ADD2 - OP__COUNT] = "add2",
     [VOP_SELECT - OP__COUNT] = "select",
     [VOP_SELECT_V128 - OP__COUNT] = "select_v128",
     [VOP_GLOBAL_GET - OP__COUNT] = "global_get",
@@ -49,6 +48,9 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
     [VOP_REF_FUNC - OP__COUNT] = "ref_func",
     [VOP_REF_IS_NULL - OP__COUNT] = "ref_is_null",
     [VOP_UNREACHABLE - OP__COUNT] = "unreachable",
+#if MANTLE_ENABLE_FUSION
+    [VOP_COPY2 - OP__COUNT] = "copy2",
+    [VOP_ADD2 - OP__COUNT] = "add2",
 #define X(sym, T, e)                                                          \
     [VOP_BRIF_##sym - OP__COUNT] = "br_if." #sym,                             \
     [VOP_BRUNLESS_##sym - OP__COUNT] = "br_unless." #sym,
@@ -58,6 +60,11 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
     [VOP_ADDBRIF_##sym - OP__COUNT] = "add_br_if." #sym,                      \
     [VOP_ADDBRUNLESS_##sym - OP__COUNT] = "add_br_unless." #sym,
     VM_FUSED_CMPS32(X)
+#undef X
+#define X(sym, o)                                                             \
+    [VOP_OPBRNZ_##sym - OP__COUNT] = "op_br_nz." #sym,                        \
+    [VOP_OPBRZ_##sym - OP__COUNT] = "op_br_z." #sym,
+    VM_OPBRS(X)
 #undef X
 #define X(sym, C, T, n, conv) [VOP_LOADX_##sym - OP__COUNT] = "loadx." #sym,
     VM_LOADS(X)
@@ -78,7 +85,10 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
 #define VACC(name, base, flags) [name - OP__COUNT] = #name,
     VM_ACC_VARIANTS
 #undef VACC
+#endif
 };
+
+#if MANTLE_ENABLE_FUSION
 
 /* Accumulator variants: base instruction and flags, both ways. */
 static const struct {
@@ -110,6 +120,18 @@ uint32_t vm_acc_base(uint32_t op)
         return acc_info[op - VOP_ACC_FIRST].base;
     return op;
 }
+#else
+/* No fusion (config.h): the lowering emits no variant. */
+uint32_t vm_acc_variant(uint32_t base, unsigned flags)
+{
+    return flags == 0 ? base : 0;
+}
+
+uint32_t vm_acc_base(uint32_t op)
+{
+    return op;
+}
+#endif
 
 const char *vm_op_name(uint32_t op)
 {

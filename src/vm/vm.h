@@ -160,7 +160,11 @@ struct vm_code {
     uint32_t nlocal_slots;   /* declared locals (zeroed at entry) */
     uint32_t consts_start;   /* slot of the first constant */
     uint32_t nconsts;
-    uint64_t *consts;
+    uint64_t *consts;        /* points into init */
+    /* What entry writes at locals_start: zeros for the locals and if-save
+     * slots, then the constants; ninit slots, one copy. */
+    uint64_t *init;
+    uint32_t ninit;
     uint32_t frame_slots;    /* slots the frame needs, temps included */
     uint32_t entry_cost;     /* fuel charged on entry */
     vm_pcmap *pcmap;

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../config.h" /* MANTLE_ENABLE_SIMD */
 #include "module.h"
 #include "read.h"
 
@@ -72,6 +73,7 @@ static int dec_fail(dec *d, uint32_t off, const char *fmt, ...)
     d->err->offset = off;
     d->err->func = d->func;
     d->err->malformed = true;
+    d->err->unsupported = false;
     va_start(ap, fmt);
     vsnprintf(d->err->msg, sizeof d->err->msg, fmt, ap);
     va_end(ap);
@@ -219,6 +221,14 @@ static bool dec_is_valtype(uint8_t b)
     return wasm_is_valtype(b);
 }
 
+/* v128 or a SIMD instruction at `off` in a build without SIMD. */
+static int dec_no_simd(dec *d, uint32_t off)
+{
+    dec_fail(d, off, "%s", WASM_NO_SIMD_MSG);
+    d->err->unsupported = true;
+    return -1;
+}
+
 static int dec_valtype(dec *d, uint8_t *out)
 {
     uint32_t off;
@@ -226,6 +236,8 @@ static int dec_valtype(dec *d, uint8_t *out)
         return -1;
     if (!dec_is_valtype(*out))
         return dec_fail(d, off, "malformed value type");
+    if (!MANTLE_ENABLE_SIMD && *out == VT_V128)
+        return dec_no_simd(d, off);
     return 0;
 }
 
@@ -308,6 +320,8 @@ static int dec_skip_instr(dec *d, uint16_t *out_op)
     if (b == 0xFC || b == 0xFD) {
         if (dec_u32(d, &n))
             return -1;
+        if (!MANTLE_ENABLE_SIMD && b == 0xFD)
+            return dec_no_simd(d, off);
         op = wasm_op_prefixed(b, n);
         if (op == OP__COUNT)
             return dec_fail(d, off, "illegal opcode %02x %02x", b, n);

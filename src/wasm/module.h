@@ -294,8 +294,15 @@ typedef struct wasm_error {
     bool malformed;   /* set by the validator when code bytes do not decode
                          (bad opcode, LEB128, truncation): the spec calls
                          those malformed, not invalid */
+    bool unsupported; /* well-formed, but uses what this build leaves out
+                         (SIMD under MANTLE_SIMD=OFF): MANTLE_ELIMIT */
     char msg[256];
 } wasm_error;
+
+/* Why a module using v128 is refused when MANTLE_ENABLE_SIMD is 0
+ * (config.h); the decoder and validator set `unsupported` with it. */
+#define WASM_NO_SIMD_MSG                                                      \
+    "v128 (SIMD) is not supported by this build of Mantle (MANTLE_SIMD=OFF)"
 
 /* Decode bytes (copied) into a new module. Returns 0, or -1 with `err`
  * filled ("malformed" class: the spec's assert_malformed texts, such as

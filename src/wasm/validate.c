@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../config.h" /* MANTLE_ENABLE_SIMD */
 #include "module.h"
 #include "read.h"
 
@@ -89,9 +90,18 @@ static int val_fail(val_ctx *v, uint32_t offset, bool malformed,
     e->offset = offset;
     e->func = v->func;
     e->malformed = malformed;
+    e->unsupported = false;
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
+    return -1;
+}
+
+/* v128 or a SIMD instruction at `offset` in a build without SIMD. */
+static int val_no_simd(val_ctx *v, uint32_t offset)
+{
+    val_fail(v, offset, false, "%s", WASM_NO_SIMD_MSG);
+    v->err->unsupported = true;
     return -1;
 }
 
@@ -272,6 +282,8 @@ static int check_const(val_ctx *v, wasm_constexpr *ce, uint8_t expect)
             uint32_t sub;
             if (!rd_u32(&r, &sub))
                 return val_fail_read(v, at, &r);
+            if (!MANTLE_ENABLE_SIMD && b == 0xFD)
+                return val_no_simd(v, at);
             op = wasm_op_prefixed(b, sub);
         }
         switch (op) {
@@ -575,6 +587,8 @@ static int read_blocktype(val_ctx *v, wasm_reader *r, uint32_t at,
         return 0;
     }
     if (wasm_is_valtype(b)) {
+        if (!MANTLE_ENABLE_SIMD && b == VT_V128)
+            return val_no_simd(v, at);
         r->p++;
         out->results = single_type(b);
         out->nresults = 1;
@@ -831,6 +845,8 @@ static int check_code(val_ctx *v, uint32_t fidx)
         if (b == 0xFC || b == 0xFD) {
             uint32_t sub;
             READ(rd_u32(&r, &sub));
+            if (!MANTLE_ENABLE_SIMD && b == 0xFD)
+                return val_no_simd(v, at);
             op = wasm_op_prefixed(b, sub);
         }
         if (op >= OP__COUNT)
@@ -1128,6 +1144,8 @@ static int check_code(val_ctx *v, uint32_t fidx)
             READ(rd_u8(&r, &t));
             if (!wasm_is_valtype(t))
                 return val_fail(v, at, true, "malformed value type");
+            if (!MANTLE_ENABLE_SIMD && t == VT_V128)
+                return val_no_simd(v, at);
             POP(VT_I32);
             POP(t);
             POP(t);

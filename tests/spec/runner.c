@@ -7,7 +7,11 @@
  * file of SPECDIR/MANIFEST.tsv runs, in manifest order. Each JSON command
  * counts once as passed, failed or skipped; the last line is
  * "spec: N passed, M failed, K skipped" and the exit status is 0 iff M == 0
- * (2 on a usage error).
+ * (2 on a usage error). Files of a feature group that this build of the
+ * library leaves out (MANTLE_SIMD=OFF: group simd) are not run: their
+ * modules must be refused for that reason, and their commands count as
+ * "unsupported by this build" (the last line then ends ", U unsupported
+ * by this build (KNOB)").
  *
  * Map:  options and reporting - the spectest host module - modules and
  *       instances of one file - actions - commands - files - manifest - main
@@ -18,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/config.h" /* MANTLE_ENABLE_SIMD */
 #include "spec.h"
 
 /* ---- Options and reporting ------------------------------------------- */
@@ -55,7 +60,7 @@ typedef struct spec_file {
     mantle_global *globals[4];
     spec_inst *insts;       /* every module of the file, newest first */
     spec_inst *current;
-    unsigned long passed, failed, skipped;
+    unsigned long passed, failed, skipped, unsupported;
 } spec_file;
 
 /* The command being run, for messages. */
@@ -706,8 +711,58 @@ static int run_command(spec_file *f, const json_t *json)
 /* ---- Files ----------------------------------------------------------- */
 
 typedef struct spec_totals {
-    unsigned long passed, failed, skipped;
+    unsigned long passed, failed, skipped, unsupported;
+    const char *unsupported_why;
 } spec_totals;
+
+/* The knob that leaves feature group `group` out of this build, or NULL. */
+static const char *group_unsupported(const char *group)
+{
+#if !MANTLE_ENABLE_SIMD
+    if (group && strcmp(group, "simd") == 0)
+        return "MANTLE_SIMD=OFF";
+#endif
+    (void)group;
+    return NULL;
+}
+
+/* A file of a group this build leaves out (knob `why`): every binary
+ * module must load, or be refused as unsupported naming `why`, and at
+ * least one must be refused (otherwise the group is not what the build
+ * lacks, and the file should run). Failures count in f->failed. */
+static void check_unsupported(spec_file *f, const json_t *cmds, const char *why)
+{
+    unsigned refused = 0, loaded = 0;
+    char buf[700];
+    for (size_t i = 0; i < json_array_size(cmds); i++) {
+        const json_t *json = json_array_get(cmds, i);
+        spec_cmd c = {f, json, str_field(json, "type"),
+                      (long)json_integer_value(json_object_get(json, "line"))};
+        const char *mt = str_field(json, "module_type");
+        if (!c.type || strcmp(c.type, "module") != 0 ||
+            (mt && strcmp(mt, "binary") != 0))
+            continue;
+        mantle_module *m;
+        mantle_diag d;
+        int st = module_load(&c, &m, &d);
+        if (st == MANTLE_OK) {
+            loaded++;
+            mantle_module_free(m);
+        } else if (st == MANTLE_ELIMIT && strstr(d.message, why)) {
+            refused++;
+        } else {
+            f->failed++;
+            fail(&c, "expected the module to load or be refused (%s), got %s",
+                 why, describe(st, &d, buf, sizeof buf));
+        }
+    }
+    if (refused == 0) {
+        spec_cmd c = {f, NULL, "file", 0};
+        f->failed++;
+        fail(&c, "no module refused as unsupported (%s), %u loaded", why,
+             loaded);
+    }
+}
 
 static void tally(spec_file *f, int r)
 {
@@ -719,9 +774,11 @@ static void tally(spec_file *f, int r)
         f->failed++;
 }
 
-/* Run (or, when skip, only count) one JSON file and print its line. */
+/* Run (or, when skip, only count; when `unsupported` names the knob
+ * that leaves its group out, check_unsupported) one JSON file and print
+ * its line. */
 static void run_file(const char *path, const char *name, bool skip,
-                     spec_totals *t)
+                     const char *unsupported, spec_totals *t)
 {
     spec_file f;
     json_error_t jerr;
@@ -770,6 +827,11 @@ static void run_file(const char *path, const char *name, bool skip,
         f.failed = n;
         goto out;
     }
+    if (unsupported) {
+        f.unsupported = n;
+        check_unsupported(&f, cmds, unsupported);
+        goto out;
+    }
     for (size_t i = 0; i < n; i++)
         tally(&f, run_command(&f, json_array_get(cmds, i)));
 
@@ -777,12 +839,20 @@ out:
     file_free_modules(&f);
     json_decref(root);
     free(f.dir);
-    printf("%s: %lu passed, %lu failed, %lu skipped\n", name, f.passed,
-           f.failed, f.skipped);
+    if (unsupported)
+        printf("%s: %lu passed, %lu failed, %lu skipped, %lu unsupported by "
+               "this build (%s)\n",
+               name, f.passed, f.failed, f.skipped, f.unsupported, unsupported);
+    else
+        printf("%s: %lu passed, %lu failed, %lu skipped\n", name, f.passed,
+               f.failed, f.skipped);
     fflush(stdout);
     t->passed += f.passed;
     t->failed += f.failed;
     t->skipped += f.skipped;
+    t->unsupported += f.unsupported;
+    if (f.unsupported)
+        t->unsupported_why = unsupported;
 }
 
 /* ---- Manifest -------------------------------------------------------- */
@@ -882,7 +952,9 @@ static void run_arg(const char *specdir, const manifest *m, const char *arg,
         path = spec_xasprintf("%s/%s/%s.json", specdir, arg, arg);
         name = spec_xstrdup(arg);
     }
-    run_file(path, name, group_skipped(manifest_group(m, name)), t);
+    const char *group = manifest_group(m, name);
+    bool skip = group_skipped(group);
+    run_file(path, name, skip, skip ? NULL : group_unsupported(group), t);
     free(path);
     free(name);
 }
@@ -915,7 +987,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    spec_totals t = {0, 0, 0};
+    spec_totals t = {0, 0, 0, 0, NULL};
     manifest m;
     int ch;
 
@@ -976,7 +1048,12 @@ int main(int argc, char **argv)
     if (opt_verbose && trap_text_mismatches)
         printf("spec: %lu trap messages differed from the spec's text\n",
                trap_text_mismatches);
-    printf("spec: %lu passed, %lu failed, %lu skipped\n", t.passed, t.failed,
-           t.skipped);
+    if (t.unsupported_why)
+        printf("spec: %lu passed, %lu failed, %lu skipped, %lu unsupported "
+               "by this build (%s)\n",
+               t.passed, t.failed, t.skipped, t.unsupported, t.unsupported_why);
+    else
+        printf("spec: %lu passed, %lu failed, %lu skipped\n", t.passed,
+               t.failed, t.skipped);
     return t.failed == 0 ? 0 : 1;
 }

@@ -356,6 +356,78 @@
       (br_if $l (block (result i32) (local.get $p))))
     (local.get $s))
 
+  ;; branches on i32.and (a bit test) and on i32.sub and i32.xor (non-zero:
+  ;; not equal), as br_if and as if, with operands from the accumulator;
+  ;; the loop ends on an add whose result a sub tests (add-and-branch)
+  (func $bits_fused (param $p i32) (param $n i32) (result i32)
+    (local $s i32) (local $i i32) (local $v i32)
+    (loop $l
+      (local.set $v (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+      (if (i32.and (i32.load8_u (i32.add (local.get $p) (local.get $i)))
+                   (i32.const 2))
+        (then (local.set $s (i32.add (local.get $s) (i32.const 3)))))
+      (block $b
+        (br_if $b (i32.and (local.get $v) (i32.const 4)))
+        (local.set $s (i32.mul (local.get $s) (i32.const 5))))
+      (block $c
+        (br_if $c (i32.sub (local.get $v) (i32.const 7)))
+        (local.set $s (i32.add (local.get $s) (i32.const 100))))
+      (if (i32.xor (i32.const 9) (i32.mul (local.get $v) (i32.const 1)))
+        (then (local.set $s (i32.xor (local.get $s) (local.get $v))))
+        (else (local.set $s (i32.sub (local.get $s) (i32.const 1000)))))
+      (br_if $l (i32.sub (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                         (local.get $n))))
+    (local.get $s))
+  (func $bits_plain (param $p i32) (param $n i32) (result i32)
+    (local $s i32) (local $i i32) (local $v i32)
+    (loop $l
+      (local.set $v (block (result i32)
+        (i32.load8_u (block (result i32) (i32.add (local.get $p) (local.get $i))))))
+      (if (block (result i32)
+            (i32.and (block (result i32)
+                       (i32.load8_u (block (result i32)
+                         (i32.add (local.get $p) (local.get $i)))))
+                     (i32.const 2)))
+        (then (local.set $s (block (result i32) (i32.add (local.get $s) (i32.const 3))))))
+      (block $b
+        (br_if $b (block (result i32) (i32.and (local.get $v) (i32.const 4))))
+        (local.set $s (block (result i32) (i32.mul (local.get $s) (i32.const 5)))))
+      (block $c
+        (br_if $c (block (result i32) (i32.sub (local.get $v) (i32.const 7))))
+        (local.set $s (block (result i32) (i32.add (local.get $s) (i32.const 100)))))
+      (if (block (result i32)
+            (i32.xor (i32.const 9)
+                     (block (result i32) (i32.mul (local.get $v) (i32.const 1)))))
+        (then (local.set $s (block (result i32) (i32.xor (local.get $s) (local.get $v)))))
+        (else (local.set $s (block (result i32) (i32.sub (local.get $s) (i32.const 1000))))))
+      (local.set $i (block (result i32) (i32.add (local.get $i) (i32.const 1))))
+      (br_if $l (block (result i32) (i32.sub (local.get $i) (local.get $n)))))
+    (local.get $s))
+
+  ;; an add or sub kept in a local and tested at once by br_if / if
+  ;; (op_br): a countdown, a sum that may wrap to zero
+  (func $count_fused (param $n i32) (param $k i32) (result i32)
+    (local $s i32) (local $m i32)
+    (loop $l
+      (local.set $s (i32.xor (local.get $s) (i32.mul (local.get $n) (i32.const 3))))
+      (if (local.tee $m (i32.add (local.get $n) (local.get $k)))
+        (then (local.set $s (i32.add (local.get $s) (local.get $m))))
+        (else (local.set $s (i32.add (local.get $s) (i32.const 1000)))))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $s))
+  (func $count_plain (param $n i32) (param $k i32) (result i32)
+    (local $s i32) (local $m i32)
+    (loop $l
+      (local.set $s (block (result i32)
+        (i32.xor (local.get $s) (block (result i32) (i32.mul (local.get $n) (i32.const 3))))))
+      (local.set $m (block (result i32) (i32.add (local.get $n) (local.get $k))))
+      (if (block (result i32) (local.get $m))
+        (then (local.set $s (block (result i32) (i32.add (local.get $s) (local.get $m)))))
+        (else (local.set $s (block (result i32) (i32.add (local.get $s) (i32.const 1000))))))
+      (local.set $n (block (result i32) (i32.sub (local.get $n) (i32.const 1))))
+      (br_if $l (block (result i32) (local.get $n))))
+    (local.get $s))
+
   (func (export "check") (result i32)
     (local $bad i32)
     (call $fill (i32.const 1024) (i32.const 40))
@@ -419,6 +491,14 @@
       (i32.add (local.get $bad)
         (i32.ne (call $sum_fused (i32.const 64) (i32.const 16))
                 (call $sum_plain (i32.const 64) (i32.const 16)))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $bits_fused (i32.const 64) (i32.const 16))
+                (call $bits_plain (i32.const 64) (i32.const 16)))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $count_fused (i32.const 20) (i32.const -7))
+                (call $count_plain (i32.const 20) (i32.const -7)))))
     ;; known answers, so both forms being equally wrong is caught too
     (local.set $bad
       (i32.add (local.get $bad)
@@ -427,4 +507,10 @@
     (local.set $bad
       (i32.add (local.get $bad)
         (i32.ne (call $tee_plain (i32.const 64)) (i32.const 473))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $bits_plain (i32.const 64) (i32.const 16)) (i32.const 607921))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $count_plain (i32.const 20) (i32.const -7)) (i32.const 1112))))
     (local.get $bad)))
