@@ -35,8 +35,10 @@
 #define SEALFS_ID 16
 #define SEALFS_FILE_MAX ((uint64_t)1 << 30)     /* bytes per sealed file */
 #define SEALFS_MAX_ENTRIES 65536
-#define SEALFS_CHUNK ((size_t)1 << 20)   /* plaintext allocation unit */
-#define SEALFS_CACHE_MAX ((size_t)256 << 20)  /* plaintext of closed files */
+/* Decrypted pages per mount (sealfs_cache_size changes it), and the trees
+ * (node references, about 1% of a file's size) closed files keep. */
+#define SEALFS_CACHE_DEFAULT ((size_t)8 << 20)
+#define SEALFS_TREES_MAX ((size_t)64 << 20)
 #define SEALFS_PATH_MAX 1024
 
 /* Host names in a sealed directory: the manifest, its staged successor, and
@@ -163,6 +165,9 @@ typedef struct sealfs_file sealfs_file;
 int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
                  const sealfs_anchor *anchor, sealfs **out, char *err,
                  size_t err_size);
+/* The page cache's capacity in bytes (at least 256 pages), before any file
+ * is read or written; -OS_EBUSY after. */
+int sealfs_cache_size(sealfs *fs, size_t bytes);
 /* Commit what is pending and free everything (open files too). */
 void sealfs_unmount(sealfs *fs);
 /* Commit every pending change: after it returns 0 a crash leaves the new

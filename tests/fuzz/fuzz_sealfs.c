@@ -131,9 +131,12 @@ static void walk(sealfs *fs, const char *path, int depth)
                 uint8_t b[64];
                 os_iovec iov = {b, sizeof b};
 
-                /* Only an empty file can open: every other one lacks
-                 * verified nodes in this target. */
-                if (st.size != 0 || sealfs_pread(f, &iov, 1, 0) != 0)
+                /* No data node of this target verifies: an empty file
+                 * reads nothing, any other read fails (opening reads only
+                 * the index nodes, so it may succeed). */
+                int64_t got = sealfs_pread(f, &iov, 1, 0);
+
+                if (st.size == 0 ? got != 0 : got >= 0)
                     abort();
                 sealfs_close(f);
             } else {

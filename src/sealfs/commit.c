@@ -1,0 +1,589 @@
+/* commit.c - committing a mounted sealed directory (manifest, version table,
+ * counter) and mounting one (the rollback check, roll forward, garbage).
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The commit protocol and why it is crash-safe are in docs/sealfs.md
+ * ("Commits and crash consistency"); a file's own tree is committed by
+ * sfs_tree_prepare/done/abort (sealfs.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "sealfs/sealfs_int.h"
+#include "tee/tee.h"
+
+/* ---- Host files ---------------------------------------------------------------- */
+
+static bool is_hex_name(const char *s, size_t n)
+{
+    if (n != 2 * SEALFS_ID)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+static int read_at(int dirfd, const char *name, uint8_t **out, size_t *out_n)
+{
+    os_stat st;
+    uint8_t *buf;
+    size_t got = 0;
+    int fd = os_fs_openat(dirfd, name, OS_O_RDONLY | OS_O_NOFOLLOW, 0), r;
+
+    if (fd < 0)
+        return fd;
+    if ((r = os_fs_fstat(fd, &st)) < 0 || st.type != OS_FT_REG ||
+        st.size > TEE_SEAL_MAX) {
+        os_fs_close(fd);
+        return r < 0 ? r : -OS_EIO;
+    }
+    buf = malloc(st.size ? st.size : 1);
+    if (!buf) {
+        os_fs_close(fd);
+        return -OS_ENOMEM;
+    }
+    while (got < st.size) {
+        os_iovec iov = {buf + got, st.size - got};
+        int64_t k = os_fs_preadv(fd, &iov, 1, got);
+
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    os_fs_close(fd);
+    *out = buf;
+    *out_n = got;
+    return 0;
+}
+
+/* Create or replace dirfd/name with data, durably (not atomically: the
+ * names written this way are staging names). */
+static int write_at(int dirfd, const char *name, const uint8_t *p, size_t n)
+{
+    int fd = os_fs_openat(dirfd, name, OS_O_WRONLY | OS_O_CREAT | OS_O_TRUNC |
+                                            OS_O_NOFOLLOW, 0600);
+    int r;
+
+    if (fd < 0)
+        return fd;
+    r = sfs_write_all(fd, p, n, 0);
+    if (r == 0)
+        r = os_fs_fsync(fd);
+    os_fs_close(fd);
+    return r < 0 ? r : 0;
+}
+
+/* ---- Committing the directory --------------------------------------------------------- */
+
+static int table_path_read(const char *dir, const char *name,
+                           const uint8_t key[32], sealfs_table *out,
+                           bool *present)
+{
+    uint8_t *blob = NULL;
+    size_t n = 0;
+    int r = tee_state_read(dir, name, &blob, &n, NULL);
+
+    memset(out, 0, sizeof *out);
+    *present = r != -OS_ENOENT;
+    if (r == -OS_ENOENT)
+        return -OS_ENOENT;
+    if (r != MANTLE_OK)
+        return -OS_EIO;
+    r = sealfs_table_open(key, blob, n, out);
+    free(blob);
+    return r;
+}
+
+/* The version table that matches the counter, rolling a staged one forward
+ * (a commit that stopped between the increment and the rename). */
+static int table_load(sealfs *fs, uint64_t counter, sealfs_table *out,
+                      char *err, size_t err_size)
+{
+    sealfs_table cur, next;
+    bool pc, pn;
+    int rc = table_path_read(fs->state_dir, SEALFS_TABLE_NAME, fs->keys.table,
+                             &cur, &pc);
+    int rn = table_path_read(fs->state_dir, SEALFS_TABLE_NEXT, fs->keys.table,
+                             &next, &pn);
+    char a[4096], b[4096];
+
+    snprintf(a, sizeof a, "%s/%s", fs->state_dir, SEALFS_TABLE_NEXT);
+    snprintf(b, sizeof b, "%s/%s", fs->state_dir, SEALFS_TABLE_NAME);
+    if (rn == 0 && next.counter == counter) {
+        sealfs_table_free(&cur);
+        if (os_fs_renameat(OS_FD_CWD, a, OS_FD_CWD, b) < 0) {
+            sealfs_table_free(&next);
+            snprintf(err, err_size, "cannot roll the version table forward");
+            return -OS_EIO;
+        }
+        *out = next;
+        return 0;
+    }
+    sealfs_table_free(&next);
+    if (pn)
+        os_fs_unlinkat(OS_FD_CWD, a, false);
+    if (rc == 0 && cur.counter == counter) {
+        *out = cur;
+        return 0;
+    }
+    if (!pc) {
+        memset(out, 0, sizeof *out);
+        out->counter = counter;
+        return 0;
+    }
+    if (rc == 0)
+        snprintf(err, err_size, "the version table in %s is stale (counter "
+                 "%llu, the backend's is %llu): the state was rolled back",
+                 fs->state_dir, (unsigned long long)cur.counter,
+                 (unsigned long long)counter);
+    else
+        snprintf(err, err_size, "the version table in %s fails "
+                 "authentication", fs->state_dir);
+    sealfs_table_free(&cur);
+    return -OS_EIO;
+}
+
+/* The version table is shared by every sealed directory on the node, and
+ * perhaps by several processes: reading it, moving the counter and
+ * replacing it happen under this lock. A descriptor, or a negative OS_E*. */
+static int table_lock(const sealfs *fs)
+{
+    char path[4096];
+    int fd, r;
+
+    if (snprintf(path, sizeof path, "%s/%s", fs->state_dir,
+                 SEALFS_TABLE_NAME ".lock") >= (int)sizeof path)
+        return -OS_ENAMETOOLONG;
+    fd = os_fs_openat(OS_FD_CWD, path, OS_O_RDWR | OS_O_CREAT | OS_O_NOFOLLOW,
+                      0600);
+    if (fd < 0)
+        return fd;
+    if ((r = os_fs_lock(fd, true)) < 0) {
+        os_fs_close(fd);
+        return r;
+    }
+    return fd;
+}
+
+static struct sealfs_table_row *table_find(sealfs_table *t,
+                                           const uint8_t id[SEALFS_ID])
+{
+    for (uint32_t i = 0; i < t->n; i++)
+        if (memcmp(t->rows[i].dir_id, id, SEALFS_ID) == 0)
+            return &t->rows[i];
+    return NULL;
+}
+
+static int manifest_build(sealfs *fs, uint64_t version, sealfs_manifest *m)
+{
+    memcpy(m->dir_id, fs->dir_id, SEALFS_ID);
+    m->version = version;
+    m->n = fs->n;
+    m->e = calloc(fs->n ? fs->n : 1, sizeof *m->e);
+    if (!m->e)
+        return -OS_ENOMEM;
+    for (uint32_t i = 0; i < fs->n; i++) {
+        sealfs_file *f = fs->ino[i];
+
+        m->e[i] = f->ent;    /* borrowed path; not freed */
+        if (f->ent.type == OS_FT_REG && f->changed) {
+            m->e[i].levels = f->nlevels;
+            if (f->nlevels)
+                m->e[i].root = f->nl[f->nlevels - 1][0];
+            else
+                memset(&m->e[i].root, 0, sizeof m->e[i].root);
+        }
+    }
+    return 0;
+}
+
+static void fsync_dir(int dirfd)
+{
+    os_fs_fsync(dirfd);
+}
+
+/* The protocol (docs/sealfs.md): nodes, staged manifest, staged table,
+ * counter increment, table rename, manifest rename. A crash before the
+ * increment opens the old state; after it, the next mount rolls forward. */
+int sealfs_commit(sealfs *fs)
+{
+    sealfs_manifest m = {0};
+    sealfs_table t = {0};
+    struct sealfs_table_row *row;
+    uint8_t *blob = NULL;
+    size_t n = 0;
+    uint64_t c, c2;
+    char err[256], a[4096], b[4096];
+    bool any = fs->dirty;
+    int rc, lock = -1;
+
+    if (fs->broken)
+        return -OS_EIO;
+    for (uint32_t i = 0; i < fs->n && !any; i++)
+        any = fs->ino[i]->changed;
+    if (!any)
+        return 0;
+    for (uint32_t i = 0; i < fs->n; i++) {
+        sealfs_file *f = fs->ino[i];
+
+        if (f->ent.type == OS_FT_REG && f->changed &&
+            (rc = sfs_tree_prepare(f)) < 0)
+            goto abort;
+    }
+    if ((rc = manifest_build(fs, fs->version + 1, &m)) < 0 ||
+        (rc = sealfs_manifest_seal(fs->keys.dir, &m, &blob, &n)) < 0 ||
+        (rc = write_at(fs->dirfd, SEALFS_NEXT_NAME, blob, n)) < 0)
+        goto abort;
+    fsync_dir(fs->dirfd);
+    free(blob);
+    blob = NULL;
+    if ((lock = table_lock(fs)) < 0) {
+        rc = lock;
+        goto abort;
+    }
+    if ((rc = fs->anchor.counter(fs->anchor.ctx, false, &c)) < 0 ||
+        (rc = table_load(fs, c, &t, err, sizeof err)) < 0)
+        goto abort;
+    if (!(row = table_find(&t, fs->dir_id))) {
+        struct sealfs_table_row *nr = realloc(t.rows, (t.n + 1) * sizeof *nr);
+
+        if (!nr) {
+            rc = -OS_ENOMEM;
+            goto abort;
+        }
+        t.rows = nr;
+        row = &t.rows[t.n++];
+        memcpy(row->dir_id, fs->dir_id, SEALFS_ID);
+    }
+    row->version = fs->version + 1;
+    t.counter = c + 1;
+    if ((rc = sealfs_table_seal(fs->keys.table, &t, &blob, &n)) < 0)
+        goto abort;
+    if (tee_state_write(fs->state_dir, SEALFS_TABLE_NEXT, blob, n, NULL) !=
+        MANTLE_OK) {
+        rc = -OS_EIO;
+        goto abort;
+    }
+    /* From here on the disk may hold the new state: no way back. */
+    rc = fs->anchor.counter(fs->anchor.ctx, true, &c2);
+    if (rc < 0 || c2 != c + 1)
+        goto broken;
+    snprintf(a, sizeof a, "%s/%s", fs->state_dir, SEALFS_TABLE_NEXT);
+    snprintf(b, sizeof b, "%s/%s", fs->state_dir, SEALFS_TABLE_NAME);
+    /* Neither rename needs to be durable before the other or before we
+     * return: the staged files are, and a mount that finds them next to a
+     * counter that moved rolls forward. */
+    if (os_fs_renameat(OS_FD_CWD, a, OS_FD_CWD, b) < 0 ||
+        os_fs_renameat(fs->dirfd, SEALFS_NEXT_NAME, fs->dirfd,
+                       SEALFS_ROOT_NAME) < 0)
+        goto broken;
+    fs->version++;
+    fs->dirty = false;
+    for (uint32_t i = 0; i < fs->n; i++)
+        if (fs->ino[i]->ent.type == OS_FT_REG && fs->ino[i]->changed)
+            sfs_tree_done(fs->ino[i]);
+    for (uint32_t i = 0; i < fs->ngarbage; i++) {
+        char name[2 * SEALFS_ID + 1];
+
+        sfs_hex_id(fs->garbage[i], name);
+        os_fs_unlinkat(fs->dirfd, name, false);
+    }
+    fs->ngarbage = 0;
+    rc = 0;
+    goto out;
+broken:
+    fs->broken = true;
+    rc = -OS_EIO;
+    goto out;
+abort:
+    for (uint32_t i = 0; i < fs->n; i++)
+        sfs_tree_abort(fs->ino[i]);
+out:
+    if (lock >= 0)
+        os_fs_close(lock);
+    free(m.e);   /* paths were borrowed */
+    free(blob);
+    sealfs_table_free(&t);
+    return rc;
+}
+
+/* ---- Mounting ---------------------------------------------------------------------------- */
+
+int sfs_ino_add(sealfs *fs, sealfs_file *f)
+{
+    if (fs->n == fs->cap) {
+        uint32_t nc = fs->cap ? fs->cap * 2 : 16;
+        sealfs_file **n = realloc(fs->ino, nc * sizeof *n);
+
+        if (!n)
+            return -OS_ENOMEM;
+        fs->ino = n;
+        fs->cap = nc;
+    }
+    fs->ino[fs->n++] = f;
+    return 0;
+}
+
+static int manifest_read(sealfs *fs, const char *name, sealfs_manifest *m,
+                         bool *present)
+{
+    uint8_t *blob;
+    size_t n;
+    int r = read_at(fs->dirfd, name, &blob, &n);
+
+    *present = r != -OS_ENOENT;
+    if (r < 0)
+        return r;
+    r = sealfs_manifest_open(fs->keys.dir, blob, n, m);
+    free(blob);
+    return r;
+}
+
+/* Remove node files no manifest entry names (a crashed commit's new files)
+ * and the staged manifest. Other host files are left alone. */
+static void collect_garbage(sealfs *fs)
+{
+    os_dirbuf b;
+    os_dirent d;
+    char (*dead)[2 * SEALFS_ID + 1] = NULL;
+    size_t ndead = 0;
+
+    if (os_fs_dir_rewind(fs->dirfd, &b) < 0)
+        return;
+    while (os_fs_dir_next(fs->dirfd, &b, &d) > 0) {
+        char name[2 * SEALFS_ID + 1];
+        bool live = false;
+
+        if (!is_hex_name(d.name, d.namelen))
+            continue;
+        for (uint32_t i = 0; i < fs->n && !live; i++) {
+            sfs_hex_id(fs->ino[i]->ent.id, name);
+            live = memcmp(name, d.name, d.namelen) == 0;
+        }
+        if (!live) {
+            void *nd = realloc(dead, (ndead + 1) * sizeof *dead);
+
+            if (!nd)
+                break;
+            dead = nd;
+            memcpy(dead[ndead], d.name, d.namelen);
+            dead[ndead++][2 * SEALFS_ID] = '\0';
+        }
+    }
+    for (size_t i = 0; i < ndead; i++)
+        os_fs_unlinkat(fs->dirfd, dead[i], false);
+    free(dead);
+}
+
+static bool dir_has_nodes(int dirfd)
+{
+    os_dirbuf b;
+    os_dirent d;
+
+    if (os_fs_dir_rewind(dirfd, &b) < 0)
+        return true;
+    while (os_fs_dir_next(dirfd, &b, &d) > 0)
+        if (is_hex_name(d.name, d.namelen))
+            return true;
+    return false;
+}
+
+int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
+                 const sealfs_anchor *anchor, sealfs **out, char *err,
+                 size_t err_size)
+{
+    sealfs *fs = calloc(1, sizeof *fs);
+    sealfs_manifest root = {0}, next = {0}, *use = NULL;
+    sealfs_table t = {0};
+    struct sealfs_table_row *row;
+    bool proot, pnext;
+    int rr, rn, rc, lock = -1;
+    uint64_t c;
+
+    *out = NULL;
+    snprintf(err, err_size, "out of memory");
+    if (!fs || !(fs->state_dir = strdup(state_dir))) {
+        free(fs);
+        os_fs_close(host_dirfd);
+        return -OS_ENOMEM;
+    }
+    fs->dirfd = host_dirfd;
+    fs->keys = *keys;
+    fs->anchor = *anchor;
+    fs->gcm = tee_gcm_new();   /* NULL only costs speed */
+    if (sfs_cache_init(&fs->cache, SEALFS_CACHE_DEFAULT) < 0 ||
+        !(fs->rbuf = malloc((size_t)SFS_RUN * SEALFS_BLOB)) ||
+        !(fs->wbuf = malloc((size_t)SFS_RUN * SEALFS_BLOB))) {
+        rc = -OS_ENOMEM;
+        goto fail;
+    }
+    if (anchor->version < 1 || !anchor->counter) {
+        rc = -OS_EINVAL;
+        snprintf(err, err_size, "bad rollback anchor");
+        goto fail;
+    }
+    if ((lock = table_lock(fs)) < 0) {
+        rc = lock;
+        snprintf(err, err_size, "cannot lock the version table in %s",
+                 state_dir);
+        goto fail;
+    }
+    if ((rc = anchor->counter(anchor->ctx, false, &c)) < 0) {
+        if (rc == -OS_ESTALE)
+            snprintf(err, err_size, "the counter table in %s is stale or "
+                     "forged against the monotonic counter (rolled back?)",
+                     state_dir);
+        else
+            snprintf(err, err_size, "cannot read the monotonic counter");
+        goto fail;
+    }
+    if ((rc = table_load(fs, c, &t, err, err_size)) < 0)
+        goto fail;
+    rr = manifest_read(fs, SEALFS_ROOT_NAME, &root, &proot);
+    rn = manifest_read(fs, SEALFS_NEXT_NAME, &next, &pnext);
+    rc = -OS_EIO;
+    /* Only a staged manifest, of a directory the table does not know: the
+     * commit that was creating the directory stopped before the counter
+     * moved (nothing was ever committed), so it starts again empty. A
+     * registered directory cannot be reset this way: its row stays. */
+    if (!proot && pnext && (rn < 0 || !table_find(&t, next.dir_id))) {
+        os_fs_unlinkat(fs->dirfd, SEALFS_NEXT_NAME, false);
+        if (rn == 0)
+            collect_garbage(fs);   /* a torn one proves nothing: see below */
+        pnext = false;
+    }
+    if (!proot && !pnext) {
+        if (dir_has_nodes(fs->dirfd)) {
+            snprintf(err, err_size, "the manifest is missing but sealed "
+                     "files are present");
+            goto fail;
+        }
+        if (RAND_bytes(fs->dir_id, SEALFS_ID) != 1)
+            goto fail;
+        fs->dirty = true;    /* registered by the commit below */
+    } else {
+        /* A staged manifest that fails to open was torn by a crash before
+         * the counter moved; it is ignored. The committed one must open. */
+        if (rr < 0 && proot) {
+            snprintf(err, err_size, "%s fails authentication (tampered, or "
+                     "not sealed by this module and configuration)",
+                     SEALFS_ROOT_NAME);
+            goto fail;
+        }
+        row = table_find(&t, rr == 0 ? root.dir_id : next.dir_id);
+        if (!row) {
+            snprintf(err, err_size, "the directory is not in the version "
+                     "table (restored from elsewhere, or the table was lost)");
+            goto fail;
+        }
+        if (rr == 0 && root.version == row->version) {
+            use = &root;
+            if (pnext)
+                os_fs_unlinkat(fs->dirfd, SEALFS_NEXT_NAME, false);
+        } else if (rn == 0 && next.version == row->version &&
+                   (rr != 0 ||
+                    memcmp(root.dir_id, next.dir_id, SEALFS_ID) == 0)) {
+            if (os_fs_renameat(fs->dirfd, SEALFS_NEXT_NAME, fs->dirfd,
+                               SEALFS_ROOT_NAME) < 0)
+                goto fail;
+            fsync_dir(fs->dirfd);
+            use = &next;
+        } else {
+            snprintf(err, err_size, "rollback detected: the manifest has "
+                     "version %llu, the version table says %llu",
+                     (unsigned long long)(rr == 0 ? root.version : 0),
+                     (unsigned long long)row->version);
+            goto fail;
+        }
+        memcpy(fs->dir_id, use->dir_id, SEALFS_ID);
+        fs->version = use->version;
+        for (uint32_t i = 0; i < use->n; i++) {
+            sealfs_file *f = calloc(1, sizeof *f);
+
+            if (!f || (rc = sfs_ino_add(fs, f)) < 0) {
+                free(f);
+                rc = -OS_ENOMEM;
+                goto fail;
+            }
+            f->fs = fs;
+            f->hfd = -1;
+            f->ent = use->e[i];
+            use->e[i].path = NULL;   /* moved */
+        }
+        collect_garbage(fs);
+    }
+    os_fs_close(lock);   /* the commit takes it again */
+    lock = -1;
+    if ((rc = sealfs_commit(fs)) < 0) {
+        snprintf(err, err_size, "cannot write the new directory's manifest");
+        goto fail;
+    }
+    sealfs_manifest_free(&root);
+    sealfs_manifest_free(&next);
+    sealfs_table_free(&t);
+    *out = fs;
+    err[0] = '\0';
+    return 0;
+fail:
+    if (lock >= 0)
+        os_fs_close(lock);
+    sealfs_manifest_free(&root);
+    sealfs_manifest_free(&next);
+    sealfs_table_free(&t);
+    for (uint32_t i = 0; i < fs->n; i++)
+        sfs_file_free(fs->ino[i]);
+    free(fs->ino);
+    free(fs->garbage);
+    free(fs->state_dir);
+    tee_gcm_free(fs->gcm);
+    sfs_cache_fini(&fs->cache);
+    free(fs->rbuf);
+    if (fs->wbuf)
+        OPENSSL_cleanse(fs->wbuf, (size_t)SFS_RUN * SEALFS_BLOB);
+    free(fs->wbuf);
+    os_fs_close(fs->dirfd);
+    OPENSSL_cleanse(fs, sizeof *fs);
+    free(fs);
+    return rc < 0 ? rc : -OS_EIO;
+}
+
+void sealfs_unmount(sealfs *fs)
+{
+    if (!fs)
+        return;
+    sealfs_commit(fs);
+    for (uint32_t i = 0; i < fs->n; i++)
+        sfs_file_free(fs->ino[i]);
+    free(fs->ino);
+    free(fs->garbage);
+    free(fs->state_dir);
+    tee_gcm_free(fs->gcm);
+    sfs_cache_fini(&fs->cache);
+    free(fs->rbuf);
+    if (fs->wbuf)
+        OPENSSL_cleanse(fs->wbuf, (size_t)SFS_RUN * SEALFS_BLOB);
+    free(fs->wbuf);
+    os_fs_close(fs->dirfd);
+    OPENSSL_cleanse(fs, sizeof *fs);
+    free(fs);
+}
+
+int sealfs_cache_size(sealfs *fs, size_t bytes)
+{
+    sfs_cache c;
+    int rc;
+
+    for (uint32_t i = 0; i < fs->n; i++)
+        if (fs->ino[i]->ncached)
+            return -OS_EBUSY;
+    if ((rc = sfs_cache_init(&c, bytes)) < 0)
+        return rc;
+    sfs_cache_fini(&fs->cache);
+    fs->cache = c;
+    return 0;
+}
