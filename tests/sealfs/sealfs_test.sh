@@ -16,8 +16,9 @@
 #           of the whole directory together with the state directory is
 #           detected through the TPM NV counter.
 #
-# The guests are compiled with clang --target=wasm32-wasi into WORKDIR/MODE
-# (so the modes can run in parallel).
+# The guests are compiled with clang --target=wasm32-wasi into a fresh
+# WORKDIR/MODE.XXXXXX (so any runs can go in parallel), removed when the
+# run passes.
 # Never skips: a missing tool is a failure.
 set -u
 if [ $# -lt 4 ]; then
@@ -28,8 +29,9 @@ MANTLE=$1 CLANG=$2 WORK=$3 MODE=$4 N=${5:-200}
 SRC=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$WORK" || exit 1
 WORK=$(cd "$WORK" && pwd)
-T=$WORK/$MODE
-rm -rf "$T" && mkdir -p "$T" || exit 1
+# A directory of its own per run, so that runs of one mode (ctest -j, two
+# trees, a repeat) never share files; kept when the run fails.
+T=$(mktemp -d "$WORK/$MODE.XXXXXX") || exit 1
 failed=0
 TEE=soft
 
@@ -337,5 +339,10 @@ case $MODE in
     tpm) test_tpm ;;
     *) echo "unknown mode $MODE" >&2; exit 2 ;;
 esac
-[ "$failed" -eq 0 ] && echo "sealfs.$MODE: passed"
+if [ "$failed" -eq 0 ]; then
+    echo "sealfs.$MODE: passed"
+    rm -rf "$T"
+else
+    echo "sealfs.$MODE: files kept in $T"
+fi
 exit "$failed"
