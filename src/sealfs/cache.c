@@ -102,7 +102,8 @@ sfs_page *sfs_cache_find(sfs_cache *c, const sealfs_file *f, uint64_t i,
     return NULL;
 }
 
-void sfs_cache_release(sfs_cache *c, sfs_page *p)
+/* Out of the hash and the LRU list. */
+static void unhook(sfs_cache *c, sfs_page *p)
 {
     sfs_page **pp = &c->hash[slot_of(c, p->f, p->index)];
 
@@ -110,10 +111,15 @@ void sfs_cache_release(sfs_cache *c, sfs_page *p)
         pp = &(*pp)->hnext;
     *pp = p->hnext;
     lru_unlink(c, p);
-    OPENSSL_cleanse(p->data, SEALFS_PAGE);
     p->f->ncached--;
     p->f = NULL;
     p->dirty = false;
+}
+
+void sfs_cache_release(sfs_cache *c, sfs_page *p)
+{
+    unhook(c, p);
+    OPENSSL_cleanse(p->data, SEALFS_PAGE);
     p->hnext = c->free;
     c->free = p;
 }
@@ -135,8 +141,9 @@ int sfs_cache_take(sealfs *fs, sealfs_file *f, uint64_t i, sfs_page **out)
         p = c->tail;
         if (p->dirty && (rc = sfs_spill(p->f, p->index)) < 0)
             return rc;
-        sfs_cache_release(c, p);
-        c->free = p->hnext;    /* just pushed: take it back */
+        /* Not wiped: the caller overwrites it at once, with plaintext of
+         * this mount. */
+        unhook(c, p);
     }
     p->f = f;
     f->ncached++;
