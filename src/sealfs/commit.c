@@ -61,22 +61,39 @@ static int read_at(int dirfd, const char *name, uint8_t **out, size_t *out_n)
     return 0;
 }
 
-/* Create or replace dirfd/name with data, durably (not atomically: the
- * names written this way are staging names). */
-static int write_at(int dirfd, const char *name, const uint8_t *p, size_t n)
+/* Write a slot, durably: a new one is created whole under a temporary name
+ * and renamed (so a slot that exists was once complete), an existing one is
+ * rewritten in place (it is the slot no committed state refers to:
+ * docs/sealfs.md). *created: the name is new, its directory needs an fsync
+ * before the commit point. */
+static int write_slot(int dirfd, const char *name, const uint8_t *p, size_t n,
+                      bool *created)
 {
-    int fd = os_fs_openat(dirfd, name, OS_O_WRONLY | OS_O_CREAT | OS_O_TRUNC |
-                                            OS_O_NOFOLLOW, 0600);
-    int r;
+    char tmp[64];
+    int fd = os_fs_openat(dirfd, name, OS_O_WRONLY | OS_O_NOFOLLOW, 0), r;
 
+    *created = fd == -OS_ENOENT;
+    if (*created) {
+        snprintf(tmp, sizeof tmp, "%s.tmp", name);
+        fd = os_fs_openat(dirfd, tmp, OS_O_WRONLY | OS_O_CREAT | OS_O_TRUNC |
+                                          OS_O_NOFOLLOW, 0600);
+    }
     if (fd < 0)
         return fd;
     r = sfs_write_all(fd, p, n, 0);
+    if (r == 0 && !*created)
+        r = os_fs_ftruncate(fd, n);
     if (r == 0)
-        r = os_fs_fsync(fd);
+        r = os_fs_fdatasync(fd);
     os_fs_close(fd);
+    if (r == 0 && *created)
+        r = os_fs_renameat(dirfd, tmp, dirfd, name);
     return r < 0 ? r : 0;
 }
+
+static const char *const manifest_slot[2] = {SEALFS_MANIFEST_0,
+                                             SEALFS_MANIFEST_1};
+static const char *const table_slot[2] = {SEALFS_TABLE_0, SEALFS_TABLE_1};
 
 /* ---- Committing the directory --------------------------------------------------------- */
 
@@ -99,52 +116,42 @@ static int table_path_read(const char *dir, const char *name,
     return r;
 }
 
-/* The version table that matches the counter, rolling a staged one forward
- * (a commit that stopped between the increment and the rename). */
+/* The version table that matches the counter: the one in slot counter % 2
+ * (a commit writes the other, then moves the counter). */
 static int table_load(sealfs *fs, uint64_t counter, sealfs_table *out,
                       char *err, size_t err_size)
 {
-    sealfs_table cur, next;
-    bool pc, pn;
-    int rc = table_path_read(fs->state_dir, SEALFS_TABLE_NAME, fs->keys.table,
-                             &cur, &pc);
-    int rn = table_path_read(fs->state_dir, SEALFS_TABLE_NEXT, fs->keys.table,
-                             &next, &pn);
-    char a[4096], b[4096];
+    sealfs_table t[2];
+    bool p[2];
+    int r[2];
+    unsigned s = (unsigned)(counter % 2);
 
-    snprintf(a, sizeof a, "%s/%s", fs->state_dir, SEALFS_TABLE_NEXT);
-    snprintf(b, sizeof b, "%s/%s", fs->state_dir, SEALFS_TABLE_NAME);
-    if (rn == 0 && next.counter == counter) {
-        sealfs_table_free(&cur);
-        if (os_fs_renameat(OS_FD_CWD, a, OS_FD_CWD, b) < 0) {
-            sealfs_table_free(&next);
-            snprintf(err, err_size, "cannot roll the version table forward");
-            return -OS_EIO;
-        }
-        *out = next;
+    for (int k = 0; k < 2; k++)
+        r[k] = table_path_read(fs->state_dir, table_slot[k], fs->keys.table,
+                               &t[k], &p[k]);
+    sealfs_table_free(&t[1 - s]);
+    if (r[s] == 0 && t[s].counter == counter) {
+        *out = t[s];
         return 0;
     }
-    sealfs_table_free(&next);
-    if (pn)
-        os_fs_unlinkat(OS_FD_CWD, a, false);
-    if (rc == 0 && cur.counter == counter) {
-        *out = cur;
-        return 0;
-    }
-    if (!pc) {
+    if (!p[0] && !p[1]) {
         memset(out, 0, sizeof *out);
         out->counter = counter;
         return 0;
     }
-    if (rc == 0)
+    if (r[s] == 0)
         snprintf(err, err_size, "the version table in %s is stale (counter "
                  "%llu, the backend's is %llu): the state was rolled back",
-                 fs->state_dir, (unsigned long long)cur.counter,
+                 fs->state_dir, (unsigned long long)t[s].counter,
                  (unsigned long long)counter);
+    else if (p[s])
+        snprintf(err, err_size, "the version table %s/%s fails "
+                 "authentication", fs->state_dir, table_slot[s]);
     else
-        snprintf(err, err_size, "the version table in %s fails "
-                 "authentication", fs->state_dir);
-    sealfs_table_free(&cur);
+        snprintf(err, err_size, "the version table for counter %llu (%s/%s) "
+                 "is missing: deleted or rolled back",
+                 (unsigned long long)counter, fs->state_dir, table_slot[s]);
+    sealfs_table_free(&t[s]);
     return -OS_EIO;
 }
 
@@ -157,7 +164,7 @@ static int table_lock(const sealfs *fs)
     int fd, r;
 
     if (snprintf(path, sizeof path, "%s/%s", fs->state_dir,
-                 SEALFS_TABLE_NAME ".lock") >= (int)sizeof path)
+                 SEALFS_TABLE_LOCK) >= (int)sizeof path)
         return -OS_ENAMETOOLONG;
     fd = os_fs_openat(OS_FD_CWD, path, OS_O_RDWR | OS_O_CREAT | OS_O_NOFOLLOW,
                       0600);
@@ -202,14 +209,11 @@ static int manifest_build(sealfs *fs, uint64_t version, sealfs_manifest *m)
     return 0;
 }
 
-static void fsync_dir(int dirfd)
-{
-    os_fs_fsync(dirfd);
-}
-
-/* The protocol (docs/sealfs.md): nodes, staged manifest, staged table,
- * counter increment, table rename, manifest rename. A crash before the
- * increment opens the old state; after it, the next mount rolls forward. */
+/* The protocol (docs/sealfs.md): nodes, the manifest into the slot the
+ * committed one is not in, the version table likewise, the counter
+ * increment. A crash before the increment opens the old state (the
+ * committed slots were not touched), after it the new one: no renames, no
+ * roll forward. */
 int sealfs_commit(sealfs *fs)
 {
     sealfs_manifest m = {0};
@@ -218,8 +222,8 @@ int sealfs_commit(sealfs *fs)
     uint8_t *blob = NULL;
     size_t n = 0;
     uint64_t c, c2;
-    char err[256], a[4096], b[4096];
-    bool any = fs->dirty;
+    char err[256];
+    bool any = fs->dirty, created;
     int rc, lock = -1;
 
     if (fs->broken)
@@ -237,9 +241,16 @@ int sealfs_commit(sealfs *fs)
     }
     if ((rc = manifest_build(fs, fs->version + 1, &m)) < 0 ||
         (rc = sealfs_manifest_seal(fs->keys.dir, &m, &blob, &n)) < 0 ||
-        (rc = write_at(fs->dirfd, SEALFS_NEXT_NAME, blob, n)) < 0)
+        (rc = write_slot(fs->dirfd, manifest_slot[(fs->version + 1) % 2],
+                         blob, n, &created)) < 0)
         goto abort;
-    fsync_dir(fs->dirfd);
+    /* New names (a node file, a manifest slot) must be durable before the
+     * counter moves; rewritten files are durable by their own fsync. */
+    if (created || fs->dir_unsynced) {
+        if ((rc = os_fs_fsync(fs->dirfd)) < 0)
+            goto abort;
+        fs->dir_unsynced = false;
+    }
     free(blob);
     blob = NULL;
     if ((lock = table_lock(fs)) < 0) {
@@ -262,25 +273,14 @@ int sealfs_commit(sealfs *fs)
     }
     row->version = fs->version + 1;
     t.counter = c + 1;
-    if ((rc = sealfs_table_seal(fs->keys.table, &t, &blob, &n)) < 0)
+    if ((rc = sealfs_table_seal(fs->keys.table, &t, &blob, &n)) < 0 ||
+        (rc = write_slot(fs->statefd, table_slot[(c + 1) % 2], blob, n,
+                         &created)) < 0 ||
+        (created && (rc = os_fs_fsync(fs->statefd)) < 0))
         goto abort;
-    if (tee_state_write(fs->state_dir, SEALFS_TABLE_NEXT, blob, n, NULL) !=
-        MANTLE_OK) {
-        rc = -OS_EIO;
-        goto abort;
-    }
-    /* From here on the disk may hold the new state: no way back. */
+    /* The commit point: from here on the disk holds the new state. */
     rc = fs->anchor.counter(fs->anchor.ctx, true, &c2);
     if (rc < 0 || c2 != c + 1)
-        goto broken;
-    snprintf(a, sizeof a, "%s/%s", fs->state_dir, SEALFS_TABLE_NEXT);
-    snprintf(b, sizeof b, "%s/%s", fs->state_dir, SEALFS_TABLE_NAME);
-    /* Neither rename needs to be durable before the other or before we
-     * return: the staged files are, and a mount that finds them next to a
-     * counter that moved rolls forward. */
-    if (os_fs_renameat(OS_FD_CWD, a, OS_FD_CWD, b) < 0 ||
-        os_fs_renameat(fs->dirfd, SEALFS_NEXT_NAME, fs->dirfd,
-                       SEALFS_ROOT_NAME) < 0)
         goto broken;
     fs->version++;
     fs->dirty = false;
@@ -398,14 +398,15 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
                  size_t err_size)
 {
     sealfs *fs = calloc(1, sizeof *fs);
-    sealfs_manifest root = {0}, next = {0}, *use = NULL;
+    sealfs_manifest m[2], *use = NULL;
     sealfs_table t = {0};
-    struct sealfs_table_row *row;
-    bool proot, pnext;
-    int rr, rn, rc, lock = -1;
+    struct sealfs_table_row *row, *known = NULL;
+    bool p[2];
+    int r[2], rc, lock = -1;
     uint64_t c;
 
     *out = NULL;
+    memset(m, 0, sizeof m);
     snprintf(err, err_size, "out of memory");
     if (!fs || !(fs->state_dir = strdup(state_dir))) {
         free(fs);
@@ -413,6 +414,7 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
         return -OS_ENOMEM;
     }
     fs->dirfd = host_dirfd;
+    fs->statefd = -1;
     fs->keys = *keys;
     fs->anchor = *anchor;
     fs->gcm = tee_gcm_new();   /* NULL only costs speed */
@@ -427,12 +429,19 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
         snprintf(err, err_size, "bad rollback anchor");
         goto fail;
     }
-    if ((lock = table_lock(fs)) < 0) {
-        rc = lock;
-        snprintf(err, err_size, "cannot lock the version table in %s",
+    fs->statefd = os_fs_openat(OS_FD_CWD, state_dir,
+                               OS_O_RDONLY | OS_O_DIRECTORY, 0);
+    if (fs->statefd < 0 || (lock = table_lock(fs)) < 0) {
+        rc = fs->statefd < 0 ? fs->statefd : lock;
+        snprintf(err, err_size, "cannot open or lock the version table in %s",
                  state_dir);
         goto fail;
     }
+    /* Names an earlier run created may not be durable yet (it died before
+     * its directory fsync); commits only fsync the directories for names
+     * they create. */
+    os_fs_fsync(fs->dirfd);
+    os_fs_fsync(fs->statefd);
     if ((rc = anchor->counter(anchor->ctx, false, &c)) < 0) {
         if (rc == -OS_ESTALE)
             snprintf(err, err_size, "the counter table in %s is stale or "
@@ -444,20 +453,62 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
     }
     if ((rc = table_load(fs, c, &t, err, err_size)) < 0)
         goto fail;
-    rr = manifest_read(fs, SEALFS_ROOT_NAME, &root, &proot);
-    rn = manifest_read(fs, SEALFS_NEXT_NAME, &next, &pnext);
-    rc = -OS_EIO;
-    /* Only a staged manifest, of a directory the table does not know: the
-     * commit that was creating the directory stopped before the counter
-     * moved (nothing was ever committed), so it starts again empty. A
-     * registered directory cannot be reset this way: its row stays. */
-    if (!proot && pnext && (rn < 0 || !table_find(&t, next.dir_id))) {
-        os_fs_unlinkat(fs->dirfd, SEALFS_NEXT_NAME, false);
-        if (rn == 0)
-            collect_garbage(fs);   /* a torn one proves nothing: see below */
-        pnext = false;
+    for (int k = 0; k < 2; k++) {
+        char tmp[64];
+
+        /* a slot's creation that stopped before its rename */
+        snprintf(tmp, sizeof tmp, "%s.tmp", manifest_slot[k]);
+        os_fs_unlinkat(fs->dirfd, tmp, false);
+        snprintf(tmp, sizeof tmp, "%s.tmp", table_slot[k]);
+        os_fs_unlinkat(fs->statefd, tmp, false);
+        r[k] = manifest_read(fs, manifest_slot[k], &m[k], &p[k]);
     }
-    if (!proot && !pnext) {
+    rc = -OS_EIO;
+    /* The manifest of version v is in slot v % 2; the other slot holds
+     * version v - 1, or a commit that stopped before the counter moved. */
+    for (int k = 0; k < 2; k++) {
+        if (r[k] < 0 || !(row = table_find(&t, m[k].dir_id)))
+            continue;
+        known = row;
+        if (row->version == m[k].version && m[k].version % 2 == (unsigned)k)
+            use = &m[k];
+    }
+    if (!use && known) {
+        snprintf(err, err_size, "rollback or tampering detected: the version "
+                 "table says version %llu, and its manifest (%s) is %s",
+                 (unsigned long long)known->version,
+                 manifest_slot[known->version % 2],
+                 !p[known->version % 2] ? "missing"
+                 : r[known->version % 2] < 0 ? "not authentic"
+                                             : "another version");
+        goto fail;
+    }
+    if (!use) {
+        /* No manifest of a registered directory. A slot is created whole
+         * (write_slot), so one that does not open was tampered with or is
+         * another module's. One of version 1 (the empty directory a first
+         * mount commits) is that commit, stopped before the counter moved:
+         * the directory starts again. Any later version was committed, so
+         * its row is missing. */
+        for (int k = 0; k < 2; k++) {
+            if (p[k] && r[k] < 0) {
+                snprintf(err, err_size, "%s fails authentication (tampered, "
+                         "or not sealed by this module and configuration)",
+                         manifest_slot[k]);
+                goto fail;
+            }
+            if (r[k] == 0 && m[k].version > 1) {
+                snprintf(err, err_size, "the directory is not in the version "
+                         "table (restored from elsewhere, or the table was "
+                         "lost)");
+                goto fail;
+            }
+        }
+        if (p[0] || p[1]) {
+            for (int k = 0; k < 2; k++)
+                os_fs_unlinkat(fs->dirfd, manifest_slot[k], false);
+            collect_garbage(fs);
+        }
         if (dir_has_nodes(fs->dirfd)) {
             snprintf(err, err_size, "the manifest is missing but sealed "
                      "files are present");
@@ -467,39 +518,6 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
             goto fail;
         fs->dirty = true;    /* registered by the commit below */
     } else {
-        /* A staged manifest that fails to open was torn by a crash before
-         * the counter moved; it is ignored. The committed one must open. */
-        if (rr < 0 && proot) {
-            snprintf(err, err_size, "%s fails authentication (tampered, or "
-                     "not sealed by this module and configuration)",
-                     SEALFS_ROOT_NAME);
-            goto fail;
-        }
-        row = table_find(&t, rr == 0 ? root.dir_id : next.dir_id);
-        if (!row) {
-            snprintf(err, err_size, "the directory is not in the version "
-                     "table (restored from elsewhere, or the table was lost)");
-            goto fail;
-        }
-        if (rr == 0 && root.version == row->version) {
-            use = &root;
-            if (pnext)
-                os_fs_unlinkat(fs->dirfd, SEALFS_NEXT_NAME, false);
-        } else if (rn == 0 && next.version == row->version &&
-                   (rr != 0 ||
-                    memcmp(root.dir_id, next.dir_id, SEALFS_ID) == 0)) {
-            if (os_fs_renameat(fs->dirfd, SEALFS_NEXT_NAME, fs->dirfd,
-                               SEALFS_ROOT_NAME) < 0)
-                goto fail;
-            fsync_dir(fs->dirfd);
-            use = &next;
-        } else {
-            snprintf(err, err_size, "rollback detected: the manifest has "
-                     "version %llu, the version table says %llu",
-                     (unsigned long long)(rr == 0 ? root.version : 0),
-                     (unsigned long long)row->version);
-            goto fail;
-        }
         memcpy(fs->dir_id, use->dir_id, SEALFS_ID);
         fs->version = use->version;
         for (uint32_t i = 0; i < use->n; i++) {
@@ -523,8 +541,8 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
         snprintf(err, err_size, "cannot write the new directory's manifest");
         goto fail;
     }
-    sealfs_manifest_free(&root);
-    sealfs_manifest_free(&next);
+    sealfs_manifest_free(&m[0]);
+    sealfs_manifest_free(&m[1]);
     sealfs_table_free(&t);
     *out = fs;
     err[0] = '\0';
@@ -532,8 +550,8 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
 fail:
     if (lock >= 0)
         os_fs_close(lock);
-    sealfs_manifest_free(&root);
-    sealfs_manifest_free(&next);
+    sealfs_manifest_free(&m[0]);
+    sealfs_manifest_free(&m[1]);
     sealfs_table_free(&t);
     for (uint32_t i = 0; i < fs->n; i++)
         sfs_file_free(fs->ino[i]);
@@ -546,6 +564,8 @@ fail:
     if (fs->wbuf)
         OPENSSL_cleanse(fs->wbuf, (size_t)SFS_RUN * SEALFS_BLOB);
     free(fs->wbuf);
+    if (fs->statefd >= 0)
+        os_fs_close(fs->statefd);
     os_fs_close(fs->dirfd);
     OPENSSL_cleanse(fs, sizeof *fs);
     free(fs);
@@ -568,6 +588,8 @@ void sealfs_unmount(sealfs *fs)
     if (fs->wbuf)
         OPENSSL_cleanse(fs->wbuf, (size_t)SFS_RUN * SEALFS_BLOB);
     free(fs->wbuf);
+    if (fs->statefd >= 0)
+        os_fs_close(fs->statefd);
     os_fs_close(fs->dirfd);
     OPENSSL_cleanse(fs, sizeof *fs);
     free(fs);

@@ -261,11 +261,15 @@ static int open_node_file(sealfs_file *f, bool create)
     if (f->hfd >= 0)
         return 0;
     sfs_hex_id(f->ent.id, name);
-    fd = os_fs_openat(f->fs->dirfd, name,
-                      OS_O_RDWR | OS_O_NOFOLLOW | (create ? OS_O_CREAT : 0),
-                      0600);
+    fd = os_fs_openat(f->fs->dirfd, name, OS_O_RDWR | OS_O_NOFOLLOW, 0);
+    if (fd == -OS_ENOENT && create) {
+        fd = os_fs_openat(f->fs->dirfd, name,
+                          OS_O_RDWR | OS_O_NOFOLLOW | OS_O_CREAT, 0600);
+        /* its name must be durable before the commit point */
+        f->fs->dir_unsynced |= fd >= 0;
+    }
     if (fd < 0)
-        return fd == -OS_ENOENT && !create ? -OS_EIO : fd;  /* deleted */
+        return fd == -OS_ENOENT ? -OS_EIO : fd;  /* deleted on the host */
     f->hfd = fd;
     return 0;
 }

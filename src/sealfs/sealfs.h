@@ -41,13 +41,16 @@
 #define SEALFS_TREES_MAX ((size_t)64 << 20)
 #define SEALFS_PATH_MAX 1024
 
-/* Host names in a sealed directory: the manifest, its staged successor, and
- * one node file per sealed file named by 32 hex digits of a random id. */
-#define SEALFS_ROOT_NAME "sealfs.root"
-#define SEALFS_NEXT_NAME "sealfs.next"
-/* In the TEE state directory: the version table and its staged successor. */
-#define SEALFS_TABLE_NAME "sealfs-versions"
-#define SEALFS_TABLE_NEXT "sealfs-versions.next"
+/* Host names in a sealed directory: the two manifest slots (version v is in
+ * slot v % 2) and one node file per sealed file named by 32 hex digits of a
+ * random id. */
+#define SEALFS_MANIFEST_0 "sealfs.0"
+#define SEALFS_MANIFEST_1 "sealfs.1"
+/* In the TEE state directory: the two version table slots (the table for
+ * counter c is in slot c % 2), and the lock. */
+#define SEALFS_TABLE_0 "sealfs-versions.0"
+#define SEALFS_TABLE_1 "sealfs-versions.1"
+#define SEALFS_TABLE_LOCK "sealfs-versions.lock"
 
 /* ---- The rollback anchor -------------------------------------------------- */
 

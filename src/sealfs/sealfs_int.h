@@ -64,7 +64,8 @@ typedef struct sfs_cache {
 } sfs_cache;
 
 struct sealfs {
-    int dirfd;
+    int dirfd, statefd;     /* the sealed directory, the state directory */
+    bool dir_unsynced;      /* a node file was created since its fsync */
     sealfs_keys keys;
     tee_gcm *gcm;           /* for nodes; NULL if it could not be set up */
     char *state_dir;

@@ -83,6 +83,11 @@ expect_cat() {   # FILE SHA256
     fi
 }
 
+# The manifest slot (sealfs.0 or sealfs.1) or version table slot that a
+# directory's last commit wrote: the current one.
+cur_manifest() { ls -t "$1"/sealfs.[01] | head -1; }
+cur_table() { ls -t "$1"/sealfs-versions.[01] | head -1; }
+
 # The node file of the only sealed file created since `before` was listed.
 newest_node() {
     ls -t "$T/d" | grep -E '^[0-9a-f]{32}$' | head -1
@@ -220,17 +225,20 @@ test_tamper() {
     expect_eio "node file deleted" a.bin
     # the manifest: flipped, truncated, deleted
     restore v1
-    flip "$T/d/sealfs.root" 40
+    flip "$(cur_manifest "$T/d")" 40
     expect_ls_eio "flip a byte of the manifest"
     restore v1
-    truncate -s 100 "$T/d/sealfs.root"
+    truncate -s 100 "$(cur_manifest "$T/d")"
     expect_ls_eio "truncate the manifest"
     restore v1
-    rm "$T/d/sealfs.root"
+    rm "$(cur_manifest "$T/d")"
     expect_ls_eio "delete the manifest"
+    restore v1
+    rm "$T"/d/sealfs.[01]
+    expect_ls_eio "delete both manifest slots"
     # the version table
     restore v1
-    flip "$T/s/sealfs-versions" 20
+    flip "$(cur_table "$T/s")" 20
     expect_ls_eio "flip a byte of the version table"
 
     # older copies: a.bin rewritten (v2), then its old node file put back
@@ -242,7 +250,7 @@ test_tamper() {
     expect_eio "an older copy of one file" a.bin
     # the older manifest alone
     restore v2
-    cp "$T/v1.d/sealfs.root" "$T/d/sealfs.root"
+    cp "$(cur_manifest "$T/v1.d")" "$(cur_manifest "$T/d")"
     expect_ls_eio "an older manifest"
     # the whole sealed directory, older
     restore v2
@@ -250,7 +258,8 @@ test_tamper() {
     expect_ls_eio "an older copy of the whole directory"
     # ... mixed with new files
     restore v2
-    cp "$T/v1.d/$b" "$T/d/$b" && cp "$T/v1.d/sealfs.root" "$T/d/sealfs.root"
+    cp "$T/v1.d/$b" "$T/d/$b" &&
+        cp "$(cur_manifest "$T/v1.d")" "$(cur_manifest "$T/d")"
     expect_ls_eio "old manifest mixed with new files"
     # The documented limit of the soft backend: the directory and the state
     # directory rolled back together are not detected (tpm detects it).
