@@ -332,7 +332,8 @@ int tee_state_write(const char *dir, const char *name, const uint8_t *data,
  * (O_EXCL, 0600: concurrent first users agree on one). */
 int tee_state_secret(const char *dir, const char *name,
                      uint8_t out[TEE_CDI], mantle_diag *diag);
-/* A file-backed counter dir/name (8 bytes little-endian). */
+/* A file-backed counter dir/name: two checksummed records rewritten in
+ * turn in place, one fdatasync per increment (state.c). */
 int tee_state_counter(const char *dir, const char *name, bool increment,
                       uint64_t *out_value, mantle_diag *diag);
 
