@@ -140,8 +140,10 @@ void sealfs_table_free(sealfs_table *t);
 
 /* A node: seal 4 KiB of plaintext bound to (file id, level, index) under
  * `fresh`, a key (32 bytes) and nonce (12) the caller has just drawn from
- * the CSPRNG and uses for nothing else; open checks the binding. Both go
- * through g, the mount's reusable GCM context (NULL: one per call). */
+ * the CSPRNG and uses for nothing else; open checks the binding, and
+ * decrypts straight into out, which it wipes when the node does not verify
+ * (out is the caller's scratch). Both go through g, the mount's reusable
+ * GCM context (NULL: one per call). */
 #define SEALFS_FRESH 44
 struct tee_gcm;
 int sealfs_node_seal(struct tee_gcm *g, const uint8_t id[SEALFS_ID],

@@ -289,6 +289,14 @@ int tee_seal_nonce_gcm(tee_gcm *g, const uint8_t key[32],
 __attribute__((warn_unused_result)) int
 tee_unseal_gcm(tee_gcm *g, const uint8_t key[32], const uint8_t *aad,
                size_t aad_len, const uint8_t *blob, size_t len, uint8_t *out);
+/* As tee_unseal_gcm, but decrypting straight into out, which holds bytes
+ * that have not verified until the tag checks and is wiped when it does
+ * not: for a caller whose out is its own scratch that it discards on
+ * failure (sealfs's cache pages), saving a buffer, a copy and a wipe. */
+__attribute__((warn_unused_result)) int
+tee_unseal_gcm_scratch(tee_gcm *g, const uint8_t key[32], const uint8_t *aad,
+                       size_t aad_len, const uint8_t *blob, size_t len,
+                       uint8_t *out);
 
 /* ---- EAT (eat.c) ----------------------------------------------------------- */
 
