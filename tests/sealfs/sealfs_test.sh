@@ -2,7 +2,7 @@
 # sealfs_test.sh - sealed directories end to end under `mantle run`.
 # SPDX-License-Identifier: Apache-2.0
 #
-# usage: sealfs_test.sh MANTLE CLANG WORKDIR ops|tamper|crash|tpm [N]
+# usage: sealfs_test.sh MANTLE CLANG WORKDIR ops|tamper|crash|crash-big|tpm [N]
 #
 #   ops     an unmodified WASI C program (sealed_ops.c) does every file
 #           operation on a sealed directory, then checks them after a
@@ -12,6 +12,8 @@
 #   crash   kill -9 the runtime at random points of a write-heavy guest
 #           (crash_guest.c), N times (default 200); after each kill the
 #           directory opens, in one committed state (never a mix).
+#   crash-big  the same with a 12 MiB file, more than a mount's page cache:
+#           kills land among dirty pages spilled before the commit too.
 #   tpm     the TPM backend against a swtpm this test starts: a rollback
 #           of the whole directory together with the state directory is
 #           detected through the TPM NV counter.
@@ -22,7 +24,7 @@
 # Never skips: a missing tool is a failure.
 set -u
 if [ $# -lt 4 ]; then
-    echo "usage: $0 MANTLE CLANG WORKDIR ops|tamper|crash|tpm [N]" >&2
+    echo "usage: $0 MANTLE CLANG WORKDIR ops|tamper|crash|crash-big|tpm [N]" >&2
     exit 2
 fi
 MANTLE=$1 CLANG=$2 WORK=$3 MODE=$4 N=${5:-200}
@@ -272,26 +274,28 @@ test_tamper() {
     expect_cat b.bin "$sb"
 }
 
-test_crash() {
+test_crash() {   # [MIB] [EXTRA_MS]
     compile crash_guest
     mkdir -p "$T/d" "$T/s"
-    local last=0 g pid kills=0 start=$SECONDS t0 lo span ms
+    local last=0 g pid kills=0 start=$SECONDS t0 lo span ms big=${1:-}
+    local extra=${2:-0}
     # How long start-up and mount take in this build (ASan is slower): kill
     # from half of that to 150 ms past it, so kills land in start-up and
     # mount (where a roll-forward happens) and anywhere in the transactions.
     t0=$(date +%s%N)
-    sealed "$T/d" "$T/s" crash_guest verify /data
+    sealed "$T/d" "$T/s" crash_guest verify /data $big
     t0=$((($(date +%s%N) - t0) / 1000000))
-    lo=$((t0 / 2)) span=$((t0 / 2 + 150))
+    lo=$((t0 / 2)) span=$((t0 / 2 + 150 + extra))
     for ((i = 1; i <= N; i++)); do
         "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed "$T/d::/data" \
-            "$T/crash_guest.wasm" churn /data 1000000 >/dev/null 2>"$T/churn.err" &
+            "$T/crash_guest.wasm" churn /data 1000000 $big >/dev/null \
+            2>"$T/churn.err" &
         pid=$!
         ms=$((lo + RANDOM % span))
         sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
         kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
         wait "$pid" 2>/dev/null
-        sealed "$T/d" "$T/s" crash_guest verify /data
+        sealed "$T/d" "$T/s" crash_guest verify /data $big
         g=$(cat "$T/out")
         if [ "$ST" -ne 0 ]; then
             fail "iteration $i: the directory did not open consistent"; show
@@ -345,6 +349,7 @@ case $MODE in
     ops) test_ops ;;
     tamper) test_tamper ;;
     crash) test_crash ;;
+    crash-big) test_crash 12 600 ;;
     tpm) test_tpm ;;
     *) echo "unknown mode $MODE" >&2; exit 2 ;;
 esac
