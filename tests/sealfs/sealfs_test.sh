@@ -12,7 +12,7 @@
 #   crash   kill -9 the runtime at random points of a write-heavy guest
 #           (crash_guest.c), N times (default 200); after each kill the
 #           directory opens, in one committed state (never a mix).
-#   crash-big  the same with a 12 MiB file, more than a mount's page cache:
+#   crash-big  the same with a 9 MiB file, more than a mount's page cache:
 #           kills land among dirty pages spilled before the commit too.
 #   tpm     the TPM backend against a swtpm this test starts: a rollback
 #           of the whole directory together with the state directory is
@@ -349,7 +349,7 @@ case $MODE in
     ops) test_ops ;;
     tamper) test_tamper ;;
     crash) test_crash ;;
-    crash-big) test_crash 12 600 ;;
+    crash-big) test_crash 9 500 ;;
     tpm) test_tpm ;;
     *) echo "unknown mode $MODE" >&2; exit 2 ;;
 esac
