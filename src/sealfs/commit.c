@@ -94,6 +94,12 @@ static int write_slot(int dirfd, const char *name, const uint8_t *p, size_t n,
 static const char *const manifest_slot[2] = {SEALFS_MANIFEST_0,
                                              SEALFS_MANIFEST_1};
 static const char *const table_slot[2] = {SEALFS_TABLE_0, SEALFS_TABLE_1};
+/* The layout before the two slots: one file each, and a staged successor
+ * renamed over it (the staged one is current when the table says so). It
+ * is read until the first commit writes the slots, then removed. */
+static const char *const legacy_manifest[2] = {"sealfs.root", "sealfs.next"};
+static const char *const legacy_table[2] = {"sealfs-versions",
+                                            "sealfs-versions.next"};
 
 /* ---- Committing the directory --------------------------------------------------------- */
 
@@ -126,6 +132,7 @@ static int table_load(sealfs *fs, uint64_t counter, sealfs_table *out,
     int r[2];
     unsigned s = (unsigned)(counter % 2);
 
+    fs->legacy_table = false;
     for (int k = 0; k < 2; k++)
         r[k] = table_path_read(fs->state_dir, table_slot[k], fs->keys.table,
                                &t[k], &p[k]);
@@ -133,6 +140,22 @@ static int table_load(sealfs *fs, uint64_t counter, sealfs_table *out,
     if (r[s] == 0 && t[s].counter == counter) {
         *out = t[s];
         return 0;
+    }
+    for (int k = 0; k < 2; k++) {
+        sealfs_table lt;
+        bool lp;
+
+        /* Legacy tables hold counters up to the first commit in slots,
+         * which moves the counter past them: only then can one match. */
+        if (table_path_read(fs->state_dir, legacy_table[k], fs->keys.table,
+                            &lt, &lp) == 0 && lt.counter == counter) {
+            sealfs_table_free(&t[s]);
+            fs->legacy_table = true;
+            *out = lt;
+            return 0;
+        }
+        sealfs_table_free(&lt);
+        p[s] |= lp;   /* something was there: not a fresh state directory */
     }
     if (!p[0] && !p[1]) {
         memset(out, 0, sizeof *out);
@@ -294,6 +317,14 @@ int sealfs_commit(sealfs *fs)
         os_fs_unlinkat(fs->dirfd, name, false);
     }
     fs->ngarbage = 0;
+    /* The slots now hold the state: the old layout's files go. */
+    for (int k = 0; k < 2; k++) {
+        if (fs->legacy_dir)
+            os_fs_unlinkat(fs->dirfd, legacy_manifest[k], false);
+        if (fs->legacy_table)
+            os_fs_unlinkat(fs->statefd, legacy_table[k], false);
+    }
+    fs->legacy_dir = fs->legacy_table = false;
     rc = 0;
     goto out;
 broken:
@@ -398,15 +429,16 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
                  size_t err_size)
 {
     sealfs *fs = calloc(1, sizeof *fs);
-    sealfs_manifest m[2], *use = NULL;
+    sealfs_manifest m[2], lm[2], *use = NULL, *known_legacy = NULL;
     sealfs_table t = {0};
     struct sealfs_table_row *row, *known = NULL;
-    bool p[2];
+    bool p[2], legacy = false;
     int r[2], rc, lock = -1;
     uint64_t c;
 
     *out = NULL;
     memset(m, 0, sizeof m);
+    memset(lm, 0, sizeof lm);
     snprintf(err, err_size, "out of memory");
     if (!fs || !(fs->state_dir = strdup(state_dir))) {
         free(fs);
@@ -473,6 +505,32 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
         if (row->version == m[k].version && m[k].version % 2 == (unsigned)k)
             use = &m[k];
     }
+    for (int k = 0; k < 2 && !use; k++) {
+        bool lp;
+
+        sealfs_manifest_free(&lm[k]);
+        if (manifest_read(fs, legacy_manifest[k], &lm[k], &lp) < 0) {
+            legacy |= lp;
+            continue;
+        }
+        legacy = true;
+        if (!(row = table_find(&t, lm[k].dir_id)))
+            continue;
+        known = row;
+        known_legacy = &lm[k];
+        if (row->version == lm[k].version) {
+            use = &lm[k];
+            fs->legacy_dir = true;
+        }
+    }
+    if (!use && known_legacy) {
+        snprintf(err, err_size, "rollback detected: the version table says "
+                 "version %llu, the manifest (%s, the earlier layout) has "
+                 "version %llu", (unsigned long long)known->version,
+                 legacy_manifest[known_legacy - lm],
+                 (unsigned long long)known_legacy->version);
+        goto fail;
+    }
     if (!use && known) {
         snprintf(err, err_size, "rollback or tampering detected: the version "
                  "table says version %llu, and its manifest (%s) is %s",
@@ -490,6 +548,12 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
          * mount commits) is that commit, stopped before the counter moved:
          * the directory starts again. Any later version was committed, so
          * its row is missing. */
+        if (legacy) {
+            snprintf(err, err_size, "the manifest of the earlier layout "
+                     "(sealfs.root) fails authentication or is not in the "
+                     "version table");
+            goto fail;
+        }
         for (int k = 0; k < 2; k++) {
             if (p[k] && r[k] < 0) {
                 snprintf(err, err_size, "%s fails authentication (tampered, "
@@ -541,8 +605,10 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
         snprintf(err, err_size, "cannot write the new directory's manifest");
         goto fail;
     }
-    sealfs_manifest_free(&m[0]);
-    sealfs_manifest_free(&m[1]);
+    for (int k = 0; k < 2; k++) {
+        sealfs_manifest_free(&m[k]);
+        sealfs_manifest_free(&lm[k]);
+    }
     sealfs_table_free(&t);
     *out = fs;
     err[0] = '\0';
@@ -550,8 +616,10 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
 fail:
     if (lock >= 0)
         os_fs_close(lock);
-    sealfs_manifest_free(&m[0]);
-    sealfs_manifest_free(&m[1]);
+    for (int k = 0; k < 2; k++) {
+        sealfs_manifest_free(&m[k]);
+        sealfs_manifest_free(&lm[k]);
+    }
     sealfs_table_free(&t);
     for (uint32_t i = 0; i < fs->n; i++)
         sfs_file_free(fs->ino[i]);

@@ -66,6 +66,7 @@ typedef struct sfs_cache {
 struct sealfs {
     int dirfd, statefd;     /* the sealed directory, the state directory */
     bool dir_unsynced;      /* a node file was created since its fsync */
+    bool legacy_dir, legacy_table;   /* read from the earlier layout */
     sealfs_keys keys;
     tee_gcm *gcm;           /* for nodes; NULL if it could not be set up */
     char *state_dir;
