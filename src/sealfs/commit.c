@@ -424,6 +424,27 @@ static bool dir_has_nodes(int dirfd)
     return false;
 }
 
+/* Everything a mount holds, files and descriptors included. */
+static void mount_free(sealfs *fs)
+{
+    for (uint32_t i = 0; i < fs->n; i++)
+        sfs_file_free(fs->ino[i]);
+    free(fs->ino);
+    free(fs->garbage);
+    free(fs->state_dir);
+    tee_gcm_free(fs->gcm);
+    sfs_cache_fini(&fs->cache);
+    free(fs->rbuf);
+    if (fs->wbuf)
+        OPENSSL_cleanse(fs->wbuf, (size_t)SFS_RUN * SEALFS_BLOB);
+    free(fs->wbuf);
+    if (fs->statefd >= 0)
+        os_fs_close(fs->statefd);
+    os_fs_close(fs->dirfd);
+    OPENSSL_cleanse(fs, sizeof *fs);
+    free(fs);
+}
+
 int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
                  const sealfs_anchor *anchor, sealfs **out, char *err,
                  size_t err_size)
@@ -621,22 +642,7 @@ fail:
         sealfs_manifest_free(&lm[k]);
     }
     sealfs_table_free(&t);
-    for (uint32_t i = 0; i < fs->n; i++)
-        sfs_file_free(fs->ino[i]);
-    free(fs->ino);
-    free(fs->garbage);
-    free(fs->state_dir);
-    tee_gcm_free(fs->gcm);
-    sfs_cache_fini(&fs->cache);
-    free(fs->rbuf);
-    if (fs->wbuf)
-        OPENSSL_cleanse(fs->wbuf, (size_t)SFS_RUN * SEALFS_BLOB);
-    free(fs->wbuf);
-    if (fs->statefd >= 0)
-        os_fs_close(fs->statefd);
-    os_fs_close(fs->dirfd);
-    OPENSSL_cleanse(fs, sizeof *fs);
-    free(fs);
+    mount_free(fs);
     return rc < 0 ? rc : -OS_EIO;
 }
 
@@ -645,22 +651,7 @@ void sealfs_unmount(sealfs *fs)
     if (!fs)
         return;
     sealfs_commit(fs);
-    for (uint32_t i = 0; i < fs->n; i++)
-        sfs_file_free(fs->ino[i]);
-    free(fs->ino);
-    free(fs->garbage);
-    free(fs->state_dir);
-    tee_gcm_free(fs->gcm);
-    sfs_cache_fini(&fs->cache);
-    free(fs->rbuf);
-    if (fs->wbuf)
-        OPENSSL_cleanse(fs->wbuf, (size_t)SFS_RUN * SEALFS_BLOB);
-    free(fs->wbuf);
-    if (fs->statefd >= 0)
-        os_fs_close(fs->statefd);
-    os_fs_close(fs->dirfd);
-    OPENSSL_cleanse(fs, sizeof *fs);
-    free(fs);
+    mount_free(fs);
 }
 
 int sealfs_cache_size(sealfs *fs, size_t bytes)

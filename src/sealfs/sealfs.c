@@ -503,9 +503,10 @@ static const sealfs_ref *page_ref(const sealfs_file *f, uint64_t i)
     return f->pst[i] == SFS_PG_NEW ? &f->cur[i] : &f->lv[0][i];
 }
 
-/* Page i, from the cache or read and verified (with the pages after it
- * whose nodes follow its node on disk: read-ahead, SFS_RUN at most). With
- * `whole` the caller overwrites all of it: nothing is read. */
+/* Page i, from the cache or read and verified. A miss where the last one
+ * ended (reading in order) also reads the pages after it whose nodes follow
+ * its node on disk (read-ahead, SFS_RUN at most); a miss elsewhere reads
+ * one node. With `whole` the caller overwrites all of it: nothing is read. */
 static int page_get(sealfs_file *f, uint64_t i, bool whole, sfs_page **out)
 {
     sfs_cache *c = &f->fs->cache;
@@ -527,13 +528,15 @@ static int page_get(sealfs_file *f, uint64_t i, bool whole, sfs_page **out)
     if ((rc = open_node_file(f, false)) < 0)
         return rc;
     ref = page_ref(f, i);
-    while (k < SFS_RUN && i + k < f->npcap && f->pst[i + k] != SFS_PG_ZERO &&
+    while (i == f->ra_next && k < SFS_RUN && i + k < f->npcap &&
+           f->pst[i + k] != SFS_PG_ZERO &&
            page_ref(f, i + k)->slot == (uint64_t)ref->slot + k &&
            !sfs_cache_find(c, f, i + k, false))
         k++;
     if (read_full(f->hfd, raw, (size_t)k * SEALFS_BLOB,
                   (uint64_t)ref->slot * SEALFS_BLOB) < 0)
         return -OS_EIO;
+    f->ra_next = i + k;
     for (unsigned j = 0; j < k; j++) {
         if ((rc = sfs_cache_take(f->fs, f, i + j, &p)) < 0)
             return j ? 0 : rc;

@@ -30,6 +30,8 @@ struct sealfs_file {
     sealfs_ref *cur;
     uint64_t npcap;
     uint32_t ncached;       /* its pages in the mount's cache */
+    uint64_t ra_next;       /* the page after the last run read: a miss
+                               there is sequential (read-ahead) */
     sealfs_ref *lv[SEALFS_MAX_LEVELS];   /* committed tree, per level */
     uint64_t nlv[SEALFS_MAX_LEVELS];
     int hfd;                /* the node file, or -1 */
