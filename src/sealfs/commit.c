@@ -1,5 +1,6 @@
 /* commit.c - committing a mounted sealed directory (manifest, version table,
- * counter) and mounting one (the rollback check, roll forward, garbage).
+ * counter) and mounting one (the rollback check, the earlier layout,
+ * garbage).
  * SPDX-License-Identifier: Apache-2.0
  *
  * The commit protocol and why it is crash-safe are in docs/sealfs.md
@@ -375,8 +376,8 @@ static int manifest_read(sealfs *fs, const char *name, sealfs_manifest *m,
     return r;
 }
 
-/* Remove node files no manifest entry names (a crashed commit's new files)
- * and the staged manifest. Other host files are left alone. */
+/* Remove node files no manifest entry names (a crashed commit's new
+ * files). Other host files are left alone. */
 static void collect_garbage(sealfs *fs)
 {
     os_dirbuf b;

@@ -3,8 +3,9 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Map: sizes - the rollback anchor - the on-disk format (format.c) - a
- * mounted directory (sealfs.c) and its namespace (names.c) - the WASI and
- * TEE glue (mount.c).
+ * mounted directory: its files (sealfs.c) through a bounded page cache
+ * (cache.c), commits and mounting (commit.c), its namespace (names.c) - the
+ * WASI and TEE glue (mount.c).
  *
  * The format and the threat model are in docs/sealfs.md. In short: each file
  * is a tree of nodes holding 4 KiB of plaintext each, every node sealed with
@@ -13,7 +14,9 @@
  * path, size and root; the manifest's version is recorded in a version table
  * in the TEE state directory, whose freshness is bound to the backend's
  * monotonic counter. Writes are copy-on-write: nothing the committed
- * manifest references is overwritten, so a crash leaves the old state.
+ * manifest references is overwritten (the manifest and the table live in
+ * two slots each, the new one written into the unused slot), so a crash
+ * before the counter moves leaves the old state, after it the new one.
  *
  * Every function returns >= 0 or a negative OS_E* code (platform/os_fs.h);
  * anything that fails authentication is -OS_EIO.
