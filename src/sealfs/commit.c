@@ -604,6 +604,14 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
             goto fail;
         fs->dirty = true;    /* registered by the commit below */
     } else {
+        /* A migration whose commit completed but that died before it
+         * removed the earlier layout's files: they are stale now. */
+        for (int k = 0; k < 2; k++) {
+            if (!fs->legacy_dir)
+                os_fs_unlinkat(fs->dirfd, legacy_manifest[k], false);
+            if (!fs->legacy_table && t.n)
+                os_fs_unlinkat(fs->statefd, legacy_table[k], false);
+        }
         memcpy(fs->dir_id, use->dir_id, SEALFS_ID);
         fs->version = use->version;
         for (uint32_t i = 0; i < use->n; i++) {

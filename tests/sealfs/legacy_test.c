@@ -167,7 +167,7 @@ int main(int argc, char **argv)
     sealfs_file *f;
     uint8_t type, z = 'z';
     os_iovec iov = {&z, 1};
-    char cmd[600];
+    char cmd[2400];
     int rc;
 
     if (argc != 2) {
@@ -187,6 +187,10 @@ int main(int argc, char **argv)
     expect(fs, 'b');
     if (!exists(sealed, "sealfs.root") || exists(sealed, SEALFS_MANIFEST_0))
         fail("the old layout was rewritten without a change", 0);
+    snprintf(cmd, sizeof cmd, "cp '%s/sealfs.root' '%s/sealfs-versions' "
+             "'%s/'", sealed, state, base);
+    if (system(cmd) != 0)
+        fail("save the old files", -1);
     /* The first commit writes the slots and removes the old files. */
     if ((rc = sealfs_open(fs, "f", 0, &f, &type)) < 0 ||
         (rc = (int)sealfs_pwrite(f, &iov, 1, SEALFS_PAGE)) != 1 ||
@@ -200,6 +204,18 @@ int main(int argc, char **argv)
     if ((rc = mount_it(&fs)) < 0)
         fail("remount after the migration", rc);
     expect(fs, 'z');
+    sealfs_unmount(fs);
+    /* A migration that died after its commit, before it removed the old
+     * files: they are stale (older than the table), removed at mount. */
+    snprintf(cmd, sizeof cmd, "cp '%s/sealfs.root' '%s/' && "
+             "cp '%s/sealfs-versions' '%s/'", base, sealed, base, state);
+    if (system(cmd) != 0)
+        fail("put the old files back", -1);
+    if ((rc = mount_it(&fs)) < 0)
+        fail("mount with stale old-layout files", rc);
+    expect(fs, 'z');
+    if (exists(sealed, "sealfs.root") || exists(state, "sealfs-versions"))
+        fail("stale old-layout files were kept", 0);
     sealfs_unmount(fs);
 
     /* An old-layout manifest older than its table: refused. */
