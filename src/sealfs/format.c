@@ -83,7 +83,10 @@ int sealfs_node_open(struct tee_gcm *g, const uint8_t key[32],
     uint8_t aad[sizeof NODE_AAD + 24];
 
     node_aad(id, level, index, aad);
-    return tee_unseal_gcm(g, key, aad, sizeof aad, blob, SEALFS_BLOB, out) ==
+    /* out is the caller's scratch (a cache page, a buffer it wipes): wiped
+     * here when the node does not verify, never used before it does. */
+    return tee_unseal_gcm_scratch(g, key, aad, sizeof aad, blob, SEALFS_BLOB,
+                                  out) ==
                    MANTLE_OK
                ? 0
                : -OS_EIO;

@@ -3,8 +3,9 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Map: sizes - the rollback anchor - the on-disk format (format.c) - a
- * mounted directory (sealfs.c) and its namespace (names.c) - the WASI and
- * TEE glue (mount.c).
+ * mounted directory: its files (sealfs.c) through a bounded page cache
+ * (cache.c), commits and mounting (commit.c), its namespace (names.c) - the
+ * WASI and TEE glue (mount.c).
  *
  * The format and the threat model are in docs/sealfs.md. In short: each file
  * is a tree of nodes holding 4 KiB of plaintext each, every node sealed with
@@ -13,7 +14,9 @@
  * path, size and root; the manifest's version is recorded in a version table
  * in the TEE state directory, whose freshness is bound to the backend's
  * monotonic counter. Writes are copy-on-write: nothing the committed
- * manifest references is overwritten, so a crash leaves the old state.
+ * manifest references is overwritten (the manifest and the table live in
+ * two slots each, the new one written into the unused slot), so a crash
+ * before the counter moves leaves the old state, after it the new one.
  *
  * Every function returns >= 0 or a negative OS_E* code (platform/os_fs.h);
  * anything that fails authentication is -OS_EIO.
@@ -35,17 +38,22 @@
 #define SEALFS_ID 16
 #define SEALFS_FILE_MAX ((uint64_t)1 << 30)     /* bytes per sealed file */
 #define SEALFS_MAX_ENTRIES 65536
-#define SEALFS_CHUNK ((size_t)1 << 20)   /* plaintext allocation unit */
-#define SEALFS_CACHE_MAX ((size_t)256 << 20)  /* plaintext of closed files */
+/* Decrypted pages per mount (sealfs_cache_size changes it), and the trees
+ * (node references, about 1% of a file's size) closed files keep. */
+#define SEALFS_CACHE_DEFAULT ((size_t)8 << 20)
+#define SEALFS_TREES_MAX ((size_t)64 << 20)
 #define SEALFS_PATH_MAX 1024
 
-/* Host names in a sealed directory: the manifest, its staged successor, and
- * one node file per sealed file named by 32 hex digits of a random id. */
-#define SEALFS_ROOT_NAME "sealfs.root"
-#define SEALFS_NEXT_NAME "sealfs.next"
-/* In the TEE state directory: the version table and its staged successor. */
-#define SEALFS_TABLE_NAME "sealfs-versions"
-#define SEALFS_TABLE_NEXT "sealfs-versions.next"
+/* Host names in a sealed directory: the two manifest slots (version v is in
+ * slot v % 2) and one node file per sealed file named by 32 hex digits of a
+ * random id. */
+#define SEALFS_MANIFEST_0 "sealfs.0"
+#define SEALFS_MANIFEST_1 "sealfs.1"
+/* In the TEE state directory: the two version table slots (the table for
+ * counter c is in slot c % 2), and the lock. */
+#define SEALFS_TABLE_0 "sealfs-versions.0"
+#define SEALFS_TABLE_1 "sealfs-versions.1"
+#define SEALFS_TABLE_LOCK "sealfs-versions.lock"
 
 /* ---- The rollback anchor -------------------------------------------------- */
 
@@ -135,8 +143,10 @@ void sealfs_table_free(sealfs_table *t);
 
 /* A node: seal 4 KiB of plaintext bound to (file id, level, index) under
  * `fresh`, a key (32 bytes) and nonce (12) the caller has just drawn from
- * the CSPRNG and uses for nothing else; open checks the binding. Both go
- * through g, the mount's reusable GCM context (NULL: one per call). */
+ * the CSPRNG and uses for nothing else; open checks the binding, and
+ * decrypts straight into out, which it wipes when the node does not verify
+ * (out is the caller's scratch). Both go through g, the mount's reusable
+ * GCM context (NULL: one per call). */
 #define SEALFS_FRESH 44
 struct tee_gcm;
 int sealfs_node_seal(struct tee_gcm *g, const uint8_t id[SEALFS_ID],
@@ -163,6 +173,9 @@ typedef struct sealfs_file sealfs_file;
 int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
                  const sealfs_anchor *anchor, sealfs **out, char *err,
                  size_t err_size);
+/* The page cache's capacity in bytes (at least 256 pages), before any file
+ * is read or written; -OS_EBUSY after. */
+int sealfs_cache_size(sealfs *fs, size_t bytes);
 /* Commit what is pending and free everything (open files too). */
 void sealfs_unmount(sealfs *fs);
 /* Commit every pending change: after it returns 0 a crash leaves the new

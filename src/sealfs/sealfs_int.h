@@ -1,5 +1,6 @@
-/* sealfs_int.h - internals shared by sealfs.c (files, trees, commits,
- * mounting) and names.c (the namespace).
+/* sealfs_int.h - internals shared by sealfs.c (files and their trees),
+ * cache.c (the page cache), commit.c (commits and mounting) and names.c
+ * (the namespace).
  * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef MANTLE_SEALFS_INT_H
@@ -8,30 +9,66 @@
 #include "sealfs/sealfs.h"
 #include "tee/tee.h"
 
+/* Where a data page's content is: zeros (past the committed tree, or cut
+ * off by a truncation), the committed node lv[0][i], or a node written
+ * since the last commit, cur[i]. A cached page that is dirty is newer than
+ * any of them. */
+enum { SFS_PG_ZERO = 0, SFS_PG_OLD = 1, SFS_PG_NEW = 2 };
+/* Marks in `pend`: a data node written since the last commit (it stays
+ * when a commit fails: the page refers to it), an index node written by
+ * the commit in progress (released when it fails). */
+enum { SFS_SLOT_DATA = 1, SFS_SLOT_INDEX = 2 };
+
 struct sealfs_file {
     sealfs *fs;
     sealfs_entry ent;       /* path NULL once unlinked */
     unsigned refs;          /* open descriptors */
     bool loaded, changed;
-    /* Plaintext, cap bytes, zero beyond ent.size, in SEALFS_CHUNK pieces
-     * so that growing a file never copies it (chunk 0 alone may be
-     * smaller, while cap < SEALFS_CHUNK). Reach it through sfs_at. */
-    uint8_t **chunk;
-    size_t cap, nchunk;
-    uint8_t *dirty;         /* per data page, cap / SEALFS_PAGE entries */
+    /* Per data page, npcap of them (SFS_PG_ZERO past the end of the file):
+     * where its content is, and the node of an SFS_PG_NEW page. */
+    uint8_t *pst;
+    sealfs_ref *cur;
+    uint64_t npcap;
+    uint32_t ncached;       /* its pages in the mount's cache */
+    uint64_t ra_next;       /* the page after the last run read: a miss
+                               there is sequential (read-ahead) */
     sealfs_ref *lv[SEALFS_MAX_LEVELS];   /* committed tree, per level */
     uint64_t nlv[SEALFS_MAX_LEVELS];
     int hfd;                /* the node file, or -1 */
-    uint8_t *used, *pend;   /* per slot: committed / written this commit */
+    uint8_t *used, *pend;   /* per slot: committed / SFS_SLOT_* */
     uint64_t nslots;        /* length of used and pend */
+    uint64_t hint;          /* no free slot below this one */
     /* A commit in progress: the new tree, swapped in when it succeeds. */
     sealfs_ref *nl[SEALFS_MAX_LEVELS];
     uint64_t nn[SEALFS_MAX_LEVELS];
     uint8_t nlevels;
 };
 
+/* One cached data page of a file. */
+typedef struct sfs_page {
+    sealfs_file *f;         /* NULL: free */
+    uint64_t index;
+    struct sfs_page *hnext;            /* hash chain */
+    struct sfs_page *prev, *next;      /* LRU list, most recent first */
+    bool dirty;             /* newer than its node on disk */
+    uint8_t *data;          /* SEALFS_PAGE bytes, zero past the file's end */
+} sfs_page;
+
+/* The decrypted pages of a mount, at most n, least recently used evicted
+ * first (a dirty one is written to a free slot first: sfs_spill). */
+typedef struct sfs_cache {
+    sfs_page *pg;
+    uint8_t *mem;           /* n pages; untouched ones cost no memory */
+    uint32_t n, used;       /* capacity, pages ever handed out */
+    sfs_page **hash;
+    uint32_t hmask;
+    sfs_page *head, *tail, *free;
+} sfs_cache;
+
 struct sealfs {
-    int dirfd;
+    int dirfd, statefd;     /* the sealed directory, the state directory */
+    bool dir_unsynced;      /* a node file was created since its fsync */
+    bool legacy_dir, legacy_table;   /* read from the earlier layout */
     sealfs_keys keys;
     tee_gcm *gcm;           /* for nodes; NULL if it could not be set up */
     char *state_dir;
@@ -43,19 +80,52 @@ struct sealfs {
     bool dirty, broken;
     uint8_t (*garbage)[SEALFS_ID];   /* node files to delete after commit */
     uint32_t ngarbage;
+    sfs_cache cache;
+    uint8_t *rbuf, *wbuf;   /* runs of sealed nodes being read / written */
 };
 
+/* Sealed nodes read or written with one call when their slots are
+ * consecutive. */
+#define SFS_RUN 64u
+
 uint64_t sfs_now_ns(void);
-/* Read and verify a file's whole tree into memory (EIO on any failure). */
+void sfs_hex_id(const uint8_t id[SEALFS_ID], char out[2 * SEALFS_ID + 1]);
+int sfs_write_all(int fd, const uint8_t *p, size_t n, uint64_t off);
+/* Read and verify a file's index nodes (EIO on any failure); data pages
+ * are read when they are used. */
 int sfs_file_load(sealfs_file *f);
-/* Drop a file's plaintext and tree (it stays in the namespace). */
+/* Drop a file's tree and cached pages (it stays in the namespace). */
 void sfs_file_unload(sealfs_file *f);
 void sfs_file_free(sealfs_file *f);
-/* A file's last descriptor closed with nothing pending: keep its plaintext
- * for the next open within the cache budget, or drop it. */
+/* A file's last descriptor closed with nothing pending: keep its tree for
+ * the next open within a budget, or drop it. */
 void sfs_file_cache(sealfs_file *f);
 void sfs_stat_of(const sealfs_entry *e, os_stat *out);
 /* Append to the namespace. */
 int sfs_ino_add(sealfs *fs, sealfs_file *f);
+
+/* Committing a file's tree (sealfs.c): write its new nodes into free slots
+ * and build the new tree (prepare), then make it the committed one (done)
+ * or forget it (abort). */
+int sfs_tree_prepare(sealfs_file *f);
+void sfs_tree_done(sealfs_file *f);
+void sfs_tree_abort(sealfs_file *f);
+/* Write the dirty cached pages of f from index i on (a run of them) to free
+ * slots, so that their cache pages can be reused. */
+int sfs_spill(sealfs_file *f, uint64_t i);
+
+/* The page cache (cache.c). */
+int sfs_cache_init(sfs_cache *c, size_t bytes);
+void sfs_cache_fini(sfs_cache *c);
+/* Page i of f if cached (made most recently used when touch), or NULL. */
+sfs_page *sfs_cache_find(sfs_cache *c, const sealfs_file *f, uint64_t i,
+                         bool touch);
+/* A cache page for (f, i), which is not cached: free or evicted. Its data
+ * is whatever it held; it is clean and most recently used. */
+int sfs_cache_take(sealfs *fs, sealfs_file *f, uint64_t i, sfs_page **out);
+/* Forget f's pages from index `from` on (dirty ones too), wiped. */
+void sfs_cache_drop(sfs_cache *c, const sealfs_file *f, uint64_t from);
+/* Forget one page, wiped. */
+void sfs_cache_release(sfs_cache *c, sfs_page *p);
 
 #endif

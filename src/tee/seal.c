@@ -175,3 +175,21 @@ int tee_unseal_gcm(tee_gcm *g, const uint8_t key[32], const uint8_t *aad,
     free(tmp);
     return rc;
 }
+
+int tee_unseal_gcm_scratch(tee_gcm *g, const uint8_t key[32],
+                           const uint8_t *aad, size_t aad_len,
+                           const uint8_t *blob, size_t len, uint8_t *out)
+{
+    uint8_t tag[TAG];
+    size_t n;
+
+    if (len < TEE_SEAL_OVERHEAD || blob[0] != TEE_SEAL_VERSION)
+        return MANTLE_EAUTH;
+    n = len - TEE_SEAL_OVERHEAD;
+    memcpy(tag, blob + 1 + NONCE + n, TAG);
+    if (gcm(g, 0, key, blob + 1, blob[0], aad, aad_len, blob + 1 + NONCE, n,
+            out, tag) == 0)
+        return MANTLE_OK;
+    OPENSSL_cleanse(out, n);
+    return MANTLE_EAUTH;
+}

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "platform/os_fs.h"
 #include "tee/tee.h"
@@ -210,26 +211,75 @@ int tee_state_secret(const char *dir, const char *name, uint8_t out[TEE_CDI],
     return rc;
 }
 
+/* A counter file holds two records, in separate 512-byte sectors,
+ *   "MCN1" | value (u64 LE) | SHA-256 of those 12 bytes, first 16 bytes,
+ * and an increment rewrites, in place, the one not holding the current
+ * value, then fdatasyncs: one flush and no rename or directory fsync per
+ * increment. An increment torn by a crash leaves a record that does not
+ * check, and the other one, the old value: as if it had not happened. (The
+ * checksum detects tearing only; the file is as trusted as its directory.)
+ * An 8-byte file (the earlier format) is read as it is and rewritten whole
+ * at its next increment. */
+#define CNT_REC 28
+#define CNT_SECTOR 512
+#define CNT_FILE (2 * CNT_SECTOR)
+
+static int cnt_record(uint64_t v, uint8_t out[CNT_REC])
+{
+    uint8_t md[32];
+    unsigned n = 0;
+
+    memcpy(out, "MCN1", 4);
+    for (int i = 0; i < 8; i++)
+        out[4 + i] = (uint8_t)(v >> (8 * i));
+    if (EVP_Digest(out, 12, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return -1;
+    memcpy(out + 12, md, 16);
+    return 0;
+}
+
+static bool cnt_parse(const uint8_t *p, uint64_t *out)
+{
+    uint8_t want[CNT_REC];
+    uint64_t v = 0;
+
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[4 + i];
+    if (cnt_record(v, want) != 0 || memcmp(want, p, CNT_REC) != 0)
+        return false;
+    *out = v;
+    return true;
+}
+
 int tee_state_counter(const char *dir, const char *name, bool increment,
                       uint64_t *out_value, mantle_diag *diag)
 {
-    uint8_t *data = NULL, buf[8];
+    uint8_t *data = NULL, file[CNT_FILE] = {0};
     size_t size = 0;
-    uint64_t v = 0;
-    int rc;
+    uint64_t v = 0, w;
+    bool any = false;
+    char path[4096];
+    int rc, fd;
 
     if ((rc = tee_state_mkdir(dir, diag)) != MANTLE_OK)
         return rc;
     rc = tee_state_read(dir, name, &data, &size, diag);
     if (rc == MANTLE_OK) {
-        if (size != 8) {
-            free(data);
+        if (size == 8) {
+            for (int i = 7; i >= 0; i--)
+                v = v << 8 | data[i];
+            any = true;
+        } else if (size == CNT_FILE) {
+            for (int k = 0; k < 2; k++)
+                if (cnt_parse(data + k * CNT_SECTOR, &w) && (!any || w > v)) {
+                    v = w;
+                    any = true;
+                }
+        }
+        free(data);
+        if (!any)
             return tee_fail(diag, MANTLE_EIO, "tee: %s/%s: damaged counter",
                             dir, name);
-        }
-        for (int i = 7; i >= 0; i--)
-            v = v << 8 | data[i];
-        free(data);
     } else if (rc != -OS_ENOENT) {
         return rc;
     }
@@ -237,10 +287,35 @@ int tee_state_counter(const char *dir, const char *name, bool increment,
         if (v == UINT64_MAX)
             return tee_fail(diag, MANTLE_ELIMIT, "tee: counter exhausted");
         v++;
-        for (int i = 0; i < 8; i++)
-            buf[i] = (uint8_t)(v >> (8 * i));
-        if ((rc = tee_state_write(dir, name, buf, 8, diag)) != MANTLE_OK)
-            return rc;
+        if (cnt_record(v, file + (v % 2) * CNT_SECTOR) != 0 ||
+            cnt_record(v - 1, file + ((v - 1) % 2) * CNT_SECTOR) != 0)
+            return tee_fail(diag, MANTLE_ENOTEE, "tee: SHA-256 failed");
+        if (size != CNT_FILE) {
+            /* new, or the earlier format: the whole file, atomically */
+            if ((rc = tee_state_write(dir, name, file, CNT_FILE, diag)) !=
+                MANTLE_OK)
+                return rc;
+        } else {
+            os_iovec iov = {file + (v % 2) * CNT_SECTOR, CNT_REC};
+
+            if (join(path, sizeof path, dir, name) != 0)
+                return tee_fail(diag, MANTLE_EINVAL, "tee: %s/%s: path too "
+                                "long", dir, name);
+            fd = os_fs_openat(OS_FD_CWD, path, OS_O_WRONLY | OS_O_NOFOLLOW,
+                              0);
+            rc = fd;
+            if (fd >= 0) {
+                int64_t n = os_fs_pwritev(fd, &iov, 1,
+                                          (v % 2) * CNT_SECTOR);
+
+                rc = n == CNT_REC ? os_fs_fdatasync(fd)
+                                  : (n < 0 ? (int)n : -OS_EIO);
+                os_fs_close(fd);
+            }
+            if (rc < 0)
+                return tee_fail(diag, MANTLE_EIO, "tee: %s: write: %s", path,
+                                os_fs_strerror(rc));
+        }
     }
     *out_value = v;
     return MANTLE_OK;

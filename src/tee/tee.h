@@ -302,6 +302,14 @@ int tee_seal_nonce_gcm(tee_gcm *g, const uint8_t key[32],
 __attribute__((warn_unused_result)) int
 tee_unseal_gcm(tee_gcm *g, const uint8_t key[32], const uint8_t *aad,
                size_t aad_len, const uint8_t *blob, size_t len, uint8_t *out);
+/* As tee_unseal_gcm, but decrypting straight into out, which holds bytes
+ * that have not verified until the tag checks and is wiped when it does
+ * not: for a caller whose out is its own scratch that it discards on
+ * failure (sealfs's cache pages), saving a buffer, a copy and a wipe. */
+__attribute__((warn_unused_result)) int
+tee_unseal_gcm_scratch(tee_gcm *g, const uint8_t key[32], const uint8_t *aad,
+                       size_t aad_len, const uint8_t *blob, size_t len,
+                       uint8_t *out);
 
 /* ---- EAT (eat.c) ----------------------------------------------------------- */
 
@@ -345,7 +353,8 @@ int tee_state_write(const char *dir, const char *name, const uint8_t *data,
  * (O_EXCL, 0600: concurrent first users agree on one). */
 int tee_state_secret(const char *dir, const char *name,
                      uint8_t out[TEE_CDI], mantle_diag *diag);
-/* A file-backed counter dir/name (8 bytes little-endian). */
+/* A file-backed counter dir/name: two checksummed records rewritten in
+ * turn in place, one fdatasync per increment (state.c). */
 int tee_state_counter(const char *dir, const char *name, bool increment,
                       uint64_t *out_value, mantle_diag *diag);
 

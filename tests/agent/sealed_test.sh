@@ -81,7 +81,7 @@ check "... run with --dir-sealed" wait_for 5 bash -c \
 check "restarts read back what earlier runs wrote (lines=3)" wait_for 8 grep -q '^lines=3$' state/logs/vault.stdout
 check "... every run saw all earlier ones (lines=0,1,2,3 in order)" bash -c \
     "head -4 state/logs/vault.stdout | tr '\n' ' ' | grep -q '^lines=0 lines=1 lines=2 lines=3 $'"
-check "the volume holds sealed files" test -f state/volumes/vault/data/sealfs.root
+check "the volume holds sealed files" test -f state/volumes/vault/data/sealfs.1
 # (state/modules holds the guest's code, which spells both strings.)
 check "no plaintext anywhere in the state directory" bash -c \
     "! grep -rqa --exclude-dir=modules '$MARKER' state"

@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Input: a mode byte, then the payload.
- *   mode 0: the payload is the host's sealfs.root, as is (authentication
+ *   mode 0: the payload is the host's manifest slot 1, as is (authentication
  *           must fail: the mount is refused).
  *   mode 1: the payload is a manifest's plaintext, sealed under the test key
  *           so that the decoder and its checks see it; the version table
@@ -88,7 +88,7 @@ static void table(const uint8_t id[SEALFS_ID], uint64_t version)
     row.version = version;
     if (sealfs_table_seal(keys.table, &t, &blob, &n) != 0)
         abort();
-    put(state, SEALFS_TABLE_NAME, blob, n);
+    put(state, counter % 2 ? SEALFS_TABLE_1 : SEALFS_TABLE_0, blob, n);
     free(blob);
 }
 
@@ -131,9 +131,12 @@ static void walk(sealfs *fs, const char *path, int depth)
                 uint8_t b[64];
                 os_iovec iov = {b, sizeof b};
 
-                /* Only an empty file can open: every other one lacks
-                 * verified nodes in this target. */
-                if (st.size != 0 || sealfs_pread(f, &iov, 1, 0) != 0)
+                /* No data node of this target verifies: an empty file
+                 * reads nothing, any other read fails (opening reads only
+                 * the index nodes, so it may succeed). */
+                int64_t got = sealfs_pread(f, &iov, 1, 0);
+
+                if (st.size == 0 ? got != 0 : got >= 0)
                     abort();
                 sealfs_close(f);
             } else {
@@ -182,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static const uint8_t any[SEALFS_ID];
 
         table(any, 1);   /* whatever id: the manifest never opens */
-        put(sealed, SEALFS_ROOT_NAME, data + 1, size - 1);
+        put(sealed, SEALFS_MANIFEST_1, data + 1, size - 1);
         break;
     }
     case 1: {
@@ -199,7 +202,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (sealfs_manifest_seal_raw(keys.dir, data + 1, size - 1, &blob,
                                      &n) != 0)
             abort();
-        put(sealed, SEALFS_ROOT_NAME, blob, n);
+        /* the slot its version claims, as a commit writes it */
+        put(sealed, version % 2 ? SEALFS_MANIFEST_1 : SEALFS_MANIFEST_0,
+            blob, n);
         break;
     }
     default: {
@@ -232,7 +237,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < SEALFS_ID; i++)
             snprintf(name + 2 * i, 3, "%02x", fid[i]);
         put(sealed, name, node, sizeof node);
-        put(sealed, SEALFS_ROOT_NAME, blob, n);
+        put(sealed, SEALFS_MANIFEST_1, blob, n);   /* version 1 */
         table(id, 1);
         break;
     }

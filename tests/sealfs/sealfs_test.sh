@@ -2,7 +2,7 @@
 # sealfs_test.sh - sealed directories end to end under `mantle run`.
 # SPDX-License-Identifier: Apache-2.0
 #
-# usage: sealfs_test.sh MANTLE CLANG WORKDIR ops|tamper|crash|tpm [N]
+# usage: sealfs_test.sh MANTLE CLANG WORKDIR ops|tamper|crash|crash-big|tpm [N]
 #
 #   ops     an unmodified WASI C program (sealed_ops.c) does every file
 #           operation on a sealed directory, then checks them after a
@@ -12,24 +12,28 @@
 #   crash   kill -9 the runtime at random points of a write-heavy guest
 #           (crash_guest.c), N times (default 200); after each kill the
 #           directory opens, in one committed state (never a mix).
+#   crash-big  the same with a 9 MiB file, more than a mount's page cache:
+#           kills land among dirty pages spilled before the commit too.
 #   tpm     the TPM backend against a swtpm this test starts: a rollback
 #           of the whole directory together with the state directory is
 #           detected through the TPM NV counter.
 #
-# The guests are compiled with clang --target=wasm32-wasi into WORKDIR/MODE
-# (so the modes can run in parallel).
+# The guests are compiled with clang --target=wasm32-wasi into a fresh
+# WORKDIR/MODE.XXXXXX (so any runs can go in parallel), removed when the
+# run passes.
 # Never skips: a missing tool is a failure.
 set -u
 if [ $# -lt 4 ]; then
-    echo "usage: $0 MANTLE CLANG WORKDIR ops|tamper|crash|tpm [N]" >&2
+    echo "usage: $0 MANTLE CLANG WORKDIR ops|tamper|crash|crash-big|tpm [N]" >&2
     exit 2
 fi
 MANTLE=$1 CLANG=$2 WORK=$3 MODE=$4 N=${5:-200}
 SRC=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$WORK" || exit 1
 WORK=$(cd "$WORK" && pwd)
-T=$WORK/$MODE
-rm -rf "$T" && mkdir -p "$T" || exit 1
+# A directory of its own per run, so that runs of one mode (ctest -j, two
+# trees, a repeat) never share files; kept when the run fails.
+T=$(mktemp -d "$WORK/$MODE.XXXXXX") || exit 1
 failed=0
 TEE=soft
 
@@ -80,6 +84,11 @@ expect_cat() {   # FILE SHA256
         fail "reading $1 of an intact directory (status $ST)"; show
     fi
 }
+
+# The manifest slot (sealfs.0 or sealfs.1) or version table slot that a
+# directory's last commit wrote: the current one.
+cur_manifest() { ls -t "$1"/sealfs.[01] | head -1; }
+cur_table() { ls -t "$1"/sealfs-versions.[01] | head -1; }
 
 # The node file of the only sealed file created since `before` was listed.
 newest_node() {
@@ -218,17 +227,20 @@ test_tamper() {
     expect_eio "node file deleted" a.bin
     # the manifest: flipped, truncated, deleted
     restore v1
-    flip "$T/d/sealfs.root" 40
+    flip "$(cur_manifest "$T/d")" 40
     expect_ls_eio "flip a byte of the manifest"
     restore v1
-    truncate -s 100 "$T/d/sealfs.root"
+    truncate -s 100 "$(cur_manifest "$T/d")"
     expect_ls_eio "truncate the manifest"
     restore v1
-    rm "$T/d/sealfs.root"
+    rm "$(cur_manifest "$T/d")"
     expect_ls_eio "delete the manifest"
+    restore v1
+    rm "$T"/d/sealfs.[01]
+    expect_ls_eio "delete both manifest slots"
     # the version table
     restore v1
-    flip "$T/s/sealfs-versions" 20
+    flip "$(cur_table "$T/s")" 20
     expect_ls_eio "flip a byte of the version table"
 
     # older copies: a.bin rewritten (v2), then its old node file put back
@@ -240,7 +252,7 @@ test_tamper() {
     expect_eio "an older copy of one file" a.bin
     # the older manifest alone
     restore v2
-    cp "$T/v1.d/sealfs.root" "$T/d/sealfs.root"
+    cp "$(cur_manifest "$T/v1.d")" "$(cur_manifest "$T/d")"
     expect_ls_eio "an older manifest"
     # the whole sealed directory, older
     restore v2
@@ -248,7 +260,8 @@ test_tamper() {
     expect_ls_eio "an older copy of the whole directory"
     # ... mixed with new files
     restore v2
-    cp "$T/v1.d/$b" "$T/d/$b" && cp "$T/v1.d/sealfs.root" "$T/d/sealfs.root"
+    cp "$T/v1.d/$b" "$T/d/$b" &&
+        cp "$(cur_manifest "$T/v1.d")" "$(cur_manifest "$T/d")"
     expect_ls_eio "old manifest mixed with new files"
     # The documented limit of the soft backend: the directory and the state
     # directory rolled back together are not detected (tpm detects it).
@@ -261,26 +274,28 @@ test_tamper() {
     expect_cat b.bin "$sb"
 }
 
-test_crash() {
+test_crash() {   # [MIB] [EXTRA_MS]
     compile crash_guest
     mkdir -p "$T/d" "$T/s"
-    local last=0 g pid kills=0 start=$SECONDS t0 lo span ms
+    local last=0 g pid kills=0 start=$SECONDS t0 lo span ms big=${1:-}
+    local extra=${2:-0}
     # How long start-up and mount take in this build (ASan is slower): kill
     # from half of that to 150 ms past it, so kills land in start-up and
     # mount (where a roll-forward happens) and anywhere in the transactions.
     t0=$(date +%s%N)
-    sealed "$T/d" "$T/s" crash_guest verify /data
+    sealed "$T/d" "$T/s" crash_guest verify /data $big
     t0=$((($(date +%s%N) - t0) / 1000000))
-    lo=$((t0 / 2)) span=$((t0 / 2 + 150))
+    lo=$((t0 / 2)) span=$((t0 / 2 + 150 + extra))
     for ((i = 1; i <= N; i++)); do
         "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed "$T/d::/data" \
-            "$T/crash_guest.wasm" churn /data 1000000 >/dev/null 2>"$T/churn.err" &
+            "$T/crash_guest.wasm" churn /data 1000000 $big >/dev/null \
+            2>"$T/churn.err" &
         pid=$!
         ms=$((lo + RANDOM % span))
         sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
         kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
         wait "$pid" 2>/dev/null
-        sealed "$T/d" "$T/s" crash_guest verify /data
+        sealed "$T/d" "$T/s" crash_guest verify /data $big
         g=$(cat "$T/out")
         if [ "$ST" -ne 0 ]; then
             fail "iteration $i: the directory did not open consistent"; show
@@ -334,8 +349,14 @@ case $MODE in
     ops) test_ops ;;
     tamper) test_tamper ;;
     crash) test_crash ;;
+    crash-big) test_crash 9 500 ;;
     tpm) test_tpm ;;
     *) echo "unknown mode $MODE" >&2; exit 2 ;;
 esac
-[ "$failed" -eq 0 ] && echo "sealfs.$MODE: passed"
+if [ "$failed" -eq 0 ]; then
+    echo "sealfs.$MODE: passed"
+    rm -rf "$T"
+else
+    echo "sealfs.$MODE: files kept in $T"
+fi
 exit "$failed"
