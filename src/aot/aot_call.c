@@ -327,9 +327,14 @@ int vm_aot_invoke(vm_exec *ex, mantle_func *fn, uint64_t *slots)
     w.ex = ex;
     w.status = MANTLE_OK;
     w.in_call = false;
+    int st = MANTLE_OK;
+    /* volatile: read after siglongjmp */
+    aot_wrapper *volatile wp = &w;
+    tls_top = &w;
     /* The outermost wrapper of a run publishes this thread to the
-     * interrupter; then an interrupt requested before it is re-sent (the
-     * store and the load pair with mantle_instance_interrupt's). */
+     * interrupter; then an interrupt requested before it is re-sent, once
+     * the handler can find this wrapper (the store and the load pair with
+     * mantle_instance_interrupt's). */
     mantle_instance *entry = ex->entry;
     if (ex->aot_nest++ == 0 && entry) {
         long tid = os_thread_id();
@@ -337,10 +342,6 @@ int vm_aot_invoke(vm_exec *ex, mantle_func *fn, uint64_t *slots)
         if (ex->interrupt && __atomic_load_n(ex->interrupt, __ATOMIC_SEQ_CST))
             os_interrupt_thread(tid);
     }
-    int st = MANTLE_OK;
-    /* volatile: read after siglongjmp */
-    aot_wrapper *volatile wp = &w;
-    tls_top = &w;
     int j = sigsetjmp(w.jb, 0);
     if (j == 0) {
         fn->aot_tramp(c, slots);
