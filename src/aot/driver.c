@@ -68,9 +68,9 @@ const char *aot_cc_for(const aot_options *o)
  * -fno-optimize-sibling-calls: stack exhaustion is detected by the stack
  * pointer alone (aot_rt.h AOT_ENTER), so a call must take stack; gcc would
  * otherwise turn `f(x) = f(x+1) + 1` into a loop that never traps.
- * -falign-loops=32: loops without polls are small, and where they start
- * mattered most (matmul's inner loop, AMD EPYC: 0.74 s at gcc's default
- * alignment, 0.49 s at 32). */
+ * -falign-loops=32: where small poll-free loops start matters (AMD EPYC:
+ * matmul 0.74 s at gcc's default, 0.49 s at 32; simd_matmul 0.22 s and
+ * 0.28 s; docs/aot.md, Measured). */
 #define BASE_FLAGS                                                            \
     "-std=gnu11", "-fPIC", "-w", "-ffp-contract=off", "-fno-math-errno",     \
         "-fsignaling-nans", "-fvisibility=hidden", "-fno-plt",               \
