@@ -474,8 +474,9 @@ void mantle_instance_set_fuel(mantle_instance *instance, uint64_t fuel);
 /* Fuel left (UINT64_MAX when unlimited). */
 uint64_t mantle_instance_fuel(const mantle_instance *instance);
 /* Ask a running call to stop: it traps "interrupted" at the next loop
- * back-edge or call. Safe from any thread or a signal handler. The flag
- * stays set until mantle_instance_clear_interrupt(). */
+ * back-edge or call (native code: where it is, through a signal to the
+ * thread that runs it; docs/aot.md). Safe from any thread or a signal
+ * handler. The flag stays set until mantle_instance_clear_interrupt(). */
 void mantle_instance_interrupt(mantle_instance *instance);
 void mantle_instance_clear_interrupt(mantle_instance *instance);
 

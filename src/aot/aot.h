@@ -23,6 +23,15 @@ struct vm_aot_code {
     void **tramps;          /* per defined function: slot-form entry */
     uint32_t nfuncs;
     bool guard, fuel;
+    /* Where the code lies, and its entry points sorted by address with
+     * their function indices: an interrupted program counter to the
+     * function it is in (aot_call.c). */
+    uintptr_t text_lo, text_hi;
+    struct aot_pc_func {
+        uintptr_t addr;
+        uint32_t func;
+    } *by_addr;
+    uint32_t nby_addr;
 };
 
 /* ---- Growable text buffer -------------------------------------------- */
@@ -79,7 +88,7 @@ const aot_target *aot_target_find(const char *name);
 const aot_target *aot_target_host(void);
 
 /* Version of the emitter's output: part of every cache key. */
-#define AOT_GEN_VERSION 6u
+#define AOT_GEN_VERSION 8u
 
 typedef struct aot_options {
     const aot_target *target;

@@ -69,6 +69,7 @@ typedef struct aot_wrapper {
     mantle_trap_kind trap;   /* J_TRAP: what and where */
     uint32_t func;
     int status;              /* J_STATUS: diag already filled */
+    volatile bool in_call;   /* in rt_call (see on_interrupt) */
 } aot_wrapper;
 
 static _Thread_local aot_wrapper *tls_top;
@@ -112,12 +113,58 @@ static void on_fault(void *addr)
     siglongjmp(w->jb, J_TRAP);
 }
 
+/* The function whose code holds `pc` (the entry point at or below it),
+ * or UINT32_MAX. */
+static uint32_t func_at(const struct vm_aot_code *code, uintptr_t pc)
+{
+    uint32_t lo = 0, hi = code->nby_addr;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (code->by_addr[mid].addr <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? code->by_addr[lo - 1].func : UINT32_MAX;
+}
+
+/* Interruption (signal context). Native code has no loop polls: the
+ * interrupter signals the thread (vm_aot_interrupt) and, when the thread
+ * is inside this run's generated code, it leaves from there as from a
+ * trap. Elsewhere it must not (the runtime, libc): ask to be called again
+ * in a millisecond, unless the thread is in a callee reached through
+ * rt_call: the generated code checks the flag when it returns
+ * (AOT_CHECK_INTR), and interpreted callees poll it themselves. */
+static int on_interrupt(uintptr_t pc)
+{
+    aot_wrapper *w = tls_top;
+    if (!w || !w->ex->interrupt || !os_atomic_load_u32(w->ex->interrupt))
+        return 0;
+    if (w->in_call)
+        return 0;
+    const struct vm_aot_code *code = w->inst->module->aot;
+    if (pc < code->text_lo || pc >= code->text_hi)
+        return 1;
+    w->trap = MANTLE_TRAP_INTERRUPTED;
+    w->func = func_at(code, pc);
+    siglongjmp(w->jb, J_TRAP);
+}
+
 static os_once fault_once = OS_ONCE_INIT;
 static int fault_status;
 
 static void fault_install(void)
 {
     fault_status = os_fault_handler_install(on_fault);
+    if (fault_status == 0)
+        fault_status = os_interrupt_handler_install(on_interrupt);
+}
+
+void vm_aot_interrupt(mantle_instance *inst)
+{
+    long tid = __atomic_load_n(&inst->aot_thread, __ATOMIC_SEQ_CST);
+    if (tid)
+        os_interrupt_thread(tid);
 }
 
 /* ---- Runtime entry points (aot_api) ------------------------------------- */
@@ -131,13 +178,16 @@ static void rt_call(aot_inst *ci, aot_func *fi, uint64_t *slots)
     uint32_t saved_depth = ex->depth;
     ex->fuel = c->aot_fuel;
     ex->depth = c->aot_depth;
+    w->in_call = true;
     int st = vm_invoke(f, slots, ex->diag);
+    w->in_call = false;
     c->aot_fuel = ex->fuel;
     ex->depth = saved_depth;
     if (st != MANTLE_OK) {
         w->status = st;
         siglongjmp(w->jb, J_STATUS);
     }
+
 }
 
 static int rt_sig_eq(const aot_functype *a, const aot_functype *b)
@@ -248,6 +298,7 @@ int vm_aot_invoke(vm_exec *ex, mantle_func *fn, uint64_t *slots)
         uintptr_t low = os_thread_stack_low();
         tls_stack_limit = low ? low + AOT_STACK_RESERVE : 1;
         os_fault_thread_init();
+        os_interrupt_thread_init();
     }
     /* Saved for re-entry into the same instance from a host function. */
     int64_t s_fuel = c->aot_fuel;
@@ -275,10 +326,22 @@ int vm_aot_invoke(vm_exec *ex, mantle_func *fn, uint64_t *slots)
     w.inst = c;
     w.ex = ex;
     w.status = MANTLE_OK;
+    w.in_call = false;
     int st = MANTLE_OK;
     /* volatile: read after siglongjmp */
     aot_wrapper *volatile wp = &w;
     tls_top = &w;
+    /* The outermost wrapper of a run publishes this thread to the
+     * interrupter; then an interrupt requested before it is re-sent, once
+     * the handler can find this wrapper (the store and the load pair with
+     * mantle_instance_interrupt's). */
+    mantle_instance *entry = ex->entry;
+    if (ex->aot_nest++ == 0 && entry) {
+        long tid = os_thread_id();
+        __atomic_store_n(&entry->aot_thread, tid, __ATOMIC_SEQ_CST);
+        if (ex->interrupt && __atomic_load_n(ex->interrupt, __ATOMIC_SEQ_CST))
+            os_interrupt_thread(tid);
+    }
     int j = sigsetjmp(w.jb, 0);
     if (j == 0) {
         fn->aot_tramp(c, slots);
@@ -289,6 +352,8 @@ int vm_aot_invoke(vm_exec *ex, mantle_func *fn, uint64_t *slots)
         st = wp->status;
     }
     tls_top = wp->prev;
+    if (--ex->aot_nest == 0 && entry)
+        __atomic_store_n(&entry->aot_thread, 0, __ATOMIC_SEQ_CST);
     ex->fuel = c->aot_fuel;
     c->aot_fuel = s_fuel;
     c->aot_depth = s_depth;
@@ -318,12 +383,12 @@ int vm_aot_instance_init(mantle_instance *inst, mantle_diag *diag)
                 return MANTLE_ENOMEM;
             }
         }
-        os_call_once(&fault_once, fault_install);
-        if (fault_status != 0) {
-            vm_diag_set(diag, MANTLE_EIO, "%s: cannot install the fault "
-                        "handler native code needs", inst->module->name);
-            return MANTLE_EIO;
-        }
+    }
+    os_call_once(&fault_once, fault_install);
+    if (fault_status != 0) {
+        vm_diag_set(diag, MANTLE_EIO, "%s: cannot install the fault and "
+                    "interrupt handlers native code needs", inst->module->name);
+        return MANTLE_EIO;
     }
     inst->aot_api = &rt_api;
     inst->aot_types = w->types;

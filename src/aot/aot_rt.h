@@ -25,7 +25,7 @@
 
 /* Bump when anything below or the code the emitter writes changes meaning:
  * artifacts record it and are refused when it differs. */
-#define AOT_ABI_VERSION 3u
+#define AOT_ABI_VERSION 4u
 
 #ifndef AOT_GUARD
 #define AOT_GUARD 0
@@ -153,14 +153,23 @@ typedef struct aot_api {
 
 /* ---- Function entry, loops, fuel --------------------------------------- */
 
-/* Entry: the call depth and the host stack limit (recursion must trap
- * cleanly, never overflow the host stack); then fuel. The depth travels
- * as an argument, `rem_`: the frames this call may still use, itself
- * included (max_call_depth minus the frames below it, interpreted ones
- * too). A callee gets rem_ - 1, so the check costs a compare and no
- * memory traffic. c->aot_depth is the depth only where the runtime reads
- * it: trampolines start from it, and AOT_SYNC_DEPTH writes it before a
- * call through the runtime. */
+/* Entry: the host stack limit (recursion must trap cleanly, never
+ * overflow the host stack), then fuel. Native frames are bounded by the
+ * host stack alone: the stack pointer against c->aot_stack_limit, which
+ * keeps AOT_STACK_RESERVE (aot_call.c) free for the runtime and host
+ * functions below the deepest native frame. One load and one compare;
+ * no depth argument or counter (each cost a register or a store-to-load
+ * chain through every call). The stack pointer is read directly: taking
+ * __builtin_frame_address(0) forces a frame pointer in every function. */
+#if defined(__x86_64__)
+#define AOT_SP() __extension__({ uintptr_t sp_; __asm__("mov %%rsp, %0" : "=r"(sp_)); sp_; })
+#elif defined(__aarch64__) || defined(__arm__)
+#define AOT_SP() __extension__({ uintptr_t sp_; __asm__("mov %0, sp" : "=r"(sp_)); sp_; })
+#elif defined(__riscv)
+#define AOT_SP() __extension__({ uintptr_t sp_; __asm__("mv %0, sp" : "=r"(sp_)); sp_; })
+#else
+#define AOT_SP() ((uintptr_t)__builtin_frame_address(0))
+#endif
 #if AOT_FUEL
 #define AOT_CHARGE(cost)                                                      \
     do {                                                                      \
@@ -172,23 +181,27 @@ typedef struct aot_api {
 #endif
 #define AOT_ENTER(cost)                                                       \
     do {                                                                      \
-        if (AOT_UNLIKELY(rem_ == 0 || (uintptr_t)__builtin_frame_address(0) < \
-                                          c->aot_stack_limit))                \
+        if (AOT_UNLIKELY(AOT_SP() < c->aot_stack_limit))                      \
             AOT_TRAP(AOT_TRAP_STACK_EXHAUSTED);                               \
         AOT_CHARGE(cost);                                                     \
     } while (0)
-#define AOT_REM_FROM(c)                                                       \
-    ((c)->aot_depth < (c)->aot_max_depth ? (c)->aot_max_depth - (c)->aot_depth \
-                                         : 0u)
-#define AOT_SYNC_DEPTH() (c->aot_depth = c->aot_max_depth - rem_ + 1u)
-/* A loop header: fuel for one iteration, and the interrupt flag another
- * thread may set (mantle_instance_interrupt). */
+/* A loop header. With fuel: fuel for one iteration, and the interrupt
+ * flag another thread may set (mantle_instance_interrupt), polled since
+ * the loop is not vectorizable anyway. Without fuel loops carry nothing:
+ * the runtime interrupts native code with a signal (aot_call.c), so the
+ * C compiler may vectorize and hoist freely. */
+#if AOT_FUEL
+#define AOT_INTR_DECL() volatile u32 *intr_ = c->aot_interrupt
 #define AOT_LOOP(cost)                                                        \
     do {                                                                      \
         AOT_CHARGE(cost);                                                     \
         if (AOT_UNLIKELY(*intr_))                                             \
             AOT_TRAP(AOT_TRAP_INTERRUPTED);                                   \
     } while (0)
+#else
+#define AOT_INTR_DECL() ((void)0)
+#define AOT_LOOP(cost) ((void)0)
+#endif
 
 /* ---- Linear memory ----------------------------------------------------- */
 
@@ -259,6 +272,16 @@ static inline uint64_t aot_msize(const aot_inst *c)
     return c->memories[0]->size;
 }
 
+/* After a call that may take long outside generated code - through the
+ * runtime (a host function, the interpreter), or libc's memmove and
+ * memset of up to 4 GiB - where the interrupt signal cannot leave from
+ * (aot_call.c): the flag is read when it returns, which costs nothing
+ * beside the call. */
+#define AOT_CHECK_INTR()                                                      \
+    do {                                                                      \
+        if (AOT_UNLIKELY(*c->aot_interrupt))                                  \
+            AOT_TRAP(AOT_TRAP_INTERRUPTED);                                   \
+    } while (0)
 #define AOT_MEMORY_COPY(d, s, n)                                              \
     do {                                                                      \
         u32 d_ = (d), s_ = (s), n_ = (n);                                     \
@@ -266,6 +289,7 @@ static inline uint64_t aot_msize(const aot_inst *c)
         if (AOT_UNLIKELY((uint64_t)d_ + n_ > sz_ || (uint64_t)s_ + n_ > sz_)) \
             AOT_TRAP(AOT_TRAP_OUT_OF_BOUNDS);                                 \
         memmove(c->memories[0]->base + d_, c->memories[0]->base + s_, n_);    \
+        AOT_CHECK_INTR();                                                     \
     } while (0)
 #define AOT_MEMORY_FILL(d, v, n)                                              \
     do {                                                                      \
@@ -273,6 +297,7 @@ static inline uint64_t aot_msize(const aot_inst *c)
         if (AOT_UNLIKELY((uint64_t)d_ + n_ > aot_msize(c)))                   \
             AOT_TRAP(AOT_TRAP_OUT_OF_BOUNDS);                                 \
         memset(c->memories[0]->base + d_, (int)(u8)(v), n_);                  \
+        AOT_CHECK_INTR();                                                     \
     } while (0)
 
 /* ---- Globals: one 64-bit slot each, as in the interpreter -------------- */

@@ -622,7 +622,7 @@ static void call_slow(efn *f, const wasm_functype *ft, const char *fexpr)
         to_slot(f, ft->types[i], V(base + i));
         OUT("; ");
     }
-    OUT("AOT_SYNC_DEPTH(); c->aot_api->call(c, %s, s_); ", fexpr);
+    OUT("c->aot_api->call(c, %s, s_); AOT_CHECK_INTR(); ", fexpr);
     pop(f, np);
     for (uint32_t i = 0, o = 0; i < nr; o += wasm_slot_width(ft->types[np + i]), i++) {
         push(f, ft->types[np + i]);
@@ -653,7 +653,7 @@ static void call_direct(efn *f, uint32_t ty, const char *callee)
     } else if (nr > 1) {
         OUT("{ struct r_t%u r_ = ", ty);
     }
-    OUT("%s(c, rem_ - 1", callee);
+    OUT("%s(c", callee);
     for (uint32_t i = 0; i < np; i++) {
         snprintf(args, sizeof args, ", %s", V(base + i));
         OUT("%s", args);
@@ -858,7 +858,7 @@ static int emit_body(efn *f, wasm_reader *r)
             } else if (nr > 1) {
                 OUT("struct r_t%u r_ = ", ty);
             }
-            OUT("((t%u)g_->aot_fn)(c, rem_ - 1", ty);
+            OUT("((t%u)g_->aot_fn)(c", ty);
             for (uint32_t i = 0; i < np; i++)
                 OUT(", %s", V(base + i));
             OUT(");");
@@ -1180,14 +1180,14 @@ int aot_emit_func(const wasm_module *w, uint32_t fi, aot_buf *out)
         /* Signature. */
         uint32_t nr = f->ft->nresults;
         if (nr == 0)
-            aot_buf_printf(out, "AOT_HIDDEN void fn%u(aot_inst *c, u32 rem_",
+            aot_buf_printf(out, "AOT_HIDDEN void fn%u(aot_inst *c",
                            fi);
         else if (nr == 1)
-            aot_buf_printf(out, "AOT_HIDDEN %s fn%u(aot_inst *c, u32 rem_",
+            aot_buf_printf(out, "AOT_HIDDEN %s fn%u(aot_inst *c",
                            aot_ctype(f->ft->types[np]), fi);
         else
             aot_buf_printf(out,
-                           "AOT_HIDDEN struct r_t%u fn%u(aot_inst *c, u32 rem_",
+                           "AOT_HIDDEN struct r_t%u fn%u(aot_inst *c",
                            fn->type_index, fi);
         for (uint32_t i = 0; i < np; i++)
             aot_buf_printf(out, ", %s l%u", aot_ctype(f->ltypes[i]), i);
@@ -1211,7 +1211,7 @@ int aot_emit_func(const wasm_module *w, uint32_t fi, aot_buf *out)
         if (f->decls.p)
             aot_buf_put(out, f->decls.p, f->decls.n);
         if (f->has_loops)
-            aot_buf_printf(out, "  volatile u32 *intr_ = c->aot_interrupt;\n");
+            aot_buf_printf(out, "  AOT_INTR_DECL();\n");
         if (w->nmemories)
             aot_buf_printf(out, "  AOT_MEM_DECL();\n");
         if (f->has_indirect)

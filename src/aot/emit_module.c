@@ -27,12 +27,12 @@ static void emit_types(const wasm_module *w, aot_buf *h)
             aot_buf_printf(h, " };\n");
         }
         if (nr == 0)
-            aot_buf_printf(h, "typedef void (*t%u)(aot_inst *, u32", t);
+            aot_buf_printf(h, "typedef void (*t%u)(aot_inst *", t);
         else if (nr == 1)
-            aot_buf_printf(h, "typedef %s (*t%u)(aot_inst *, u32",
+            aot_buf_printf(h, "typedef %s (*t%u)(aot_inst *",
                            aot_ctype(ft->types[np]), t);
         else
-            aot_buf_printf(h, "typedef struct r_t%u (*t%u)(aot_inst *, u32",
+            aot_buf_printf(h, "typedef struct r_t%u (*t%u)(aot_inst *",
                            t, t);
         for (uint32_t i = 0; i < np; i++)
             aot_buf_printf(h, ", %s", aot_ctype(ft->types[i]));
@@ -46,12 +46,12 @@ static void emit_proto(const wasm_module *w, uint32_t fi, aot_buf *h)
     const wasm_functype *ft = &w->types[ty];
     uint32_t np = ft->nparams, nr = ft->nresults;
     if (nr == 0)
-        aot_buf_printf(h, "AOT_HIDDEN void fn%u(aot_inst *, u32", fi);
+        aot_buf_printf(h, "AOT_HIDDEN void fn%u(aot_inst *", fi);
     else if (nr == 1)
-        aot_buf_printf(h, "AOT_HIDDEN %s fn%u(aot_inst *, u32",
+        aot_buf_printf(h, "AOT_HIDDEN %s fn%u(aot_inst *",
                        aot_ctype(ft->types[np]), fi);
     else
-        aot_buf_printf(h, "AOT_HIDDEN struct r_t%u fn%u(aot_inst *, u32", ty,
+        aot_buf_printf(h, "AOT_HIDDEN struct r_t%u fn%u(aot_inst *", ty,
                        fi);
     for (uint32_t i = 0; i < np; i++)
         aot_buf_printf(h, ", %s", aot_ctype(ft->types[i]));
@@ -70,7 +70,7 @@ static void emit_tramp(const wasm_module *w, uint32_t fi, aot_buf *b)
         aot_buf_printf(b, "%s r_ = ", aot_ctype(ft->types[np]));
     else if (nr > 1)
         aot_buf_printf(b, "struct r_t%u r_ = ", ty);
-    aot_buf_printf(b, "fn%u(c, AOT_REM_FROM(c)", fi);
+    aot_buf_printf(b, "fn%u(c", fi);
     for (uint32_t i = 0, o = 0; i < np; o += wasm_slot_width(ft->types[i]), i++) {
         switch (ft->types[i]) {
         case VT_I32: aot_buf_printf(b, ", (u32)s[%u]", o); break;

@@ -53,8 +53,16 @@ void vm_aot_code_free(mantle_module *mod)
     os_dl_close(c->dl);
     mt_free(a, c->fns);
     mt_free(a, c->tramps);
+    mt_free(a, c->by_addr);
     mt_free(a, c);
     mod->aot = NULL;
+}
+
+static int by_addr_cmp(const void *x, const void *y)
+{
+    uintptr_t a = ((const struct aot_pc_func *)x)->addr;
+    uintptr_t b = ((const struct aot_pc_func *)y)->addr;
+    return a < b ? -1 : a > b;
 }
 
 static int attach(mantle_module *mod, const aot_artifact_info *ai,
@@ -93,6 +101,23 @@ static int attach(mantle_module *mod, const aot_artifact_info *ai,
         vm_aot_code_free(mod);
         return MANTLE_EREFUSED;
     }
+    if (os_dl_text_range(c->dl, &c->text_lo, &c->text_hi) != 0) {
+        vm_diag_set(diag, MANTLE_EIO, "%s: cannot locate the loaded native "
+                    "code (needed to interrupt it)", mod->name);
+        vm_aot_code_free(mod);
+        return MANTLE_EIO;
+    }
+    c->by_addr = mt_calloc(a, 2 * (size_t)ndef + 1, sizeof *c->by_addr);
+    if (!c->by_addr)
+        goto oom;
+    for (uint32_t i = 0; i < ndef; i++) {
+        c->by_addr[2 * i] = (struct aot_pc_func){(uintptr_t)c->fns[i],
+                                                 w->nfunc_imports + i};
+        c->by_addr[2 * i + 1] = (struct aot_pc_func){
+            (uintptr_t)c->tramps[i], w->nfunc_imports + i};
+    }
+    c->nby_addr = 2 * ndef;
+    qsort(c->by_addr, c->nby_addr, sizeof *c->by_addr, by_addr_cmp);
     return MANTLE_OK;
 oom:
     vm_aot_code_free(mod);

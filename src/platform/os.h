@@ -86,6 +86,24 @@ typedef void (*os_fault_fn)(void *addr);
 int os_fault_handler_install(os_fault_fn fn);
 int os_fault_thread_init(void);
 
+/* The address range of a loaded object's executable code (os_dl_open_bytes
+ * handle). Returns 0 or -1. */
+int os_dl_text_range(void *handle, uintptr_t *lo, uintptr_t *hi);
+
+/* Asynchronous interruption of a thread running native code. The
+ * interrupter calls os_interrupt_thread with the target's id
+ * (os_thread_id, taken by the target itself); `fn` then runs in the target
+ * (signal context, alternate stack) with the interrupted program counter,
+ * and either does not return (siglongjmp) or returns nonzero to be called
+ * again about a millisecond later (the thread was outside the code it can
+ * leave from) or zero to drop the request. Install once per process; each
+ * thread that may be interrupted calls os_interrupt_thread_init first. */
+typedef int (*os_interrupt_fn)(uintptr_t pc);
+int os_interrupt_handler_install(os_interrupt_fn fn);
+int os_interrupt_thread_init(void);
+long os_thread_id(void);
+void os_interrupt_thread(long tid);
+
 /* Atomics on flags shared with other threads or signal handlers. */
 static inline void os_atomic_store_u32(volatile uint32_t *p, uint32_t v)
 {

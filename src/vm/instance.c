@@ -369,8 +369,12 @@ uint64_t mantle_instance_fuel(const mantle_instance *instance)
 
 void mantle_instance_interrupt(mantle_instance *instance)
 {
-    if (instance)
-        os_atomic_store_u32(&instance->interrupt, 1);
+    if (!instance)
+        return;
+    os_atomic_store_u32(&instance->interrupt, 1);
+#if MANTLE_ENABLE_AOT
+    vm_aot_interrupt(instance);  /* native code has no loop polls */
+#endif
 }
 
 void mantle_instance_clear_interrupt(mantle_instance *instance)

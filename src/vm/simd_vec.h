@@ -174,9 +174,81 @@ static inline vm_v128 simdv_splat(uint64_t v, unsigned n)
     return o_;
 }
 
+/* Widening (extend_low/high and the 8x8-style loads) and saturating
+ * narrowing: __builtin_convertvector between 8-byte halves and 16-byte
+ * vectors (pmovzx/punpck and packus-style code instead of lane loops). */
+typedef uint8_t simdv_u8h __attribute__((vector_size(8)));
+typedef int8_t simdv_s8h __attribute__((vector_size(8)));
+typedef uint16_t simdv_u16h __attribute__((vector_size(8)));
+typedef int16_t simdv_s16h __attribute__((vector_size(8)));
+typedef uint32_t simdv_u32h __attribute__((vector_size(8)));
+typedef int32_t simdv_s32h __attribute__((vector_size(8)));
+
+#define SIMDV_WIDEN_HALF(name, H, W, off)                                     \
+    static inline vm_v128 simdv_##name(vm_v128 va)                            \
+    {                                                                         \
+        H h_;                                                                 \
+        memcpy(&h_, va.b + (off), 8);                                         \
+        W r_ = __builtin_convertvector(h_, W);                                \
+        SIMDV_OUT(r_);                                                        \
+    }
+#define SIMDV_WIDEN(P, SUF, H, W)                                             \
+    SIMDV_WIDEN_HALF(P##ExtendLow##SUF, H, W, 0)                              \
+    SIMDV_WIDEN_HALF(P##ExtendHigh##SUF, H, W, 8)
+SIMDV_WIDEN(I16x8, I8x16S, simdv_s8h, simdv_s16)
+SIMDV_WIDEN(I16x8, I8x16U, simdv_u8h, simdv_u16)
+SIMDV_WIDEN(I32x4, I16x8S, simdv_s16h, simdv_s32)
+SIMDV_WIDEN(I32x4, I16x8U, simdv_u16h, simdv_u32)
+SIMDV_WIDEN(I64x2, I32x4S, simdv_s32h, simdv_s64)
+SIMDV_WIDEN(I64x2, I32x4U, simdv_u32h, simdv_u64)
+
+/* v128.load8x8_s and friends: 8 bytes, widened (as extend_low). */
+#define SIMDV_LOAD_EXT(name, H, W)                                            \
+    static inline vm_v128 simdv_##name(const uint8_t *p)                      \
+    {                                                                         \
+        H h_;                                                                 \
+        memcpy(&h_, p, 8);                                                    \
+        W r_ = __builtin_convertvector(h_, W);                                \
+        SIMDV_OUT(r_);                                                        \
+    }
+SIMDV_LOAD_EXT(V128Load8x8S, simdv_s8h, simdv_s16)
+SIMDV_LOAD_EXT(V128Load8x8U, simdv_u8h, simdv_u16)
+SIMDV_LOAD_EXT(V128Load16x4S, simdv_s16h, simdv_s32)
+SIMDV_LOAD_EXT(V128Load16x4U, simdv_u16h, simdv_u32)
+SIMDV_LOAD_EXT(V128Load32x2S, simdv_s32h, simdv_s64)
+SIMDV_LOAD_EXT(V128Load32x2U, simdv_u32h, simdv_u64)
+
+/* Lanes of a, then of b, each clamped to [LO, HI] and truncated. */
+#define SIMDV_NARROW(name, W, H, LO, HI)                                      \
+    static inline vm_v128 simdv_##name(vm_v128 va, vm_v128 vb)                \
+    {                                                                         \
+        SIMDV_IN(W, va, x);                                                   \
+        SIMDV_IN(W, vb, y);                                                   \
+        const W lo_ = (W){0} + (LO), hi_ = (W){0} + (HI);                     \
+        x = SIMDV_SEL(W, x < lo_, lo_, x);                                    \
+        x = SIMDV_SEL(W, x > hi_, hi_, x);                                    \
+        y = SIMDV_SEL(W, y < lo_, lo_, y);                                    \
+        y = SIMDV_SEL(W, y > hi_, hi_, y);                                    \
+        H a_ = __builtin_convertvector(x, H), b_ = __builtin_convertvector(y, H); \
+        vm_v128 o_;                                                           \
+        memcpy(o_.b, &a_, 8);                                                 \
+        memcpy(o_.b + 8, &b_, 8);                                             \
+        return o_;                                                            \
+    }
+SIMDV_NARROW(I8x16NarrowI16x8S, simdv_s16, simdv_s8h, INT8_MIN, INT8_MAX)
+SIMDV_NARROW(I8x16NarrowI16x8U, simdv_s16, simdv_u8h, 0, UINT8_MAX)
+SIMDV_NARROW(I16x8NarrowI32x4S, simdv_s32, simdv_s16h, INT16_MIN, INT16_MAX)
+SIMDV_NARROW(I16x8NarrowI32x4U, simdv_s32, simdv_u16h, 0, UINT16_MAX)
+
 /* Every operator above by operand layout, for the unit test. */
 #define SIMD_VEC_UNOPS(X)                                                     \
-    X(V128Not) X(I8x16Neg) X(I16x8Neg) X(I32x4Neg) X(I64x2Neg)
+    X(V128Not) X(I8x16Neg) X(I16x8Neg) X(I32x4Neg) X(I64x2Neg)                \
+    X(I16x8ExtendLowI8x16S) X(I16x8ExtendHighI8x16S)                          \
+    X(I16x8ExtendLowI8x16U) X(I16x8ExtendHighI8x16U)                          \
+    X(I32x4ExtendLowI16x8S) X(I32x4ExtendHighI16x8S)                          \
+    X(I32x4ExtendLowI16x8U) X(I32x4ExtendHighI16x8U)                          \
+    X(I64x2ExtendLowI32x4S) X(I64x2ExtendHighI32x4S)                          \
+    X(I64x2ExtendLowI32x4U) X(I64x2ExtendHighI32x4U)
 #define SIMD_VEC_BINOPS(X)                                                    \
     X(V128And) X(V128Andnot) X(V128Or) X(V128Xor)                             \
     X(I8x16Add) X(I8x16Sub) X(I8x16Eq) X(I8x16Ne) X(I8x16LtS) X(I8x16GtS)     \
@@ -191,7 +263,9 @@ static inline vm_v128 simdv_splat(uint64_t v, unsigned n)
     X(I32x4GtS) X(I32x4LeS) X(I32x4GeS) X(I32x4LtU) X(I32x4GtU) X(I32x4LeU)   \
     X(I32x4GeU) X(I32x4MinS) X(I32x4MaxS) X(I32x4MinU) X(I32x4MaxU)           \
     X(I64x2Add) X(I64x2Sub) X(I64x2Mul) X(I64x2Eq) X(I64x2Ne) X(I64x2LtS)     \
-    X(I64x2GtS) X(I64x2LeS) X(I64x2GeS)
+    X(I64x2GtS) X(I64x2LeS) X(I64x2GeS)                                       \
+    X(I8x16NarrowI16x8S) X(I8x16NarrowI16x8U) X(I16x8NarrowI32x4S)            \
+    X(I16x8NarrowI32x4U)
 #define SIMD_VEC_SHIFTOPS(X)                                                  \
     X(I8x16Shl) X(I8x16ShrS) X(I8x16ShrU) X(I16x8Shl) X(I16x8ShrS)            \
     X(I16x8ShrU) X(I32x4Shl) X(I32x4ShrS) X(I32x4ShrU) X(I64x2Shl)            \
@@ -293,4 +367,26 @@ static inline vm_v128 simdv_splat(uint64_t v, unsigned n)
 #define simd_I64x2ShrU simdv_I64x2ShrU
 #define simd_V128Bitselect simdv_V128Bitselect
 #define simd_splat simdv_splat
+#define simd_I16x8ExtendLowI8x16S simdv_I16x8ExtendLowI8x16S
+#define simd_I16x8ExtendHighI8x16S simdv_I16x8ExtendHighI8x16S
+#define simd_I16x8ExtendLowI8x16U simdv_I16x8ExtendLowI8x16U
+#define simd_I16x8ExtendHighI8x16U simdv_I16x8ExtendHighI8x16U
+#define simd_I32x4ExtendLowI16x8S simdv_I32x4ExtendLowI16x8S
+#define simd_I32x4ExtendHighI16x8S simdv_I32x4ExtendHighI16x8S
+#define simd_I32x4ExtendLowI16x8U simdv_I32x4ExtendLowI16x8U
+#define simd_I32x4ExtendHighI16x8U simdv_I32x4ExtendHighI16x8U
+#define simd_I64x2ExtendLowI32x4S simdv_I64x2ExtendLowI32x4S
+#define simd_I64x2ExtendHighI32x4S simdv_I64x2ExtendHighI32x4S
+#define simd_I64x2ExtendLowI32x4U simdv_I64x2ExtendLowI32x4U
+#define simd_I64x2ExtendHighI32x4U simdv_I64x2ExtendHighI32x4U
+#define simd_I8x16NarrowI16x8S simdv_I8x16NarrowI16x8S
+#define simd_I8x16NarrowI16x8U simdv_I8x16NarrowI16x8U
+#define simd_I16x8NarrowI32x4S simdv_I16x8NarrowI32x4S
+#define simd_I16x8NarrowI32x4U simdv_I16x8NarrowI32x4U
+#define simd_V128Load8x8S simdv_V128Load8x8S
+#define simd_V128Load8x8U simdv_V128Load8x8U
+#define simd_V128Load16x4S simdv_V128Load16x4S
+#define simd_V128Load16x4U simdv_V128Load16x4U
+#define simd_V128Load32x2S simdv_V128Load32x2S
+#define simd_V128Load32x2U simdv_V128Load32x2U
 #endif

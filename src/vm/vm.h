@@ -137,6 +137,9 @@ struct mantle_instance {
     bool *data_dropped;
     uint64_t fuel;              /* UINT64_MAX: unlimited */
     volatile uint32_t interrupt;
+    long aot_thread;            /* thread running native code for a call
+                                 * that began here (os_thread_id), or 0:
+                                 * mantle_instance_interrupt signals it */
     struct vm_exec *exec;       /* stacks, created on first call */
     mantle_instance *next_zombie;
 };
@@ -193,6 +196,7 @@ typedef struct vm_exec {
     mantle_instance *entry;  /* instance whose call began this run */
     int64_t fuel;            /* remaining; INT64_MAX when unlimited */
     volatile uint32_t *interrupt;
+    uint32_t aot_nest;       /* native-code wrappers active in this run */
     /* Trap or exit detail, filled where it happens. */
     mantle_diag *diag;
     int exit_code;
@@ -241,6 +245,8 @@ void vm_interp_init(void);
  * guard regions the code relies on). */
 int vm_aot_invoke(vm_exec *ex, mantle_func *fn, uint64_t *slots);
 void vm_aot_code_free(mantle_module *mod);
+/* mantle_instance_interrupt's half for native code, which has no polls. */
+void vm_aot_interrupt(mantle_instance *inst);
 int vm_aot_instance_init(mantle_instance *inst, mantle_diag *diag);
 
 /* Slot conversions between mantle_val and the 64-bit slot form. */

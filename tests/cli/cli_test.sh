@@ -101,13 +101,19 @@ check "run no results" 0 '^$' "$MANTLE" run ok.wasm --invoke nothing
 check "run out of fuel" 1 'trap: .*out of fuel' "$MANTLE" run ok.wasm --fuel 1000 --invoke spin
 
 # The same limits in native code (where the AOT tier is built): fuel runs
-# out, --timeout interrupts a loop, recursion traps cleanly. The loops
-# carry no call, so only the loop-header checks can stop them.
+# out, --timeout interrupts a loop, recursion traps cleanly. Native loops
+# have no polls: a signal stops them wherever they are, including while
+# they spend most of their time in libc (fill) or in a host function
+# (yield).
 if "$MANTLE" help 2>&1 | grep -q -- '--tier=interp|aot'; then
     cat >limits.wat <<'W'
 (module
+  (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32)))
   (memory 1)
   (func (export "spin") (loop $l (br $l)))
+  (func (export "fill")
+    (loop $l (memory.fill (i32.const 0) (i32.const 7) (i32.const 65536)) (br $l)))
+  (func (export "yield") (loop $l (drop (call $yield)) (br $l)))
   (func (export "sum") (result i32) (local i32)
     (loop $l
       (local.set 0 (i32.add (local.get 0) (i32.load (i32.const 8))))
@@ -121,7 +127,7 @@ W
     export XDG_CACHE_HOME=$WORK/aot-cache
     check "aot out of fuel" 1 'trap: .*out of fuel' "$MANTLE" run --tier=aot limits.wasm --fuel 100000 --invoke spin
     # (not the CLI's fallback that ends a guest blocked in a host call)
-    for f in spin sum; do
+    for f in spin sum fill yield; do
         check "aot interrupted $f" 1 'trap: .*interrupted' "$MANTLE" run --tier=aot --timeout 200ms limits.wasm --invoke $f
         also "aot interrupted $f in the loop" 'trap: function [0-9]+: interrupted'
     done

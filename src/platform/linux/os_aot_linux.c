@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -15,7 +16,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "../os.h"
@@ -240,6 +244,45 @@ void os_dl_close(void *handle)
     free(d);
 }
 
+/* The executable PT_LOAD segments of the object loaded at `base`. */
+struct text_query {
+    uintptr_t base, lo, hi;
+};
+
+static int text_segments(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct text_query *q = arg;
+    (void)size;
+    if (info->dlpi_addr != q->base)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (!q->lo || lo < q->lo)
+            q->lo = lo;
+        if (lo + ph->p_memsz > q->hi)
+            q->hi = lo + ph->p_memsz;
+    }
+    return q->lo != 0;
+}
+
+int os_dl_text_range(void *handle, uintptr_t *lo, uintptr_t *hi)
+{
+    os_dl *d = handle;
+    struct link_map *lm = NULL;
+    if (!d || dlinfo(d->h, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
+        return -1;
+    struct text_query q = {(uintptr_t)lm->l_addr, 0, 0};
+    dl_iterate_phdr(text_segments, &q);
+    if (!q.lo)
+        return -1;
+    *lo = q.lo;
+    *hi = q.hi;
+    return 0;
+}
+
 uintptr_t os_thread_stack_low(void)
 {
     pthread_attr_t a;
@@ -349,4 +392,107 @@ int os_fault_thread_init(void)
     }
     done = true;
     return 0;
+}
+
+/* ---- Interruption ----------------------------------------------------- */
+
+/* A real-time signal no other part of Mantle uses; a stray one reaching a
+ * thread that runs no native code is ignored. */
+#define INTR_SIGNAL (SIGRTMIN + 5)
+
+static os_interrupt_fn intr_fn;
+/* Each thread's retry timer: it signals that thread alone. */
+static _Thread_local timer_t intr_timer;
+static _Thread_local bool intr_timer_ok;
+static pthread_key_t intr_key;
+static pthread_once_t intr_once = PTHREAD_ONCE_INIT;
+static int intr_key_status;
+
+static uintptr_t pc_of(const ucontext_t *uc)
+{
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.pc;
+#elif defined(__arm__)
+    return (uintptr_t)uc->uc_mcontext.arm_pc;
+#elif defined(__riscv)
+    return (uintptr_t)uc->uc_mcontext.__gregs[REG_PC];
+#else
+    (void)uc;
+    return 0;  /* never inside native code: requests are retried */
+#endif
+}
+
+static void on_interrupt(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)si;
+    int saved = errno;
+    if (intr_fn && intr_fn(pc_of(uc)) && intr_timer_ok) {
+        /* timer_settime is async-signal-safe (POSIX). */
+        struct itimerspec its;
+        memset(&its, 0, sizeof its);
+        its.it_value.tv_nsec = 1000000;
+        timer_settime(intr_timer, 0, &its, NULL);
+    }
+    errno = saved;
+}
+
+int os_interrupt_handler_install(os_interrupt_fn fn)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_interrupt;
+    /* SA_NODEFER as for faults (the handler may leave by siglongjmp);
+     * SA_RESTART: a stray request must not fail a host call with EINTR. */
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    intr_fn = fn;
+    return sigaction(INTR_SIGNAL, &sa, NULL);
+}
+
+/* The key's value is the timer id plus one (ids start at 0, and a NULL
+ * value would skip the destructor). */
+static void intr_timer_free(void *p)
+{
+    timer_delete((timer_t)((uintptr_t)p - 1));
+}
+
+static void intr_key_create(void)
+{
+    intr_key_status = pthread_key_create(&intr_key, intr_timer_free);
+}
+
+int os_interrupt_thread_init(void)
+{
+    if (intr_timer_ok)
+        return 0;
+    if (pthread_once(&intr_once, intr_key_create) != 0 || intr_key_status != 0)
+        return -1;
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = INTR_SIGNAL;
+    ev._sigev_un._tid = (pid_t)os_thread_id(); /* glibc 2.36 names no macro */
+    timer_t t;
+    if (timer_create(CLOCK_MONOTONIC, &ev, &t) != 0)
+        return -1;
+    if (pthread_setspecific(intr_key, (void *)((uintptr_t)t + 1)) != 0) {
+        timer_delete(t);
+        return -1;
+    }
+    intr_timer = t;
+    intr_timer_ok = true;
+    return 0;
+}
+
+long os_thread_id(void)
+{
+    return (long)syscall(SYS_gettid);
+}
+
+void os_interrupt_thread(long tid)
+{
+    syscall(SYS_tgkill, (long)getpid(), tid, (long)INTR_SIGNAL);
 }
