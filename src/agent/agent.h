@@ -243,6 +243,26 @@ void wl_reap(struct agent *ag);
 void wl_tick(struct agent *ag, uint64_t now_ms);
 json_t *wl_to_json(const struct workload *w);
 void wl_free(struct workload *w);
+/* One-shot runs (the fleet's invocations): `in` becomes the guest's
+ * stdin; done() gets its stdout (at most max_out bytes), the start of its
+ * stderr and how it ended (timed_out: killed at timeout_ms). done runs on
+ * the event loop from wl_reap, once. 0, or -1 with why in err. */
+typedef void (*oneshot_done_fn)(struct agent *ag, void *ctx, int exit_code,
+                                int sig, bool timed_out, const char *out,
+                                size_t out_len, const char *err_text);
+struct oneshot {
+    pid_t pid;
+    int out_fd, err_fd;
+    uint64_t max_out, deadline_ms;
+    bool killed;
+    oneshot_done_fn done;
+    void *ctx;
+    struct oneshot *next;
+};
+int wl_oneshot(struct agent *ag, const struct wl_spec *spec, const void *in,
+               size_t inlen, uint64_t timeout_ms, uint64_t max_out,
+               oneshot_done_fn done, void *ctx, char *err, size_t errlen);
+void oneshot_reaped(struct agent *ag, pid_t pid, int status);
 /* What the host allows: "cgroup v2 at DIR" or why not. */
 const char *wl_cgroup_status(const struct agent *ag);
 void wl_cgroup_probe(struct agent *ag);
@@ -269,6 +289,8 @@ struct agent {
     struct store *store;
     mantle_engine *engine; /* validates uploaded modules */
     struct workload *workloads;
+    struct oneshot *oneshots; /* one-shot runs in flight */
+    struct member *member;    /* the fleet (member.c); NULL: standalone */
     char volumes_dir[512];
     char secrets_dir[512];
     char logs_dir[512];

@@ -1,0 +1,109 @@
+/* lattice.h - the fleet's NATS side: connection, KV buckets, object store.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * "The lattice" is the NATS system the nodes join (docs/fleet.md). This
+ * header is what mantled and the `mantle deploy|invoke` verbs share:
+ *   lattice.c    connect (URLs, TLS, credentials, reconnect with backoff)
+ *                and the JetStream buckets, created on first use;
+ *   objstore.c   module bytes in the JetStream object-store layout of NATS
+ *                ADR-20 (stream OBJ_<bucket>), built on plain JetStream
+ *                publish and subscribe because nats.c 3.4.1 has no object
+ *                store of its own;
+ *   reconcile.c  the reconciler's lease and one placement round.
+ * The pure parts (manifests, node facts, placement, TEE facts) are
+ * fleet.h's. Every call here may block for up to the request timeout; the
+ * agent makes them from its fleet thread, never from its event loop.
+ */
+#ifndef MANTLE_FLEET_LATTICE_H
+#define MANTLE_FLEET_LATTICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nats/nats.h>
+
+#define LATTICE_NODES "mantle-nodes"   /* node id -> facts JSON */
+#define LATTICE_DEPLOY "mantle-deploy" /* deployment name -> manifest JSON */
+#define LATTICE_ASSIGN "mantle-assign" /* deployment name -> replicas JSON */
+#define LATTICE_LEASE "mantle-lease"   /* "reconciler" -> holder JSON */
+#define LATTICE_MODULES "mantle-modules" /* object store: module bytes */
+#define LATTICE_INVOKE_PREFIX "mantle.invoke." /* + deployment name */
+
+/* Connection events, delivered on a NATS thread (the callee must only
+ * hand them on, e.g. through a pipe to an event loop). */
+enum lattice_event { LATTICE_UP, LATTICE_DOWN, LATTICE_CLOSED };
+
+struct lattice_opts {
+    const char *urls;  /* "nats://h:p[,nats://h2:p2...]" (tls:// too) */
+    const char *ca;    /* PEM trust anchors for the servers; NULL/"" none */
+    const char *cert;  /* client certificate chain (PEM) for mutual TLS */
+    const char *key;   /* its private key */
+    const char *creds; /* NATS credentials file (JWT + NKey seed) */
+    const char *name;  /* connection name shown by the servers */
+    int replicas;      /* JetStream replicas of buckets we create (1..5) */
+    int64_t timeout_ms;      /* connect and request timeout */
+    int64_t reconnect_max_ms; /* backoff ceiling; 0: 5 s */
+    bool keep_trying;  /* mantled: never give up, connect in background */
+    void (*on_event)(void *ctx, enum lattice_event ev);
+    void *ctx;
+};
+
+struct lattice {
+    natsConnection *nc;
+    jsCtx *js;
+    kvStore *nodes, *deploy, *assign, *lease;
+    bool ready; /* buckets opened */
+    int replicas;
+    int64_t timeout_ms;
+    int64_t reconnect_max_ms;
+    void (*on_event)(void *ctx, enum lattice_event ev);
+    void *ctx;
+};
+
+/* Connect. With keep_trying a server that is down is not an error: the
+ * client connects (and reconnects, with doubling delays up to
+ * reconnect_max_ms) in the background. 0, or -1 with "what: why" in err. */
+int lattice_open(const struct lattice_opts *o, struct lattice **out,
+                 char *err, size_t errlen);
+void lattice_close(struct lattice *lt);
+bool lattice_connected(struct lattice *lt);
+/* Open (creating when missing) the KV buckets and the object store's
+ * stream. Idempotent; 0 or -1 with err. */
+int lattice_buckets(struct lattice *lt, char *err, size_t errlen);
+/* Describe a failed status with nats.c's detail: "what: text (detail)". */
+int lattice_fail(char *err, size_t errlen, natsStatus s, const char *what);
+
+/* ---- KV helpers ------------------------------------------------------ */
+
+/* Value of key: 0 (out is malloc'ed and NUL-terminated), 1 when the key
+ * does not exist or was deleted, -1 on error. rev and created_ms (server
+ * time of the write, ms since the epoch) may be NULL. */
+int lattice_kv_get(kvStore *kv, const char *key, char **out, size_t *out_len,
+                   uint64_t *out_rev, int64_t *out_created_ms, char *err,
+                   size_t errlen);
+/* All live keys, malloc'ed array of malloc'ed strings (free with
+ * lattice_keys_free). An empty bucket is 0 keys, not an error. */
+int lattice_kv_keys(kvStore *kv, char ***out, size_t *out_n, char *err,
+                    size_t errlen);
+void lattice_keys_free(char **keys, size_t n);
+int lattice_kv_put(kvStore *kv, const char *key, const char *val, char *err,
+                   size_t errlen);
+
+/* ---- objstore.c: ADR-20 objects -------------------------------------- */
+
+/* Store bytes as object `name` (chunks of 128 KiB, then the meta with the
+ * SHA-256 digest, rolled up so only the latest meta per name remains). An
+ * object whose meta already names the same digest is not uploaded again
+ * (out_existed true). */
+int lattice_obj_put(struct lattice *lt, const char *name,
+                    const uint8_t *bytes, size_t size, bool *out_existed,
+                    char *err, size_t errlen);
+/* Fetch object `name`: its chunks are re-assembled and the SHA-256 over
+ * them must equal the meta's digest, else -1 ("digest mismatch"). 1 when
+ * there is no such object; max_size bounds what we accept. */
+int lattice_obj_get(struct lattice *lt, const char *name, size_t max_size,
+                    uint8_t **out, size_t *out_size, char *err,
+                    size_t errlen);
+
+#endif
