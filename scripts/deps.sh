@@ -32,6 +32,7 @@ PACKAGES=(
     libevent-dev               # mantled: event loop, HTTPS server (evhttp + OpenSSL)
     libsqlite3-dev             # mantled: state (WAL)
     libcurl4-openssl-dev       # mantle node/module/workload: the agent's API
+    libyaml-dev                # fleet manifests in YAML (mantle deploy app.yaml)
     curl                       # tests/agent: the API from outside
     wrk                        # tests/agent: load test of an HTTP-triggered workload
     time                       # /usr/bin/time: peak RSS in make bench
