@@ -33,6 +33,8 @@ PACKAGES=(
     libsqlite3-dev             # mantled: state (WAL)
     libcurl4-openssl-dev       # mantle node/module/workload: the agent's API
     libyaml-dev                # fleet manifests in YAML (mantle deploy app.yaml)
+    libnats-dev                # the fleet over NATS: mantled --lattice, mantle deploy/invoke
+    nats-server                # tests/fleet: a NATS cluster with JetStream and a leaf node
     curl                       # tests/agent: the API from outside
     wrk                        # tests/agent: load test of an HTTP-triggered workload
     time                       # /usr/bin/time: peak RSS in make bench

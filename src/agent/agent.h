@@ -49,6 +49,21 @@ struct agent_config {
     int64_t stable_ms;       /* a run this long resets the backoff */
     int64_t stop_grace_ms;   /* SIGTERM to SIGKILL */
     int64_t drain_ms;        /* SIGTERM of mantled: longest drain */
+    /* the fleet (member.c, docs/fleet.md); lattice "" = standalone */
+    char *lattice;           /* nats://HOST:PORT[,...] */
+    char *lattice_ca, *lattice_cert, *lattice_key, *lattice_creds;
+    int64_t lattice_replicas; /* JetStream replicas of buckets we create */
+    char *node_id;           /* "" = the host name */
+    char *node_labels;       /* "key=value,key=value" */
+    char *node_tee;          /* "" none; soft, tpm, tsm: attested facts */
+    char *tee_roots;         /* trust anchors for other nodes' evidence */
+    int64_t heartbeat_ms;
+    int64_t dead_after_ms;   /* silent this long: replicas move away */
+    int64_t lease_ms;        /* the reconciler's lease */
+    int64_t reconnect_max_ms;
+    int64_t invoke_timeout_ms;
+    int64_t invoke_max_bytes;
+    int64_t invoke_concurrency; /* one-shot runs per replica at once */
 };
 
 /* Fill `out` from defaults, then the file named by --config (or the
@@ -331,6 +346,13 @@ struct evhttp_request;
 int proxy_forward(struct agent *ag, struct workload *w,
                   struct evhttp_request *down, const char *path, char *why,
                   size_t whylen);
+/* member.c: the fleet (docs/fleet.md). start: nothing without lattice,
+ * else join it (in the background: an unreachable NATS is not an error);
+ * drain: leave the queue groups and withdraw this node's facts; stop:
+ * end the fleet thread and the connection. */
+int member_start(struct agent *ag, char *err, size_t errlen);
+void member_drain(struct agent *ag);
+void member_stop(struct agent *ag);
 /* metrics.c */
 char *metrics_render(const struct agent *ag, size_t *out_len);
 void metrics_observe(struct api_stats *s, int status, double seconds);

@@ -208,6 +208,7 @@ void lattice_close(struct lattice *lt)
     kvStore_Destroy(lt->deploy);
     kvStore_Destroy(lt->assign);
     kvStore_Destroy(lt->lease);
+    kvStore_Destroy(lt->evidence);
     jsCtx_Destroy(lt->js);
     if (lt->nc) {
         /* No more events: the owner is going away. */
@@ -298,6 +299,7 @@ int lattice_buckets(struct lattice *lt, char *err, size_t errlen)
         open_kv(lt, LATTICE_DEPLOY, 0, &lt->deploy, err, errlen) ||
         open_kv(lt, LATTICE_ASSIGN, 0, &lt->assign, err, errlen) ||
         open_kv(lt, LATTICE_LEASE, 0, &lt->lease, err, errlen) ||
+        open_kv(lt, LATTICE_EVIDENCE, 0, &lt->evidence, err, errlen) ||
         open_objstore(lt, LATTICE_MODULES, err, errlen))
         return -1;
     lt->ready = true;
@@ -371,4 +373,11 @@ int lattice_kv_put(kvStore *kv, const char *key, const char *val, char *err,
     natsStatus s = kvStore_PutString(NULL, kv, key, val);
 
     return s == NATS_OK ? 0 : lattice_fail(err, errlen, s, key);
+}
+
+size_t lattice_tee_challenge(int64_t window, char *out, size_t outlen)
+{
+    int n = snprintf(out, outlen, "mantle-fleet-window:%lld", (long long)window);
+
+    return n > 0 && (size_t)n < outlen ? (size_t)n : 0;
 }

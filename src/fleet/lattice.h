@@ -27,8 +27,13 @@
 #define LATTICE_DEPLOY "mantle-deploy" /* deployment name -> manifest JSON */
 #define LATTICE_ASSIGN "mantle-assign" /* deployment name -> replicas JSON */
 #define LATTICE_LEASE "mantle-lease"   /* "reconciler" -> holder JSON */
+#define LATTICE_EVIDENCE "mantle-evidence" /* node id -> attestation evidence */
 #define LATTICE_MODULES "mantle-modules" /* object store: module bytes */
 #define LATTICE_INVOKE_PREFIX "mantle.invoke." /* + deployment name */
+/* A node's evidence binds fleet_node_nonce(id, "mantle-fleet-window:<N>")
+ * with N = Unix time / LATTICE_TEE_WINDOW_S: fresh within two windows,
+ * with no round trip between the reconciler and the node. */
+#define LATTICE_TEE_WINDOW_S 60
 
 /* Connection events, delivered on a NATS thread (the callee must only
  * hand them on, e.g. through a pipe to an event loop). */
@@ -52,7 +57,7 @@ struct lattice_opts {
 struct lattice {
     natsConnection *nc;
     jsCtx *js;
-    kvStore *nodes, *deploy, *assign, *lease;
+    kvStore *nodes, *deploy, *assign, *lease, *evidence;
     bool ready; /* buckets opened */
     int replicas;
     int64_t timeout_ms;
@@ -104,6 +109,33 @@ int lattice_obj_put(struct lattice *lt, const char *name,
  * there is no such object; max_size bounds what we accept. */
 int lattice_obj_get(struct lattice *lt, const char *name, size_t max_size,
                     uint8_t **out, size_t *out_size, char *err,
+                    size_t errlen);
+
+/* The challenge of window N into out (>= 48 bytes); its length. */
+size_t lattice_tee_challenge(int64_t window, char *out, size_t outlen);
+
+/* ---- reconcile.c: the reconciler ------------------------------------- */
+
+struct fleet_verify_opts;
+
+struct reconcile_opts {
+    const char *self;        /* this node's id: the lease holder's name */
+    int64_t lease_ms;        /* a holder that stops renewing loses it after */
+    int64_t dead_after_ms;   /* a node silent this long loses its replicas */
+    const char *tee_roots;   /* directory of trust anchors for TEE evidence
+                                (each file one root); NULL: TEE claims stay
+                                unverified */
+};
+
+/* Hold (create, renew or take over an expired) lease with revision-checked
+ * writes; when this node holds it, run one placement round: read nodes
+ * (verifying TEE evidence), deployments and assignments, fleet_place them
+ * and write the assignments that changed. now_ms: wall clock, ms since the
+ * epoch (compared with the servers' write times of the facts, so the
+ * nodes' clocks must agree within a fraction of dead_after_ms).
+ * *out_leader says whether this node holds the lease. 0 or -1 with err. */
+int reconcile_round(struct lattice *lt, const struct reconcile_opts *o,
+                    int64_t now_ms, bool *out_leader, char *err,
                     size_t errlen);
 
 #endif
