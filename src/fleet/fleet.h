@@ -72,7 +72,7 @@ struct fleet_constraints {
 /* A deployment: the desired state (JSON in KV bucket "mantle-deploy",
  * key = name). */
 struct fleet_deploy {
-    char *name;                       /* [a-z0-9][a-z0-9_.-]*, <= 63 */
+    char *name;                       /* [a-z0-9][a-z0-9_-]*, <= 63 */
     char digest[FLEET_DIGEST_LEN + 1];  /* "" when only a path was given */
     char *module_path;                /* local file the CLI hashes, or NULL */
     uint32_t replicas;                /* 0 .. FLEET_MAX_REPLICAS, default 1 */
@@ -114,7 +114,7 @@ void fleet_format_cpu(uint32_t milli, char *out, size_t outlen);
 
 /* JSON in KV bucket "mantle-nodes", key = id. */
 struct fleet_node {
-    char *id;                   /* [a-z0-9][a-z0-9_.-]*, <= 63 */
+    char *id;                   /* [a-z0-9][a-z0-9_-]*, <= 63 */
     char *arch;                 /* fleet_arch_valid */
     char *tee;                  /* fleet_tee_valid; claimed until verified */
     bool tee_verified;          /* set only by fleet_node_verify_tee; a

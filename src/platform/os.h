@@ -30,6 +30,11 @@ int os_file_read_all(const char *path, uint8_t **out_data, size_t *out_size);
  * os_file_read_all): what the TEE layer measures as the runtime. */
 int os_self_exe_read(uint8_t **out_data, size_t *out_size);
 
+/* Online CPUs (at least 1) and physical memory in bytes (0 if unknown);
+ * container limits are not applied. */
+uint32_t os_cpu_count(void);
+uint64_t os_mem_total(void);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t os_clock_monotonic_ns(void);
 
@@ -61,7 +66,6 @@ void *os_dl_open_bytes(const uint8_t *data, size_t size, char *err,
                        size_t errlen);
 void *os_dl_sym(void *handle, const char *name);
 void os_dl_close(void *handle);
-uint32_t os_cpu_count(void);
 /* The calling thread's stack, lowest address (0 if unknown). */
 uintptr_t os_thread_stack_low(void);
 

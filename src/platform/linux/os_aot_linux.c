@@ -240,12 +240,6 @@ void os_dl_close(void *handle)
     free(d);
 }
 
-uint32_t os_cpu_count(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (uint32_t)n : 1;
-}
-
 uintptr_t os_thread_stack_low(void)
 {
     pthread_attr_t a;
