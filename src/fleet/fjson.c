@@ -61,7 +61,8 @@ void fl_path_index(char out[FL_PATH], const char *parent, size_t i)
 static const char *first_byte(const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        if (!strchr(" \t\r\n", text[i]))
+        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' &&
+            text[i] != '\n')
             return text + i;
     return NULL;
 }
