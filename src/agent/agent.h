@@ -52,6 +52,7 @@ struct agent_config {
     /* the fleet (member.c, docs/fleet.md); lattice "" = standalone */
     char *lattice;           /* nats://HOST:PORT[,...] */
     char *lattice_ca, *lattice_cert, *lattice_key, *lattice_creds;
+    char *lattice_domain;    /* JetStream domain of the hub; "" none */
     int64_t lattice_replicas; /* JetStream replicas of buckets we create */
     char *node_id;           /* "" = the host name */
     char *node_labels;       /* "key=value,key=value" */

@@ -70,6 +70,9 @@ static const struct cfg_row table[] = {
     ROW(lattice_cert, CFG_STR, "", false, "client certificate (PEM) for NATS"),
     ROW(lattice_key, CFG_STR, "", false, "its private key (PEM)"),
     ROW(lattice_creds, CFG_STR, "", false, "NATS credentials file (JWT, NKey)"),
+    ROW(lattice_domain, CFG_STR, "", false,
+        "JetStream domain of the hub's servers (needed behind a leaf node "
+        "server); \"\" = none"),
     ROW(lattice_replicas, CFG_INT, "1", false,
         "JetStream replicas of the fleet's buckets when this node creates them"),
     ROW(node_id, CFG_STR, "", false, "this node's id in the fleet (default: "

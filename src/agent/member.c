@@ -86,6 +86,7 @@ struct member {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop, kick;
+    bool link_lost; /* the connection dropped since the last round */
     struct want *wants;
     size_t nwants;
     bool wants_new;
@@ -97,6 +98,7 @@ struct member {
     size_t njobs;
     /* fleet thread only */
     bool linked;       /* the last heartbeat went through */
+    bool joined;       /* one ever did */
     bool leader;
     int64_t ev_window; /* the TEE window our evidence is for */
     char last_err[256];
@@ -284,9 +286,9 @@ static int sync_assignments(struct member *m, char *err, size_t errlen)
         w = NULL;
         nw = 0;
     }
-    bool mods = m->nmods > 0;
+    bool wake = m->wants_new || m->nmods > 0;
     pthread_mutex_unlock(&m->mu);
-    if (m->wants_new || mods)
+    if (wake)
         wake_loop(m);
     rc = 0;
 out:
@@ -306,6 +308,7 @@ static void publish_evidence(struct member *m, int64_t now_ms)
 
     if (m->tee == NULL || window == m->ev_window)
         return;
+    m->ev_window = window; /* one attempt a window, failed or not */
     cl = lattice_tee_challenge(window, chal, sizeof chal);
     if (fleet_node_evidence(m->tee, m->id, (const uint8_t *)chal, cl, &ev,
                             &evlen, err, sizeof err) != MANTLE_OK) {
@@ -317,9 +320,8 @@ static void publish_evidence(struct member *m, int64_t now_ms)
     if (s != NATS_OK) {
         lattice_fail(err, sizeof err, s, "evidence");
         note(m, "heartbeat", err);
-        return;
+        m->ev_window = 0; /* the link, not the evidence: try again */
     }
-    m->ev_window = window;
 }
 
 static void fleet_round(struct member *m)
@@ -342,10 +344,14 @@ static void fleet_round(struct member *m)
         m->linked = false;
         return;
     }
-    if (!m->linked)
-        fprintf(stderr, "mantled: fleet: node %s %s\n", m->id,
-                m->ev_window || m->last_err[0] ? "resynchronised" : "joined");
-    m->linked = true;
+    if (!m->linked) {
+        char url[256] = "";
+
+        natsConnection_GetConnectedUrl(m->lt->nc, url, sizeof url);
+        fprintf(stderr, "mantled: fleet: node %s %s via %s\n", m->id,
+                m->joined ? "resynchronised" : "joined", url);
+    }
+    m->linked = m->joined = true;
     struct reconcile_opts ro = {
         .self = m->id, .lease_ms = cfg->lease_ms,
         .dead_after_ms = cfg->dead_after_ms, .tee_roots = cfg->tee_roots};
@@ -366,6 +372,10 @@ static void *fleet_thread(void *arg)
 
     pthread_mutex_lock(&m->mu);
     while (!m->stop) {
+        /* After a reconnect the next good round is a resynchronisation. */
+        if (m->link_lost)
+            m->linked = false;
+        m->link_lost = false;
         pthread_mutex_unlock(&m->mu);
         if (lattice_connected(m->lt))
             fleet_round(m);
@@ -398,11 +408,19 @@ static void on_link(void *arg, enum lattice_event ev)
 {
     struct member *m = arg;
 
-    fprintf(stderr, "mantled: fleet: NATS link %s\n",
-            ev == LATTICE_UP ? "up" : ev == LATTICE_DOWN ? "lost; reconnecting"
-                                                         : "closed");
+    char url[256] = "";
+
+    if (ev == LATTICE_UP && m->lt)
+        natsConnection_GetConnectedUrl(m->lt->nc, url, sizeof url);
+    fprintf(stderr, "mantled: fleet: NATS link %s%s\n",
+            ev == LATTICE_UP ? "up via " : ev == LATTICE_DOWN
+                                                ? "lost; reconnecting"
+                                                : "closed",
+            url);
     pthread_mutex_lock(&m->mu);
     m->kick = true;
+    if (ev != LATTICE_UP)
+        m->link_lost = true;
     pthread_cond_signal(&m->cv);
     pthread_mutex_unlock(&m->mu);
 }
@@ -846,6 +864,7 @@ int member_start(struct agent *ag, char *err, size_t errlen)
     struct lattice_opts lo = {
         .urls = cfg->lattice, .ca = cfg->lattice_ca, .cert = cfg->lattice_cert,
         .key = cfg->lattice_key, .creds = cfg->lattice_creds, .name = m->id,
+        .domain = cfg->lattice_domain,
         .replicas = (int)cfg->lattice_replicas,
         .timeout_ms = cfg->heartbeat_ms < 2000 ? 2000 : cfg->heartbeat_ms,
         .reconnect_max_ms = cfg->reconnect_max_ms, .keep_trying = true,

@@ -184,6 +184,8 @@ int lattice_open(const struct lattice_opts *o, struct lattice **out,
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = lt->timeout_ms;
+    if (o->domain && *o->domain)
+        jo.Domain = o->domain;
     if ((s = natsConnection_JetStream(&lt->js, lt->nc, &jo)) != NATS_OK) {
         lattice_fail(err, errlen, s, "lattice: JetStream context");
         goto out;
@@ -339,6 +341,11 @@ int lattice_kv_get(kvStore *kv, const char *key, char **out, size_t *out_len,
     return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int lattice_kv_keys(kvStore *kv, char ***out, size_t *out_n, char *err,
                     size_t errlen)
 {
@@ -351,10 +358,13 @@ int lattice_kv_keys(kvStore *kv, char ***out, size_t *out_n, char *err,
         return 0;
     if (s != NATS_OK)
         return lattice_fail(err, errlen, s, kvStore_Bucket(kv));
+    /* nats.c lists keys with a watcher: a key written while it runs can
+     * come twice. Sorted and unique, callers may treat them as a set. */
     if (l.Count > 0 && (*out = calloc((size_t)l.Count, sizeof **out)) != NULL) {
+        qsort(l.Keys, (size_t)l.Count, sizeof *l.Keys, cmp_str);
         for (int i = 0; i < l.Count; i++)
-            (*out)[i] = strdup(l.Keys[i]);
-        *out_n = (size_t)l.Count;
+            if (*out_n == 0 || strcmp((*out)[*out_n - 1], l.Keys[i]) != 0)
+                (*out)[(*out_n)++] = strdup(l.Keys[i]);
     }
     kvKeysList_Destroy(&l);
     return 0;

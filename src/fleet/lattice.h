@@ -46,6 +46,8 @@ struct lattice_opts {
     const char *key;   /* its private key */
     const char *creds; /* NATS credentials file (JWT + NKey seed) */
     const char *name;  /* connection name shown by the servers */
+    const char *domain; /* JetStream domain of the hub ("" none): needed
+                           when connecting through a leaf node server */
     int replicas;      /* JetStream replicas of buckets we create (1..5) */
     int64_t timeout_ms;      /* connect and request timeout */
     int64_t reconnect_max_ms; /* backoff ceiling; 0: 5 s */

@@ -287,7 +287,8 @@ int reconcile_round(struct lattice *lt, const struct reconcile_opts *o,
     r = fleet_place(st.deps, st.nd, st.nodes, st.nn, st.cur, st.ncur, now_ms,
                     o->dead_after_ms, &out, &nout);
     if (r != MANTLE_OK) {
-        snprintf(err, errlen, "placement: %s", mantle_strerror(r));
+        snprintf(err, errlen, "placement of %zu deployments on %zu nodes: %s",
+                 st.nd, st.nn, mantle_strerror(r));
         goto out;
     }
     for (size_t k = 0; k < st.nd; k++) { /* out is sorted by deployment */
