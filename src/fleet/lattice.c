@@ -9,6 +9,7 @@
  * resubscribes and buffers publishes meanwhile.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,44 +33,56 @@ int lattice_fail(char *err, size_t errlen, natsStatus s, const char *what)
     return -1;
 }
 
+/* nats.c delivers connection events on its own thread, and may still
+ * deliver some after natsConnection_Close returns: they go through this
+ * separately allocated relay, which lattice_close mutes and the closed
+ * event (always the last one) frees. */
+struct relay {
+    pthread_mutex_t mu;
+    void (*on_event)(void *ctx, enum lattice_event ev);
+    void *ctx;
+};
+
+static void relay(struct relay *r, enum lattice_event ev)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->on_event)
+        r->on_event(r->ctx, ev);
+    pthread_mutex_unlock(&r->mu);
+}
+
 static void on_up(natsConnection *nc, void *arg)
 {
-    struct lattice *lt = arg;
-
     (void)nc;
-    if (lt->on_event)
-        lt->on_event(lt->ctx, LATTICE_UP);
+    relay(arg, LATTICE_UP);
 }
 
 static void on_down(natsConnection *nc, void *arg)
 {
-    struct lattice *lt = arg;
-
     (void)nc;
-    if (lt->on_event)
-        lt->on_event(lt->ctx, LATTICE_DOWN);
+    relay(arg, LATTICE_DOWN);
 }
 
 static void on_closed(natsConnection *nc, void *arg)
 {
-    struct lattice *lt = arg;
+    struct relay *r = arg;
 
     (void)nc;
-    if (lt->on_event)
-        lt->on_event(lt->ctx, LATTICE_CLOSED);
+    relay(r, LATTICE_CLOSED);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
 }
 
 /* 100 ms, 200 ms, ... up to the ceiling: a flapping link is not hammered,
  * a short outage is over quickly. */
 static int64_t reconnect_delay(natsConnection *nc, int attempts, void *arg)
 {
-    struct lattice *lt = arg;
-    int64_t d = 100;
+    int64_t max = (int64_t)(intptr_t)arg, d = 100;
 
     (void)nc;
-    for (int i = 1; i < attempts && d < lt->reconnect_max_ms; i++)
+    for (int i = 1; i < attempts && d < max; i++)
         d *= 2;
-    return d < lt->reconnect_max_ms ? d : lt->reconnect_max_ms;
+    return d < max ? d : max;
 }
 
 /* "a,b,c" -> an array of the URLs. */
@@ -115,8 +128,6 @@ int lattice_open(const struct lattice_opts *o, struct lattice **out,
     lt->replicas = o->replicas > 0 ? o->replicas : 1;
     lt->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
     lt->reconnect_max_ms = o->reconnect_max_ms > 0 ? o->reconnect_max_ms : 5000;
-    lt->on_event = o->on_event;
-    lt->ctx = o->ctx;
     if (o->urls == NULL || split_urls(o->urls, &urls, &nurls) != 0 ||
         nurls == 0) {
         snprintf(err, errlen, "lattice: no NATS URL given (nats://HOST:PORT)");
@@ -161,17 +172,25 @@ int lattice_open(const struct lattice_opts *o, struct lattice **out,
         lattice_fail(err, errlen, s, o->creds);
         goto out;
     }
-    natsOptions_SetDisconnectedCB(opts, on_down, lt);
-    natsOptions_SetReconnectedCB(opts, on_up, lt);
-    natsOptions_SetClosedCB(opts, on_closed, lt);
-    natsOptions_SetCustomReconnectDelay(opts, reconnect_delay, lt);
+    if ((lt->relay = calloc(1, sizeof *lt->relay)) == NULL) {
+        snprintf(err, errlen, "lattice: out of memory");
+        goto out;
+    }
+    pthread_mutex_init(&lt->relay->mu, NULL);
+    lt->relay->on_event = o->on_event;
+    lt->relay->ctx = o->ctx;
+    natsOptions_SetDisconnectedCB(opts, on_down, lt->relay);
+    natsOptions_SetReconnectedCB(opts, on_up, lt->relay);
+    natsOptions_SetClosedCB(opts, on_closed, lt->relay);
+    natsOptions_SetCustomReconnectDelay(opts, reconnect_delay,
+                                        (void *)(intptr_t)lt->reconnect_max_ms);
     /* Two missed pings (1 s apart) notice a dead link within ~3 s, not
      * the default 4 minutes. */
     natsOptions_SetPingInterval(opts, 1000);
     natsOptions_SetMaxPingsOut(opts, 2);
     if (o->keep_trying) {
         natsOptions_SetMaxReconnect(opts, -1);
-        natsOptions_SetRetryOnFailedConnect(opts, true, on_up, lt);
+        natsOptions_SetRetryOnFailedConnect(opts, true, on_up, lt->relay);
     }
     s = natsConnection_Connect(&lt->nc, opts);
     if (s != NATS_OK && !(o->keep_trying && s == NATS_NOT_YET_CONNECTED)) {
@@ -212,11 +231,17 @@ void lattice_close(struct lattice *lt)
     kvStore_Destroy(lt->lease);
     kvStore_Destroy(lt->evidence);
     jsCtx_Destroy(lt->js);
+    if (lt->relay) { /* no more events: the owner is going away */
+        pthread_mutex_lock(&lt->relay->mu);
+        lt->relay->on_event = NULL;
+        pthread_mutex_unlock(&lt->relay->mu);
+    }
     if (lt->nc) {
-        /* No more events: the owner is going away. */
-        lt->on_event = NULL;
-        natsConnection_Close(lt->nc);
+        natsConnection_Close(lt->nc); /* on_closed frees the relay */
         natsConnection_Destroy(lt->nc);
+    } else if (lt->relay) {
+        pthread_mutex_destroy(&lt->relay->mu);
+        free(lt->relay);
     }
     free(lt);
 }
@@ -390,4 +415,10 @@ size_t lattice_tee_challenge(int64_t window, char *out, size_t outlen)
     int n = snprintf(out, outlen, "mantle-fleet-window:%lld", (long long)window);
 
     return n > 0 && (size_t)n < outlen ? (size_t)n : 0;
+}
+
+void lattice_shutdown(void)
+{
+    /* Waits for nats.c's threads, so its last callbacks have run. */
+    nats_CloseAndWait(2000);
 }

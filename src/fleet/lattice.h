@@ -64,8 +64,7 @@ struct lattice {
     int replicas;
     int64_t timeout_ms;
     int64_t reconnect_max_ms;
-    void (*on_event)(void *ctx, enum lattice_event ev);
-    void *ctx;
+    struct relay *relay; /* connection events to on_event (lattice.c) */
 };
 
 /* Connect. With keep_trying a server that is down is not an error: the
@@ -74,6 +73,9 @@ struct lattice {
 int lattice_open(const struct lattice_opts *o, struct lattice **out,
                  char *err, size_t errlen);
 void lattice_close(struct lattice *lt);
+/* At program exit, after the last lattice_close: end nats.c's threads
+ * (waiting up to 2 s for its last callbacks). */
+void lattice_shutdown(void);
 bool lattice_connected(struct lattice *lt);
 /* Open (creating when missing) the KV buckets and the object store's
  * stream. Idempotent; 0 or -1 with err. */
