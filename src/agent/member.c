@@ -100,6 +100,7 @@ struct member {
     bool linked;       /* the last heartbeat went through */
     bool joined;       /* one ever did */
     bool leader;
+    struct reconcile_cache *verdicts; /* on nodes' TEE evidence */
     int64_t ev_window; /* the TEE window our evidence is for */
     char last_err[256];
     /* loop only */
@@ -354,7 +355,8 @@ static void fleet_round(struct member *m)
     m->linked = m->joined = true;
     struct reconcile_opts ro = {
         .self = m->id, .lease_ms = cfg->lease_ms,
-        .dead_after_ms = cfg->dead_after_ms, .tee_roots = cfg->tee_roots};
+        .dead_after_ms = cfg->dead_after_ms, .tee_roots = cfg->tee_roots,
+        .cache = &m->verdicts};
     if (reconcile_round(m->lt, &ro, now, &m->leader, err, sizeof err) != 0)
         note(m, "reconcile", err);
     if (m->leader != was_leader)
@@ -987,6 +989,7 @@ void member_stop(struct agent *ag)
         free(m->have[i]);
     free(m->have);
     free(m->facts);
+    reconcile_cache_free(m->verdicts);
     mantle_tee_free(m->tee);
     pthread_mutex_destroy(&m->mu);
     pthread_cond_destroy(&m->cv);

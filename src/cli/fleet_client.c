@@ -29,11 +29,13 @@
 
 struct fconn {
     const char *url, *ca, *cert, *key, *creds, *domain;
+    int replicas; /* of buckets this client creates */
     int64_t timeout_ms;
     struct lattice *lt;
 };
 
-enum { OPT_LATTICE = 1000, OPT_CA, OPT_CERT, OPT_KEY, OPT_CREDS, OPT_DOMAIN, OPT_DATA,
+enum { OPT_LATTICE = 1000, OPT_CA, OPT_CERT, OPT_KEY, OPT_CREDS, OPT_DOMAIN,
+       OPT_REPLICAS, OPT_DATA,
        OPT_FILE, OPT_TIMEOUT, OPT_VERBOSE, OPT_REPEAT, OPT_CONCURRENCY };
 
 #define FCONN_OPTIONS                                                        \
@@ -43,6 +45,7 @@ enum { OPT_LATTICE = 1000, OPT_CA, OPT_CERT, OPT_KEY, OPT_CREDS, OPT_DOMAIN, OPT
         {"lattice-key", required_argument, NULL, OPT_KEY},                  \
         {"lattice-creds", required_argument, NULL, OPT_CREDS},              \
         {"lattice-domain", required_argument, NULL, OPT_DOMAIN},            \
+        {"lattice-replicas", required_argument, NULL, OPT_REPLICAS},        \
         {"timeout", required_argument, NULL, OPT_TIMEOUT}
 
 static void fconn_init(struct fconn *c)
@@ -54,6 +57,9 @@ static void fconn_init(struct fconn *c)
     c->key = getenv("MANTLE_LATTICE_KEY");
     c->creds = getenv("MANTLE_LATTICE_CREDS");
     c->domain = getenv("MANTLE_LATTICE_DOMAIN");
+    c->replicas = getenv("MANTLE_LATTICE_REPLICAS")
+                      ? atoi(getenv("MANTLE_LATTICE_REPLICAS"))
+                      : 1;
     c->timeout_ms = 5000;
 }
 
@@ -67,6 +73,7 @@ static int fconn_opt(struct fconn *c, int opt, const char *arg)
     case OPT_KEY: c->key = arg; return 1;
     case OPT_CREDS: c->creds = arg; return 1;
     case OPT_DOMAIN: c->domain = arg; return 1;
+    case OPT_REPLICAS: c->replicas = atoi(arg); return 1;
     case OPT_TIMEOUT: {
         uint64_t ns;
 
@@ -94,6 +101,9 @@ static int fconn_open(struct fconn *c, const char *verb, bool buckets)
     o.key = c->key;
     o.creds = c->creds;
     o.domain = c->domain;
+    if (c->replicas < 1 || c->replicas > 5)
+        return cli_usage_error(verb, "--lattice-replicas: 1 to 5, please");
+    o.replicas = c->replicas;
     o.name = "mantle";
     o.timeout_ms = c->timeout_ms;
     if (lattice_open(&o, &c->lt, err, sizeof err) != 0 ||

@@ -194,7 +194,9 @@ void cli_usage(FILE *f)
         "          LATTICE is --lattice nats://HOST:PORT[,...]\n"
         "          ($MANTLE_LATTICE), --lattice-ca, --lattice-cert,\n"
         "          --lattice-key, --lattice-creds, --lattice-domain (the hub's\n"
-        "          JetStream domain) or $MANTLE_LATTICE_CA, ... _DOMAIN.\n"
+        "          JetStream domain), --lattice-replicas (of the buckets, when\n"
+        "          this creates them; as mantled's lattice_replicas) or\n"
+        "          $MANTLE_LATTICE_CA, ... _DOMAIN, _REPLICAS.\n"
 #endif
         "\n"
         "exit status: 0 success; 1 trap (message and backtrace on stderr) or\n"

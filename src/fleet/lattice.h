@@ -121,6 +121,7 @@ size_t lattice_tee_challenge(int64_t window, char *out, size_t outlen);
 /* ---- reconcile.c: the reconciler ------------------------------------- */
 
 struct fleet_verify_opts;
+struct reconcile_cache; /* verdicts on nodes' evidence, between rounds */
 
 struct reconcile_opts {
     const char *self;        /* this node's id: the lease holder's name */
@@ -129,7 +130,11 @@ struct reconcile_opts {
     const char *tee_roots;   /* directory of trust anchors for TEE evidence
                                 (each file one root); NULL: TEE claims stay
                                 unverified */
+    struct reconcile_cache **cache; /* the caller's, kept across rounds
+                                       (NULL: verify every round); free
+                                       with reconcile_cache_free */
 };
+void reconcile_cache_free(struct reconcile_cache *c);
 
 /* Hold (create, renew or take over an expired) lease with revision-checked
  * writes; when this node holds it, run one placement round: read nodes

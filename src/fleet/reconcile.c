@@ -126,6 +126,87 @@ static int verify_node(struct fleet_node *n, const uint8_t *ev, size_t len,
     return rc;
 }
 
+/* A verdict holds for the same evidence bytes within the same window:
+ * verifying (signatures, chains) is not redone every round, and a refusal
+ * is logged once, not every heartbeat. */
+struct verdict {
+    char id[FLEET_MAX_NAME + 1];
+    char digest[FLEET_DIGEST_LEN + 1]; /* of the evidence */
+    int64_t window;
+    bool ok, debug;
+    char tee[16];
+    char evidence_digest[FLEET_DIGEST_LEN + 1];
+};
+
+struct reconcile_cache {
+    struct verdict *v;
+    size_t n;
+};
+
+void reconcile_cache_free(struct reconcile_cache *c)
+{
+    if (c == NULL)
+        return;
+    free(c->v);
+    free(c);
+}
+
+static void verify_cached(struct fleet_node *n, const uint8_t *ev, size_t len,
+                          const struct reconcile_opts *o, int64_t now_ms)
+{
+    struct reconcile_cache *c = o->cache ? *o->cache : NULL;
+    int64_t window = now_ms / 1000 / LATTICE_TEE_WINDOW_S;
+    char digest[FLEET_DIGEST_LEN + 1], why[512];
+    struct verdict *v = NULL;
+
+    if (fleet_digest(ev, len, digest) != 0)
+        return;
+    if (o->cache && c == NULL && (c = *o->cache = calloc(1, sizeof *c)) == NULL)
+        return;
+    for (size_t i = 0; c && i < c->n && v == NULL; i++)
+        if (strcmp(c->v[i].id, n->id) == 0)
+            v = &c->v[i];
+    if (v && v->window == window && strcmp(v->digest, digest) == 0) {
+        char *tee;
+
+        if (v->ok && (tee = strdup(v->tee)) != NULL) {
+            free(n->tee);
+            n->tee = tee;
+            n->debug = v->debug;
+            n->tee_verified = true;
+            memcpy(n->evidence_digest, v->evidence_digest,
+                   sizeof n->evidence_digest);
+        }
+        return;
+    }
+    bool ok = verify_node(n, ev, len, o->tee_roots, now_ms, why,
+                          sizeof why) == MANTLE_OK;
+    if (!ok && (v == NULL || v->ok || strcmp(v->digest, digest) != 0))
+        fprintf(stderr, "mantled: fleet: node %s: TEE evidence refused: %s\n",
+                n->id, why);
+    if (c == NULL)
+        return;
+    if (v == NULL) {
+        struct verdict *grown = realloc(c->v, sizeof *grown * (c->n + 1));
+
+        if (grown == NULL)
+            return;
+        c->v = grown;
+        v = &c->v[c->n++];
+    }
+    memset(v, 0, sizeof *v);
+    snprintf(v->id, sizeof v->id, "%s", n->id);
+    memcpy(v->digest, digest, sizeof v->digest);
+    v->window = window;
+    v->ok = ok;
+    if (ok) {
+        snprintf(v->tee, sizeof v->tee, "%s", n->tee);
+        v->debug = n->debug;
+        memcpy(v->evidence_digest, n->evidence_digest,
+               sizeof v->evidence_digest);
+    }
+}
+
 struct state {
     struct fleet_node *nodes;
     size_t nn;
@@ -180,10 +261,7 @@ static int read_nodes(struct lattice *lt, const struct reconcile_opts *o,
         if (n->tee && strcmp(n->tee, "none") != 0 &&
             lattice_kv_get(lt->evidence, keys[i], &ev, &evlen, NULL, NULL, err,
                            errlen) == 0) {
-            if (verify_node(n, (const uint8_t *)ev, evlen, o->tee_roots,
-                            now_ms, why, sizeof why) != MANTLE_OK)
-                fprintf(stderr, "mantled: fleet: node %s: TEE evidence "
-                                "refused: %s\n", n->id, why);
+            verify_cached(n, (const uint8_t *)ev, evlen, o, now_ms);
         }
         free(ev);
         st->nn++;

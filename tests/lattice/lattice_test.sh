@@ -90,7 +90,7 @@ start_gate
 PIDS+=($!)
 HUB="nats://127.0.0.1:${C[0]},nats://127.0.0.1:${C[1]},nats://127.0.0.1:${C[2]}"
 LEAFURL="nats://127.0.0.1:$LEAF"
-export MANTLE_LATTICE="$HUB" MANTLE_LATTICE_DOMAIN=hub
+export MANTLE_LATTICE="$HUB" MANTLE_LATTICE_DOMAIN=hub MANTLE_LATTICE_REPLICAS=3
 # JetStream is ready once a meta leader is elected: deploy ls then works.
 wait_for 30 "$MANTLE" deploy ls --timeout 2s >/dev/null 2>&1 ||
     die "the NATS cluster's JetStream did not come up"
@@ -155,7 +155,8 @@ mkdir -p n1/tee
 "$MANTLE" evidence root --tee=soft --state-dir n1/tee -o roots/n1.pem >out.txt 2>&1 ||
     die "mantle evidence root: $(cat out.txt)"
 start_node n1 "nats://127.0.0.1:${C[0]}" "tier=cloud,site=dc1" soft
-start_node n2 "nats://127.0.0.1:${C[1]}" "tier=cloud,site=dc1" ""
+# n2 claims the soft TEE too, but no reconciler trusts its root.
+start_node n2 "nats://127.0.0.1:${C[1]}" "tier=cloud,site=dc1" soft
 start_node n3 "$HUB" "tier=edge,site=dc2" ""
 start_node n4 "$LEAFURL" "tier=edge,site=branch" ""
 for n in n1 n2 n3 n4; do
@@ -167,10 +168,11 @@ pass "four mantled nodes joined"
 cat >conf.yaml <<EOF
 name: conf
 module: echo.wasm
-replicas: 1
+replicas: 2
 constraints:
   tee: [soft]
   debug_ok: true
+  spread: node
 EOF
 cat >edge.yaml <<EOF
 name: edge
@@ -209,6 +211,9 @@ wait_for 20 placed edge 2 || die "edge not placed: $("$MANTLE" deploy status edg
 wait_for 20 placed web 1 || die "web not placed"
 "$MANTLE" deploy status conf >st.txt
 check "conf (tee: soft) only on the attested node n1" grep -q "^  replica 0: n1" st.txt
+check "... not on n2, whose evidence no root verifies (pending)" \
+    grep -q "^  replica 1: pending: .*soft not verified" st.txt
+check "... the reconciler logged why" grep -q "node n2: TEE evidence refused" n[1-4].log
 "$MANTLE" deploy status edge >st.txt
 check "edge (tier=edge, spread node) on n3 and n4" \
     sh -c "grep -q ': n3' st.txt && grep -q ': n4' st.txt"
@@ -233,6 +238,7 @@ wait_for 10 sh -c "'$MANTLE' invoke edge --file req.txt 2>/dev/null | grep -q 'e
 check "invoke edge --file" sh -c "'$MANTLE' invoke edge --file req.txt | grep -q 'echo: from a file'"
 "$MANTLE" invoke never --data x --timeout 2s >out.txt 2>&1
 check "invoke of a pending deployment: no replica serving" grep -q "no replica is serving it" out.txt
+wait_for 10 sh -c "'$MANTLE' invoke web --data up >/dev/null 2>&1" || die "web does not answer"
 "$MANTLE" invoke web --data load --repeat 200 --concurrency 4 >/dev/null 2>load.txt
 check "load: 200 invocations, none failed" grep -q "200 requests, 0 failed" load.txt
 cat load.txt
