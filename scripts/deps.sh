@@ -72,6 +72,19 @@ if ! apt-get source --print-uris jansson >/dev/null 2>&1; then
     updated=1
 fi
 
+# npm: nats.js, the independent ADR-20 object store that
+# tests/lattice/objstore_interop.sh checks Mantle's against (package-lock.json
+# pins it); installed once, into tests/lattice/node_modules.
+lattice_tests="$(cd "$(dirname "$0")/.." && pwd)/tests/lattice"
+if [ ! -d "$lattice_tests/node_modules/nats" ]; then
+    if command -v npm >/dev/null 2>&1; then
+        echo "deps.sh: npm ci in tests/lattice (nats.js)"
+        (cd "$lattice_tests" && npm ci --no-audit --no-fund)
+    else
+        echo "deps.sh: npm not found: tests/lattice/objstore_interop.sh will fail" >&2
+    fi
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
     if ! dpkg -s "$p" >/dev/null 2>&1; then

@@ -209,9 +209,16 @@ static int deploy_put(struct fconn *c, const char *file)
     } else {
         uint8_t *b = NULL;
         size_t n;
+        char got[FLEET_DIGEST_LEN + 1] = "";
         int r = lattice_obj_get(c->lt, d.digest, 256u << 20, &b, &n, err,
                                 sizeof err);
 
+        if (r == 0 && (fleet_digest(b, n, got) != 0 || strcmp(got, d.digest))) {
+            snprintf(err, sizeof err, "the object store holds bytes hashing "
+                                      "to %s under that name; nodes would "
+                                      "refuse them", got);
+            r = -1;
+        }
         free(b);
         if (r != 0) {
             fprintf(stderr, "mantle: deploy: %s: module %s: %s\n", file,
