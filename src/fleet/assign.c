@@ -1,4 +1,4 @@
-/* assign.c - assignments (fleet_place's output) as JSON, for the KV bucket and deploy status.
+/* assign.c - assignments (fleet_place's output) as JSON: KV, deploy status.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <stdlib.h>

@@ -283,6 +283,12 @@ char *fl_strdup(const char *s, bool *ok)
     return d;
 }
 
+void fl_put(json_t *o, const char *key, json_t *v, bool *ok)
+{
+    if (v == NULL || json_object_set_new(o, key, v))
+        *ok = false;
+}
+
 char *fl_dump(json_t *v)
 {
     char *s;

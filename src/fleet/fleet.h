@@ -216,11 +216,14 @@ struct fleet_verify_opts {
 };
 
 /* Verify node n's evidence. MANTLE_OK: n->tee, n->debug, n->tee_verified
- * and n->evidence_digest set from the verified claims. Otherwise
- * MANTLE_EREFUSED (or EINVAL/ENOMEM), n->tee_verified false, n otherwise
- * untouched, why = the verifier's reason ("mantle evidence: ...", "report
- * data is not this node's nonce: evidence made for another node or
- * challenge"). */
+ * and n->evidence_digest set from the verified claims (Mantle evidence
+ * without platform evidence is "soft"), why = "ID: verified KIND evidence
+ * [(debug)]". Otherwise MANTLE_EREFUSED (or EINVAL/ENOMEM),
+ * n->tee_verified false, n otherwise untouched, why = "ID: REASON: ..."
+ * with the verifier's reason name and message ("node-a: chain: ...") or
+ * "ID: evidence made for another node or challenge (...)" when the
+ * caller data is not this node's nonce. A raw 32-byte root is taken as
+ * the soft backend's Ed25519 root key (mantle_tee_root_key). */
 MANTLE_NODISCARD int fleet_node_verify_tee(struct fleet_node *n,
                                            const uint8_t *evidence,
                                            size_t len,

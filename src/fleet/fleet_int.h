@@ -62,6 +62,9 @@ void fl_strv_free(char **v, size_t n);
 
 /* strdup that takes NULL to NULL; *ok cleared on allocation failure. */
 char *fl_strdup(const char *s, bool *ok);
+/* json_object_set_new that remembers a failure in *ok (v is stolen either
+ * way; NULL v, from a failed constructor, is a failure). */
+void fl_put(json_t *o, const char *key, json_t *v, bool *ok);
 /* Compact JSON text in insertion order (malloc), stealing v. */
 char *fl_dump(json_t *v);
 

@@ -1,4 +1,4 @@
-/* manifest.c - deployment manifests: strict parsing (JSON or YAML), canonical JSON.
+/* manifest.c - deployment manifests: strict parsing, canonical JSON.
  * SPDX-License-Identifier: Apache-2.0
  *
  * A manifest (docs/fleet.md):
@@ -27,7 +27,7 @@
 #define MAX_PATH_LEN 4096
 #define MAX_CPU_MILLI 1024000u  /* 1024 cores */
 
-/* ---- Units ---------------------------------------------------------------- */
+/* ---- Units --------------------------------------------------------------- */
 
 static const struct unit {
     const char *suffix;
@@ -198,7 +198,7 @@ static int read_cpu(fl_err *e, const json_t *v, const char *path,
     return MANTLE_OK;
 }
 
-/* ---- Lists of names ------------------------------------------------------- */
+/* ---- Lists of names ------------------------------------------------------ */
 
 static int str_cmp(const void *a, const void *b)
 {
@@ -294,7 +294,7 @@ static const char *tee_hint(const char *s)
     return " (expected none, soft, tpm, snp, tdx, sgx or cca)";
 }
 
-/* ---- Constraints ------------------------------------------------------------ */
+/* ---- Constraints --------------------------------------------------------- */
 
 /* The architectures a TEE kind exists on; NULL: all of them. */
 static const char *tee_arch(const char *tee)
@@ -424,7 +424,7 @@ static int read_constraints(fl_err *e, const json_t *v,
     return check_possible(e, c);
 }
 
-/* ---- The manifest ------------------------------------------------------------ */
+/* ---- The manifest -------------------------------------------------------- */
 
 static int read_module(fl_err *e, const json_t *v, struct fleet_deploy *d)
 {
@@ -595,7 +595,7 @@ int fleet_manifest_parse(const char *text, size_t len, const char *origin,
     return MANTLE_OK;
 }
 
-/* ---- Canonical JSON ---------------------------------------------------------- */
+/* ---- Canonical JSON ------------------------------------------------------ */
 
 static json_t *strv_json(char **v, size_t n)
 {
@@ -607,13 +607,6 @@ static json_t *strv_json(char **v, size_t n)
             return NULL;
         }
     return a;
-}
-
-/* json_object_set_new that remembers a failure (it steals v either way). */
-static void put(json_t *o, const char *k, json_t *v, bool *ok)
-{
-    if (v == NULL || json_object_set_new(o, k, v))
-        *ok = false;
 }
 
 char *fleet_deploy_to_json(const struct fleet_deploy *d)
@@ -628,27 +621,27 @@ char *fleet_deploy_to_json(const struct fleet_deploy *d)
         json_decref(c);
         return NULL;
     }
-    put(o, "name", json_string(d->name), &ok);
+    fl_put(o, "name", json_string(d->name), &ok);
     if (d->digest[0])
-        put(m, "digest", json_string(d->digest), &ok);
+        fl_put(m, "digest", json_string(d->digest), &ok);
     if (d->module_path)
-        put(m, "path", json_string(d->module_path), &ok);
-    put(o, "module", m, &ok);
-    put(o, "replicas", json_integer(d->replicas), &ok);
-    put(c, "arch", strv_json(d->c.arch, d->c.n_arch), &ok);
-    put(c, "tee", strv_json(d->c.tee, d->c.n_tee), &ok);
-    put(c, "debug_ok", json_boolean(d->c.debug_ok), &ok);
-    put(c, "labels", fl_labels_json(d->c.labels, d->c.n_labels), &ok);
+        fl_put(m, "path", json_string(d->module_path), &ok);
+    fl_put(o, "module", m, &ok);
+    fl_put(o, "replicas", json_integer(d->replicas), &ok);
+    fl_put(c, "arch", strv_json(d->c.arch, d->c.n_arch), &ok);
+    fl_put(c, "tee", strv_json(d->c.tee, d->c.n_tee), &ok);
+    fl_put(c, "debug_ok", json_boolean(d->c.debug_ok), &ok);
+    fl_put(c, "labels", fl_labels_json(d->c.labels, d->c.n_labels), &ok);
     fleet_format_mem(d->c.mem_bytes, buf, sizeof buf);
-    put(c, "mem", json_string(buf), &ok);
+    fl_put(c, "mem", json_string(buf), &ok);
     fleet_format_cpu(d->c.cpu_milli, buf, sizeof buf);
-    put(c, "cpu", json_string(buf), &ok);
+    fl_put(c, "cpu", json_string(buf), &ok);
     if (d->c.spread_key)
-        put(c, "spread", json_string(d->c.spread_key), &ok);
-    put(o, "constraints", c, &ok);
-    put(o, "args", strv_json(d->args, d->n_args), &ok);
-    put(o, "env", fl_labels_json(d->env, d->n_env), &ok);
-    put(o, "tier", json_string(d->tier ? d->tier : "auto"), &ok);
+        fl_put(c, "spread", json_string(d->c.spread_key), &ok);
+    fl_put(o, "constraints", c, &ok);
+    fl_put(o, "args", strv_json(d->args, d->n_args), &ok);
+    fl_put(o, "env", fl_labels_json(d->env, d->n_env), &ok);
+    fl_put(o, "tier", json_string(d->tier ? d->tier : "auto"), &ok);
     if (!ok) {
         json_decref(o);
         return NULL;
@@ -656,7 +649,7 @@ char *fleet_deploy_to_json(const struct fleet_deploy *d)
     return fl_dump(o);
 }
 
-/* ---- Equality and release ------------------------------------------------------ */
+/* ---- Equality and release ------------------------------------------------ */
 
 static bool str_eq(const char *a, const char *b)
 {

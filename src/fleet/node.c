@@ -1,4 +1,4 @@
-/* node.c - node facts: strict JSON in and canonical JSON out, and the local node's.
+/* node.c - node facts: strict JSON in, canonical JSON out, the local node's.
  * SPDX-License-Identifier: Apache-2.0
  *
  * Facts travel from each node to the KV bucket "mantle-nodes". A node's
@@ -136,12 +136,6 @@ int fleet_node_from_json(const char *text, size_t len, struct fleet_node *out,
     return MANTLE_OK;
 }
 
-static void put(json_t *o, const char *k, json_t *v, bool *ok)
-{
-    if (v == NULL || json_object_set_new(o, k, v))
-        *ok = false;
-}
-
 char *fleet_node_to_json(const struct fleet_node *n)
 {
     json_t *o;
@@ -150,21 +144,21 @@ char *fleet_node_to_json(const struct fleet_node *n)
     if (n == NULL || n->id == NULL || n->arch == NULL ||
         (o = json_object()) == NULL)
         return NULL;
-    put(o, "id", json_string(n->id), &ok);
-    put(o, "arch", json_string(n->arch), &ok);
-    put(o, "tee", json_string(n->tee ? n->tee : "none"), &ok);
-    put(o, "tee_verified", json_boolean(n->tee_verified), &ok);
-    put(o, "debug", json_boolean(n->debug), &ok);
-    put(o, "labels", fl_labels_json(n->labels, n->n_labels), &ok);
-    put(o, "mem_bytes", json_integer((json_int_t)n->mem_bytes), &ok);
-    put(o, "cpu_milli", json_integer(n->cpu_milli), &ok);
+    fl_put(o, "id", json_string(n->id), &ok);
+    fl_put(o, "arch", json_string(n->arch), &ok);
+    fl_put(o, "tee", json_string(n->tee ? n->tee : "none"), &ok);
+    fl_put(o, "tee_verified", json_boolean(n->tee_verified), &ok);
+    fl_put(o, "debug", json_boolean(n->debug), &ok);
+    fl_put(o, "labels", fl_labels_json(n->labels, n->n_labels), &ok);
+    fl_put(o, "mem_bytes", json_integer((json_int_t)n->mem_bytes), &ok);
+    fl_put(o, "cpu_milli", json_integer(n->cpu_milli), &ok);
     if (n->agent_version)
-        put(o, "agent_version", json_string(n->agent_version), &ok);
+        fl_put(o, "agent_version", json_string(n->agent_version), &ok);
     if (n->address)
-        put(o, "address", json_string(n->address), &ok);
+        fl_put(o, "address", json_string(n->address), &ok);
     if (n->evidence_digest[0])
-        put(o, "evidence_digest", json_string(n->evidence_digest), &ok);
-    put(o, "last_seen_ms", json_integer(n->last_seen_ms), &ok);
+        fl_put(o, "evidence_digest", json_string(n->evidence_digest), &ok);
+    fl_put(o, "last_seen_ms", json_integer(n->last_seen_ms), &ok);
     if (!ok) {
         json_decref(o);
         return NULL;

@@ -1,4 +1,4 @@
-/* yaml.c - YAML manifests (libyaml) to the jansson tree manifests are read from.
+/* yaml.c - YAML manifests (libyaml) to the jansson tree they are read from.
  * SPDX-License-Identifier: Apache-2.0
  *
  * Only the JSON-shaped subset: one document of mappings, sequences and

@@ -41,6 +41,69 @@ static int verify(struct fleet_node *n, const uint8_t *ev, size_t len,
     return fleet_node_verify_tee(n, ev, len, &o, why, whylen);
 }
 
+static uint8_t *slurp(const char *dir, const char *name, size_t *len)
+{
+    char path[1024];
+    uint8_t *buf = NULL;
+    long n;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
+        (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        (buf = malloc((size_t)n)) == NULL ||
+        fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        fprintf(stderr, "test_fleet_evidence: cannot read %s\n", path);
+        free(buf);
+        buf = NULL;
+        n = 0;
+    }
+    if (f)
+        fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* Hardware families go through the same dispatch as `mantle verify`: a
+ * genuine SEV-SNP report (recorded, its report data fixed long ago)
+ * verifies up to the binding, and is refused there: it is no node's. */
+static void test_snp(const char *vectors)
+{
+    size_t rn, cn, an;
+    uint8_t *rep = slurp(vectors, "snp/gsg_attestation.bin", &rn);
+    uint8_t *vcek = slurp(vectors, "snp/gsg_vcek.der", &cn);
+    uint8_t *chain = slurp(vectors, "snp/ask_ark_milan.pem", &an);
+    mantle_blob certs[2] = {{vcek, cn, "gsg_vcek.der"},
+                            {chain, an, "ask_ark_milan.pem"}};
+    struct fleet_verify_opts o;
+    struct fleet_node n = claimed("node-a");
+    char why[1024];
+
+    CHECK(rep && vcek && chain);
+    if (rep && vcek && chain) {
+        memset(&o, 0, sizeof o);
+        o.format = MANTLE_TEE_SNP;
+        o.time = 1748736000;  /* 2025-06-01, when the chain is valid */
+        o.certs = certs;
+        o.ncerts = 2;
+        CHECK(fleet_node_verify_tee(&n, rep, rn, &o, why, sizeof why) ==
+              MANTLE_EREFUSED);
+        CHECK_HAS(why, "node-a: evidence made for another node or challenge");
+        CHECK(!n.tee_verified);
+        if (getenv("FLEET_TEST_VERBOSE"))
+            printf("%s\n", why);
+        /* A flipped signed byte fails earlier, at the signature. */
+        rep[0x90] ^= 1;
+        CHECK(fleet_node_verify_tee(&n, rep, rn, &o, why, sizeof why) ==
+              MANTLE_EREFUSED);
+        CHECK_HAS(why, "node-a: signature:");
+    }
+    fleet_node_free(&n);
+    free(rep);
+    free(vcek);
+    free(chain);
+}
+
 int main(int argc, char **argv)
 {
     mantle_tee *tee_a = NULL, *tee_b = NULL;
@@ -51,10 +114,11 @@ int main(int argc, char **argv)
     int64_t now = (int64_t)time(NULL);
     struct fleet_node n;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_fleet_evidence WORKDIR\n");
+    if (argc != 3) {
+        fprintf(stderr, "usage: test_fleet_evidence WORKDIR TESTVECTORS\n");
         return 2;
     }
+    test_snp(argv[2]);
     memset(&diag, 0, sizeof diag);
     snprintf(dir, sizeof dir, "%s/a", argv[1]);
     CHECK(mantle_tee_open("soft", dir, &tee_a, &diag) == MANTLE_OK);

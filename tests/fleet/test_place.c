@@ -87,7 +87,9 @@ static void free_all(struct fleet_deploy *d, size_t nd, struct fleet_node *n,
         fleet_node_free(&n[i]);
 }
 
-#define MOD "module: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+#define MOD                                                                \
+    "module: sha256:0123456789abcdef0123456789abcdef"                      \
+    "0123456789abcdef0123456789abcdef\n"
 
 static void test_constraints(void)
 {
@@ -141,12 +143,31 @@ static void test_constraints(void)
     CHECK_STR(where(&r, "plain", 0), "x1");
     done(&r);
 
-    /* A node whose tee is not verified becomes eligible once it is. */
-    n[1].tee_verified = true;
-    n[3].tee_verified = false;
-    r = place(d + 1, 1, n, 5, NULL);
-    CHECK_STR(where(&r, "conf", 0), "x2");
-    done(&r);
+    /* x3 loses its verification (new evidence refused): conf moves to x2,
+     * verified meanwhile; arm and the others stay where they were. */
+    {
+        run before = place(d, 7, n, 5, NULL);
+        n[1].tee_verified = true;
+        n[3].tee_verified = false;
+        r = place(d, 7, n, 5, &before);
+        CHECK_STR(where(&before, "conf", 0), "x3");
+        CHECK_STR(where(&r, "conf", 0), "x2");
+        CHECK_HAS(why(&r, "conf", 0), "placed on x2: least loaded of 1 "
+                                      "eligible node");
+        CHECK_STR(where(&r, "arm", 0), "a1");
+        CHECK_STR(where(&r, "dev", 0), "s1");
+        CHECK_STR(why(&r, "arm", 0), why(&before, "arm", 0));
+        done(&r);
+        /* ... and its debug flag turning on moves nodebug-style work. */
+        n[1].debug = true;
+        r = place(d, 7, n, 5, &before);
+        CHECK_STR(where(&r, "conf", 0), "-");
+        CHECK_HAS(why(&r, "conf", 0), "1 tee snp evidence is debug "
+                                      "(debug_ok is false)");
+        CHECK_HAS(why(&r, "conf", 0), "1 tee snp not verified");
+        done(&r);
+        done(&before);
+    }
     free_all(d, 7, n, 5);
 }
 
@@ -490,7 +511,8 @@ static void test_scale(void)
                 CHECK_STR(where(&r, d[i].name, rep), "-");
     }
     run r2 = place(d, ND, n, NN, &r);
-    char *a = fleet_assigns_to_json(r.a, r.n), *b = fleet_assigns_to_json(r2.a, r2.n);
+    char *a = fleet_assigns_to_json(r.a, r.n);
+    char *b = fleet_assigns_to_json(r2.a, r2.n);
     CHECK_STR(a, b);
     free(a);
     free(b);
