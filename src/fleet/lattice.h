@@ -101,6 +101,21 @@ int lattice_kv_put(kvStore *kv, const char *key, const char *val, char *err,
 
 /* ---- objstore.c: ADR-20 objects -------------------------------------- */
 
+/* An object's meta, as read from $O.<bucket>.M.<name>: untrusted (anyone
+ * allowed to publish there wrote it), so checked before any use: nuid
+ * 1-64 base62 characters (it becomes a subject token), digest
+ * "SHA-256=" + 44 base64url characters, 0 < chunks <= size unless both
+ * are 0. */
+struct lattice_obj_meta {
+    char nuid[65];
+    char digest[53];
+    uint64_t size, chunks;
+    bool deleted;
+};
+int lattice_obj_meta_parse(const char *json, size_t len,
+                           struct lattice_obj_meta *out, char *err,
+                           size_t errlen);
+
 /* Store bytes as object `name` (chunks of 128 KiB, then the meta with the
  * SHA-256 digest, rolled up so only the latest meta per name remains). An
  * object whose meta already names the same digest is not uploaded again

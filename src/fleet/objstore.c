@@ -49,17 +49,82 @@ static int meta_subject(const char *name, char *out, size_t outlen)
     return 0;
 }
 
-/* The current meta of `name`: 0 (*out is the JSON), 1 none, -1 error. */
-static int meta_get(struct lattice *lt, const char *name, json_t **out,
-                    char *err, size_t errlen)
+int lattice_obj_meta_parse(const char *json, size_t len,
+                           struct lattice_obj_meta *out, char *err,
+                           size_t errlen)
 {
-    char subj[512];
+    json_error_t je;
+    json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *nuid, *digest, *size, *chunks, *del;
+    const char *n, *d;
+    int rc = -1;
+
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "object meta: not a JSON object%s%s",
+                 o ? "" : ": ", o ? "" : je.text);
+        goto out;
+    }
+    nuid = json_object_get(o, "nuid");
+    digest = json_object_get(o, "digest");
+    size = json_object_get(o, "size");
+    chunks = json_object_get(o, "chunks");
+    del = json_object_get(o, "deleted");
+    if ((del && !json_is_boolean(del))) {
+        snprintf(err, errlen, "object meta: deleted: expected a boolean");
+        goto out;
+    }
+    out->deleted = json_is_true(del);
+    if (out->deleted) { /* a tombstone needs nothing else */
+        rc = 0;
+        goto out;
+    }
+    n = json_string_value(nuid);
+    if (n == NULL || *n == '\0' || strlen(n) >= sizeof out->nuid ||
+        strspn(n, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "abcdefghijklmnopqrstuvwxyz") != strlen(n)) {
+        snprintf(err, errlen, "object meta: nuid: expected 1 to 64 letters "
+                              "and digits");
+        goto out;
+    }
+    d = json_string_value(digest);
+    if (d == NULL || strncmp(d, "SHA-256=", 8) != 0 ||
+        strlen(d) != sizeof out->digest - 1 ||
+        strspn(d + 8, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                      "0123456789-_=") != strlen(d + 8)) {
+        snprintf(err, errlen, "object meta: digest: expected "
+                              "\"SHA-256=<base64url>\"");
+        goto out;
+    }
+    if (!json_is_integer(size) || json_integer_value(size) < 0 ||
+        !json_is_integer(chunks) || json_integer_value(chunks) < 0 ||
+        json_integer_value(chunks) > json_integer_value(size) ||
+        ((json_integer_value(chunks) == 0) != (json_integer_value(size) == 0))) {
+        snprintf(err, errlen, "object meta: size and chunks: expected "
+                              "integers with 0 < chunks <= size (or both 0)");
+        goto out;
+    }
+    memcpy(out->nuid, n, strlen(n) + 1);
+    memcpy(out->digest, d, strlen(d) + 1);
+    out->size = (uint64_t)json_integer_value(size);
+    out->chunks = (uint64_t)json_integer_value(chunks);
+    rc = 0;
+out:
+    json_decref(o);
+    return rc;
+}
+
+/* The current meta of `name`: 0, 1 when there is none (or a tombstone),
+ * -1 on error. */
+static int meta_get(struct lattice *lt, const char *name,
+                    struct lattice_obj_meta *out, char *err, size_t errlen)
+{
+    char subj[512], why[256];
     natsMsg *m = NULL;
     jsErrCode jerr = 0;
-    json_error_t je;
     natsStatus s;
+    int rc;
 
-    *out = NULL;
     if (meta_subject(name, subj, sizeof subj) != 0) {
         snprintf(err, errlen, "object name: 1 to 255 bytes, please");
         return -1;
@@ -69,22 +134,15 @@ static int meta_get(struct lattice *lt, const char *name, json_t **out,
         return 1;
     if (s != NATS_OK)
         return lattice_fail(err, errlen, s, name);
-    *out = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
-                      JSON_REJECT_DUPLICATES, &je);
+    rc = lattice_obj_meta_parse(natsMsg_GetData(m),
+                                (size_t)natsMsg_GetDataLength(m), out, why,
+                                sizeof why);
     natsMsg_Destroy(m);
-    if (!json_is_object(*out)) {
-        json_decref(*out);
-        *out = NULL;
-        snprintf(err, errlen, "%s: object meta: not a JSON object (%s)", name,
-                 je.text);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", name, why);
         return -1;
     }
-    if (json_is_true(json_object_get(*out, "deleted"))) {
-        json_decref(*out);
-        *out = NULL;
-        return 1;
-    }
-    return 0;
+    return out->deleted ? 1 : 0;
 }
 
 static void sha256_digest_b64(const uint8_t *md, char out[64])
@@ -103,7 +161,8 @@ int lattice_obj_put(struct lattice *lt, const char *name,
     char digest[64], subj[512], chunk_subj[160], mtime[40], *text = NULL;
     natsInbox *inbox = NULL;
     const char *nuid;
-    json_t *old = NULL, *meta = NULL;
+    struct lattice_obj_meta old;
+    json_t *meta = NULL;
     natsMsg *m = NULL;
     jsErrCode jerr = 0;
     natsStatus s;
@@ -118,16 +177,12 @@ int lattice_obj_put(struct lattice *lt, const char *name,
         return -1;
     }
     sha256_digest_b64(md, digest);
-    if ((r = meta_get(lt, name, &old, err, errlen)) < 0)
-        return -1;
-    if (r == 0) {
-        const char *d = json_string_value(json_object_get(old, "digest"));
-
-        if (d && strcmp(d, digest) == 0) {
-            *out_existed = true;
-            json_decref(old);
-            return 0;
-        }
+    /* A garbled meta is replaced, not an error: this write repairs it. */
+    if ((r = meta_get(lt, name, &old, err, errlen)) != 0)
+        memset(&old, 0, sizeof old);
+    if (r == 0 && strcmp(old.digest, digest) == 0) {
+        *out_existed = true;
+        return 0;
     }
     if ((s = natsInbox_Create(&inbox)) != NATS_OK) {
         lattice_fail(err, errlen, s, "nuid");
@@ -165,8 +220,8 @@ int lattice_obj_put(struct lattice *lt, const char *name,
         goto out;
     }
     /* The chunks of the object this one replaced are garbage now. */
-    const char *old_nuid = old ? json_string_value(json_object_get(old, "nuid")) : NULL;
-    if (old_nuid && strcmp(old_nuid, nuid) != 0) {
+    const char *old_nuid = old.nuid;
+    if (old_nuid[0] && strcmp(old_nuid, nuid) != 0) {
         char old_subj[160];
         jsOptions jo;
 
@@ -181,7 +236,6 @@ out:
     natsMsg_Destroy(m);
     free(text);
     json_decref(meta);
-    json_decref(old);
     natsInbox_Destroy(inbox);
     return rc;
 }
@@ -190,9 +244,7 @@ int lattice_obj_get(struct lattice *lt, const char *name, size_t max_size,
                     uint8_t **out, size_t *out_size, char *err,
                     size_t errlen)
 {
-    json_t *meta = NULL;
-    const char *nuid, *want;
-    json_int_t size, chunks;
+    struct lattice_obj_meta meta;
     char subj[160], got[64];
     uint8_t md[32], *buf = NULL;
     size_t have = 0;
@@ -207,37 +259,28 @@ int lattice_obj_get(struct lattice *lt, const char *name, size_t max_size,
     *out_size = 0;
     if ((r = meta_get(lt, name, &meta, err, errlen)) != 0)
         return r;
-    nuid = json_string_value(json_object_get(meta, "nuid"));
-    want = json_string_value(json_object_get(meta, "digest"));
-    size = json_integer_value(json_object_get(meta, "size"));
-    chunks = json_integer_value(json_object_get(meta, "chunks"));
-    if (!nuid || !want || size < 0 || chunks < 0 || strlen(nuid) > 64 ||
-        strchr(nuid, '.') || strchr(nuid, '*') || strchr(nuid, '>')) {
-        snprintf(err, errlen, "%s: object meta lacks nuid, digest or size",
-                 name);
+    if (meta.size > max_size) {
+        snprintf(err, errlen, "%s: object of %llu bytes exceeds the limit of "
+                              "%zu", name, (unsigned long long)meta.size,
+                 max_size);
         goto out;
     }
-    if ((uint64_t)size > max_size) {
-        snprintf(err, errlen, "%s: object of %lld bytes exceeds the limit of "
-                              "%zu", name, (long long)size, max_size);
-        goto out;
-    }
-    if ((buf = malloc((size_t)size + 1)) == NULL ||
+    if ((buf = malloc((size_t)meta.size + 1)) == NULL ||
         (ctx = EVP_MD_CTX_new()) == NULL ||
         EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
         snprintf(err, errlen, "%s: out of memory", name);
         goto out;
     }
-    snprintf(subj, sizeof subj, "$O.%s.C.%s", LATTICE_MODULES, nuid);
+    snprintf(subj, sizeof subj, "$O.%s.C.%s", LATTICE_MODULES, meta.nuid);
     jsSubOptions_Init(&so);
     so.Stream = "OBJ_" LATTICE_MODULES;
     so.Ordered = true;
-    if (chunks > 0 &&
+    if (meta.chunks > 0 &&
         (s = js_SubscribeSync(&sub, lt->js, subj, NULL, &so, &jerr)) != NATS_OK) {
         lattice_fail(err, errlen, s, "object chunks");
         goto out;
     }
-    for (json_int_t i = 0; i < chunks; i++) {
+    for (uint64_t i = 0; i < meta.chunks; i++) {
         natsMsg *m = NULL;
         int n;
 
@@ -246,7 +289,7 @@ int lattice_obj_get(struct lattice *lt, const char *name, size_t max_size,
             goto out;
         }
         n = natsMsg_GetDataLength(m);
-        if ((uint64_t)have + (uint64_t)n > (uint64_t)size) {
+        if ((uint64_t)have + (uint64_t)n > meta.size) {
             natsMsg_Destroy(m);
             snprintf(err, errlen, "%s: chunks exceed the size in the meta",
                      name);
@@ -259,9 +302,9 @@ int lattice_obj_get(struct lattice *lt, const char *name, size_t max_size,
     }
     EVP_DigestFinal_ex(ctx, md, NULL);
     sha256_digest_b64(md, got);
-    if (have != (size_t)size || strcmp(got, want) != 0) {
+    if (have != meta.size || strcmp(got, meta.digest) != 0) {
         snprintf(err, errlen, "%s: digest mismatch: the chunks hash to %s, "
-                              "the meta says %s", name, got, want);
+                              "the meta says %s", name, got, meta.digest);
         goto out;
     }
     *out = buf;
@@ -275,6 +318,5 @@ out:
     }
     EVP_MD_CTX_free(ctx);
     free(buf);
-    json_decref(meta);
     return rc;
 }
