@@ -508,8 +508,8 @@ static void call_done(struct agent *ag, void *arg, int exit_code, int sig,
         snprintf(why, sizeof why, "timed out after %lld ms",
                  (long long)ag->cfg.invoke_timeout_ms);
     else if (sig == SIGXFSZ)
-        snprintf(why, sizeof why, "answer larger than %lld bytes",
-                 (long long)ag->cfg.invoke_max_bytes);
+        snprintf(why, sizeof why, "answer larger than the limit (%lld bytes "
+                 "or the NATS message size)", (long long)ag->cfg.invoke_max_bytes);
     else if (sig)
         snprintf(why, sizeof why, "killed by signal %d", sig);
     else if (exit_code != 0 && err_text[0])
@@ -563,11 +563,15 @@ static void run_job(struct member *m, struct job *j)
     snprintf(c->deploy, sizeof c->deploy, "%s", r->deploy);
     c->replica = r->replica;
     c->reply = strdup(rs ? rs : "");
+    /* The answer must fit one NATS message, headers included. */
+    uint64_t max_out = (uint64_t)m->ag->cfg.invoke_max_bytes;
+    int64_t max_payload = natsConnection_GetMaxPayload(m->lt->nc);
+    if (max_payload > 4096 && (uint64_t)max_payload - 4096 < max_out)
+        max_out = (uint64_t)max_payload - 4096;
     if (wl_oneshot(m->ag, &r->spec, natsMsg_GetData(j->msg),
                    (size_t)natsMsg_GetDataLength(j->msg),
-                   (uint64_t)m->ag->cfg.invoke_timeout_ms,
-                   (uint64_t)m->ag->cfg.invoke_max_bytes, call_done, c, err,
-                   sizeof err) != 0) {
+                   (uint64_t)m->ag->cfg.invoke_timeout_ms, max_out, call_done,
+                   c, err, sizeof err) != 0) {
         reply(m, rs, "", 0, -1, err);
         free(c->reply);
         free(c);

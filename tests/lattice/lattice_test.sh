@@ -291,11 +291,32 @@ check "n3 reconnects to another server after s$victim died" \
 echo "n3 reconnected in $(($(now_ms) - t0)) ms"
 check "... resynchronises" wait_for 15 sh -c "grep -c 'node n3 resynchronised' n3.log | grep -qv '^0$'"
 check "... and stays placed" wait_for 10 sh -c "'$MANTLE' deploy status edge | grep -q 'replica 0: n3'"
+# The server comes back (its JetStream state intact); nodes that had only
+# its URL reconnect with backoff, and the leaf relinks if it was s1.
+"$NATS_SERVER" -c s$victim.conf >>s$victim.log 2>&1 &
+PIDS+=($!)
+eval "S${victim}_PID=$!"
+check "s$victim back: every node placed as before" wait_for 20 sh -c \
+    "'$MANTLE' deploy status edge 2>/dev/null | grep -q 'replica 0: n3' &&
+     '$MANTLE' deploy status edge 2>/dev/null | grep -q 'replica 1: n4' &&
+     '$MANTLE' deploy status conf 2>/dev/null | grep -q 'replica 0: n1'"
 
 # ---- removal, drain -----------------------------------------------------------
 "$MANTLE" deploy rm never >/dev/null
 check "deploy rm" sh -c "! '$MANTLE' deploy ls | grep -q never"
-for n in n1 n2 n3 n4; do
+# A drained node withdraws its facts: its replica is re-placed at once,
+# not after dead_after_ms.
+t0=$(now_ms)
+kill -TERM $N3_PID
+wait_for 10 sh -c "'$MANTLE' deploy status edge | grep -q 'replica 0: pending'"
+t1=$(now_ms)
+"$MANTLE" deploy status edge >st.txt
+check "drained n3: its edge replica pending (no other free edge node)" grep -q "replica 0: pending" st.txt
+check "... because n3 withdrew its facts (3 nodes left), not by timeout" grep -q "replica 0: pending: 3 nodes" st.txt
+echo "drain of n3 seen by the reconciler after $((t1 - t0)) ms"
+wait $N3_PID
+check "n3 drained on SIGTERM (exit 0)" test $? = 0
+for n in n1 n2 n4; do
     pid_var="${n^^}_PID"
     [ "$n" = "$holder" ] && continue
     kill -TERM "${!pid_var}"
