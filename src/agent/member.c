@@ -999,5 +999,4 @@ void member_stop(struct agent *ag)
     pthread_cond_destroy(&m->cv);
     free(m);
     ag->member = NULL;
-    lattice_shutdown();
 }

@@ -390,7 +390,6 @@ int cli_deploy(int argc, char **argv)
         return cli_usage_error("deploy", "expected FILE, status NAME, rm "
                                          "NAME or ls");
     lattice_close(c.lt);
-    lattice_shutdown();
     return rc;
 }
 
@@ -538,7 +537,6 @@ int cli_invoke(int argc, char **argv)
     snprintf(subj, sizeof subj, LATTICE_INVOKE_PREFIX "%s", argv[optind]);
     if ((rc = fconn_open(&c, "invoke", false)) != CLI_EXIT_OK) {
         free(body);
-        lattice_shutdown();
         return rc;
     }
     if (repeat > 0) {
@@ -550,7 +548,6 @@ int cli_invoke(int argc, char **argv)
         rc = load_run(&l, conc);
         free(body);
         lattice_close(c.lt);
-        lattice_shutdown();
         return rc;
     }
     s = natsConnection_Request(&reply, c.lt->nc, subj,
@@ -584,6 +581,5 @@ int cli_invoke(int argc, char **argv)
     }
     natsMsg_Destroy(reply);
     lattice_close(c.lt);
-    lattice_shutdown();
     return rc;
 }

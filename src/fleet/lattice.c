@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lattice.h"
 
@@ -35,12 +36,17 @@ int lattice_fail(char *err, size_t errlen, natsStatus s, const char *what)
 
 /* nats.c delivers connection events on its own thread, and may still
  * deliver some after natsConnection_Close returns: they go through this
- * separately allocated relay, which lattice_close mutes and the closed
- * event (always the last one) frees. */
+ * separately allocated relay, which lattice_close mutes, then waits for
+ * the closed event (always the last one) before freeing it. Should that
+ * not come in time the relay is abandoned and the closed event frees it.
+ * (Not nats_Close: it also tears down OpenSSL state that OpenSSL's own
+ * exit handler then frees again, crashing mantled at exit.) */
 struct relay {
     pthread_mutex_t mu;
+    pthread_cond_t cv;
     void (*on_event)(void *ctx, enum lattice_event ev);
     void *ctx;
+    bool closed, abandoned;
 };
 
 static void relay(struct relay *r, enum lattice_event ev)
@@ -63,14 +69,27 @@ static void on_down(natsConnection *nc, void *arg)
     relay(arg, LATTICE_DOWN);
 }
 
+static void relay_free(struct relay *r)
+{
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    free(r);
+}
+
 static void on_closed(natsConnection *nc, void *arg)
 {
     struct relay *r = arg;
+    bool abandoned;
 
     (void)nc;
     relay(r, LATTICE_CLOSED);
-    pthread_mutex_destroy(&r->mu);
-    free(r);
+    pthread_mutex_lock(&r->mu);
+    r->closed = true;
+    abandoned = r->abandoned;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    if (abandoned)
+        relay_free(r);
 }
 
 /* 100 ms, 200 ms, ... up to the ceiling: a flapping link is not hammered,
@@ -177,6 +196,7 @@ int lattice_open(const struct lattice_opts *o, struct lattice **out,
         goto out;
     }
     pthread_mutex_init(&lt->relay->mu, NULL);
+    pthread_cond_init(&lt->relay->cv, NULL);
     lt->relay->on_event = o->on_event;
     lt->relay->ctx = o->ctx;
     natsOptions_SetDisconnectedCB(opts, on_down, lt->relay);
@@ -198,6 +218,12 @@ int lattice_open(const struct lattice_opts *o, struct lattice **out,
 
         snprintf(what, sizeof what, "cannot reach NATS at %s", o->urls);
         lattice_fail(err, errlen, s, what);
+        /* nats.c keeps no reason for a failed handshake: say where to look. */
+        if (s == NATS_NO_SERVER && ((o->ca && *o->ca) || (o->cert && *o->cert)))
+            snprintf(err + strlen(err), errlen - strlen(err),
+                     " (down, or the TLS handshake failed: check the CA, the "
+                     "client certificate and that the server's certificate "
+                     "names the host)");
         goto out;
     }
     jsOptions jo;
@@ -231,17 +257,32 @@ void lattice_close(struct lattice *lt)
     kvStore_Destroy(lt->lease);
     kvStore_Destroy(lt->evidence);
     jsCtx_Destroy(lt->js);
-    if (lt->relay) { /* no more events: the owner is going away */
-        pthread_mutex_lock(&lt->relay->mu);
-        lt->relay->on_event = NULL;
-        pthread_mutex_unlock(&lt->relay->mu);
+    struct relay *r = lt->relay;
+
+    if (r) { /* no more events: the owner is going away */
+        pthread_mutex_lock(&r->mu);
+        r->on_event = NULL;
+        pthread_mutex_unlock(&r->mu);
     }
     if (lt->nc) {
-        natsConnection_Close(lt->nc); /* on_closed frees the relay */
+        struct timespec ts;
+        bool closed;
+
+        natsConnection_Close(lt->nc);
         natsConnection_Destroy(lt->nc);
-    } else if (lt->relay) {
-        pthread_mutex_destroy(&lt->relay->mu);
-        free(lt->relay);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 2;
+        pthread_mutex_lock(&r->mu);
+        while (!r->closed &&
+               pthread_cond_timedwait(&r->cv, &r->mu, &ts) == 0)
+            ;
+        closed = r->closed;
+        r->abandoned = !closed;
+        pthread_mutex_unlock(&r->mu);
+        if (closed)
+            relay_free(r);
+    } else if (r) {
+        relay_free(r);
     }
     free(lt);
 }
@@ -415,10 +456,4 @@ size_t lattice_tee_challenge(int64_t window, char *out, size_t outlen)
     int n = snprintf(out, outlen, "mantle-fleet-window:%lld", (long long)window);
 
     return n > 0 && (size_t)n < outlen ? (size_t)n : 0;
-}
-
-void lattice_shutdown(void)
-{
-    /* Waits for nats.c's threads, so its last callbacks have run. */
-    nats_CloseAndWait(2000);
 }

@@ -72,10 +72,8 @@ struct lattice {
  * reconnect_max_ms) in the background. 0, or -1 with "what: why" in err. */
 int lattice_open(const struct lattice_opts *o, struct lattice **out,
                  char *err, size_t errlen);
+/* Close and wait (up to 2 s) for nats.c's last connection event. */
 void lattice_close(struct lattice *lt);
-/* At program exit, after the last lattice_close: end nats.c's threads
- * (waiting up to 2 s for its last callbacks). */
-void lattice_shutdown(void);
 bool lattice_connected(struct lattice *lt);
 /* Open (creating when missing) the KV buckets and the object store's
  * stream. Idempotent; 0 or -1 with err. */
