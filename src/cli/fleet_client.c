@@ -116,59 +116,26 @@ static int fconn_open(struct fconn *c, const char *verb, bool buckets)
     return CLI_EXIT_OK;
 }
 
-static uint8_t *slurp(const char *path, size_t max, size_t *out_len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *b = NULL, *g;
-    size_t cap = 0, n = 0, r;
-
-    if (f == NULL)
-        return NULL;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            if ((g = realloc(b, cap + 1)) == NULL)
-                break;
-            b = g;
-        }
-        r = fread(b + n, 1, cap - n, f);
-        n += r;
-        if (r == 0 || n > max)
-            break;
-    }
-    if (ferror(f) || n > max || b == NULL) {
-        fclose(f);
-        free(b);
-        return NULL;
-    }
-    fclose(f);
-    b[n] = '\0';
-    *out_len = n;
-    return b;
-}
-
 /* ---- deploy FILE ---------------------------------------------------------- */
 
 static int deploy_put(struct fconn *c, const char *file)
 {
     struct fleet_deploy d;
-    size_t len, mlen;
-    char *text, err[1024], *json = NULL, path[4096];
-    uint8_t *mod = NULL;
+    char err[1024], *json = NULL, path[4096];
+    cli_file text = {0}, mod = {0};
     int rc = CLI_EXIT_TRAP;
     natsStatus s;
 
-    if ((text = (char *)slurp(file, FLEET_MANIFEST_MAX, &len)) == NULL) {
-        fprintf(stderr, "mantle: deploy: %s: cannot read (missing, or over "
-                        "%u bytes)\n", file, FLEET_MANIFEST_MAX);
-        return CLI_EXIT_IO;
-    }
-    if (fleet_manifest_parse(text, len, file, &d, err, sizeof err) != MANTLE_OK) {
+    if ((rc = cli_read_file("deploy", file, &text)) != CLI_EXIT_OK)
+        return rc;
+    rc = fleet_manifest_parse((const char *)text.data, text.len, file, &d,
+                              err, sizeof err);
+    free(text.data);
+    free(text.path);
+    if (rc != MANTLE_OK) {
         fprintf(stderr, "mantle: deploy: %s\n", err);
-        free(text);
         return CLI_EXIT_USAGE;
     }
-    free(text);
     if ((rc = fconn_open(c, "deploy", true)) != CLI_EXIT_OK)
         goto out;
     rc = CLI_EXIT_TRAP;
@@ -182,13 +149,10 @@ static int deploy_put(struct fconn *c, const char *file)
         else
             snprintf(path, sizeof path, "%s/%s", dirname(dir), d.module_path);
         free(dir);
-        if ((mod = slurp(path, 256u << 20, &mlen)) == NULL) {
-            fprintf(stderr, "mantle: deploy: %s: module %s: cannot read\n",
-                    file, path);
-            rc = CLI_EXIT_IO;
+        if ((rc = cli_read_file("deploy", path, &mod)) != CLI_EXIT_OK)
             goto out;
-        }
-        if (fleet_digest(mod, mlen, digest) != 0)
+        rc = CLI_EXIT_TRAP;
+        if (fleet_digest(mod.data, mod.len, digest) != 0)
             goto out;
         if (d.digest[0] && strcmp(d.digest, digest) != 0) {
             fprintf(stderr, "mantle: deploy: %s: module.digest says %s but %s "
@@ -196,13 +160,13 @@ static int deploy_put(struct fconn *c, const char *file)
             rc = CLI_EXIT_USAGE;
             goto out;
         }
-        if (lattice_obj_put(c->lt, digest, mod, mlen, &existed, err,
+        if (lattice_obj_put(c->lt, digest, mod.data, mod.len, &existed, err,
                             sizeof err) != 0) {
             fprintf(stderr, "mantle: deploy: upload %s: %s\n", path, err);
             goto out;
         }
         printf("module %s: %s (%zu bytes)\n", digest,
-               existed ? "already stored" : "uploaded", mlen);
+               existed ? "already stored" : "uploaded", mod.len);
         memcpy(d.digest, digest, sizeof d.digest);
         free(d.module_path); /* nodes know the module by its digest only */
         d.module_path = NULL;
@@ -240,7 +204,8 @@ static int deploy_put(struct fconn *c, const char *file)
     rc = CLI_EXIT_OK;
 out:
     free(json);
-    free(mod);
+    free(mod.data);
+    free(mod.path);
     fleet_deploy_free(&d);
     return rc;
 }
@@ -493,6 +458,7 @@ int cli_invoke(int argc, char **argv)
     struct fconn c;
     const char *data = NULL, *file = NULL, *v;
     bool verbose = false;
+    cli_file in = {0};
     uint8_t *body = NULL;
     size_t blen = 0;
     char subj[160], err[512];
@@ -530,9 +496,12 @@ int cli_invoke(int argc, char **argv)
         return cli_usage_error("invoke", "expected one deployment NAME");
     if (data && file)
         return cli_usage_error("invoke", "--data and --file conflict");
-    if (file && (body = slurp(file, 64u << 20, &blen)) == NULL) {
-        fprintf(stderr, "mantle: invoke: %s: cannot read\n", file);
-        return CLI_EXIT_IO;
+    if (file) {
+        if ((rc = cli_read_file("invoke", file, &in)) != CLI_EXIT_OK)
+            return rc;
+        free(in.path);
+        body = in.data;
+        blen = in.len;
     }
     snprintf(subj, sizeof subj, LATTICE_INVOKE_PREFIX "%s", argv[optind]);
     if ((rc = fconn_open(&c, "invoke", false)) != CLI_EXIT_OK) {

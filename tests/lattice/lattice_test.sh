@@ -115,7 +115,7 @@ printf '{"name": "x", "module": "echo.wasm", "constraints": {"tee": ["sev"]}}' >
 check "unknown TEE kind: exit 2, field path" grep -q "bad2.json: constraints.tee\[0\]" out.txt
 printf 'name: x\nmodule: missing.wasm\n' >bad3.yaml
 "$MANTLE" deploy bad3.yaml >out.txt 2>&1
-check "missing module file: exit 5 and named" grep -q "module .*missing.wasm: cannot read" out.txt
+check "missing module file: named, with the reason" grep -q "missing.wasm: read: No such file" out.txt
 
 # ---- four nodes -----------------------------------------------------------
 printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
