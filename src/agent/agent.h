@@ -352,6 +352,8 @@ int proxy_forward(struct agent *ag, struct workload *w,
  * drain: leave the queue groups and withdraw this node's facts; stop:
  * end the fleet thread and the connection. */
 int member_start(struct agent *ag, char *err, size_t errlen);
+/* SIGHUP: republish the facts with the reloaded node_labels. */
+void member_reload(struct agent *ag);
 void member_drain(struct agent *ag);
 void member_stop(struct agent *ag);
 /* metrics.c */

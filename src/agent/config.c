@@ -77,7 +77,7 @@ static const struct cfg_row table[] = {
         "JetStream replicas of the fleet's buckets when this node creates them"),
     ROW(node_id, CFG_STR, "", false, "this node's id in the fleet (default: "
                                      "the host name)"),
-    ROW(node_labels, CFG_STR, "", false,
+    ROW(node_labels, CFG_STR, "", true,
         "labels placement matches, \"tier=edge,site=lab\""),
     ROW(node_tee, CFG_STR, "", false,
         "TEE backend (soft, tpm, tsm) whose evidence proves this node's TEE "

@@ -184,6 +184,9 @@ static void reload(struct agent *ag)
     }
     cfg_apply_reload(&ag->cfg, &next, note, sizeof note);
     cfg_free(&next);
+#if MANTLED_FLEET
+    member_reload(ag);
+#endif
     SSL_CTX_free(ag->ssl_ctx);
     ag->ssl_ctx = ctx;
     if (api_tokens_load(ag, err, sizeof err) != 0)

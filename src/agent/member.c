@@ -338,7 +338,13 @@ static void fleet_round(struct member *m)
         return;
     }
     publish_evidence(m, now);
-    s = kvStore_PutString(NULL, m->lt->nodes, m->id, m->facts);
+    pthread_mutex_lock(&m->mu); /* member_reload may replace the facts */
+    char *facts = strdup(m->facts);
+    pthread_mutex_unlock(&m->mu);
+    if (facts == NULL)
+        abort();
+    s = kvStore_PutString(NULL, m->lt->nodes, m->id, facts);
+    free(facts);
     if (s != NATS_OK) {
         lattice_fail(err, sizeof err, s, "heartbeat");
         note(m, "lattice", err);
@@ -825,13 +831,57 @@ static int node_id(const struct agent_config *cfg, char *out, size_t outlen,
     return 0;
 }
 
+/* This node's facts JSON with these labels; NULL with err. */
+static char *local_facts(struct member *m, const char *labels_text,
+                         char *err, size_t errlen)
+{
+    struct fleet_label *labels = NULL;
+    size_t nlabels = 0;
+    struct fleet_node facts;
+    char *json = NULL;
+
+    if (parse_labels(labels_text, &labels, &nlabels, err, errlen) != 0)
+        return NULL;
+    if (fleet_node_local(m->id, m->tee, labels, nlabels, &facts, err,
+                         errlen) == MANTLE_OK) {
+        if ((json = fleet_node_to_json(&facts)) == NULL)
+            abort();
+        fleet_node_free(&facts);
+    }
+    for (size_t i = 0; i < nlabels; i++)
+        free(labels[i].key), free(labels[i].value);
+    free(labels);
+    return json;
+}
+
+void member_reload(struct agent *ag)
+{
+    struct member *m = ag->member;
+    char err[512], *facts;
+
+    if (m == NULL)
+        return;
+    if ((facts = local_facts(m, ag->cfg.node_labels, err, sizeof err)) == NULL) {
+        fprintf(stderr, "mantled: fleet: reload: %s (the facts before stay)\n",
+                err);
+        return;
+    }
+    pthread_mutex_lock(&m->mu);
+    bool changed = strcmp(facts, m->facts) != 0;
+    free(m->facts);
+    m->facts = facts;
+    m->kick = true; /* publish at once: the reconciler re-places */
+    pthread_cond_signal(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    if (changed)
+        fprintf(stderr, "mantled: fleet: node %s: facts changed (%s)\n", m->id,
+                ag->cfg.node_labels);
+}
+
 int member_start(struct agent *ag, char *err, size_t errlen)
 {
     struct agent_config *cfg = &ag->cfg;
     struct member *m;
-    struct fleet_label *labels = NULL;
-    size_t nlabels = 0;
-    struct fleet_node facts;
     mantle_diag diag;
     char tee_dir[700];
     int rc = -1;
@@ -847,8 +897,7 @@ int member_start(struct agent *ag, char *err, size_t errlen)
     m->ev_window = 0;
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);
-    if (node_id(cfg, m->id, sizeof m->id, err, errlen) != 0 ||
-        parse_labels(cfg->node_labels, &labels, &nlabels, err, errlen) != 0)
+    if (node_id(cfg, m->id, sizeof m->id, err, errlen) != 0)
         goto out;
     if (cfg->node_tee[0]) {
         snprintf(tee_dir, sizeof tee_dir, "%s/tee", cfg->state_dir);
@@ -860,13 +909,8 @@ int member_start(struct agent *ag, char *err, size_t errlen)
             goto out;
         }
     }
-    if (fleet_node_local(m->id, m->tee, labels, nlabels, &facts, err,
-                         errlen) != MANTLE_OK)
+    if ((m->facts = local_facts(m, cfg->node_labels, err, errlen)) == NULL)
         goto out;
-    m->facts = fleet_node_to_json(&facts);
-    fleet_node_free(&facts);
-    if (m->facts == NULL)
-        abort();
     struct lattice_opts lo = {
         .urls = cfg->lattice, .ca = cfg->lattice_ca, .cert = cfg->lattice_cert,
         .key = cfg->lattice_key, .creds = cfg->lattice_creds, .name = m->id,
@@ -894,9 +938,6 @@ int member_start(struct agent *ag, char *err, size_t errlen)
     m = NULL;
     rc = 0;
 out:
-    for (size_t i = 0; i < nlabels; i++)
-        free(labels[i].key), free(labels[i].value);
-    free(labels);
     if (m) {
         ag->member = m;
         member_stop(ag);

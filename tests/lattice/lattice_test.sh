@@ -277,6 +277,21 @@ check "n4 logged its resynchronisation" grep -q "fleet: node n4 resynchronised" 
 wait_for 10 sh -c "'$MANTLE' invoke edge --lattice '$LEAFURL' --data again -v 2>&1 | grep -q 'node n4'"
 check "n4 serves again after the partition" test $? = 0
 
+# ---- facts change: n3's labels reloaded (SIGHUP) -----------------------------
+sed -i 's/^node_labels = .*/node_labels = tier=lab,site=dc2/' n3.conf
+t0=$(now_ms)
+kill -HUP $N3_PID
+wait_for 10 sh -c "'$MANTLE' deploy status edge | grep -q 'replica 0: pending'"
+t1=$(now_ms)
+"$MANTLE" deploy status edge >st.txt
+check "n3 relabelled tier=lab: its edge replica leaves it (pending)" grep -q "replica 0: pending" st.txt
+check "... saying why (label tier)" grep -q "replica 0: pending: .*label tier" st.txt || cat st.txt
+echo "facts change re-placed after $((t1 - t0)) ms"
+sed -i 's/^node_labels = .*/node_labels = tier=edge,site=dc2/' n3.conf
+kill -HUP $N3_PID
+check "relabelled back: placed on n3 again" \
+    wait_for 10 sh -c "'$MANTLE' deploy status edge | grep -q 'replica 0: n3'"
+
 # ---- drain: a node leaving on SIGTERM withdraws its facts -------------------
 # Its replica is re-placed at the next round, not after dead_after_ms.
 t0=$(now_ms)
