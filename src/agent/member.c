@@ -351,14 +351,6 @@ static void fleet_round(struct member *m)
         m->linked = false;
         return;
     }
-    if (!m->linked) {
-        char url[256] = "";
-
-        natsConnection_GetConnectedUrl(m->lt->nc, url, sizeof url);
-        fprintf(stderr, "mantled: fleet: node %s %s via %s\n", m->id,
-                m->joined ? "resynchronised" : "joined", url);
-    }
-    m->linked = m->joined = true;
     struct reconcile_opts ro = {
         .self = m->id, .lease_ms = cfg->lease_ms,
         .dead_after_ms = cfg->dead_after_ms, .tee_roots = cfg->tee_roots,
@@ -368,10 +360,22 @@ static void fleet_round(struct member *m)
     if (m->leader != was_leader)
         fprintf(stderr, "mantled: fleet: %s the reconciler\n",
                 m->leader ? "this node is now" : "this node is no longer");
-    if (sync_assignments(m, err, sizeof err) != 0)
+    if (sync_assignments(m, err, sizeof err) != 0) {
         note(m, "assignments", err);
-    else
-        m->last_err[0] = '\0';
+        m->linked = false;
+        return;
+    }
+    m->last_err[0] = '\0';
+    /* The first complete round after a failed one: facts published and
+     * assignments read again, so this node is in step with the fleet. */
+    if (!m->linked) {
+        char url[256] = "";
+
+        natsConnection_GetConnectedUrl(m->lt->nc, url, sizeof url);
+        fprintf(stderr, "mantled: fleet: node %s %s via %s\n", m->id,
+                m->joined ? "resynchronised" : "joined", url);
+    }
+    m->linked = m->joined = true;
 }
 
 static void *fleet_thread(void *arg)

@@ -214,7 +214,9 @@ struct state {
     size_t nd;
     struct fleet_assign *cur;
     size_t ncur;
-    char **assign_keys;
+    char **assign_keys; /* and, for each, the text and revision read */
+    char **assign_text;
+    uint64_t *assign_rev;
     size_t nak;
 };
 
@@ -227,6 +229,10 @@ static void state_free(struct state *st)
         fleet_deploy_free(&st->deps[i]);
     free(st->deps);
     fleet_assign_free(st->cur, st->ncur);
+    for (size_t i = 0; st->assign_text && i < st->nak; i++)
+        free(st->assign_text[i]);
+    free(st->assign_text);
+    free(st->assign_rev);
     lattice_keys_free(st->assign_keys, st->nak);
 }
 
@@ -246,8 +252,14 @@ static int read_nodes(struct lattice *lt, const struct reconcile_opts *o,
         int64_t seen = 0;
         struct fleet_node *n = &st->nodes[st->nn];
 
-        if (lattice_kv_get(lt->nodes, keys[i], &text, &len, NULL, &seen, err,
-                           errlen) != 0)
+        int r = lattice_kv_get(lt->nodes, keys[i], &text, &len, NULL, &seen,
+                               err, errlen);
+
+        if (r < 0) { /* a partial view would move replicas needlessly */
+            lattice_keys_free(keys, nk);
+            return -1;
+        }
+        if (r == 1) /* gone since the listing */
             continue;
         if (fleet_node_from_json(text, len, n, why, sizeof why) != MANTLE_OK) {
             fprintf(stderr, "mantled: fleet: node %s: %s; ignored\n", keys[i],
@@ -283,8 +295,14 @@ static int read_deploys(struct lattice *lt, struct state *st, char *err,
         char *text = NULL, origin[128], why[512];
         size_t len;
 
-        if (lattice_kv_get(lt->deploy, keys[i], &text, &len, NULL, NULL, err,
-                           errlen) != 0)
+        int r = lattice_kv_get(lt->deploy, keys[i], &text, &len, NULL, NULL,
+                               err, errlen);
+
+        if (r < 0) { /* ... or drop a deployment's assignments */
+            lattice_keys_free(keys, nk);
+            return -1;
+        }
+        if (r == 1)
             continue;
         snprintf(origin, sizeof origin, LATTICE_DEPLOY "/%s", keys[i]);
         if (fleet_manifest_parse(text, len, origin, &st->deps[st->nd], why,
@@ -303,13 +321,20 @@ static int read_assigns(struct lattice *lt, struct state *st, char *err,
 {
     if (lattice_kv_keys(lt->assign, &st->assign_keys, &st->nak, err, errlen))
         return -1;
+    if ((st->assign_text = calloc(st->nak + 1, sizeof *st->assign_text)) ==
+            NULL ||
+        (st->assign_rev = calloc(st->nak + 1, sizeof *st->assign_rev)) == NULL)
+        return -1;
     for (size_t i = 0; i < st->nak; i++) {
         char *text = NULL, why[256];
         size_t len, n = 0;
         struct fleet_assign *a = NULL, *grown;
+        int r = lattice_kv_get(lt->assign, st->assign_keys[i], &text, &len,
+                               &st->assign_rev[i], NULL, err, errlen);
 
-        if (lattice_kv_get(lt->assign, st->assign_keys[i], &text, &len, NULL,
-                           NULL, err, errlen) != 0)
+        if (r < 0) /* placing without them would move replicas */
+            return -1;
+        if (r == 1)
             continue;
         if (fleet_assigns_from_json(text, len, &a, &n, why, sizeof why) ==
                 MANTLE_OK &&
@@ -321,26 +346,39 @@ static int read_assigns(struct lattice *lt, struct state *st, char *err,
         } else {
             fleet_assign_free(a, n);
         }
-        free(text);
+        st->assign_text[i] = text;
     }
     return 0;
 }
 
-/* Write deployment d's assignments [a, a+n) when they differ from KV. */
-static void write_assign(struct lattice *lt, const char *deploy,
-                         const struct fleet_assign *a, size_t n)
+/* Write a deployment's assignments [a, a+n) when they differ from what
+ * this round read, conditioned on the revision it read: a holder that
+ * lost the lease meanwhile cannot overwrite its successor's decision. */
+static void write_assign(struct lattice *lt, const struct state *st,
+                         const char *deploy, const struct fleet_assign *a,
+                         size_t n)
 {
-    char *json = fleet_assigns_to_json(a, n), *cur = NULL, err[256];
+    char *json = fleet_assigns_to_json(a, n), err[256];
+    const char *cur = NULL;
+    uint64_t rev = 0;
+    natsStatus s;
 
     if (json == NULL)
         return;
-    if (lattice_kv_get(lt->assign, deploy, &cur, NULL, NULL, NULL, err,
-                       sizeof err) >= 0 &&
-        (cur == NULL || strcmp(cur, json) != 0)) {
-        if (lattice_kv_put(lt->assign, deploy, json, err, sizeof err) != 0)
-            fprintf(stderr, "mantled: fleet: assign %s: %s\n", deploy, err);
+    for (size_t k = 0; k < st->nak; k++)
+        if (strcmp(st->assign_keys[k], deploy) == 0) {
+            cur = st->assign_text[k];
+            rev = st->assign_rev[k];
+        }
+    if (cur == NULL || strcmp(cur, json) != 0) {
+        s = rev ? kvStore_UpdateString(NULL, lt->assign, deploy, json, rev)
+                : kvStore_CreateString(NULL, lt->assign, deploy, json);
+        if (s != NATS_OK) {
+            lattice_fail(err, sizeof err, s, deploy);
+            fprintf(stderr, "mantled: fleet: assignment not written (%s); the "
+                            "next round reads it again\n", err);
+        }
     }
-    free(cur);
     free(json);
 }
 
@@ -376,7 +414,7 @@ int reconcile_round(struct lattice *lt, const struct reconcile_opts *o,
             i++;
         for (j = i; j < nout && strcmp(out[j].deploy, st.deps[k].name) == 0;)
             j++;
-        write_assign(lt, st.deps[k].name, out + i, j - i);
+        write_assign(lt, &st, st.deps[k].name, out + i, j - i);
     }
     /* Assignments of deployments that are gone. */
     for (size_t k = 0; k < st.nak; k++) {

@@ -305,6 +305,11 @@ echo "drain of n4 seen by the reconciler after $((t1 - t0)) ms"
 wait $N4_PID
 check "n4 drained on SIGTERM (exit 0)" test $? = 0
 
+"$MANTLE" deploy rm never >out.txt 2>&1
+check "deploy rm" sh -c "grep -q 'deployment never removed' out.txt && ! '$MANTLE' deploy ls | grep -q never"
+check "... its assignment goes too" \
+    wait_for 5 sh -c "'$MANTLE' deploy status never 2>&1 | grep -q 'no such deployment'"
+
 # ---- a NATS server dies: its clients reconnect -------------------------------
 # n3 lists all three servers; kill the one it is connected to.
 via=$(sed -n 's/.*fleet: node n3 \(joined\|resynchronised\) via nats:\/\/127.0.0.1:\([0-9]*\).*/\2/p' n3.log | tail -1)
@@ -329,8 +334,6 @@ check "s$victim back: every node placed as before" wait_for 20 sh -c \
      '$MANTLE' deploy status conf 2>/dev/null | grep -q 'replica 0: n1'"
 
 # ---- removal, drain -----------------------------------------------------------
-"$MANTLE" deploy rm never >/dev/null
-check "deploy rm" sh -c "! '$MANTLE' deploy ls | grep -q never"
 for n in n1 n2 n3; do
     pid_var="${n^^}_PID"
     [ "$n" = "$holder" ] && continue
