@@ -333,10 +333,31 @@ check "s$victim back: every node placed as before" wait_for 20 sh -c \
     "'$MANTLE' deploy status edge 2>/dev/null | grep -q 'replica 0: n3' &&
      '$MANTLE' deploy status conf 2>/dev/null | grep -q 'replica 0: n1'"
 
-# ---- removal, drain -----------------------------------------------------------
-for n in n1 n2 n3; do
+# ---- the reconciler dies: another node takes the lease over -------------------
+alive=()
+for n in n1 n2 n3; do [ "$n" != "$holder" ] && alive+=($n); done
+leader=
+for n in "${alive[@]}"; do
+    grep 'the reconciler$' $n.log | tail -1 | grep -q 'is now' && leader=$n
+done
+[ -n "$leader" ] || die "no live node says it holds the reconciler lease"
+takeovers() { cat n1.log n2.log n3.log | grep -c "reconciler lease taken over from $leader"; }
+before=$(takeovers)
+pid_var="${leader^^}_PID"
+kill -9 "${!pid_var}"
+t0=$(now_ms)
+printf 'name: late\nmodule: echo.wasm\n' >late.yaml
+"$MANTLE" deploy late.yaml >/dev/null 2>&1 || die "deploy late failed"
+wait_for 20 placed late 1 || die "late not placed after the reconciler $leader died"
+t1=$(now_ms)
+check "reconciler $leader killed: another node took the lease over" \
+    wait_for 5 sh -c "test \$(cat n1.log n2.log n3.log | grep -c 'reconciler lease taken over from $leader') -gt $before"
+echo "reconciler killed: a new deployment placed $((t1 - t0)) ms later (lease_ms 1.5 s)"
+
+# ---- drain ----------------------------------------------------------------------
+for n in "${alive[@]}"; do
     pid_var="${n^^}_PID"
-    [ "$n" = "$holder" ] && continue
+    [ "$n" = "$leader" ] && continue
     kill -TERM "${!pid_var}"
     wait "${!pid_var}"
     check "$n drains on SIGTERM (exit 0)" test $? = 0
