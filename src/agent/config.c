@@ -355,6 +355,16 @@ int cfg_load(int argc, char **argv, struct agent_config *out, char *err,
                           "backoff_max_ms are required");
         goto fail;
     }
+    if (*out->lattice != '\0' &&
+        (out->heartbeat_ms < 50 || out->dead_after_ms < 2 * out->heartbeat_ms ||
+         out->lease_ms < 2 * out->heartbeat_ms || out->lattice_replicas < 1 ||
+         out->lattice_replicas > 5 || out->invoke_concurrency < 1)) {
+        errf(err, errlen, "lattice: heartbeat_ms >= 50ms, dead_after_ms and "
+                          "lease_ms >= 2 heartbeats (a node or holder must "
+                          "miss two before it is given up), lattice_replicas "
+                          "1 to 5 and invoke_concurrency >= 1 are required");
+        goto fail;
+    }
     return 0;
 fail:
     cfg_free(out);

@@ -748,7 +748,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         char hex[AGENT_DIGEST_HEX + 1], err[512];
         bool existed;
 
-        if (store_module_put(m->ag->store, mods[i].bytes, mods[i].size, NULL,
+        if (store_module_put(m->ag->store, mods[i].bytes, mods[i].size, "fleet",
                              hex, &existed, err, sizeof err) != 0 ||
             strcmp(hex, mods[i].digest + 7) != 0)
             fprintf(stderr, "mantled: fleet: module %s: not stored: %s\n",

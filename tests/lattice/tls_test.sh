@@ -41,6 +41,12 @@ check "client certificate from another CA: refused" test $? = 1
 "$MANTLE" deploy ls --lattice "$URL" --lattice-cert node.pem --timeout 2s >out.txt 2>&1
 check "certificate without key: clear error" grep -q "needs both the certificate and its key" out.txt
 
+# Settings that cannot work are refused before anything starts.
+"$BUILD/mantled" --state-dir "$WORK/bad" --tls-cert server.pem --tls-key server.key \
+    --tokens-file /dev/null --lattice "$URL" --heartbeat-ms 1s --dead-after-ms 1s >out.txt 2>&1
+check "mantled: dead_after below two heartbeats refused (exit 2)" test $? = 2
+check "... saying what is required" grep -q "dead_after_ms and lease_ms >= 2 heartbeats" out.txt
+
 # A node joins over mutual TLS.
 printf 'ops 0123456789abcdef0123456789abcdef\n' >tokens
 cat >n1.conf <<EOF
