@@ -101,6 +101,7 @@ struct member {
     bool joined;       /* one ever did */
     bool leader;
     struct reconcile_cache *verdicts; /* on nodes' TEE evidence */
+    natsSubscription *changes[2]; /* $KV.mantle-deploy.>, ...-assign.> */
     int64_t ev_window; /* the TEE window our evidence is for */
     char last_err[256];
     /* loop only */
@@ -433,6 +434,24 @@ static void on_link(void *arg, enum lattice_event ev)
     m->kick = true;
     if (ev != LATTICE_UP)
         m->link_lost = true;
+    pthread_cond_signal(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* On a NATS thread: a deployment or an assignment was written. Run a
+ * round now rather than at the next heartbeat; the round reads the
+ * buckets, so a lost or denied notification (a leaf site) only costs
+ * latency, never correctness. */
+static void on_kv_change(natsConnection *nc, natsSubscription *sub,
+                         natsMsg *msg, void *arg)
+{
+    struct member *m = arg;
+
+    (void)nc;
+    (void)sub;
+    natsMsg_Destroy(msg);
+    pthread_mutex_lock(&m->mu);
+    m->kick = true;
     pthread_cond_signal(&m->cv);
     pthread_mutex_unlock(&m->mu);
 }
@@ -925,6 +944,12 @@ int member_start(struct agent *ag, char *err, size_t errlen)
         .on_event = on_link, .ctx = m};
     if (lattice_open(&lo, &m->lt, err, errlen) != 0)
         goto out;
+    /* Plain subscriptions on the buckets' subjects: the servers route
+     * them like any message and nats.c renews them after a reconnect. */
+    natsConnection_Subscribe(&m->changes[0], m->lt->nc,
+                             "$KV." LATTICE_DEPLOY ".>", on_kv_change, m);
+    natsConnection_Subscribe(&m->changes[1], m->lt->nc,
+                             "$KV." LATTICE_ASSIGN ".>", on_kv_change, m);
     if (pipe2(m->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         agent_fail(err, errlen, "pipe: %s", strerror(errno));
         goto out;
@@ -1009,6 +1034,11 @@ void member_stop(struct agent *ag)
         m->replicas = r->next;
         replica_free(r);
     }
+    for (int i = 0; i < 2; i++)
+        if (m->changes[i]) {
+            natsSubscription_Unsubscribe(m->changes[i]);
+            natsSubscription_Destroy(m->changes[i]);
+        }
     /* Close before freeing what nats.c's callbacks use. */
     lattice_close(m->lt);
     while (m->jobs) {
