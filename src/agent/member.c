@@ -639,9 +639,26 @@ static int replica_spec(struct member *m, const struct fleet_deploy *d,
     return 0;
 }
 
-static void replica_free(struct replica *r)
+/* Unsubscribe and wait (up to 1 s) until no callback of sub runs any
+ * more: after this, nats.c will not touch what the callback uses. */
+static void sub_end(natsSubscription *sub)
 {
-    if (r->sub) {
+    if (sub == NULL)
+        return;
+    if (natsSubscription_Drain(sub) == NATS_OK)
+        natsSubscription_WaitForDrainCompletion(sub, 1000);
+    else
+        natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+}
+
+/* A replica stopped while the member lives need not wait for its
+ * callbacks (they only queue work on the member); at stop it must. */
+static void replica_free(struct replica *r, bool wait)
+{
+    if (wait)
+        sub_end(r->sub);
+    else if (r->sub) {
         natsSubscription_Unsubscribe(r->sub);
         natsSubscription_Destroy(r->sub);
     }
@@ -714,7 +731,7 @@ static void apply_wants(struct member *m, struct want *w, size_t nw)
         *pp = r->next;
         fprintf(stderr, "mantled: fleet: replica %s/%u stopped (served %llu)\n",
                 r->deploy, r->replica, (unsigned long long)r->served);
-        replica_free(r); /* runs in flight finish; their replies still go */
+        replica_free(r, false); /* runs in flight finish; replies still go */
     }
     for (size_t i = 0; i < nw; i++) {
         bool running = false;
@@ -982,12 +999,10 @@ void member_drain(struct agent *ag)
 
     if (m == NULL)
         return;
-    for (struct replica *r = m->replicas; r; r = r->next)
-        if (r->sub) {
-            natsSubscription_Unsubscribe(r->sub);
-            natsSubscription_Destroy(r->sub);
-            r->sub = NULL;
-        }
+    for (struct replica *r = m->replicas; r; r = r->next) {
+        sub_end(r->sub);
+        r->sub = NULL;
+    }
     pthread_mutex_lock(&m->mu);
     m->stop = true;
     pthread_cond_signal(&m->cv);
@@ -1032,13 +1047,10 @@ void member_stop(struct agent *ag)
         struct replica *r = m->replicas;
 
         m->replicas = r->next;
-        replica_free(r);
+        replica_free(r, true);
     }
     for (int i = 0; i < 2; i++)
-        if (m->changes[i]) {
-            natsSubscription_Unsubscribe(m->changes[i]);
-            natsSubscription_Destroy(m->changes[i]);
-        }
+        sub_end(m->changes[i]);
     /* Close before freeing what nats.c's callbacks use. */
     lattice_close(m->lt);
     while (m->jobs) {
