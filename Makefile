@@ -112,6 +112,7 @@ FUZZ_TARGETS = fuzz_module:tests/fuzz/corpus:$(FUZZ_SECONDS) \
                fuzz_agent_spec:tests/fuzz/corpus-agent-spec:15 \
                fuzz_sealfs:tests/fuzz/corpus-sealfs:20 \
                fuzz_fleet_manifest:tests/fuzz/corpus-fleet-manifest:15 \
+               fuzz_lattice_meta:tests/fuzz/corpus-lattice-meta:15 \
                $(foreach f,snp tdx sgx cca tpm policy,fuzz_$(f):$(SHARED)/testvectors/$(f):15)
 fuzz:
 	$(call header,"4/5 build-asan/: libFuzzer targets (clang, ASan+UBSan)")

@@ -33,6 +33,8 @@ PACKAGES=(
     libsqlite3-dev             # mantled: state (WAL)
     libcurl4-openssl-dev       # mantle node/module/workload: the agent's API
     libyaml-dev                # fleet manifests in YAML (mantle deploy app.yaml)
+    libnats-dev                # the fleet over NATS: mantled --lattice, mantle deploy/invoke
+    nats-server                # tests/lattice: a NATS cluster with JetStream and a leaf node
     curl                       # tests/agent: the API from outside
     wrk                        # tests/agent: load test of an HTTP-triggered workload
     time                       # /usr/bin/time: peak RSS in make bench
@@ -47,7 +49,7 @@ PACKAGES=(
 # node runs the benchmarks' comparison; it may come from outside Debian, so
 # only install the Debian package when no node is on the PATH at all.
 if ! command -v node >/dev/null 2>&1; then
-    PACKAGES+=(nodejs)
+    PACKAGES+=(nodejs npm) # npm: tests/lattice's nats.js
 fi
 
 # scripts/cross-deps.sh builds jansson for the cross targets from Debian's
@@ -70,6 +72,21 @@ if ! apt-get source --print-uris jansson >/dev/null 2>&1; then
     updated=1
 fi
 
+# npm: nats.js, the independent ADR-20 object store that
+# tests/lattice/objstore_interop.sh checks Mantle's against (package-lock.json
+# pins it); installed once, into tests/lattice/node_modules.
+# Run after the Debian packages, which may bring node and npm.
+lattice_tests="$(cd "$(dirname "$0")/.." && pwd)/tests/lattice"
+npm_deps() {
+    [ -d "$lattice_tests/node_modules/nats" ] && return 0
+    if command -v npm >/dev/null 2>&1; then
+        echo "deps.sh: npm ci in tests/lattice (nats.js)"
+        (cd "$lattice_tests" && npm ci --no-audit --no-fund)
+    else
+        echo "deps.sh: npm not found: tests/lattice/objstore_interop.sh will fail" >&2
+    fi
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
     if ! dpkg -s "$p" >/dev/null 2>&1; then
@@ -78,6 +95,7 @@ for p in "${PACKAGES[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
+    npm_deps
     exit 0
 fi
 
@@ -89,3 +107,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 [ -n "$updated" ] || $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+npm_deps

@@ -49,6 +49,22 @@ struct agent_config {
     int64_t stable_ms;       /* a run this long resets the backoff */
     int64_t stop_grace_ms;   /* SIGTERM to SIGKILL */
     int64_t drain_ms;        /* SIGTERM of mantled: longest drain */
+    /* the fleet (member.c, docs/fleet.md); lattice "" = standalone */
+    char *lattice;           /* nats://HOST:PORT[,...] */
+    char *lattice_ca, *lattice_cert, *lattice_key, *lattice_creds;
+    char *lattice_domain;    /* JetStream domain of the hub; "" none */
+    int64_t lattice_replicas; /* JetStream replicas of buckets we create */
+    char *node_id;           /* "" = the host name */
+    char *node_labels;       /* "key=value,key=value" */
+    char *node_tee;          /* "" none; soft, tpm, tsm: attested facts */
+    char *tee_roots;         /* trust anchors for other nodes' evidence */
+    int64_t heartbeat_ms;
+    int64_t dead_after_ms;   /* silent this long: replicas move away */
+    int64_t lease_ms;        /* the reconciler's lease */
+    int64_t reconnect_max_ms;
+    int64_t invoke_timeout_ms;
+    int64_t invoke_max_bytes;
+    int64_t invoke_concurrency; /* one-shot runs per replica at once */
 };
 
 /* Fill `out` from defaults, then the file named by --config (or the
@@ -243,6 +259,26 @@ void wl_reap(struct agent *ag);
 void wl_tick(struct agent *ag, uint64_t now_ms);
 json_t *wl_to_json(const struct workload *w);
 void wl_free(struct workload *w);
+/* One-shot runs (the fleet's invocations): `in` becomes the guest's
+ * stdin; done() gets its stdout (at most max_out bytes), the start of its
+ * stderr and how it ended (timed_out: killed at timeout_ms). done runs on
+ * the event loop from wl_reap, once. 0, or -1 with why in err. */
+typedef void (*oneshot_done_fn)(struct agent *ag, void *ctx, int exit_code,
+                                int sig, bool timed_out, const char *out,
+                                size_t out_len, const char *err_text);
+struct oneshot {
+    pid_t pid;
+    int out_fd, err_fd;
+    uint64_t max_out, deadline_ms;
+    bool killed;
+    oneshot_done_fn done;
+    void *ctx;
+    struct oneshot *next;
+};
+int wl_oneshot(struct agent *ag, const struct wl_spec *spec, const void *in,
+               size_t inlen, uint64_t timeout_ms, uint64_t max_out,
+               oneshot_done_fn done, void *ctx, char *err, size_t errlen);
+void oneshot_reaped(struct agent *ag, pid_t pid, int status);
 /* What the host allows: "cgroup v2 at DIR" or why not. */
 const char *wl_cgroup_status(const struct agent *ag);
 void wl_cgroup_probe(struct agent *ag);
@@ -269,6 +305,8 @@ struct agent {
     struct store *store;
     mantle_engine *engine; /* validates uploaded modules */
     struct workload *workloads;
+    struct oneshot *oneshots; /* one-shot runs in flight */
+    struct member *member;    /* the fleet (member.c); NULL: standalone */
     char volumes_dir[512];
     char secrets_dir[512];
     char logs_dir[512];
@@ -309,6 +347,15 @@ struct evhttp_request;
 int proxy_forward(struct agent *ag, struct workload *w,
                   struct evhttp_request *down, const char *path, char *why,
                   size_t whylen);
+/* member.c: the fleet (docs/fleet.md). start: nothing without lattice,
+ * else join it (in the background: an unreachable NATS is not an error);
+ * drain: leave the queue groups and withdraw this node's facts; stop:
+ * end the fleet thread and the connection. */
+int member_start(struct agent *ag, char *err, size_t errlen);
+/* SIGHUP: republish the facts with the reloaded node_labels. */
+void member_reload(struct agent *ag);
+void member_drain(struct agent *ag);
+void member_stop(struct agent *ag);
 /* metrics.c */
 char *metrics_render(const struct agent *ag, size_t *out_len);
 void metrics_observe(struct api_stats *s, int status, double seconds);

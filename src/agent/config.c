@@ -64,6 +64,36 @@ static const struct cfg_row table[] = {
     ROW(stop_grace_ms, CFG_MS, "5s", true, "SIGTERM to SIGKILL for a stop"),
     ROW(drain_ms, CFG_MS, "10s", true,
         "on SIGTERM, longest wait for workloads to end"),
+    ROW(lattice, CFG_STR, "", false,
+        "NATS URLs (nats://HOST:PORT,...) of the fleet to join; \"\" = none"),
+    ROW(lattice_ca, CFG_STR, "", false, "CA (PEM) of the NATS servers (TLS)"),
+    ROW(lattice_cert, CFG_STR, "", false, "client certificate (PEM) for NATS"),
+    ROW(lattice_key, CFG_STR, "", false, "its private key (PEM)"),
+    ROW(lattice_creds, CFG_STR, "", false, "NATS credentials file (JWT, NKey)"),
+    ROW(lattice_domain, CFG_STR, "", false,
+        "JetStream domain of the hub's servers (needed behind a leaf node "
+        "server); \"\" = none"),
+    ROW(lattice_replicas, CFG_INT, "1", false,
+        "JetStream replicas of the fleet's buckets when this node creates them"),
+    ROW(node_id, CFG_STR, "", false, "this node's id in the fleet (default: "
+                                     "the host name)"),
+    ROW(node_labels, CFG_STR, "", true,
+        "labels placement matches, \"tier=edge,site=lab\""),
+    ROW(node_tee, CFG_STR, "", false,
+        "TEE backend (soft, tpm, tsm) whose evidence proves this node's TEE "
+        "kind; \"\" = none"),
+    ROW(tee_roots, CFG_STR, "", false,
+        "directory of trust anchors (one a file) for nodes' TEE evidence"),
+    ROW(heartbeat_ms, CFG_MS, "2s", false, "facts heartbeat and sync period"),
+    ROW(dead_after_ms, CFG_MS, "10s", false,
+        "a node silent this long loses its replicas"),
+    ROW(lease_ms, CFG_MS, "6s", false, "the reconciler's lease"),
+    ROW(reconnect_max_ms, CFG_MS, "5s", false,
+        "longest wait between NATS reconnect attempts"),
+    ROW(invoke_timeout_ms, CFG_MS, "30s", true, "longest run of an invocation"),
+    ROW(invoke_max_bytes, CFG_SIZE, "1M", true, "largest invocation answer"),
+    ROW(invoke_concurrency, CFG_INT, "8", true,
+        "invocations a replica runs at once (more wait in a queue)"),
 };
 #define NROWS (sizeof table / sizeof table[0])
 
@@ -323,6 +353,16 @@ int cfg_load(int argc, char **argv, struct agent_config *out, char *err,
         out->backoff_max_ms < out->backoff_min_ms) {
         errf(err, errlen, "tick_ms >= 10ms and 1ms <= backoff_min_ms <= "
                           "backoff_max_ms are required");
+        goto fail;
+    }
+    if (*out->lattice != '\0' &&
+        (out->heartbeat_ms < 50 || out->dead_after_ms < 2 * out->heartbeat_ms ||
+         out->lease_ms < 2 * out->heartbeat_ms || out->lattice_replicas < 1 ||
+         out->lattice_replicas > 5 || out->invoke_concurrency < 1)) {
+        errf(err, errlen, "lattice: heartbeat_ms >= 50ms, dead_after_ms and "
+                          "lease_ms >= 2 heartbeats (a node or holder must "
+                          "miss two before it is given up), lattice_replicas "
+                          "1 to 5 and invoke_concurrency >= 1 are required");
         goto fail;
     }
     return 0;

@@ -184,6 +184,9 @@ static void reload(struct agent *ag)
     }
     cfg_apply_reload(&ag->cfg, &next, note, sizeof note);
     cfg_free(&next);
+#if MANTLED_FLEET
+    member_reload(ag);
+#endif
     SSL_CTX_free(ag->ssl_ctx);
     ag->ssl_ctx = ctx;
     if (api_tokens_load(ag, err, sizeof err) != 0)
@@ -211,6 +214,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         ag->draining = true;
         ag->drain_deadline_ms = now + (uint64_t)ag->cfg.drain_ms;
         api_stop_accepting(ag);
+#if MANTLED_FLEET
+        member_drain(ag);
+#endif
         for (struct workload *w = ag->workloads; w; w = w->next) {
             api_followers_close(w);
             wl_stop(ag, w, true);
@@ -287,6 +293,20 @@ int main(int argc, char **argv)
     }
     store_runs_orphaned(ag.store);
     store_workload_each(ag.store, load_one, &ag);
+#if MANTLED_FLEET
+    if (member_start(&ag, err, sizeof err) != 0) {
+        fprintf(stderr, "mantled: %s\n", err);
+        rc = 2;
+        goto out;
+    }
+#else
+    if (ag.cfg.lattice[0]) {
+        fprintf(stderr, "mantled: lattice: this build has no fleet support "
+                        "(MANTLE_ATTEST off)\n");
+        rc = 2;
+        goto out;
+    }
+#endif
     tick = event_new(ag.base, -1, EV_PERSIST, on_tick, &ag);
     tv.tv_sec = ag.cfg.tick_ms / 1000;
     tv.tv_usec = (ag.cfg.tick_ms % 1000) * 1000;
@@ -298,6 +318,18 @@ int main(int argc, char **argv)
     fprintf(stderr, "mantled: drained, exiting\n");
     rc = 0;
 out:
+#if MANTLED_FLEET
+    member_stop(&ag);
+#endif
+    while (ag.oneshots) {
+        struct oneshot *o = ag.oneshots;
+
+        ag.oneshots = o->next;
+        kill(-o->pid, SIGKILL);
+        close(o->out_fd);
+        close(o->err_fd);
+        free(o); /* member_stop freed the fleet's own */
+    }
     while (ag.workloads) {
         struct workload *w = ag.workloads;
 

@@ -227,14 +227,14 @@ static int mkdir_under(const char *base, const char *rel)
 
 /* In the child, before exec: never returns. Only async-signal-safe calls
  * matter after fork in a single-threaded parent, but keep it short. */
-static void child(struct agent *ag, struct workload *w, int memfd, int out,
-                  int err, int go, int go_w, char **argv,
-                  char **envp)
+static void child(struct agent *ag, const struct wl_spec *spec, int memfd,
+                  int in, int out, int err, int go, int go_w, char **argv,
+                  char **envp, uint64_t max_out)
 {
     struct rlimit rl;
     sigset_t none;
     char c;
-    int null = open("/dev/null", O_RDONLY);
+    int null = in >= 0 ? in : open("/dev/null", O_RDONLY);
 
     setpgid(0, 0);
     sigemptyset(&none);
@@ -252,17 +252,52 @@ static void child(struct agent *ag, struct workload *w, int memfd, int out,
     closefrom(4);
     rl.rlim_cur = rl.rlim_max = 0;
     setrlimit(RLIMIT_CORE, &rl);
-    rl.rlim_cur = rl.rlim_max = w->spec.nofile ? w->spec.nofile : 256;
+    rl.rlim_cur = rl.rlim_max = spec->nofile ? spec->nofile : 256;
     setrlimit(RLIMIT_NOFILE, &rl);
-    if (w->spec.cpu_seconds) {
-        rl.rlim_cur = w->spec.cpu_seconds;
-        rl.rlim_max = w->spec.cpu_seconds + 1; /* SIGXCPU, then SIGKILL */
+    if (spec->cpu_seconds) {
+        rl.rlim_cur = spec->cpu_seconds;
+        rl.rlim_max = spec->cpu_seconds + 1; /* SIGXCPU, then SIGKILL */
         setrlimit(RLIMIT_CPU, &rl);
+    }
+    if (max_out) { /* a one-shot run's output file: SIGXFSZ beyond it */
+        rl.rlim_cur = rl.rlim_max = max_out;
+        setrlimit(RLIMIT_FSIZE, &rl);
     }
     execve(argv[0], argv, envp);
     dprintf(2, "mantled: exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
     (void)ag;
+}
+
+/* The environment of a child: envp[0..2] malloc'ed, envp[3] NULL. */
+static void child_env(struct agent *ag, char *envp[4])
+{
+    if (asprintf(&envp[0], "MANTLE_STATE_DIR=%s/tee", ag->cfg.state_dir) < 0 ||
+        asprintf(&envp[1], "XDG_CACHE_HOME=%s/cache", ag->cfg.state_dir) < 0 ||
+        asprintf(&envp[2], "PATH=%s",
+                 getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin") < 0)
+        abort();
+    envp[3] = NULL;
+}
+
+/* The verified module bytes in a sealed memfd: what the child runs is
+ * what was hashed. -1 with errno. */
+static int module_memfd(const uint8_t *bytes, size_t size)
+{
+    int memfd = memfd_create("module.wasm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+    if (memfd < 0)
+        return -1;
+    if (write(memfd, bytes, size) != (ssize_t)size ||
+        fcntl(memfd, F_ADD_SEALS,
+              F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+        int e = errno;
+
+        close(memfd);
+        errno = e;
+        return -1;
+    }
+    return memfd;
 }
 
 void wl_start(struct agent *ag, struct workload *w)
@@ -282,10 +317,7 @@ void wl_start(struct agent *ag, struct workload *w)
         failed(w, "module", err);
         return;
     }
-    memfd = memfd_create("module.wasm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (memfd < 0 || write(memfd, bytes, size) != (ssize_t)size ||
-        fcntl(memfd, F_ADD_SEALS,
-              F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+    if ((memfd = module_memfd(bytes, size)) < 0) {
         failed(w, "memfd", strerror(errno));
         goto out;
     }
@@ -322,12 +354,7 @@ void wl_start(struct agent *ag, struct workload *w)
     unlink(statspath);
     argv = spec_argv(&w->spec, ag->cfg.mantle_bin, ag->volumes_dir,
                      ag->secrets_dir, "/dev/fd/3", statspath);
-    if (asprintf(&envp[0], "MANTLE_STATE_DIR=%s/tee", ag->cfg.state_dir) < 0 ||
-        asprintf(&envp[1], "XDG_CACHE_HOME=%s/cache", ag->cfg.state_dir) < 0 ||
-        asprintf(&envp[2], "PATH=%s",
-                 getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin") < 0)
-        abort();
-    envp[3] = NULL;
+    child_env(ag, envp);
     pid = fork();
     if (pid < 0) {
         failed(w, "fork", strerror(errno));
@@ -336,7 +363,8 @@ void wl_start(struct agent *ag, struct workload *w)
         goto out;
     }
     if (pid == 0)
-        child(ag, w, memfd, out[1], errp[1], go[0], go[1], argv, envp);
+        child(ag, &w->spec, memfd, -1, out[1], errp[1], go[0], go[1], argv,
+              envp, 0);
     for (int i = 0; i < 3; i++)
         free(envp[i]);
     setpgid(pid, pid); /* also in the child: whichever runs first */
@@ -374,6 +402,127 @@ out:
         close(memfd);
     spec_argv_free(argv);
     free(bytes);
+}
+
+/* ---- one-shot runs: a request in on stdin, the answer out on stdout ---- */
+
+/* The fleet's invocations (member.c) run a replica's module once per
+ * request, the way `mantle run` runs a WASI command: the request is the
+ * guest's stdin, its stdout the answer. Both are memfds, so neither side
+ * can block the event loop on a pipe; RLIMIT_FSIZE bounds the answer
+ * (SIGXFSZ beyond it) and the tick kills a run past its deadline. The
+ * rlimits of the spec apply; cgroups do not (runs are short). */
+
+static char *memfd_text(int fd, size_t max, size_t *out_len)
+{
+    off_t n = lseek(fd, 0, SEEK_END);
+    char *buf;
+
+    if (n < 0)
+        n = 0;
+    if ((size_t)n > max)
+        n = (off_t)max;
+    if ((buf = malloc((size_t)n + 1)) == NULL)
+        abort();
+    if (n > 0 && pread(fd, buf, (size_t)n, 0) != n)
+        n = 0;
+    buf[n] = '\0';
+    *out_len = (size_t)n;
+    return buf;
+}
+
+int wl_oneshot(struct agent *ag, const struct wl_spec *spec, const void *in,
+               size_t inlen, uint64_t timeout_ms, uint64_t max_out,
+               oneshot_done_fn done, void *ctx, char *err, size_t errlen)
+{
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    int memfd = -1, infd = -1, outfd = -1, errfd = -1, go[2] = {-1, -1};
+    char **argv = NULL, *envp[4];
+    struct oneshot *o;
+    pid_t pid;
+    int rc = -1;
+
+    if (ag->draining)
+        return agent_fail(err, errlen, "node is draining");
+    if (store_module_load(ag->store, spec->digest, &bytes, &size, err,
+                          errlen) != 0)
+        return -1;
+    if ((memfd = module_memfd(bytes, size)) < 0 ||
+        (infd = memfd_create("stdin", MFD_CLOEXEC)) < 0 ||
+        (outfd = memfd_create("stdout", MFD_CLOEXEC)) < 0 ||
+        (errfd = memfd_create("stderr", MFD_CLOEXEC)) < 0 ||
+        (inlen && write(infd, in, inlen) != (ssize_t)inlen) ||
+        lseek(infd, 0, SEEK_SET) != 0 || pipe2(go, O_CLOEXEC) != 0) {
+        agent_fail(err, errlen, "one-shot run: %s", strerror(errno));
+        goto out;
+    }
+    argv = spec_argv(spec, ag->cfg.mantle_bin, ag->volumes_dir,
+                     ag->secrets_dir, "/dev/fd/3", NULL);
+    child_env(ag, envp);
+    pid = fork();
+    if (pid == 0)
+        child(ag, spec, memfd, infd, outfd, errfd, go[0], go[1], argv, envp,
+              max_out);
+    for (int i = 0; i < 3; i++)
+        free(envp[i]);
+    if (pid < 0) {
+        agent_fail(err, errlen, "fork: %s", strerror(errno));
+        goto out;
+    }
+    setpgid(pid, pid);
+    if ((o = calloc(1, sizeof *o)) == NULL)
+        abort();
+    o->pid = pid;
+    o->out_fd = outfd;
+    o->err_fd = errfd;
+    o->max_out = max_out;
+    o->deadline_ms = timeout_ms ? agent_now_ms() + timeout_ms : UINT64_MAX;
+    o->done = done;
+    o->ctx = ctx;
+    o->next = ag->oneshots;
+    ag->oneshots = o;
+    outfd = errfd = -1;
+    rc = 0;
+out:
+    for (int i = 0; i < 2; i++)
+        if (go[i] >= 0)
+            close(go[i]); /* EOF: the child goes on */
+    if (memfd >= 0)
+        close(memfd);
+    if (infd >= 0)
+        close(infd);
+    if (outfd >= 0)
+        close(outfd);
+    if (errfd >= 0)
+        close(errfd);
+    spec_argv_free(argv);
+    free(bytes);
+    return rc;
+}
+
+void oneshot_reaped(struct agent *ag, pid_t pid, int status)
+{
+    for (struct oneshot **pp = &ag->oneshots; *pp; pp = &(*pp)->next) {
+        struct oneshot *o = *pp;
+        size_t olen, elen;
+        char *out, *errtxt;
+
+        if (o->pid != pid)
+            continue;
+        *pp = o->next;
+        out = memfd_text(o->out_fd, o->max_out, &olen);
+        errtxt = memfd_text(o->err_fd, 4096, &elen);
+        o->done(ag, o->ctx, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                WIFSIGNALED(status) ? WTERMSIG(status) : 0, o->killed, out,
+                olen, errtxt);
+        free(out);
+        free(errtxt);
+        close(o->out_fd);
+        close(o->err_fd);
+        free(o);
+        return;
+    }
 }
 
 /* ---- exit and restart ---------------------------------------------------- */
@@ -450,16 +599,26 @@ void wl_reap(struct agent *ag)
     pid_t pid;
 
     while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+        bool found = false;
+
         for (struct workload *w = ag->workloads; w; w = w->next)
             if (w->pid == pid) {
                 on_exit_status(ag, w, status, &ru);
+                found = true;
                 break;
             }
+        if (!found)
+            oneshot_reaped(ag, pid, status);
     }
 }
 
 void wl_tick(struct agent *ag, uint64_t now)
 {
+    for (struct oneshot *o = ag->oneshots; o; o = o->next)
+        if (now >= o->deadline_ms && !o->killed) {
+            kill(-o->pid, SIGKILL);
+            o->killed = true;
+        }
     for (struct workload *w = ag->workloads; w; w = w->next) {
         if (w->state == WL_BACKOFF && now >= w->next_start_ms &&
             w->want_running && !ag->draining) {

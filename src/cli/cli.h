@@ -70,6 +70,8 @@ int cli_compile(int argc, char **argv); /* compile.c */
 int cli_attest(int argc, char **argv);
 int cli_evidence(int argc, char **argv);
 int cli_verify(int argc, char **argv);  /* verify.c */
+int cli_deploy(int argc, char **argv);  /* fleet_client.c */
+int cli_invoke(int argc, char **argv);
 
 /* verify_inputs.c: files a verifier reads (at most 16 MiB each). */
 enum { CLI_MAX_FILES = 64 };

@@ -57,6 +57,14 @@ void cli_usage(FILE *f)
         "       mantle workload logs AGENT NAME [--stderr] [--tail BYTES] "
         "[--follow]\n"
 #endif
+#if MANTLE_ENABLE_AGENT && MANTLE_ENABLE_ATTEST
+        "       mantle deploy [LATTICE] FILE.yaml|FILE.json\n"
+        "       mantle deploy [LATTICE] status|rm NAME\n"
+        "       mantle deploy [LATTICE] ls\n"
+        "       mantle invoke [LATTICE] NAME [--data TEXT|--file FILE] "
+        "[--timeout D] [-v]\n"
+        "              [--repeat N [--concurrency C]]\n"
+#endif
         "       mantle version\n"
         "       mantle help\n"
         "\n"
@@ -181,6 +189,22 @@ void cli_usage(FILE *f)
         "          Exit 1 when the agent refuses (its reason on stderr), 5\n"
         "          when it cannot be reached.\n"
 #endif
+#if MANTLE_ENABLE_AGENT && MANTLE_ENABLE_ATTEST
+        "deploy    the fleet (docs/fleet.md): put a manifest (JSON or YAML;\n"
+        "          a module path in it is uploaded to the object store by\n"
+        "          digest), say where each replica runs or why it is pending\n"
+        "          (status), remove (rm) or list (ls) deployments.\n"
+        "invoke    send the request (--data, --file, or empty) to one replica\n"
+        "          of NAME as its stdin; print its stdout, exit with its\n"
+        "          status; -v names the node that answered. --repeat N sends\n"
+        "          it N times (C at once) and prints latency and throughput.\n"
+        "          LATTICE is --lattice nats://HOST:PORT[,...]\n"
+        "          ($MANTLE_LATTICE), --lattice-ca, --lattice-cert,\n"
+        "          --lattice-key, --lattice-creds, --lattice-domain (the hub's\n"
+        "          JetStream domain), --lattice-replicas (of the buckets, when\n"
+        "          this creates them; as mantled's lattice_replicas) or\n"
+        "          $MANTLE_LATTICE_CA, ... _DOMAIN, _REPLICAS.\n"
+#endif
         "\n"
         "exit status: 0 success; 1 trap (message and backtrace on stderr) or\n"
         "other runtime failure; 2 usage error; 3 malformed or invalid module;\n"
@@ -283,6 +307,12 @@ int main(int argc, char **argv)
         rc = cli_module(argc, argv);
     else if (strcmp(verb, "workload") == 0)
         rc = cli_workload(argc, argv);
+#endif
+#if MANTLE_ENABLE_AGENT && MANTLE_ENABLE_ATTEST
+    else if (strcmp(verb, "deploy") == 0)
+        rc = cli_deploy(argc, argv);
+    else if (strcmp(verb, "invoke") == 0)
+        rc = cli_invoke(argc, argv);
 #endif
     else if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         if (argc != 1)
