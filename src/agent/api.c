@@ -939,6 +939,9 @@ int api_start(struct agent *ag, char *err, size_t errlen)
     evhttp_set_bevcb(ag->http, on_connection, ag);
     evhttp_set_gencb(ag->http, on_request, ag);
     evhttp_set_max_body_size(ag->http, (ev_ssize_t)ag->cfg.max_module_bytes);
+    /* An oversized body is read and discarded before the 413: closing at
+     * once resets a client still sending it, which then sees no status. */
+    evhttp_set_flags(ag->http, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_max_headers_size(ag->http, 16384);
     evhttp_set_timeout(ag->http, 60);
     evhttp_set_allowed_methods(ag->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
