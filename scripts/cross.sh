@@ -191,10 +191,10 @@ run_aot_bench() {
     for item in $CROSS_BENCH; do
         targets+=("$bench/wasm/${item%%:*}.wasm" "$bench/native/${item%%:*}")
     done
-    make --no-print-directory -f "$ROOT/bench/build.mk" -C "$ROOT" \
-        OUT="$bench" -j"$JOBS" "${targets[@]}" >"$bench.log" 2>&1 ||
-        { tail -n 20 "$bench.log" >&2; return 1; }
     mkdir -p "$dir/bench"
+    make --no-print-directory -f "$ROOT/bench/build.mk" -C "$ROOT" \
+        OUT="$bench" -j"$JOBS" "${targets[@]}" >"$dir/bench/build.log" 2>&1 ||
+        { tail -n 20 "$dir/bench/build.log" >&2; return 1; }
     for item in $CROSS_BENCH; do
         prog=${item%%:*} size=${item#*:}
         if ! "$host" compile --target "$arch" -O2 "$bench/wasm/$prog.wasm" \
