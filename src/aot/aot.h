@@ -79,7 +79,7 @@ const aot_target *aot_target_find(const char *name);
 const aot_target *aot_target_host(void);
 
 /* Version of the emitter's output: part of every cache key. */
-#define AOT_GEN_VERSION 6u
+#define AOT_GEN_VERSION 7u
 
 typedef struct aot_options {
     const aot_target *target;
