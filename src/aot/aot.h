@@ -71,7 +71,8 @@ extern const char aot_rt_h_text[];
 typedef struct aot_target {
     const char *name;      /* x86_64, aarch64, armv7, riscv64 */
     const char *triple;    /* Debian cross prefix, e.g. aarch64-linux-gnu */
-    bool bits64;           /* guard regions possible */
+    bool guard;            /* guard regions: a 64-bit address space, and
+                              stores the compiler emits whole (see driver.c) */
 } aot_target;
 
 /* NULL or "" for the host. */
@@ -79,7 +80,7 @@ const aot_target *aot_target_find(const char *name);
 const aot_target *aot_target_host(void);
 
 /* Version of the emitter's output: part of every cache key. */
-#define AOT_GEN_VERSION 7u
+#define AOT_GEN_VERSION 6u
 
 typedef struct aot_options {
     const aot_target *target;

@@ -235,17 +235,6 @@ typedef struct aot_api {
 #define AOT_FORCE_F(v) ((void)0)
 #endif
 
-/* A store that straddles the end of memory must trap with no byte
- * written. gcc for riscv64 (tuned for cores where unaligned accesses are
- * slow) lowers a possibly unaligned store to byte stores, so with guard
- * regions the first bytes would land before the last one faults; there the
- * last byte is read first (memory is contiguous: if it is in, all are). */
-#if AOT_GUARD && defined(__riscv)
-#define AOT_PROBE(p, n) ((void)*(volatile const u8 *)((p) + (n) - 1))
-#else
-#define AOT_PROBE(p, n) ((void)0)
-#endif
-
 /* Little-endian hosts only (every Mantle target). AOT_LD for integer
  * types, AOT_LDF for f32/f64. */
 #define AOT_LD_(T, a, off, force)                                             \
@@ -262,7 +251,6 @@ typedef struct aot_api {
     do {                                                                      \
         T v_ = (T)(v);                                                        \
         AOT_CHK(a, off, sizeof(T));                                           \
-        AOT_PROBE(AOT_EA(a, off), sizeof(T));                                 \
         memcpy(AOT_EA(a, off), &v_, sizeof(T));                               \
     } while (0)
 
@@ -585,7 +573,6 @@ static inline u64 aot_sat_i64_u(f64 x)
  * bytes are forced through memory (AOT_FORCE_V). */
 #define AOT_VEA(a, off, n) (__extension__({                                   \
     AOT_CHK(a, off, n);                                                       \
-    AOT_PROBE(AOT_EA(a, off), n);                                             \
     AOT_EA(a, off);                                                           \
 }))
 #if AOT_GUARD
