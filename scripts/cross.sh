@@ -66,8 +66,9 @@ build() {
     local arch=$1 dir=$ROOT/build-cross-$1
     triple_of "$arch" >/dev/null
     mkdir -p "$dir"
+    # MANTLE_AOT=ON said: trees configured when it was off keep it cached.
     configure "$arch" "$dir" -DCMAKE_BUILD_TYPE=Release \
-        -DMANTLE_TEE=OFF -DMANTLE_ATTEST=OFF -DMANTLE_AGENT=OFF
+        -DMANTLE_TEE=OFF -DMANTLE_ATTEST=OFF -DMANTLE_AGENT=OFF -DMANTLE_AOT=ON
     cmake --build "$dir" -j"$JOBS"
 }
 
