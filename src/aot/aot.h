@@ -73,6 +73,7 @@ typedef struct aot_target {
     const char *triple;    /* Debian cross prefix, e.g. aarch64-linux-gnu */
     bool guard;            /* guard regions: a 64-bit address space, and
                               stores the compiler emits whole (see driver.c) */
+    uint16_t elf_machine;  /* e_machine of its shared objects */
 } aot_target;
 
 /* NULL or "" for the host. */

@@ -25,10 +25,10 @@
  * Probing the last byte first fixed that but made gcc take a minute on
  * large functions, so riscv64 checks explicitly. */
 static const aot_target targets[] = {
-    {"x86_64", "x86_64-linux-gnu", true},
-    {"aarch64", "aarch64-linux-gnu", true},
-    {"armv7", "arm-linux-gnueabihf", false},
-    {"riscv64", "riscv64-linux-gnu", false},
+    {"x86_64", "x86_64-linux-gnu", true, 62},       /* EM_X86_64 */
+    {"aarch64", "aarch64-linux-gnu", true, 183},    /* EM_AARCH64 */
+    {"armv7", "arm-linux-gnueabihf", false, 40},    /* EM_ARM */
+    {"riscv64", "riscv64-linux-gnu", false, 243},   /* EM_RISCV */
 };
 
 const aot_target *aot_target_host(void)
