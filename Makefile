@@ -161,10 +161,12 @@ cross:
 	SHARED=$(SHARED) JOBS=$(JOBS) bash scripts/cross.sh build $(CROSS_ARCHS)
 	SHARED=$(SHARED) JOBS=$(JOBS) bash scripts/cross.sh min armv7
 
+# build/: the host mantle compiles the bench programs with --target ARCH.
 test-cross:
+	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory cross
-	$(call header,"cross: spec suite + WASI + cross.* tests under qemu-user")
-	time SHARED=$(SHARED) bash scripts/cross.sh test $(CROSS_ARCHS)
+	$(call header,"cross: spec suite (interpreter, AOT) + WASI + bench + cross.*/aot.* tests under qemu-user")
+	time SHARED=$(SHARED) JOBS=$(JOBS) bash scripts/cross.sh test $(CROSS_ARCHS)
 
 clean:
 	rm -rf build build-asan build-switch build-fuzz build-aot-cache build-cross-*

@@ -2,28 +2,36 @@
 # cross.sh - build Mantle for other targets and test it under qemu-user.
 # SPDX-License-Identifier: Apache-2.0
 #
-# usage: cross.sh build|test|min ARCH...     (ARCH: aarch64 armv7 riscv64)
+# usage: cross.sh build|test|aot|min ARCH...  (ARCH: aarch64 armv7 riscv64)
 #
 #   build  configure and build build-cross-ARCH/ (Release, -Werror) with
-#          cmake/toolchains/ARCH-linux-gnu.cmake; jansson for the target
-#          comes from scripts/cross-deps.sh. riscv64 is built with
-#          MANTLE_SIMD_VECTOR=OFF: the portable SIMD reference. The TEE services and the
-#          verifiers are off (their libraries are not built for other
-#          targets yet): `mantle` is the interpreter with WASI.
+#          cmake/toolchains/ARCH-linux-gnu.cmake; jansson and libcrypto for
+#          the target come from scripts/cross-deps.sh. riscv64 is built with
+#          MANTLE_SIMD_VECTOR=OFF: the portable SIMD reference. The TEE
+#          services and the verifiers are off (their libraries are not built
+#          for other targets yet): `mantle` is the interpreter with WASI and
+#          the AOT tier.
 #   test   for each ARCH, under qemu-ARCH -L /usr/TRIPLE: the whole spec
-#          suite (SIMD included), the WASI tests
-#          (tests/wasi/run_tests.sh with the cross-built mantle), and the
-#          cross.* regression tests (ctest -L cross).
+#          suite (SIMD included) in the interpreter and in the AOT tier
+#          (CROSS_AOT_SPEC), the WASI tests (tests/wasi/run_tests.sh with
+#          the cross-built mantle), the cross.* and aot.* tests
+#          (ctest -L 'cross|aot', but aot.threads), and bench programs
+#          compiled on the host with `mantle compile --target ARCH`
+#          (CROSS_BENCH). Needs the host's build/mantle (make build) for
+#          that last part.
+#   aot    only the AOT part of `test` (spec files and bench programs).
 #   min    build build-cross-ARCH-min/: MANTLE_MINIMAL=ON, MinSizeRel (no
-#          SIMD, no fusion, no text format: README's knob list). `test`
-#          runs the whole spec suite there too when it has been built:
-#          every file passes but the SIMD group's, which the runner must
-#          report, each refused, as unsupported by this build - exactly
-#          the group's command count from MANIFEST.tsv. It also runs
-#          cross.simd_vec (the SIMD headers against each other; the full
-#          trees run every SIMD spec file).
+#          SIMD, no fusion: README's knob list). `test` runs the whole spec
+#          suite there too when it has been built: every file passes but
+#          the SIMD group's, which the runner must report, each refused, as
+#          unsupported by this build - exactly the group's command count
+#          from MANIFEST.tsv. It also runs cross.simd_vec (the SIMD headers
+#          against each other; the full trees run every SIMD spec file).
 #
-# Environment: SHARED (conformance data, default ../shared), JOBS.
+# Environment: SHARED (conformance data, default ../shared), JOBS,
+# HOST_MANTLE (default build/mantle), CROSS_AOT_SPEC (all, or spec file
+# names; default: all on aarch64 and armv7, a subset on riscv64, see
+# aot_spec_files), CROSS_BENCH (bench programs with their sizes).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -66,9 +74,10 @@ build() {
     # riscv64 (rv64gc) has no SIMD unit for the vector extensions to use:
     # it runs the portable SIMD reference, so the SIMD spec files exercise
     # that fallback under qemu (the minimal tree has no SIMD at all).
+    # MANTLE_AOT=ON said: trees configured when it was off keep it cached.
     [ "$arch" = riscv64 ] && simd_vec=OFF
     configure "$arch" "$dir" -DCMAKE_BUILD_TYPE=Release \
-        -DMANTLE_TEE=OFF -DMANTLE_ATTEST=OFF -DMANTLE_AOT=OFF -DMANTLE_AGENT=OFF \
+        -DMANTLE_TEE=OFF -DMANTLE_ATTEST=OFF -DMANTLE_AGENT=OFF -DMANTLE_AOT=ON \
         -DMANTLE_SIMD_VECTOR="$simd_vec"
     cmake --build "$dir" -j"$JOBS"
 }
@@ -109,6 +118,141 @@ run_min_spec() {
         return 1 ;;
     esac
     "$qemu" -L "/usr/$triple" "$dir/tests/cross/simd_vec_test"
+}
+
+# The spec files run through the AOT tier on ARCH. The whole suite on
+# aarch64 (guard regions) and armv7 (explicit bounds checks); on riscv64,
+# whose AOT code checks bounds explicitly like armv7's (src/aot/driver.c),
+# a subset that keeps CI time down: memory (bounds, growth, traps), calls
+# and stack exhaustion, integer and float arithmetic (division traps,
+# NaNs, conversions), tables, bulk memory, and SIMD loads/stores and
+# arithmetic.
+RISCV64_AOT_SPEC="address align memory memory_grow memory_trap memory_size
+    memory_fill memory_copy memory_init bulk call call_indirect fac
+    skip-stack-guard-page func_ptrs int_exprs i32 i64 f32 f64 conversions
+    traps float_exprs
+    table_grow elem left-to-right select br_table unreachable
+    simd_address simd_load simd_store simd_lane simd_splat
+    simd_i32x4_arith simd_f32x4_arith simd_load8_lane simd_store8_lane"
+CROSS_BENCH=${CROSS_BENCH:-"coremark:300 fib:24 indirect:20000 sha256:2
+    chacha20:2 json:1 matmul:100 simd_blur:2 simd_matmul:100"}
+
+aot_spec_files() {
+    local arch=$1
+    if [ -n "${CROSS_AOT_SPEC:-}" ] && [ "$CROSS_AOT_SPEC" != all ]; then
+        echo "$CROSS_AOT_SPEC"
+    elif [ -z "${CROSS_AOT_SPEC:-}" ] && [ "$arch" = riscv64 ]; then
+        echo "$RISCV64_AOT_SPEC"
+    else
+        awk -F'\t' 'NR > 1 { print $1 }' "$SHARED/wasm-spec/MANIFEST.tsv"
+    fi
+}
+
+# The spec files through the AOT tier: the emulated mantle-spec emits C
+# and runs the target's cross gcc (natively: under qemu the "system
+# compiler" must be given, MANTLE_CC) on first use of each module, into
+# the cache build-cross-ARCH/aot-cache. One process per file, two at a
+# time: a process compiles one module at a time, and qemu-user 7.2 keeps
+# per-page state for every 8 GiB memory reservation it has seen, so one
+# process for the whole suite grows to gigabytes and each compiler it
+# starts (posix_spawn is a fork under qemu) copies all of that.
+run_aot_spec() {
+    local arch=$1 dir=$ROOT/build-cross-$1 triple qemu t0=$SECONDS
+    triple=$(triple_of "$arch")
+    qemu=$(qemu_of "$arch")
+    local files f n=0 fails=0 logs=$dir/spec-aot
+    files=$(aot_spec_files "$arch" | tr -s '[:space:]' '\n' | grep -v '^$')
+    echo "---- $arch: spec files in the AOT tier under $qemu" \
+        "($(echo "$files" | wc -l) files)"
+    rm -rf "$logs"
+    mkdir -p "$logs"
+    for f in $files; do
+        if [ "$n" -ge 2 ]; then
+            wait -n || true
+            n=$((n - 1))
+        fi
+        MANTLE_CC=$triple-gcc XDG_CACHE_HOME=$dir/aot-cache \
+            "$qemu" -L "/usr/$triple" "$dir/tests/spec/mantle-spec" \
+            --tier=aot "$SHARED/wasm-spec" "$f" >"$logs/$f.log" 2>&1 &
+        n=$((n + 1))
+    done
+    wait
+    for f in $files; do
+        if ! grep -q '^spec: .* 0 failed' "$logs/$f.log"; then
+            echo "$arch aot $f:"
+            grep -v ' 0 failed' "$logs/$f.log" | tail -n 20
+            fails=1
+        fi
+    done
+    cat "$logs"/*.log >"$dir/spec-aot.log"
+    awk -v a="$arch" '/^spec: / { p += $2; f += $4; s += $6 }
+        END { printf "%s aot spec: %d passed, %d failed, %d skipped\n", a, p, f, s }' \
+        "$dir/spec-aot.log"
+    echo "$arch: AOT spec in $((SECONDS - t0)) s"
+    return "$fails"
+}
+
+# Bench programs (bench/programs/, wasm32-wasi) compiled on the host with
+# `mantle compile --target ARCH -O2` and run by the cross-built mantle
+# under qemu: each must pass its own self-check (exit 0) and print the
+# same checksum as the native x86-64 build at the same size. An x86-64
+# artifact must be refused (exit 6, "built for x86_64").
+run_aot_bench() {
+    local arch=$1 dir=$ROOT/build-cross-$1 triple qemu t0=$SECONDS
+    triple=$(triple_of "$arch")
+    qemu=$(qemu_of "$arch")
+    local host=${HOST_MANTLE:-$ROOT/build/mantle} bench=$ROOT/build-cross-bench
+    local fails=0 ok=0 item prog size want got
+    echo "---- $arch: bench programs, mantle compile --target $arch, under $qemu"
+    if [ ! -x "$host" ]; then
+        echo "cross.sh: $host missing (make build, or set HOST_MANTLE)" >&2
+        return 1
+    fi
+    local targets=()
+    for item in $CROSS_BENCH; do
+        targets+=("$bench/wasm/${item%%:*}.wasm" "$bench/native/${item%%:*}")
+    done
+    mkdir -p "$dir/bench"
+    make --no-print-directory -f "$ROOT/bench/build.mk" -C "$ROOT" \
+        OUT="$bench" -j"$JOBS" "${targets[@]}" >"$dir/bench/build.log" 2>&1 ||
+        { tail -n 20 "$dir/bench/build.log" >&2; return 1; }
+    for item in $CROSS_BENCH; do
+        prog=${item%%:*} size=${item#*:}
+        if ! "$host" compile --target "$arch" -O2 "$bench/wasm/$prog.wasm" \
+                -o "$dir/bench/$prog.mantle" 2>"$dir/bench/$prog.log"; then
+            echo "$arch $prog: mantle compile --target $arch failed:"
+            cat "$dir/bench/$prog.log"
+            fails=$((fails + 1))
+            continue
+        fi
+        want=$("$bench/native/$prog" "$size" 2>/dev/null)
+        if ! got=$("$qemu" -L "/usr/$triple" "$dir/mantle" run \
+                "$dir/bench/$prog.mantle" "$size" 2>>"$dir/bench/$prog.log"); then
+            echo "$arch $prog: FAILED (self-check or trap):"
+            tail -n 5 "$dir/bench/$prog.log"
+            fails=$((fails + 1))
+        elif [ "$got" != "$want" ]; then
+            echo "$arch $prog: FAILED: \"$got\", native \"$want\""
+            fails=$((fails + 1))
+        else
+            ok=$((ok + 1))
+        fi
+    done
+    # A mismatched target is refused, not loaded.
+    local x86=$bench/fib.x86_64.mantle rc=0 msg
+    if [ ! -f "$x86" ]; then
+        "$host" compile --target x86_64 -O1 "$bench/wasm/fib.wasm" -o "$x86" \
+            2>/dev/null || { echo "cross.sh: x86_64 compile of fib failed" >&2; return 1; }
+    fi
+    msg=$("$qemu" -L "/usr/$triple" "$dir/mantle" run "$x86" 10 2>&1) || rc=$?
+    if [ "$rc" -ne 6 ] || [[ $msg != *"built for x86_64, this host is $arch"* ]]; then
+        echo "$arch: an x86_64 artifact was not refused as it must be (exit $rc): $msg"
+        fails=$((fails + 1))
+    else
+        ok=$((ok + 1))
+    fi
+    echo "$arch aot bench: $ok passed, $fails failed ($((SECONDS - t0)) s)"
+    return "$fails"
 }
 
 # The WASI tests that tests/wasi/CMakeLists.txt registers.
@@ -155,8 +299,14 @@ run_tests() {
     echo "$arch wasi: $(grep -c ': passed$' "$wasi_log") passed," \
         "$(grep -c ': FAILED' "$wasi_log") failed"
 
-    echo "---- $arch: cross.* regression tests (ctest -L cross)"
-    (cd "$dir" && ctest --output-on-failure -L cross) || fails=$((fails + 1))
+    run_aot "$arch" || fails=$((fails + 1))
+
+    # Not aot.threads: its leak check reads VmSize, which under qemu-user is
+    # the emulator's, and qemu keeps ~200 KiB of its own per thread that
+    # ever ran.
+    echo "---- $arch: cross.* and aot.* tests (ctest -L 'cross|aot')"
+    (cd "$dir" && MANTLE_CC=$triple-gcc ctest --output-on-failure \
+        -L '^(cross|aot)$' -E '^aot[.]threads$') || fails=$((fails + 1))
     if [ -x "$ROOT/build-cross-$arch-min/tests/spec/mantle-spec" ]; then
         run_min_spec "$arch" || fails=$((fails + 1))
     fi
@@ -164,8 +314,16 @@ run_tests() {
     return "$fails"
 }
 
+# Only the AOT part of `test`.
+run_aot() {
+    local fails=0
+    run_aot_spec "$1" || fails=$((fails + 1))
+    run_aot_bench "$1" || fails=$((fails + 1))
+    return "$fails"
+}
+
 if [ $# -lt 2 ]; then
-    echo "usage: $0 build|test|min ARCH..." >&2
+    echo "usage: $0 build|test|aot|min ARCH..." >&2
     exit 2
 fi
 verb=$1
@@ -176,7 +334,8 @@ for arch in "$@"; do
     build) build "$arch" ;;
     min) build_min "$arch" ;;
     test) run_tests "$arch" || failed+=("$arch") ;;
-    *) echo "usage: $0 build|test|min ARCH..." >&2; exit 2 ;;
+    aot) run_aot "$arch" || failed+=("$arch") ;;
+    *) echo "usage: $0 build|test|aot|min ARCH..." >&2; exit 2 ;;
     esac
 done
 if [ "${#failed[@]}" -ne 0 ]; then

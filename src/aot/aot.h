@@ -80,7 +80,9 @@ extern const char aot_rt_h_text[];
 typedef struct aot_target {
     const char *name;      /* x86_64, aarch64, armv7, riscv64 */
     const char *triple;    /* Debian cross prefix, e.g. aarch64-linux-gnu */
-    bool bits64;           /* guard regions possible */
+    bool guard;            /* guard regions: a 64-bit address space, and
+                              stores the compiler emits whole (see driver.c) */
+    uint16_t elf_machine;  /* e_machine of its shared objects */
 } aot_target;
 
 /* NULL or "" for the host. */

@@ -374,8 +374,12 @@ int vm_aot_instance_init(mantle_instance *inst, mantle_diag *diag)
     const wasm_module *w = inst->wasm;
     if (code->guard) {
         for (uint32_t i = 0; i < w->nmemories; i++) {
-            if (!VM_GUARD_RESERVE ||
-                inst->memories[i]->reserved < VM_GUARD_RESERVE) {
+#if UINTPTR_MAX > 0xFFFFFFFFu
+            bool guarded = inst->memories[i]->reserved >= VM_GUARD_RESERVE;
+#else
+            bool guarded = false;  /* no room in a 32-bit address space */
+#endif
+            if (!guarded) {
                 vm_diag_set(diag, MANTLE_ENOMEM,
                             "%s: memory %u lacks the guard region native "
                             "code needs (address space exhausted?)",

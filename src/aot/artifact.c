@@ -163,6 +163,16 @@ int aot_artifact_parse(const uint8_t *b, size_t size, aot_artifact_info *o,
     if (!host || strcmp(o->target, host->name) != 0)
         REFUSE("artifact built for %s, this host is %s", o->target,
                host ? host->name : "unsupported");
+    /* The code itself must be for this machine too: a header that says
+     * aarch64 over an x86-64 object (a compile with the wrong compiler, or
+     * a crafted file) is refused here, not by dlopen's vaguer error. */
+    if (o->so_size < 20 || memcmp(o->so, "\177ELF", 4) != 0)
+        REFUSE("artifact's native code is not an ELF object");
+    unsigned mach = (unsigned)o->so[18] | (unsigned)o->so[19] << 8;
+    if (mach != host->elf_machine)
+        REFUSE("artifact's native code is for ELF machine %u, this host (%s) "
+               "runs %u: built with the wrong compiler?", mach, host->name,
+               (unsigned)host->elf_machine);
     if (aot_sha256(o->wasm, o->wasm_size, got) != 0 ||
         memcmp(got, o->digest, AOT_DIGEST_LEN) != 0)
         REFUSE("artifact's module digest does not match its module bytes");

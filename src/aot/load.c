@@ -175,7 +175,7 @@ static void options_from(const mantle_engine *e, const mantle_aot_options *in,
                    : e->cfg.aot_opt_level ? (int)e->cfg.aot_opt_level
                                           : 2;
     o->fuel = in ? in->fuel : e->cfg.instance_fuel != 0;
-    o->guard = o->target && o->target->bits64;
+    o->guard = o->target && o->target->guard;
     o->cc = in ? in->cc : NULL;
     uint32_t n = os_cpu_count();
     o->jobs = n < 1 ? 1 : n;

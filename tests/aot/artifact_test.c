@@ -89,6 +89,17 @@ static void bad_target(aot_artifact_info *ai)
              strcmp(aot_target_host()->name, "riscv64") ? "riscv64" : "x86_64");
 }
 static void bad_abi(aot_artifact_info *ai) { ai->abi = AOT_ABI_VERSION + 1; }
+/* The header names this host, the object inside is for another machine. */
+static uint8_t *edited_so;
+static void bad_machine(aot_artifact_info *ai)
+{
+    edited_so = malloc(ai->so_size);
+    if (!edited_so)
+        exit(1);
+    memcpy(edited_so, ai->so, ai->so_size);
+    edited_so[18] ^= 0x01;  /* e_machine */
+    ai->so = edited_so;
+}
 
 int main(int argc, char **argv)
 {
@@ -151,6 +162,10 @@ int main(int argc, char **argv)
     rebuild(art, size, bad_abi, &r, &rn);
     expect("wrong-abi", e, r, rn, "ABI");
     free(r);
+    rebuild(art, size, bad_machine, &r, &rn);
+    expect("wrong-machine", e, r, rn, "ELF machine");
+    free(r);
+    free(edited_so);
 
     /* An engine that meters fuel refuses code compiled without it. */
     mantle_config cfg;
