@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "../config.h" /* MANTLE_ENABLE_AOT */
 #include "agent.h"
 
 static const double buckets[12] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -165,10 +166,14 @@ json_t *node_facts(const struct agent *ag)
     sysinfo(&si);
     getloadavg(load, 3);
     gethostname(host, sizeof host - 1);
+#if MANTLE_ENABLE_AOT
     static int aot = -1; /* probing runs the C compiler: once */
 
     if (aot < 0)
         aot = mantle_aot_available(NULL) == MANTLE_OK;
+#else
+    const int aot = 0;  /* built without the AOT tier */
+#endif
     json_array_append_new(tiers, json_string("interp"));
     if (aot)
         json_array_append_new(tiers, json_string("aot"));
