@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "fleet.h"
 #include "lattice.h"
@@ -212,6 +214,38 @@ out:
 
 /* ---- deploy status NAME ---------------------------------------------------- */
 
+/* Which node places replicas now, from the lease itself (operators and the
+ * e2e test ask; node logs can lag behind a takeover). */
+static void print_lease(struct fconn *c)
+{
+    char *v = NULL, err[256];
+    size_t len;
+    json_t *j;
+    struct timespec ts;
+
+    if (lattice_kv_get(c->lt->lease, "reconciler", &v, &len, NULL, NULL, err,
+                       sizeof err) != 0) {
+        printf("  reconciler: none holds the lease\n");
+        free(v);
+        return;
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if ((j = json_loadb(v, len, 0, NULL)) != NULL &&
+        json_is_string(json_object_get(j, "holder")) &&
+        json_is_integer(json_object_get(j, "expires_ms"))) {
+        long long left = json_integer_value(json_object_get(j, "expires_ms")) -
+                         ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+
+        printf("  reconciler: %s (lease %s %lld ms)\n",
+               json_string_value(json_object_get(j, "holder")),
+               left >= 0 ? "valid for" : "expired", left >= 0 ? left : -left);
+    } else {
+        printf("  reconciler: lease record unreadable\n");
+    }
+    json_decref(j);
+    free(v);
+}
+
 static int deploy_status(struct fconn *c, const char *name)
 {
     char *man = NULL, *as = NULL, err[512];
@@ -258,6 +292,7 @@ static int deploy_status(struct fconn *c, const char *name)
     }
     if (na == 0)
         printf("  0 replicas requested\n");
+    print_lease(c);
     rc = CLI_EXIT_OK;
 out:
     fleet_assign_free(a, na);
