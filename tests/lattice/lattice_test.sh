@@ -309,6 +309,17 @@ check "n4 drained on SIGTERM (exit 0)" test $? = 0
 check "deploy rm" sh -c "grep -q 'deployment never removed' out.txt && ! '$MANTLE' deploy ls | grep -q never"
 check "... its assignment goes too" \
     wait_for 5 sh -c "'$MANTLE' deploy status never 2>&1 | grep -q 'no such deployment'"
+# A deployment removed while it runs: the nodes that are not the reconciler
+# read its assignment before the reconciler deletes it, and its manifest
+# after it is gone (this once crashed them with a double free).
+printf 'name: gone\nmodule: echo.wasm\nreplicas: 2\n' >gone.yaml
+"$MANTLE" deploy gone.yaml >/dev/null 2>&1 || die "deploy gone failed"
+check "gone: placed on the two live nodes" wait_for 20 sh -c \
+    "grep -q 'replica gone/[01] started' n1.log && grep -q 'replica gone/[01] started' n3.log"
+"$MANTLE" deploy rm gone >/dev/null 2>&1 || die "deploy rm gone failed"
+check "... removed while running: both stop it and stay up" wait_for 10 sh -c \
+    "grep -q 'replica gone/[01] stopped' n1.log && grep -q 'replica gone/[01] stopped' n3.log &&
+     kill -0 $N1_PID && kill -0 $N3_PID"
 
 # ---- a NATS server dies: its clients reconnect -------------------------------
 # n3 lists all three servers; kill the one it is connected to.
@@ -339,15 +350,33 @@ check "s$victim back: every node placed as before" wait_for 20 sh -c \
 # ---- the reconciler dies: another node takes the lease over -------------------
 alive=()
 for n in n1 n2 n3; do [ "$n" != "$holder" ] && alive+=($n); done
-find_leader() {
+find_leader() { # exactly one live node says it holds the lease
+    local n claims=0
     leader=
     for n in "${alive[@]}"; do
-        grep 'the reconciler$' $n.log | tail -1 | grep -q 'is now' && leader=$n
+        if grep 'the reconciler$' $n.log | tail -1 | grep -q 'is now'; then
+            leader=$n
+            claims=$((claims + 1))
+        fi
     done
-    [ -n "$leader" ]
+    [ "$claims" = 1 ]
 }
-# After the server restart the lease may be changing hands: wait.
-wait_for 10 find_leader || die "no live node says it holds the reconciler lease"
+# After the server restart the lease may be changing hands, and a holder
+# whose round stalls on a timeout (5 s) loses it to another node before it
+# logs so: wait until one node claims it and no takeover happened for
+# longer than the lease (1.5 s).
+leader_settled() {
+    local l n
+    find_leader || return 1
+    l=$leader
+    n=$(cat n1.log n2.log n3.log | grep -c 'reconciler lease taken over')
+    sleep 2
+    find_leader && [ "$leader" = "$l" ] &&
+        [ "$(cat n1.log n2.log n3.log | grep -c 'reconciler lease taken over')" = "$n" ]
+}
+settled=
+for _ in $(seq 8); do leader_settled && settled=1 && break; sleep 0.3; done
+[ -n "$settled" ] || die "no single live node holds the reconciler lease"
 takeovers() { cat n1.log n2.log n3.log | grep -c "reconciler lease taken over from $leader"; }
 before=$(takeovers)
 pid_var="${leader^^}_PID"
