@@ -245,12 +245,14 @@ static int sync_assignments(struct member *m, char *err, size_t errlen)
             if (man == NULL) {
                 r = lattice_kv_get(m->lt->deploy, keys[k], &man, &mlen, NULL,
                                    NULL, err, errlen);
-                if (r != 0) {
+                if (r < 0) {
                     fleet_assign_free(a, na);
-                    if (r < 0)
-                        goto out;
-                    break; /* deleted meanwhile: its assignment goes next */
+                    goto out;
                 }
+                /* Deleted meanwhile: its assignment goes next. a is
+                 * freed once, after the loop. */
+                if (r == 1)
+                    break;
                 if (fleet_manifest_parse(man, mlen, keys[k], &d, why,
                                          sizeof why) != MANTLE_OK) {
                     note(m, keys[k], why);

@@ -309,6 +309,22 @@ check "n4 drained on SIGTERM (exit 0)" test $? = 0
 check "deploy rm" sh -c "grep -q 'deployment never removed' out.txt && ! '$MANTLE' deploy ls | grep -q never"
 check "... its assignment goes too" \
     wait_for 5 sh -c "'$MANTLE' deploy status never 2>&1 | grep -q 'no such deployment'"
+# A deployment removed while it runs: the nodes that are not the reconciler
+# read its assignment before the reconciler deletes it, and its manifest
+# after it is gone (this once crashed them with a double free).
+printf 'name: gone\nmodule: echo.wasm\nreplicas: 2\n' >gone.yaml
+"$MANTLE" deploy gone.yaml >/dev/null 2>&1 || die "deploy gone failed"
+live=(n1 n2 n3)
+live=(${live[@]/$holder}) # web's first host was killed above
+check "gone: placed on the two live nodes" wait_for 20 sh -c \
+    "grep -q 'replica gone/[01] started' ${live[0]}.log &&
+     grep -q 'replica gone/[01] started' ${live[1]}.log"
+"$MANTLE" deploy rm gone >/dev/null 2>&1 || die "deploy rm gone failed"
+pid_a="${live[0]^^}_PID" pid_b="${live[1]^^}_PID"
+check "... removed while running: both stop it and stay up" wait_for 10 sh -c \
+    "grep -q 'replica gone/[01] stopped' ${live[0]}.log &&
+     grep -q 'replica gone/[01] stopped' ${live[1]}.log &&
+     kill -0 ${!pid_a} && kill -0 ${!pid_b}"
 
 # ---- a NATS server dies: its clients reconnect -------------------------------
 # n3 lists all three servers; kill the one it is connected to.
