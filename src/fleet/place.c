@@ -129,7 +129,7 @@ static bool rejected(const ctx *c, const struct fleet_deploy *d, size_t i,
     const struct fleet_node *n = s->n;
     const struct fleet_constraints *k = &d->c;
     const char *tee = n->tee ? n->tee : "none";
-    char list[160], need[32];
+    char list[96], need[32];  /* lists of known names: short */
 
     if (!s->alive) {
         snprintf(why, cap, "no heartbeat for over %lld ms",
