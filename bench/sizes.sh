@@ -3,8 +3,8 @@
 # minimal interpreter-only armv7 build against its budget.
 # SPDX-License-Identifier: Apache-2.0
 #
-# usage: bench/sizes.sh        (from `make bench`; builds what is missing
-#                               through scripts/cross.sh)
+# usage: bench/sizes.sh        (from `make bench`; builds each tree
+#                               through scripts/cross.sh, incrementally)
 #
 # Prints one line per build: target, build, stripped bytes and KiB. Exit
 # status 1 if the minimal armv7 `mantle` is over MIN_BUDGET_KIB (150).
@@ -26,10 +26,12 @@ size() {
 }
 
 cd "$ROOT"
+# Always through the build (incremental): a tree left from an older
+# commit would report an old binary's size.
 for a in aarch64 armv7 riscv64; do
-    [ -x "build-cross-$a/mantle" ] || bash scripts/cross.sh build "$a" >/dev/null
+    bash scripts/cross.sh build "$a" >/dev/null
 done
-[ -x build-cross-armv7-min/mantle ] || bash scripts/cross.sh min armv7 >/dev/null
+bash scripts/cross.sh min armv7 >/dev/null
 [ -x build/mantle ] || { echo "sizes.sh: build/mantle missing (make build)" >&2; exit 1; }
 
 echo "sizes: stripped mantle (full: Release; minimal: MANTLE_MINIMAL=ON, MinSizeRel)"
