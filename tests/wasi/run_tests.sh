@@ -227,9 +227,14 @@ test_badfd() {
 
 test_poll() {
     sandbox
-    # stdin stays empty for half a second, then carries one line
+    # stdin stays empty until the guest has seen a poll time out with
+    # nothing to read (it then creates stdin-wanted), then carries one line
     mkfifo "$S/in.fifo" || { fail "mkfifo"; return; }
-    { sleep 0.5; printf 'ping\n'; } >"$S/in.fifo" &
+    { for _ in $(seq 600); do
+          [ -e "$S/sandbox/stdin-wanted" ] && break
+          sleep 0.05
+      done
+      printf 'ping\n'; } >"$S/in.fifo" &
     local writer=$!
     run_guest -i "$S/in.fifo" --dir "$S/sandbox::/sandbox" "$WASM"
     wait "$writer"
