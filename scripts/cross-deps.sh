@@ -3,7 +3,12 @@
 # OpenSSL's libcrypto).
 # SPDX-License-Identifier: Apache-2.0
 #
-# usage: cross-deps.sh TOOLCHAIN-FILE PREFIX
+# usage: cross-deps.sh TOOLCHAIN-FILE PREFIX [LIBRARY...]
+#
+# LIBRARY: jansson, openssl (the default: both) or libevent (for the fleet
+# node tree, whose other libraries are Debian's multiarch packages:
+# libevent-dev is the one of them that cannot be installed for two
+# architectures at once).
 #
 # The spec runner links jansson; the AOT tier's artifacts are digested with
 # libcrypto (SHA-256 through EVP). riscv64 is not a Debian 12 release
@@ -23,14 +28,17 @@
 # deb-src entries that scripts/deps.sh adds.
 set -euo pipefail
 
-if [ $# -ne 2 ]; then
-    echo "usage: $0 TOOLCHAIN-FILE PREFIX" >&2
+if [ $# -lt 2 ]; then
+    echo "usage: $0 TOOLCHAIN-FILE PREFIX [jansson|openssl|libevent]..." >&2
     exit 2
 fi
 TOOLCHAIN=$(realpath "$1")
 PREFIX=$(realpath -m "$2")
+shift 2
+LIBS=${*:-jansson openssl}
 STAMP=$PREFIX/.done
 OPENSSL_STAMP=$PREFIX/.openssl-done
+LIBEVENT_STAMP=$PREFIX/.libevent-done
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 build_jansson() {
@@ -115,5 +123,40 @@ build_openssl() {
     echo "cross-deps.sh: libcrypto ($target) built in $((SECONDS - t0)) s"
 }
 
-[ -f "$STAMP" ] || build_jansson
-[ -f "$OPENSSL_STAMP" ] || build_openssl
+# libevent (static, with its OpenSSL bufferevents against the target's
+# multiarch libssl-dev) for mantled in the fleet node tree.
+build_libevent() {
+    local work=$PREFIX/libevent-work src t0=$SECONDS
+    rm -rf "$work"
+    mkdir -p "$work"
+    echo "cross-deps.sh: building libevent from Debian's source package into $PREFIX"
+    (cd "$work" && apt-get source libevent) >"$work/source.log" 2>&1 ||
+        { cat "$work/source.log" >&2; exit 1; }
+    src=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'libevent-*' | head -n 1)
+    if [ -z "$src" ] || [ ! -f "$src/CMakeLists.txt" ]; then
+        echo "cross-deps.sh: apt-get source libevent failed (deb-src entries missing? run scripts/deps.sh)" >&2
+        exit 1
+    fi
+    cmake -S "$src" -B "$work/build" -DCMAKE_TOOLCHAIN_FILE="$TOOLCHAIN" \
+        -DMANTLE_CROSS_MULTIARCH=ON -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
+        -DEVENT__LIBRARY_TYPE=STATIC -DEVENT__DISABLE_TESTS=ON \
+        -DEVENT__DISABLE_SAMPLES=ON -DEVENT__DISABLE_BENCHMARK=ON \
+        -DEVENT__DISABLE_REGRESS=ON -DEVENT__DISABLE_MBEDTLS=ON \
+        >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log" >&2; exit 1; }
+    cmake --build "$work/build" -j"$JOBS" --target install \
+        >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; exit 1; }
+    rm -rf "$work"
+    touch "$LIBEVENT_STAMP"
+    echo "cross-deps.sh: libevent built in $((SECONDS - t0)) s"
+}
+
+for lib in $LIBS; do
+    case $lib in
+    jansson) [ -f "$STAMP" ] || build_jansson ;;
+    openssl) [ -f "$OPENSSL_STAMP" ] || build_openssl ;;
+    libevent) [ -f "$LIBEVENT_STAMP" ] || build_libevent ;;
+    *) echo "cross-deps.sh: unknown library \"$lib\" (jansson, openssl, libevent)" >&2
+       exit 2 ;;
+    esac
+done

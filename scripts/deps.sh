@@ -72,6 +72,22 @@ if ! apt-get source --print-uris jansson >/dev/null 2>&1; then
     updated=1
 fi
 
+# The aarch64 fleet node (scripts/cross.sh node, tests/cross/fleet_node.sh):
+# the full mantled for arm64 links Debian's own arm64 libraries (dpkg
+# multiarch), so that nothing the fleet needs is built from source but
+# libevent (libevent-dev cannot be installed for two architectures at once;
+# scripts/cross-deps.sh builds it).
+ARM64_PACKAGES=(libssl-dev libjansson-dev libcbor-dev libsqlite3-dev
+    libcurl4-openssl-dev libyaml-dev libnats-dev libtss2-dev)
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "deps.sh: adding the arm64 architecture (dpkg multiarch) for the aarch64 fleet node"
+    if [ "$(id -u)" -eq 0 ]; then dpkg --add-architecture arm64; else sudo dpkg --add-architecture arm64; fi
+    updated=
+fi
+for p in "${ARM64_PACKAGES[@]}"; do
+    PACKAGES+=("$p:arm64")
+done
+
 # npm: nats.js, the independent ADR-20 object store that
 # tests/lattice/objstore_interop.sh checks Mantle's against (package-lock.json
 # pins it); installed once, into tests/lattice/node_modules.
@@ -87,9 +103,12 @@ npm_deps() {
     fi
 }
 
+# With arm64 added, a name installed for both architectures is ambiguous to
+# dpkg -s: ask for the native one then.
+native=$(dpkg --print-architecture)
 missing=()
 for p in "${PACKAGES[@]}"; do
-    if ! dpkg -s "$p" >/dev/null 2>&1; then
+    if ! dpkg -s "$p" >/dev/null 2>&1 && ! dpkg -s "$p:$native" >/dev/null 2>&1; then
         missing+=("$p")
     fi
 done
