@@ -17,6 +17,15 @@
  * is down), and the set of replicas changes only when a complete read of
  * mantle-assign says so. After a reconnect the fleet thread is woken at
  * once: facts are re-published and assignments re-read (resynchronised).
+ *
+ * Secrets: a replica whose deployment names secrets starts only after the
+ * fleet thread attested it to the deployment's key broker (evidence of the
+ * replica's module under its launch, from this node's TEE) and the broker
+ * released them. They stay in this process's memory (wiped when freed)
+ * and reach each run through sealed memfds; they never go to NATS, the
+ * store or a log. A refusal is published in this node's facts (no secret
+ * in it), so the reconciler places the replica elsewhere, and withdrawn
+ * after secret_retry_ms: one attempt per period, not per heartbeat.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,9 +39,11 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/crypto.h>
 
 #include "agent.h"
 #include "fleet.h"
+#include "kbs_fetch.h"
 #include "lattice.h"
 
 /* A replica this node should run, as the fleet thread last read it. */
@@ -40,6 +51,17 @@ struct want {
     char deploy[FLEET_MAX_NAME + 1];
     uint32_t replica;
     char *manifest; /* canonical JSON from mantle-deploy */
+    mantle_tee_secret *secrets; /* released by the broker to this replica */
+    size_t nsecrets;
+};
+
+/* A deployment the broker refused here, until retry_at_ms. */
+struct refusal {
+    char deploy[FLEET_MAX_NAME + 1];
+    uint32_t replica;
+    char digest[FLEET_DIGEST_LEN + 1];
+    char why[512];
+    int64_t retry_at_ms;
 };
 
 struct fetched { /* module bytes fetched and verified, to store */
@@ -59,6 +81,8 @@ struct replica { /* loop side */
     uint32_t replica;
     char *manifest;
     struct wl_spec spec;
+    mantle_tee_secret *secrets;
+    size_t nsecrets;
     natsSubscription *sub;
     uint32_t inflight;
     uint64_t served;
@@ -103,6 +127,8 @@ struct member {
     struct reconcile_cache *verdicts; /* on nodes' TEE evidence */
     natsSubscription *changes[2]; /* $KV.mantle-deploy.>, ...-assign.> */
     int64_t ev_window; /* the TEE window our evidence is for */
+    struct refusal *refusals; /* published in our facts */
+    size_t nrefusals;
     char last_err[256];
     /* loop only */
     struct replica *replicas;
@@ -153,28 +179,39 @@ static bool have_module(struct member *m, const char *digest)
     return found;
 }
 
-/* Fetch a module from the object store, verify it against the digest the
- * deployment names, and queue it for the loop to store. */
+/* A module's bytes from the object store, checked against the digest
+ * the deployment names. */
+static int obj_module(struct member *m, const char *digest, uint8_t **bytes,
+                      size_t *size, char *err, size_t errlen)
+{
+    char got[FLEET_DIGEST_LEN + 1] = "";
+    int r;
+
+    r = lattice_obj_get(m->lt, digest, (size_t)m->ag->cfg.max_module_bytes,
+                        bytes, size, err, errlen);
+    if (r == 1)
+        snprintf(err, errlen, "module %s: not in the object store", digest);
+    if (r != 0)
+        return -1;
+    if (fleet_digest(*bytes, *size, got) != 0 || strcmp(got, digest) != 0) {
+        snprintf(err, errlen, "module %s: the object store's bytes hash to "
+                              "%s; refused", digest, got);
+        free(*bytes);
+        *bytes = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Fetch a module, verified, and queue it for the loop to store. */
 static int fetch_module(struct member *m, const char *digest, char *err,
                         size_t errlen)
 {
     uint8_t *bytes = NULL;
     size_t size = 0;
-    char got[FLEET_DIGEST_LEN + 1];
-    int r;
 
-    r = lattice_obj_get(m->lt, digest, (size_t)m->ag->cfg.max_module_bytes,
-                        &bytes, &size, err, errlen);
-    if (r == 1)
-        snprintf(err, errlen, "module %s: not in the object store", digest);
-    if (r != 0)
+    if (obj_module(m, digest, &bytes, &size, err, errlen) != 0)
         return -1;
-    if (fleet_digest(bytes, size, got) != 0 || strcmp(got, digest) != 0) {
-        snprintf(err, errlen, "module %s: the object store's bytes hash to "
-                              "%s; refused", digest, got);
-        free(bytes);
-        return -1;
-    }
     pthread_mutex_lock(&m->mu);
     struct fetched *grown = realloc(m->mods, sizeof *grown * (m->nmods + 1));
     if (grown == NULL)
@@ -188,10 +225,40 @@ static int fetch_module(struct member *m, const char *digest, char *err,
     return 0;
 }
 
-static void wants_free(struct want *w, size_t n)
+static void secrets_free(mantle_tee_secret *sv, size_t n)
 {
     for (size_t i = 0; i < n; i++)
+        kbs_secret_free(&sv[i]);
+    free(sv);
+}
+
+static mantle_tee_secret *secrets_dup(const mantle_tee_secret *sv, size_t n)
+{
+    mantle_tee_secret *d;
+
+    if (n == 0)
+        return NULL;
+    if ((d = calloc(n, sizeof *d)) == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *v = malloc(sv[i].size ? sv[i].size : 1);
+
+        if (v == NULL || (d[i].name = strdup(sv[i].name)) == NULL)
+            abort();
+        if (sv[i].size)
+            memcpy(v, sv[i].value, sv[i].size);
+        d[i].value = v;
+        d[i].size = sv[i].size;
+    }
+    return d;
+}
+
+static void wants_free(struct want *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
         free(w[i].manifest);
+        secrets_free(w[i].secrets, w[i].nsecrets);
+    }
     free(w);
 }
 
@@ -205,6 +272,187 @@ static bool wants_same(const struct want *a, size_t na, const struct want *b,
             strcmp(a[i].manifest, b[i].manifest))
             return false;
     return true;
+}
+
+/* ---- secrets from the key broker (fleet thread) ------------------------ */
+
+static const struct refusal *refusal_find(const struct member *m,
+                                          const char *deploy,
+                                          const char *digest)
+{
+    for (size_t i = 0; i < m->nrefusals; i++)
+        if (!strcmp(m->refusals[i].deploy, deploy) &&
+            !strcmp(m->refusals[i].digest, digest))
+            return &m->refusals[i];
+    return NULL;
+}
+
+static void refusal_add(struct member *m, const struct fleet_deploy *d,
+                        uint32_t replica, const char *why)
+{
+    struct refusal *r;
+
+    if (m->nrefusals >= FLEET_MAX_REFUSALS)
+        return; /* the oldest withdraw first; this one is retried then */
+    if ((r = realloc(m->refusals, sizeof *r * (m->nrefusals + 1))) == NULL)
+        abort();
+    m->refusals = r;
+    r = &m->refusals[m->nrefusals++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->deploy, sizeof r->deploy, "%s", d->name);
+    r->replica = replica;
+    snprintf(r->digest, sizeof r->digest, "%s", d->digest);
+    snprintf(r->why, sizeof r->why, "%s", why);
+    r->retry_at_ms = wall_ms() + m->ag->cfg.secret_retry_ms;
+    fprintf(stderr, "mantled: fleet: replica %s/%u not started: %s (not "
+            "taken again for %lld ms)\n", d->name, replica, why,
+            (long long)m->ag->cfg.secret_retry_ms);
+}
+
+/* Withdraw refusals whose time is up: the reconciler may place the
+ * deployment here again and the next start attests again. */
+static void refusals_expire(struct member *m, int64_t now)
+{
+    for (size_t i = 0; i < m->nrefusals;) {
+        if (m->refusals[i].retry_at_ms > now) {
+            i++;
+            continue;
+        }
+        fprintf(stderr, "mantled: fleet: %s: refusal withdrawn; this node "
+                "may take it again\n", m->refusals[i].deploy);
+        m->refusals[i] = m->refusals[--m->nrefusals];
+    }
+}
+
+/* The facts to publish: this node's, with its refusals. NULL: no memory. */
+static char *facts_with_refusals(struct member *m, const char *facts)
+{
+    struct fleet_node n;
+    char err[256], *json;
+
+    if (m->nrefusals == 0)
+        return strdup(facts);
+    if (fleet_node_from_json(facts, strlen(facts), &n, err, sizeof err) !=
+        MANTLE_OK)
+        return strdup(facts);
+    if ((n.refused = calloc(m->nrefusals, sizeof *n.refused)) == NULL)
+        abort();
+    for (size_t i = 0; i < m->nrefusals; i++) {
+        n.refused[i].deploy = strdup(m->refusals[i].deploy);
+        n.refused[i].replica = m->refusals[i].replica;
+        memcpy(n.refused[i].digest, m->refusals[i].digest,
+               sizeof n.refused[i].digest);
+        n.refused[i].why = strdup(m->refusals[i].why);
+        n.n_refused = i + 1;
+        if (!n.refused[i].deploy || !n.refused[i].why)
+            abort();
+    }
+    json = fleet_node_to_json(&n);
+    fleet_node_free(&n);
+    return json;
+}
+
+/* Attest replica `replica` of d to d's broker - evidence from this node's
+ * TEE for the replica's module under the launch its runs get (its
+ * environment), binding the broker's challenge and an ephemeral key - and
+ * fetch its secrets into *out. 0, or -1 with why, naming the secret. */
+static int replica_secrets(struct member *m, const struct fleet_deploy *d,
+                           mantle_tee_secret **out, char *why,
+                           size_t whylen)
+{
+    mantle_engine *engine = NULL;
+    mantle_module *module = NULL;
+    mantle_tee_launch launch;
+    mantle_diag diag;
+    struct kbs_want *want = NULL;
+    mantle_tee_secret *sv = NULL;
+    char **envp = NULL, err[1024];
+    uint8_t *bytes = NULL;
+    size_t size = 0, failed = 0;
+    int64_t t = m->ag->cfg.dead_after_ms / 3;
+    int r, rc = -1;
+
+    *out = NULL;
+    if (m->tee == NULL) {
+        snprintf(why, whylen, "secret %s: this node has no TEE (node_tee) to "
+                 "attest with", d->secrets[0].key);
+        return -1;
+    }
+    if (obj_module(m, d->digest, &bytes, &size, err, sizeof err) != 0) {
+        snprintf(why, whylen, "secret %s: %s", d->secrets[0].key, err);
+        return -1;
+    }
+    memset(&diag, 0, sizeof diag);
+    if ((r = mantle_engine_new(NULL, &engine)) != MANTLE_OK ||
+        (r = mantle_module_new(engine, bytes, size, d->name, &module,
+                               &diag)) != MANTLE_OK) {
+        snprintf(why, whylen, "secret %s: module: %s", d->secrets[0].key,
+                 diag.message[0] ? diag.message : mantle_strerror(r));
+        goto out;
+    }
+    /* The launch `mantle run --env K=V ...` measures (replica_spec). */
+    if ((envp = calloc(d->n_env + 1, sizeof *envp)) == NULL ||
+        (want = calloc(d->n_secrets, sizeof *want)) == NULL ||
+        (sv = calloc(d->n_secrets, sizeof *sv)) == NULL)
+        abort();
+    for (size_t i = 0; i < d->n_env; i++)
+        if (asprintf(&envp[i], "%s=%s", d->env[i].key, d->env[i].value) < 0)
+            abort();
+    memset(&launch, 0, sizeof launch);
+    launch.envp = (const char **)envp;
+    launch.envc = d->n_env;
+    for (size_t i = 0; i < d->n_secrets; i++) {
+        want[i].name = d->secrets[i].key;
+        want[i].resource = d->secrets[i].value;
+    }
+    /* The fleet thread waits for the broker: not so long that the node
+     * misses its own heartbeats. */
+    struct kbs_opts ko = {.url = d->broker_url, .ca_pem = d->broker_ca,
+                          .timeout_ms = t < 2000 ? 2000 : t > 10000 ? 10000
+                                                                    : t};
+    r = kbs_fetch(&ko, m->tee, module, &launch, want, d->n_secrets, sv,
+                  &failed, err, sizeof err);
+    if (r != 0) {
+        snprintf(why, whylen, "secret %s %s: %s", want[failed].name,
+                 r == -2 ? "refused by broker" : "not fetched from broker",
+                 err);
+        free(sv);
+        sv = NULL;
+        goto out;
+    }
+    *out = sv;
+    sv = NULL;
+    rc = 0;
+out:
+    for (size_t i = 0; envp && i < d->n_env; i++)
+        free(envp[i]);
+    free(envp);
+    free(want);
+    free(sv);
+    mantle_module_free(module);
+    mantle_engine_free(engine);
+    free(bytes);
+    return rc;
+}
+
+/* This node's copy of the secrets of a replica it already runs (same
+ * manifest): no second attestation while it keeps running. */
+static bool secrets_held(struct member *m, const char *deploy,
+                         uint32_t replica, const char *manifest,
+                         mantle_tee_secret **out)
+{
+    bool found = false;
+
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < m->nwants && !found; i++)
+        if (!strcmp(m->wants[i].deploy, deploy) &&
+            m->wants[i].replica == replica &&
+            !strcmp(m->wants[i].manifest, manifest) && m->wants[i].secrets) {
+            *out = secrets_dup(m->wants[i].secrets, m->wants[i].nsecrets);
+            found = true;
+        }
+    pthread_mutex_unlock(&m->mu);
+    return found;
 }
 
 /* Read every assignment; collect this node's replicas with their
@@ -221,10 +469,10 @@ static int sync_assignments(struct member *m, char *err, size_t errlen)
     if (lattice_kv_keys(m->lt->assign, &keys, &nk, err, errlen) != 0)
         return -1;
     for (size_t k = 0; k < nk; k++) {
-        char *text = NULL, *man = NULL, why[256];
+        char *text = NULL, *man = NULL, why[512];
         size_t len, na = 0, mlen;
         struct fleet_assign *a = NULL;
-        struct fleet_deploy d;
+        struct fleet_deploy d = {0};
         int r;
 
         r = lattice_kv_get(m->lt->assign, keys[k], &text, &len, NULL, NULL,
@@ -239,7 +487,11 @@ static int sync_assignments(struct member *m, char *err, size_t errlen)
             continue;
         }
         free(text);
+        bool parsed = false;
+
         for (size_t i = 0; i < na; i++) {
+            mantle_tee_secret *sv = NULL;
+
             if (a[i].node == NULL || strcmp(a[i].node, m->id) != 0)
                 continue;
             if (man == NULL) {
@@ -260,6 +512,7 @@ static int sync_assignments(struct member *m, char *err, size_t errlen)
                     man = NULL;
                     break;
                 }
+                parsed = true;
                 if (!have_module(m, d.digest) &&
                     fetch_module(m, d.digest, err, errlen) != 0) {
                     fleet_deploy_free(&d);
@@ -267,7 +520,19 @@ static int sync_assignments(struct member *m, char *err, size_t errlen)
                     free(man);
                     goto out;
                 }
-                fleet_deploy_free(&d);
+            }
+            if (d.n_secrets > 0) {
+                /* Refused here lately: not started, not asked again. */
+                if (refusal_find(m, d.name, d.digest))
+                    continue;
+                if (!secrets_held(m, keys[k], a[i].replica, man, &sv) &&
+                    replica_secrets(m, &d, &sv, why, sizeof why) != 0) {
+                    refusal_add(m, &d, a[i].replica, why);
+                    pthread_mutex_lock(&m->mu);
+                    m->kick = true; /* publish the refusal at once */
+                    pthread_mutex_unlock(&m->mu);
+                    continue;
+                }
             }
             struct want *grown = realloc(w, sizeof *w * (nw + 1));
             if (grown == NULL)
@@ -276,8 +541,12 @@ static int sync_assignments(struct member *m, char *err, size_t errlen)
             snprintf(w[nw].deploy, sizeof w[nw].deploy, "%s", keys[k]);
             w[nw].replica = a[i].replica;
             w[nw].manifest = strdup(man);
+            w[nw].secrets = sv;
+            w[nw].nsecrets = sv ? d.n_secrets : 0;
             nw++;
         }
+        if (parsed)
+            fleet_deploy_free(&d);
         free(man);
         fleet_assign_free(a, na);
     }
@@ -341,8 +610,9 @@ static void fleet_round(struct member *m)
         return;
     }
     publish_evidence(m, now);
+    refusals_expire(m, now);
     pthread_mutex_lock(&m->mu); /* member_reload may replace the facts */
-    char *facts = strdup(m->facts);
+    char *facts = facts_with_refusals(m, m->facts);
     pthread_mutex_unlock(&m->mu);
     if (facts == NULL)
         abort();
@@ -600,8 +870,8 @@ static void run_job(struct member *m, struct job *j)
     if (max_payload > 4096 && (uint64_t)max_payload - 4096 < max_out)
         max_out = (uint64_t)max_payload - 4096;
     if (wl_oneshot(m->ag, &r->spec, natsMsg_GetData(j->msg),
-                   (size_t)natsMsg_GetDataLength(j->msg),
-                   (uint64_t)m->ag->cfg.invoke_timeout_ms, max_out, call_done,
+                   (size_t)natsMsg_GetDataLength(j->msg), r->secrets,
+                   r->nsecrets, (uint64_t)m->ag->cfg.invoke_timeout_ms, max_out, call_done,
                    c, err, sizeof err) != 0) {
         reply(m, rs, "", 0, -1, err);
         free(c->reply);
@@ -665,6 +935,7 @@ static void replica_free(struct replica *r, bool wait)
         natsSubscription_Destroy(r->sub);
     }
     spec_free(&r->spec);
+    secrets_free(r->secrets, r->nsecrets);
     free(r->manifest);
     free(r);
 }
@@ -698,6 +969,8 @@ static void replica_start(struct member *m, const struct want *w)
     snprintf(r->deploy, sizeof r->deploy, "%s", w->deploy);
     r->replica = w->replica;
     r->manifest = strdup(w->manifest);
+    r->secrets = secrets_dup(w->secrets, w->nsecrets);
+    r->nsecrets = w->nsecrets;
     /* One queue group per deployment: each request reaches one replica,
      * wherever it runs, and the servers prefer one near the caller. */
     snprintf(subj, sizeof subj, LATTICE_INVOKE_PREFIX "%s", w->deploy);
@@ -712,7 +985,8 @@ static void replica_start(struct member *m, const struct want *w)
     r->next = m->replicas;
     m->replicas = r;
     fprintf(stderr, "mantled: fleet: replica %s/%u started (module "
-            "sha256:%.12s...)\n", w->deploy, w->replica, r->spec.digest);
+            "sha256:%.12s...%s)\n", w->deploy, w->replica, r->spec.digest,
+            r->nsecrets ? "; attested, secrets released by the broker" : "");
 }
 
 static void apply_wants(struct member *m, struct want *w, size_t nw)
@@ -773,6 +1047,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         for (size_t i = 0; i < nw; i++) {
             w[i] = m->wants[i];
             w[i].manifest = strdup(m->wants[i].manifest);
+            w[i].secrets = secrets_dup(m->wants[i].secrets,
+                                       m->wants[i].nsecrets);
         }
         m->wants_new = false;
     }
@@ -1082,6 +1358,7 @@ void member_stop(struct agent *ag)
         free(m->have[i]);
     free(m->have);
     free(m->facts);
+    free(m->refusals);
     reconcile_cache_free(m->verdicts);
     mantle_tee_free(m->tee);
     pthread_mutex_destroy(&m->mu);
