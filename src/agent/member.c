@@ -368,7 +368,7 @@ static int replica_secrets(struct member *m, const struct fleet_deploy *d,
     mantle_tee_secret *sv = NULL;
     char **envp = NULL, err[1024];
     uint8_t *bytes = NULL;
-    size_t size = 0, failed = 0;
+    size_t size = 0, failed = (size_t)-1;
     int64_t t = m->ag->cfg.dead_after_ms / 3;
     int r, rc = -1;
 
@@ -413,7 +413,8 @@ static int replica_secrets(struct member *m, const struct fleet_deploy *d,
     r = kbs_fetch(&ko, m->tee, module, &launch, want, d->n_secrets, sv,
                   &failed, err, sizeof err);
     if (r != 0) {
-        snprintf(why, whylen, "secret %s %s: %s", want[failed].name,
+        snprintf(why, whylen, "secret %s %s: %s",
+                 want[failed < d->n_secrets ? failed : 0].name,
                  r == -2 ? "refused by broker" : "not fetched from broker",
                  err);
         free(sv);

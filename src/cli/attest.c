@@ -772,10 +772,15 @@ int cli_tee_define(const char *path, const char *tee_name,
         struct kbs_opts ko = {.url = broker, .ca_file = broker_ca,
                               .trustee = kbs_trustee};
         char why[1024];
+        size_t at;
 
         if (kbs_fetch(&ko, *out, module, &launch, kbs, nkbs, all + nsecrets,
-                      NULL, why, sizeof why) != 0) {
-            fprintf(stderr, "mantle: run: broker: %s\n", why);
+                      &at, why, sizeof why) != 0) {
+            if (at < nkbs)
+                fprintf(stderr, "mantle: run: broker: secret %s: %s\n",
+                        kbs[at].name, why);
+            else
+                fprintf(stderr, "mantle: run: broker: %s\n", why);
             free(all);
             all = NULL;
             st = MANTLE_EREFUSED;

@@ -139,7 +139,7 @@ int kbs_fetch(const struct kbs_opts *o, mantle_tee *tee,
     int rc = -1;
 
     if (failed)
-        *failed = 0;
+        *failed = (size_t)-1;
     memset(&diag, 0, sizeof diag);
     if (mantle_kbs_client_new(&kc, &diag) != MANTLE_OK ||
         (o->trustee &&
@@ -195,8 +195,7 @@ int kbs_fetch(const struct kbs_opts *o, mantle_tee *tee,
         if ((status = request(h, url, NULL, token, &b, err, errlen)) != 200) {
             if (status > 0) {
                 char what[300];
-                snprintf(what, sizeof what, "secret %s (%s)", want[got].name,
-                         want[got].resource);
+                snprintf(what, sizeof what, "resource %s", want[got].resource);
                 rc = refused(err, errlen, what, status, &b);
             }
             goto out;

@@ -32,10 +32,11 @@ struct kbs_opts {
  * challenge and an ephemeral key) and fetch n secrets into out[0..n)
  * (free each with kbs_secret_free). 0; -2 when the broker said no, err
  * "auth refused (HTTP 400): <its detail>", "attestation refused (HTTP
- * 401): ..." or "secret NAME (R/T/G) refused (HTTP 403): ..."; -1 for a
+ * 401): ..." or "resource R/T/G refused (HTTP 403): ..."; -1 for a
  * transport or local error, said in err. *failed (may be NULL) is the
- * index of the secret the failure concerns (0 before the resources are
- * asked for). Secret values are never written into err. */
+ * index of the secret the failure concerns, or (size_t)-1 when it came
+ * before the resources were asked for (auth, attestation). Secret values
+ * are never written into err. */
 int kbs_fetch(const struct kbs_opts *o, mantle_tee *tee,
               const mantle_module *module, const mantle_tee_launch *launch,
               const struct kbs_want *want, size_t n, mantle_tee_secret *out,
