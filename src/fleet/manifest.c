@@ -26,6 +26,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "attest/kbs.h"
 #include "fleet_int.h"
 
 #define MAX_ARGS 256
@@ -458,33 +459,6 @@ static bool secret_name_ok(const char *s)
     return true;
 }
 
-/* REPO/TYPE/TAG as the broker accepts it: three segments of
- * [A-Za-z0-9._-], none "." or "..", under 256 bytes in all. */
-static bool resource_ok(const char *p)
-{
-    int segs = 0;
-    size_t len = 0;
-
-    if (strlen(p) >= 256)
-        return false;
-    for (const char *s = p;; s++) {
-        if (*s == '/' || *s == '\0') {
-            if (len == 0 || (len <= 2 && strncmp(s - len, "..", len) == 0))
-                return false;
-            segs++;
-            len = 0;
-            if (*s == '\0')
-                break;
-            continue;
-        }
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
-            return false;
-        len++;
-    }
-    return segs == 3;
-}
-
 /* secrets: {NAME: "kbs:///R/T/G"}; stored as "R/T/G". */
 static int read_secrets(fl_err *e, const json_t *v, struct fleet_deploy *d)
 {
@@ -503,7 +477,8 @@ static int read_secrets(fl_err *e, const json_t *v, struct fleet_deploy *d)
         char at[FL_PATH];
 
         fl_path_key(at, "secrets", s->key);
-        if (strncmp(s->value, "kbs:///", 7) != 0 || !resource_ok(s->value + 7))
+        if (strncmp(s->value, "kbs:///", 7) != 0 ||
+            !kbs_resource_path_ok(s->value + 7))
             return fl_fail(e, at, "\"%s\" is not kbs:///REPO/TYPE/TAG (three "
                            "segments of letters, digits, . _ -)", s->value);
         memmove(s->value, s->value + 7, strlen(s->value + 7) + 1);
