@@ -104,6 +104,8 @@ struct member {
     char *facts;  /* fleet_node_to_json of this node */
     pthread_t thr;
     bool thr_started;
+    pthread_t lease_thr; /* renews the reconciler lease (lease_thread) */
+    bool lease_started;
     int pipe[2];
     struct event *ev;
     /* shared, under mu */
@@ -111,6 +113,10 @@ struct member {
     pthread_cond_t cv;
     bool stop, kick;
     bool link_lost; /* the connection dropped since the last round */
+    pthread_cond_t lease_cv;
+    bool buckets;        /* opened: the lease thread may use them */
+    bool holds;          /* this node holds the reconciler lease ... */
+    int64_t holds_until; /* ... until this (the expiry it wrote) */
     struct want *wants;
     size_t nwants;
     bool wants_new;
@@ -610,6 +616,13 @@ static void fleet_round(struct member *m)
         note(m, "buckets", err);
         return;
     }
+    pthread_mutex_lock(&m->mu);
+    if (!m->buckets) {
+        m->buckets = true;
+        pthread_cond_signal(&m->lease_cv);
+    }
+    bool holding = m->holds && now < m->holds_until;
+    pthread_mutex_unlock(&m->mu);
     publish_evidence(m, now);
     refusals_expire(m, now);
     pthread_mutex_lock(&m->mu); /* member_reload may replace the facts */
@@ -628,7 +641,7 @@ static void fleet_round(struct member *m)
     struct reconcile_opts ro = {
         .self = m->id, .lease_ms = cfg->lease_ms,
         .dead_after_ms = cfg->dead_after_ms, .tee_roots = cfg->tee_roots,
-        .cache = &m->verdicts};
+        .cache = &m->verdicts, .holding = &holding};
     if (reconcile_round(m->lt, &ro, now, &m->leader, err, sizeof err) != 0)
         note(m, "reconcile", err);
     if (m->leader != was_leader)
@@ -684,6 +697,73 @@ static void *fleet_thread(void *arg)
             pthread_cond_timedwait(&m->cv, &m->mu, &ts);
         }
         m->kick = false;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+/* The reconciler's lease, on a thread of its own: a round can take
+ * seconds when requests time out (a NATS server restarting, JetStream
+ * electing leaders), and a holder that renewed only once a round would
+ * lose the lease to another node and take it back a round later. Here it
+ * renews every min(heartbeat, lease / 3), each request waiting at most a
+ * quarter of the lease (lease_timeout_ms), so renewals keep coming while
+ * rounds stall; a renewal whose outcome is unknown keeps the lease until
+ * the expiry last written (no other node may take it before). Another
+ * node's expired lease is taken over only after it stayed so for two
+ * periods while writes went through: after an outage longer than the
+ * lease the holder, renewing every period, keeps it instead of losing it
+ * to the fastest node. A dead holder's lease moves lease_ms plus two or
+ * three periods after its last renewal. */
+static void *lease_thread(void *arg)
+{
+    struct member *m = arg;
+    struct agent_config *cfg = &m->ag->cfg;
+    int64_t period = cfg->heartbeat_ms < cfg->lease_ms / 3
+                         ? cfg->heartbeat_ms
+                         : cfg->lease_ms / 3;
+    struct reconcile_watch watch = {0, 0};
+    struct reconcile_opts ro = {.self = m->id, .lease_ms = cfg->lease_ms,
+                                .dead_after_ms = cfg->dead_after_ms,
+                                .watch = &watch, .grace_ms = 2 * period};
+    char err[512], last[512] = "";
+
+    pthread_mutex_lock(&m->mu);
+    while (!m->stop) {
+        struct timespec ts;
+        int64_t now = wall_ms();
+
+        if (m->buckets && lattice_connected(m->lt)) {
+            pthread_mutex_unlock(&m->mu);
+            int r = reconcile_lease(m->lt, &ro, now, err, sizeof err);
+            pthread_mutex_lock(&m->mu);
+            bool was = m->holds && wall_ms() < m->holds_until;
+            if (r == 1) {
+                m->holds = true;
+                m->holds_until = now + cfg->lease_ms;
+            } else if (r == 0) {
+                m->holds = false;
+            }
+            if (r < 0 && strcmp(err, last) != 0)
+                fprintf(stderr, "mantled: fleet: %s%s\n", err,
+                        m->holds ? " (this node keeps the lease until the "
+                                   "expiry it wrote)" : "");
+            snprintf(last, sizeof last, "%s", r < 0 ? err : "");
+            if (!was && m->holds) { /* place at once, not a heartbeat later */
+                m->kick = true;
+                pthread_cond_signal(&m->cv);
+            }
+        }
+        if (m->stop)
+            break;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += period / 1000;
+        ts.tv_nsec += (period % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&m->lease_cv, &m->mu, &ts);
     }
     pthread_mutex_unlock(&m->mu);
     return NULL;
@@ -1216,6 +1296,7 @@ int member_start(struct agent *ag, char *err, size_t errlen)
     m->ev_window = 0;
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);
+    pthread_cond_init(&m->lease_cv, NULL);
     if (node_id(cfg, m->id, sizeof m->id, err, errlen) != 0)
         goto out;
     if (cfg->node_tee[0]) {
@@ -1236,6 +1317,7 @@ int member_start(struct agent *ag, char *err, size_t errlen)
         .domain = cfg->lattice_domain,
         .replicas = (int)cfg->lattice_replicas,
         .timeout_ms = cfg->heartbeat_ms < 2000 ? 2000 : cfg->heartbeat_ms,
+        .lease_timeout_ms = cfg->lease_ms / 4,
         .reconnect_max_ms = cfg->reconnect_max_ms, .keep_trying = true,
         .on_event = on_link, .ctx = m};
     if (lattice_open(&lo, &m->lt, err, errlen) != 0)
@@ -1257,6 +1339,11 @@ int member_start(struct agent *ag, char *err, size_t errlen)
         goto out;
     }
     m->thr_started = true;
+    if (pthread_create(&m->lease_thr, NULL, lease_thread, m) != 0) {
+        agent_fail(err, errlen, "fleet lease thread: cannot start");
+        goto out;
+    }
+    m->lease_started = true;
     fprintf(stderr, "mantled: fleet: node %s joining %s (%s)\n", m->id,
             cfg->lattice, m->facts);
     ag->member = m;
@@ -1268,6 +1355,23 @@ out:
         member_stop(ag);
     }
     return rc;
+}
+
+static void stop_threads(struct member *m)
+{
+    pthread_mutex_lock(&m->mu);
+    m->stop = true;
+    pthread_cond_signal(&m->cv);
+    pthread_cond_signal(&m->lease_cv);
+    pthread_mutex_unlock(&m->mu);
+    if (m->thr_started) {
+        pthread_join(m->thr, NULL);
+        m->thr_started = false;
+    }
+    if (m->lease_started) {
+        pthread_join(m->lease_thr, NULL);
+        m->lease_started = false;
+    }
 }
 
 /* Drain: leave the queue groups so requests go to other replicas, and
@@ -1282,16 +1386,15 @@ void member_drain(struct agent *ag)
         sub_end(r->sub);
         r->sub = NULL;
     }
-    pthread_mutex_lock(&m->mu);
-    m->stop = true;
-    pthread_cond_signal(&m->cv);
-    pthread_mutex_unlock(&m->mu);
-    if (m->thr_started) {
-        pthread_join(m->thr, NULL);
-        m->thr_started = false;
-    }
+    stop_threads(m);
     if (lattice_connected(m->lt) && m->lt->nodes)
         kvStore_Delete(m->lt->nodes, m->id);
+    /* A holder hands the lease over at once rather than after lease_ms:
+     * no other node may write it before our expiry, so the record we
+     * delete is ours. */
+    if (lattice_connected(m->lt) && m->lt->lease && m->holds &&
+        wall_ms() < m->holds_until)
+        kvStore_Delete(m->lt->lease, "reconciler");
 }
 
 void member_stop(struct agent *ag)
@@ -1300,12 +1403,7 @@ void member_stop(struct agent *ag)
 
     if (m == NULL)
         return;
-    pthread_mutex_lock(&m->mu);
-    m->stop = true;
-    pthread_cond_signal(&m->cv);
-    pthread_mutex_unlock(&m->mu);
-    if (m->thr_started)
-        pthread_join(m->thr, NULL);
+    stop_threads(m);
     /* Invocations in flight end with us: their callers time out. */
     for (struct oneshot **pp = &ag->oneshots; *pp;) {
         struct oneshot *o = *pp;
@@ -1364,6 +1462,7 @@ void member_stop(struct agent *ag)
     mantle_tee_free(m->tee);
     pthread_mutex_destroy(&m->mu);
     pthread_cond_destroy(&m->cv);
+    pthread_cond_destroy(&m->lease_cv);
     free(m);
     ag->member = NULL;
 }
