@@ -39,7 +39,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <openssl/crypto.h>
 
 #include "agent.h"
 #include "fleet.h"
@@ -707,11 +706,11 @@ static void *fleet_thread(void *arg)
  * electing leaders), and a holder that renewed only once a round would
  * lose the lease to another node and take it back a round later. Here it
  * renews every min(heartbeat, lease / 3), each request waiting at most a
- * quarter of the lease (lease_timeout_ms), so renewals keep coming while
+ * third of the lease (lease_timeout_ms), so renewals keep coming while
  * rounds stall; a renewal whose outcome is unknown keeps the lease until
  * the expiry last written (no other node may take it before). Another
  * node's expired lease is taken over only after it stayed so for two
- * periods while writes went through: after an outage longer than the
+ * periods while its bucket was served: after an outage longer than the
  * lease the holder, renewing every period, keeps it instead of losing it
  * to the fastest node. A dead holder's lease moves lease_ms plus two or
  * three periods after its last renewal. */
@@ -1317,7 +1316,7 @@ int member_start(struct agent *ag, char *err, size_t errlen)
         .domain = cfg->lattice_domain,
         .replicas = (int)cfg->lattice_replicas,
         .timeout_ms = cfg->heartbeat_ms < 2000 ? 2000 : cfg->heartbeat_ms,
-        .lease_timeout_ms = cfg->lease_ms / 4,
+        .lease_timeout_ms = cfg->lease_ms / 3,
         .reconnect_max_ms = cfg->reconnect_max_ms, .keep_trying = true,
         .on_event = on_link, .ctx = m};
     if (lattice_open(&lo, &m->lt, err, errlen) != 0)

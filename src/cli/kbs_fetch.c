@@ -62,11 +62,11 @@ static long request(CURL *h, const char *url, const char *body,
     long status = -1;
     CURLcode cc;
 
-    out->n = 0;
-    if (out->p)
-        OPENSSL_cleanse(out->p, strlen(out->p));
+    if (out->p) /* a previous reply may have been a secret's JWE */
+        OPENSSL_cleanse(out->p, out->n);
     free(out->p);
     out->p = NULL;
+    out->n = 0;
     curl_easy_setopt(h, CURLOPT_URL, url);
     hdr = curl_slist_append(hdr, "Content-Type: application/json");
     if (bearer) {

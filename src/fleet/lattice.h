@@ -161,10 +161,10 @@ struct reconcile_opts {
 
 /* What reconcile_lease saw of another node's expired lease: after a
  * NATS outage every node finds the lease expired at once; waiting longer
- * than the holder's renewal period, counted from the last moment a write
- * could not go through (the holder could not renew then either), lets the
- * holder keep it rather than lose it to whichever node's request came
- * first. */
+ * than the holder's renewal period, counted from the last time JetStream
+ * said nobody serves the bucket (the holder could not renew then either),
+ * lets the holder keep it rather than lose it to whichever node's request
+ * came first. */
 struct reconcile_watch {
     uint64_t rev;
     int64_t since_ms;

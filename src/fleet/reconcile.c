@@ -50,8 +50,6 @@ int reconcile_lease(struct lattice *lt, const struct reconcile_opts *o,
                        errlen);
     if (r < 0) {
         free(mine);
-        if (o->watch) /* the holder cannot renew now either */
-            o->watch->since_ms = now_ms;
         return -1;
     }
     if (r == 1) {
@@ -96,9 +94,12 @@ int reconcile_lease(struct lattice *lt, const struct reconcile_opts *o,
         s == NATS_CONNECTION_CLOSED || s == NATS_CONNECTION_DISCONNECTED ||
         s == NATS_NO_SERVER || s == NATS_IO_ERROR) {
         lattice_fail(err, errlen, s, "lease");
-        /* Nobody could write just now, the holder neither: the grace
-         * starts again once writes go through. */
-        if (o->watch)
+        /* JetStream answered that nobody serves the bucket (its stream
+         * has no leader): the holder cannot renew either, so the grace
+         * starts again once writes go through. Not on a timeout: under
+         * load one may come any time, and a dead holder's lease must
+         * still move. */
+        if (o->watch && s == NATS_NO_RESPONDERS)
             o->watch->since_ms = now_ms;
         return -1;
     }
