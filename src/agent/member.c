@@ -413,6 +413,7 @@ static int replica_secrets(struct member *m, const struct fleet_deploy *d,
     /* The fleet thread waits for the broker: not so long that the node
      * misses its own heartbeats. */
     struct kbs_opts ko = {.url = d->broker_url, .ca_pem = d->broker_ca,
+                          .trustee = d->broker_trustee,
                           .timeout_ms = t < 2000 ? 2000 : t > 10000 ? 10000
                                                                     : t};
     r = kbs_fetch(&ko, m->tee, module, &launch, want, d->n_secrets, sv,

@@ -90,6 +90,9 @@ struct fleet_deploy {
     char *broker_url;                 /* https:// or http://; NULL: none */
     char *broker_ca;                  /* PEM CA of its TLS certificate, or
                                          NULL for the node's system CAs */
+    bool broker_trustee;              /* attest with the platform's evidence
+                                         in Trustee's encoding (a Trustee
+                                         KBS) instead of Mantle's EAT */
     struct fleet_label *secrets;
     size_t n_secrets;
 };

@@ -8,7 +8,7 @@
  *   constraints: {arch: [...], tee: [...], debug_ok: false,
  *                 labels: {tier: edge}, mem: 64Mi, cpu: 500m, spread: node}
  *   args: [...]   env: {KEY: value}   tier: interp | aot | auto
- *   broker: https://kbs:8443 | {url: ..., ca: PEM}
+ *   broker: https://kbs:8443 | {url: ..., ca: PEM, trustee: false}
  *   secrets: {NAME: kbs:///REPO/TYPE/TAG}
  * Every error names the field and says why; constraints no node could ever
  * satisfy (tee kinds that exist on none of the listed architectures) are
@@ -530,18 +530,18 @@ static int read_ca(fl_err *e, const json_t *v, struct fleet_deploy *d)
     return MANTLE_OK;
 }
 
-/* broker: "URL" or {url, ca}. */
+/* broker: "URL" or {url, ca, trustee}. */
 static int read_broker(fl_err *e, const json_t *v, struct fleet_deploy *d)
 {
-    static const char *const keys[] = {"url", "ca", NULL};
+    static const char *const keys[] = {"url", "ca", "trustee", NULL};
     json_t *x;
     int rc;
 
     if (json_is_string(v))
         return read_url(e, v, "broker", d);
     if (!json_is_object(v))
-        return fl_fail(e, "broker", "expected the broker's URL or {url, ca}, "
-                       "got %s", fl_type(v));
+        return fl_fail(e, "broker", "expected the broker's URL or {url, ca, "
+                       "trustee}, got %s", fl_type(v));
     if ((rc = fl_object(e, v, "broker", keys)))
         return rc;
     if (!(x = json_object_get(v, "url")))
@@ -550,6 +550,9 @@ static int read_broker(fl_err *e, const json_t *v, struct fleet_deploy *d)
         return rc;
     if ((x = json_object_get(v, "ca")) && !json_is_null(x) &&
         (rc = read_ca(e, x, d)))
+        return rc;
+    if ((x = json_object_get(v, "trustee")) &&
+        (rc = fl_bool(e, x, "broker.trustee", &d->broker_trustee)))
         return rc;
     return MANTLE_OK;
 }
@@ -801,6 +804,8 @@ char *fleet_deploy_to_json(const struct fleet_deploy *d)
         fl_put(b, "url", json_string(d->broker_url), &ok);
         if (d->broker_ca)
             fl_put(b, "ca", json_string(d->broker_ca), &ok);
+        if (d->broker_trustee)
+            fl_put(b, "trustee", json_true(), &ok);
         fl_put(o, "broker", b, &ok);
         for (size_t i = 0; sv && i < d->n_secrets; i++) {
             char uri[300];
@@ -852,6 +857,7 @@ bool fleet_deploy_equal(const struct fleet_deploy *a,
            fl_labels_equal(a->env, a->n_env, b->env, b->n_env) &&
            str_eq(a->tier, b->tier) && str_eq(a->broker_url, b->broker_url) &&
            str_eq(a->broker_ca, b->broker_ca) &&
+           a->broker_trustee == b->broker_trustee &&
            fl_labels_equal(a->secrets, a->n_secrets, b->secrets,
                            b->n_secrets);
 }

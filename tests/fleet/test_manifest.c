@@ -270,14 +270,17 @@ static const struct {
     {TS "broker: https://kbs/\nsecrets: {k: kbs:///a/b/c}\n",
      "app: broker: \"https://kbs/\": no trailing /"},
     {TS "broker: {url: https://kbs, cert: x}\nsecrets: {k: kbs:///a/b/c}\n",
-     "app: broker.cert: unknown field (expected one of: url, ca)"},
+     "app: broker.cert: unknown field (expected one of: url, ca, trustee)"},
     {TS "broker: {ca: x}\nsecrets: {k: kbs:///a/b/c}\n",
      "app: broker.url: missing"},
     {TS "broker: {url: https://kbs, ca: \"not a cert\"}\n"
         "secrets: {k: kbs:///a/b/c}\n",
      "app: broker.ca: not a PEM certificate"},
     {TS "broker: [https://kbs]\nsecrets: {k: kbs:///a/b/c}\n",
-     "app: broker: expected the broker's URL or {url, ca}, got an array"},
+     "app: broker: expected the broker's URL or {url, ca, trustee}, got an "
+     "array"},
+    {TS "broker: {url: https://kbs, trustee: yes}\nsecrets: {k: kbs:///a/b/c}\n",
+     "app: broker.trustee: expected true or false, got a string"},
     {TS "broker: https://kbs\nsecrets: [db-key]\n",
      "app: secrets: expected an object of names to strings"},
     {TS "broker: https://kbs\nsecrets: {db-key: 5}\n",
@@ -431,15 +434,20 @@ static void test_secrets(void)
     CHECK(fleet_deploy_equal(&a, &b));
     t2 = fleet_deploy_to_json(&b);
     CHECK(t1 && t2 && strcmp(t1, t2) == 0);
-    /* The JSON form, with the broker as a plain URL. */
+    /* The JSON form, in Trustee's mode. */
     snprintf(j, sizeof j,
              "{\"name\":\"vault\",\"module\":\"sha256:" D64 "\","
              "\"constraints\":{\"tee\":\"tdx\"},"
-             "\"broker\":\"http://127.0.0.1:8080\","
+             "\"broker\":{\"url\":\"http://127.0.0.1:8080\",\"trustee\":true},"
              "\"secrets\":{\"k\":\"kbs:///r/t/g\"}}");
     CHECK(fleet_manifest_parse(j, strlen(j), "app", &c, err, sizeof err) ==
           MANTLE_OK);
-    CHECK(c.broker_ca == NULL && c.n_secrets == 1);
+    CHECK(c.broker_ca == NULL && c.n_secrets == 1 && c.broker_trustee);
+    CHECK(!a.broker_trustee);
+    free(t1);
+    t1 = fleet_deploy_to_json(&c);
+    CHECK(t1 && strstr(t1, "\"broker\":{\"url\":\"http://127.0.0.1:8080\","
+                           "\"trustee\":true}"));
     CHECK(!fleet_deploy_equal(&a, &c));
     free(t1);
     free(t2);

@@ -6,9 +6,11 @@
 # Checks: the replica on n1 attests, gets the secret and answers its hash;
 # n2's attestation is refused, its replica does not run, and deploy status
 # says why on which node; a deployment of another module is refused on both
-# nodes and stays pending with both reasons; a refusal holds for
-# secret_retry_ms, then the node tries once more (no tight loop, counted
-# in the broker's audit); the secret's bytes appear in no JetStream file
+# nodes and stays pending with both reasons; in Trustee's encoding
+# (broker.trustee) the soft TEE's "sample" evidence is refused at auth; a
+# refusal holds for secret_retry_ms, then the node tries once more (no
+# tight loop, counted in the broker's audit, which released the secret
+# once); the secret's bytes appear in no JetStream file
 # (KV buckets, object store), node state directory or log; bad secrets
 # fields are refused with their field path. Without nats-server it fails.
 # SPDX-License-Identifier: Apache-2.0
@@ -131,7 +133,7 @@ done
 pass "n1 and n2 joined"
 
 # ---- the vault: admitted on n1, refused on n2 ------------------------------
-manifest() { # NAME MODULE REPLICAS
+manifest() { # NAME MODULE REPLICAS [TRUSTEE]
     cat <<EOF
 name: $1
 module: $2
@@ -139,6 +141,7 @@ replicas: $3
 constraints: {tee: [soft], debug_ok: true, spread: node}
 broker:
   url: $BURL
+  trustee: ${4:-false}
   ca: |
 $(sed 's/^/    /' broker.pem)
 secrets:
@@ -175,6 +178,13 @@ check "... pending, with both nodes' reasons" \
     wait_for 10 status_has other "pending: 2 nodes rejected: 1 n1 could not start it: .*1 n2 could not start it"
 "$MANTLE" invoke other --data ping >out.txt 2>&1
 check "... nothing serves it (no responders)" test $? != 0
+
+# ---- Trustee's encoding: soft evidence is "sample", which this broker refuses --
+manifest tvault vault.wasm 1 true >tvault.yaml
+"$MANTLE" deploy tvault.yaml >out.txt 2>&1 || die "deploy tvault: $(cat out.txt)"
+check "broker.trustee: the soft node's sample evidence refused at auth" \
+    wait_for 20 sh -c "grep -q 'replica tvault/0 not started: secret db-key refused by broker: auth refused (HTTP 400)' n1.log n2.log"
+"$MANTLE" deploy rm tvault >/dev/null 2>&1
 
 # ---- a refusal holds for secret_retry_ms, then one more attempt --------------
 check "n2 withdraws its refusal after secret_retry_ms" \
