@@ -149,6 +149,21 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Wait on cv (mu held) for at most ms, or until signalled. */
+static void wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(cv, mu, &ts);
+}
+
 static void wake_loop(struct member *m)
 {
     char c = 1;
@@ -683,19 +698,8 @@ static void *fleet_thread(void *arg)
         pthread_mutex_lock(&m->mu);
         if (m->stop)
             break;
-        if (!m->kick) {
-            struct timespec ts;
-            int64_t ms = m->ag->cfg.heartbeat_ms;
-
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += ms / 1000;
-            ts.tv_nsec += (ms % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&m->cv, &m->mu, &ts);
-        }
+        if (!m->kick)
+            wait_ms(&m->cv, &m->mu, m->ag->cfg.heartbeat_ms);
         m->kick = false;
     }
     pthread_mutex_unlock(&m->mu);
@@ -730,7 +734,6 @@ static void *lease_thread(void *arg)
 
     pthread_mutex_lock(&m->mu);
     while (!m->stop) {
-        struct timespec ts;
         int64_t now = wall_ms();
 
         if (m->buckets && lattice_connected(m->lt)) {
@@ -756,14 +759,7 @@ static void *lease_thread(void *arg)
         }
         if (m->stop)
             break;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += period / 1000;
-        ts.tv_nsec += (period % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        pthread_cond_timedwait(&m->lease_cv, &m->mu, &ts);
+        wait_ms(&m->lease_cv, &m->mu, period);
     }
     pthread_mutex_unlock(&m->mu);
     return NULL;
