@@ -1,12 +1,15 @@
 /* member.c - mantled as a member of a fleet (mantled --lattice URL).
  * SPDX-License-Identifier: Apache-2.0
  *
- * Map: shared state - the fleet thread (facts, evidence, reconciler,
- * assignments, module fetch) - the event loop's side (replicas, their
- * queue subscriptions, invocations as one-shot runs) - start and stop.
+ * Map: shared state - the fleet thread (module fetch, secrets from the
+ * key broker, assignments, evidence, facts, reconciler) - the lease
+ * thread - the event loop's side (replicas, their queue subscriptions,
+ * invocations as one-shot runs) - start and stop.
  *
  * Threads: NATS calls block for up to a request timeout, so they all run
- * on one fleet thread, never on the libevent loop. nats.c's own threads
+ * on one fleet thread, never on the libevent loop, except the lease's
+ * renewals, which have a thread of their own (lease_thread, why there).
+ * nats.c's own threads
  * deliver invocation requests. Both hand work to the loop through
  * `shared` (under mu) and a byte on a pipe the loop watches; the loop
  * alone touches the agent (store, supervisor) and the replica list.
