@@ -65,6 +65,7 @@ struct agent_config {
     int64_t invoke_timeout_ms;
     int64_t invoke_max_bytes;
     int64_t invoke_concurrency; /* one-shot runs per replica at once */
+    int64_t secret_retry_ms; /* a broker's refusal holds this long */
 };
 
 /* Fill `out` from defaults, then the file named by --config (or the
@@ -275,8 +276,11 @@ struct oneshot {
     void *ctx;
     struct oneshot *next;
 };
+/* secrets (from a key broker, held in memory) reach the run through
+ * sealed memfds as --secret NAME=@/dev/fd/N, never through a file. */
 int wl_oneshot(struct agent *ag, const struct wl_spec *spec, const void *in,
-               size_t inlen, uint64_t timeout_ms, uint64_t max_out,
+               size_t inlen, const mantle_tee_secret *secrets,
+               size_t nsecrets, uint64_t timeout_ms, uint64_t max_out,
                oneshot_done_fn done, void *ctx, char *err, size_t errlen);
 void oneshot_reaped(struct agent *ag, pid_t pid, int status);
 /* What the host allows: "cgroup v2 at DIR" or why not. */

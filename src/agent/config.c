@@ -94,6 +94,9 @@ static const struct cfg_row table[] = {
     ROW(invoke_max_bytes, CFG_SIZE, "1M", true, "largest invocation answer"),
     ROW(invoke_concurrency, CFG_INT, "8", true,
         "invocations a replica runs at once (more wait in a queue)"),
+    ROW(secret_retry_ms, CFG_MS, "60s", true,
+        "a deployment whose secrets the broker refused here is not taken "
+        "again for this long"),
 };
 #define NROWS (sizeof table / sizeof table[0])
 

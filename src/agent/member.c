@@ -1,12 +1,15 @@
 /* member.c - mantled as a member of a fleet (mantled --lattice URL).
  * SPDX-License-Identifier: Apache-2.0
  *
- * Map: shared state - the fleet thread (facts, evidence, reconciler,
- * assignments, module fetch) - the event loop's side (replicas, their
- * queue subscriptions, invocations as one-shot runs) - start and stop.
+ * Map: shared state - the fleet thread (module fetch, secrets from the
+ * key broker, assignments, evidence, facts, reconciler) - the lease
+ * thread - the event loop's side (replicas, their queue subscriptions,
+ * invocations as one-shot runs) - start and stop.
  *
  * Threads: NATS calls block for up to a request timeout, so they all run
- * on one fleet thread, never on the libevent loop. nats.c's own threads
+ * on one fleet thread, never on the libevent loop, except the lease's
+ * renewals, which have a thread of their own (lease_thread, why there).
+ * nats.c's own threads
  * deliver invocation requests. Both hand work to the loop through
  * `shared` (under mu) and a byte on a pipe the loop watches; the loop
  * alone touches the agent (store, supervisor) and the replica list.
@@ -17,6 +20,15 @@
  * is down), and the set of replicas changes only when a complete read of
  * mantle-assign says so. After a reconnect the fleet thread is woken at
  * once: facts are re-published and assignments re-read (resynchronised).
+ *
+ * Secrets: a replica whose deployment names secrets starts only after the
+ * fleet thread attested it to the deployment's key broker (evidence of the
+ * replica's module under its launch, from this node's TEE) and the broker
+ * released them. They stay in this process's memory (wiped when freed)
+ * and reach each run through sealed memfds; they never go to NATS, the
+ * store or a log. A refusal is published in this node's facts (no secret
+ * in it), so the reconciler places the replica elsewhere, and withdrawn
+ * after secret_retry_ms: one attempt per period, not per heartbeat.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +45,7 @@
 
 #include "agent.h"
 #include "fleet.h"
+#include "kbs_fetch.h"
 #include "lattice.h"
 
 /* A replica this node should run, as the fleet thread last read it. */
@@ -40,6 +53,17 @@ struct want {
     char deploy[FLEET_MAX_NAME + 1];
     uint32_t replica;
     char *manifest; /* canonical JSON from mantle-deploy */
+    mantle_tee_secret *secrets; /* released by the broker to this replica */
+    size_t nsecrets;
+};
+
+/* A deployment the broker refused here, until retry_at_ms. */
+struct refusal {
+    char deploy[FLEET_MAX_NAME + 1];
+    uint32_t replica;
+    char digest[FLEET_DIGEST_LEN + 1];
+    char why[512];
+    int64_t retry_at_ms;
 };
 
 struct fetched { /* module bytes fetched and verified, to store */
@@ -59,6 +83,8 @@ struct replica { /* loop side */
     uint32_t replica;
     char *manifest;
     struct wl_spec spec;
+    mantle_tee_secret *secrets;
+    size_t nsecrets;
     natsSubscription *sub;
     uint32_t inflight;
     uint64_t served;
@@ -80,6 +106,8 @@ struct member {
     char *facts;  /* fleet_node_to_json of this node */
     pthread_t thr;
     bool thr_started;
+    pthread_t lease_thr; /* renews the reconciler lease (lease_thread) */
+    bool lease_started;
     int pipe[2];
     struct event *ev;
     /* shared, under mu */
@@ -87,6 +115,10 @@ struct member {
     pthread_cond_t cv;
     bool stop, kick;
     bool link_lost; /* the connection dropped since the last round */
+    pthread_cond_t lease_cv;
+    bool buckets;        /* opened: the lease thread may use them */
+    bool holds;          /* this node holds the reconciler lease ... */
+    int64_t holds_until; /* ... until this (the expiry it wrote) */
     struct want *wants;
     size_t nwants;
     bool wants_new;
@@ -103,6 +135,8 @@ struct member {
     struct reconcile_cache *verdicts; /* on nodes' TEE evidence */
     natsSubscription *changes[2]; /* $KV.mantle-deploy.>, ...-assign.> */
     int64_t ev_window; /* the TEE window our evidence is for */
+    struct refusal *refusals; /* published in our facts */
+    size_t nrefusals;
     char last_err[256];
     /* loop only */
     struct replica *replicas;
@@ -116,6 +150,21 @@ static int64_t wall_ms(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait on cv (mu held) for at most ms, or until signalled. */
+static void wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(cv, mu, &ts);
 }
 
 static void wake_loop(struct member *m)
@@ -153,28 +202,39 @@ static bool have_module(struct member *m, const char *digest)
     return found;
 }
 
-/* Fetch a module from the object store, verify it against the digest the
- * deployment names, and queue it for the loop to store. */
+/* A module's bytes from the object store, checked against the digest
+ * the deployment names. */
+static int obj_module(struct member *m, const char *digest, uint8_t **bytes,
+                      size_t *size, char *err, size_t errlen)
+{
+    char got[FLEET_DIGEST_LEN + 1] = "";
+    int r;
+
+    r = lattice_obj_get(m->lt, digest, (size_t)m->ag->cfg.max_module_bytes,
+                        bytes, size, err, errlen);
+    if (r == 1)
+        snprintf(err, errlen, "module %s: not in the object store", digest);
+    if (r != 0)
+        return -1;
+    if (fleet_digest(*bytes, *size, got) != 0 || strcmp(got, digest) != 0) {
+        snprintf(err, errlen, "module %s: the object store's bytes hash to "
+                              "%s; refused", digest, got);
+        free(*bytes);
+        *bytes = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Fetch a module, verified, and queue it for the loop to store. */
 static int fetch_module(struct member *m, const char *digest, char *err,
                         size_t errlen)
 {
     uint8_t *bytes = NULL;
     size_t size = 0;
-    char got[FLEET_DIGEST_LEN + 1];
-    int r;
 
-    r = lattice_obj_get(m->lt, digest, (size_t)m->ag->cfg.max_module_bytes,
-                        &bytes, &size, err, errlen);
-    if (r == 1)
-        snprintf(err, errlen, "module %s: not in the object store", digest);
-    if (r != 0)
+    if (obj_module(m, digest, &bytes, &size, err, errlen) != 0)
         return -1;
-    if (fleet_digest(bytes, size, got) != 0 || strcmp(got, digest) != 0) {
-        snprintf(err, errlen, "module %s: the object store's bytes hash to "
-                              "%s; refused", digest, got);
-        free(bytes);
-        return -1;
-    }
     pthread_mutex_lock(&m->mu);
     struct fetched *grown = realloc(m->mods, sizeof *grown * (m->nmods + 1));
     if (grown == NULL)
@@ -188,10 +248,40 @@ static int fetch_module(struct member *m, const char *digest, char *err,
     return 0;
 }
 
-static void wants_free(struct want *w, size_t n)
+static void secrets_free(mantle_tee_secret *sv, size_t n)
 {
     for (size_t i = 0; i < n; i++)
+        kbs_secret_free(&sv[i]);
+    free(sv);
+}
+
+static mantle_tee_secret *secrets_dup(const mantle_tee_secret *sv, size_t n)
+{
+    mantle_tee_secret *d;
+
+    if (n == 0)
+        return NULL;
+    if ((d = calloc(n, sizeof *d)) == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *v = malloc(sv[i].size ? sv[i].size : 1);
+
+        if (v == NULL || (d[i].name = strdup(sv[i].name)) == NULL)
+            abort();
+        if (sv[i].size)
+            memcpy(v, sv[i].value, sv[i].size);
+        d[i].value = v;
+        d[i].size = sv[i].size;
+    }
+    return d;
+}
+
+static void wants_free(struct want *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
         free(w[i].manifest);
+        secrets_free(w[i].secrets, w[i].nsecrets);
+    }
     free(w);
 }
 
@@ -205,6 +295,189 @@ static bool wants_same(const struct want *a, size_t na, const struct want *b,
             strcmp(a[i].manifest, b[i].manifest))
             return false;
     return true;
+}
+
+/* ---- secrets from the key broker (fleet thread) ------------------------ */
+
+static const struct refusal *refusal_find(const struct member *m,
+                                          const char *deploy,
+                                          const char *digest)
+{
+    for (size_t i = 0; i < m->nrefusals; i++)
+        if (!strcmp(m->refusals[i].deploy, deploy) &&
+            !strcmp(m->refusals[i].digest, digest))
+            return &m->refusals[i];
+    return NULL;
+}
+
+static void refusal_add(struct member *m, const struct fleet_deploy *d,
+                        uint32_t replica, const char *why)
+{
+    struct refusal *r;
+
+    if (m->nrefusals >= FLEET_MAX_REFUSALS)
+        return; /* the oldest withdraw first; this one is retried then */
+    if ((r = realloc(m->refusals, sizeof *r * (m->nrefusals + 1))) == NULL)
+        abort();
+    m->refusals = r;
+    r = &m->refusals[m->nrefusals++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->deploy, sizeof r->deploy, "%s", d->name);
+    r->replica = replica;
+    snprintf(r->digest, sizeof r->digest, "%s", d->digest);
+    snprintf(r->why, sizeof r->why, "%s", why);
+    r->retry_at_ms = wall_ms() + m->ag->cfg.secret_retry_ms;
+    fprintf(stderr, "mantled: fleet: replica %s/%u not started: %s (not "
+            "taken again for %lld ms)\n", d->name, replica, why,
+            (long long)m->ag->cfg.secret_retry_ms);
+}
+
+/* Withdraw refusals whose time is up: the reconciler may place the
+ * deployment here again and the next start attests again. */
+static void refusals_expire(struct member *m, int64_t now)
+{
+    for (size_t i = 0; i < m->nrefusals;) {
+        if (m->refusals[i].retry_at_ms > now) {
+            i++;
+            continue;
+        }
+        fprintf(stderr, "mantled: fleet: %s: refusal withdrawn; this node "
+                "may take it again\n", m->refusals[i].deploy);
+        m->refusals[i] = m->refusals[--m->nrefusals];
+    }
+}
+
+/* The facts to publish: this node's, with its refusals. NULL: no memory. */
+static char *facts_with_refusals(struct member *m, const char *facts)
+{
+    struct fleet_node n;
+    char err[256], *json;
+
+    if (m->nrefusals == 0)
+        return strdup(facts);
+    if (fleet_node_from_json(facts, strlen(facts), &n, err, sizeof err) !=
+        MANTLE_OK)
+        return strdup(facts);
+    if ((n.refused = calloc(m->nrefusals, sizeof *n.refused)) == NULL)
+        abort();
+    for (size_t i = 0; i < m->nrefusals; i++) {
+        n.refused[i].deploy = strdup(m->refusals[i].deploy);
+        n.refused[i].replica = m->refusals[i].replica;
+        memcpy(n.refused[i].digest, m->refusals[i].digest,
+               sizeof n.refused[i].digest);
+        n.refused[i].why = strdup(m->refusals[i].why);
+        n.n_refused = i + 1;
+        if (!n.refused[i].deploy || !n.refused[i].why)
+            abort();
+    }
+    json = fleet_node_to_json(&n);
+    fleet_node_free(&n);
+    return json;
+}
+
+/* Attest replica `replica` of d to d's broker - evidence from this node's
+ * TEE for the replica's module under the launch its runs get (its
+ * environment), binding the broker's challenge and an ephemeral key - and
+ * fetch its secrets into *out. 0, or -1 with why, naming the secret. */
+static int replica_secrets(struct member *m, const struct fleet_deploy *d,
+                           mantle_tee_secret **out, char *why,
+                           size_t whylen)
+{
+    mantle_engine *engine = NULL;
+    mantle_module *module = NULL;
+    mantle_tee_launch launch;
+    mantle_diag diag;
+    struct kbs_want *want = NULL;
+    mantle_tee_secret *sv = NULL;
+    char **envp = NULL, err[1024];
+    uint8_t *bytes = NULL;
+    size_t size = 0, failed = (size_t)-1;
+    int64_t t = m->ag->cfg.dead_after_ms / 3;
+    int r, rc = -1;
+
+    *out = NULL;
+    if (m->tee == NULL) {
+        snprintf(why, whylen, "secret %s: this node has no TEE (node_tee) to "
+                 "attest with", d->secrets[0].key);
+        return -1;
+    }
+    if (obj_module(m, d->digest, &bytes, &size, err, sizeof err) != 0) {
+        snprintf(why, whylen, "secret %s: %s", d->secrets[0].key, err);
+        return -1;
+    }
+    memset(&diag, 0, sizeof diag);
+    if ((r = mantle_engine_new(NULL, &engine)) != MANTLE_OK ||
+        (r = mantle_module_new(engine, bytes, size, d->name, &module,
+                               &diag)) != MANTLE_OK) {
+        snprintf(why, whylen, "secret %s: module: %s", d->secrets[0].key,
+                 diag.message[0] ? diag.message : mantle_strerror(r));
+        goto out;
+    }
+    /* The launch `mantle run --env K=V ...` measures (replica_spec). */
+    if ((envp = calloc(d->n_env + 1, sizeof *envp)) == NULL ||
+        (want = calloc(d->n_secrets, sizeof *want)) == NULL ||
+        (sv = calloc(d->n_secrets, sizeof *sv)) == NULL)
+        abort();
+    for (size_t i = 0; i < d->n_env; i++)
+        if (asprintf(&envp[i], "%s=%s", d->env[i].key, d->env[i].value) < 0)
+            abort();
+    memset(&launch, 0, sizeof launch);
+    launch.envp = (const char **)envp;
+    launch.envc = d->n_env;
+    for (size_t i = 0; i < d->n_secrets; i++) {
+        want[i].name = d->secrets[i].key;
+        want[i].resource = d->secrets[i].value;
+    }
+    /* The fleet thread waits for the broker: not so long that the node
+     * misses its own heartbeats. */
+    struct kbs_opts ko = {.url = d->broker_url, .ca_pem = d->broker_ca,
+                          .trustee = d->broker_trustee,
+                          .timeout_ms = t < 2000 ? 2000 : t > 10000 ? 10000
+                                                                    : t};
+    r = kbs_fetch(&ko, m->tee, module, &launch, want, d->n_secrets, sv,
+                  &failed, err, sizeof err);
+    if (r != 0) {
+        snprintf(why, whylen, "secret %s %s: %s",
+                 want[failed < d->n_secrets ? failed : 0].name,
+                 r == -2 ? "refused by broker" : "not fetched from broker",
+                 err);
+        free(sv);
+        sv = NULL;
+        goto out;
+    }
+    *out = sv;
+    sv = NULL;
+    rc = 0;
+out:
+    for (size_t i = 0; envp && i < d->n_env; i++)
+        free(envp[i]);
+    free(envp);
+    free(want);
+    free(sv);
+    mantle_module_free(module);
+    mantle_engine_free(engine);
+    free(bytes);
+    return rc;
+}
+
+/* This node's copy of the secrets of a replica it already runs (same
+ * manifest): no second attestation while it keeps running. */
+static bool secrets_held(struct member *m, const char *deploy,
+                         uint32_t replica, const char *manifest,
+                         mantle_tee_secret **out)
+{
+    bool found = false;
+
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < m->nwants && !found; i++)
+        if (!strcmp(m->wants[i].deploy, deploy) &&
+            m->wants[i].replica == replica &&
+            !strcmp(m->wants[i].manifest, manifest) && m->wants[i].secrets) {
+            *out = secrets_dup(m->wants[i].secrets, m->wants[i].nsecrets);
+            found = true;
+        }
+    pthread_mutex_unlock(&m->mu);
+    return found;
 }
 
 /* Read every assignment; collect this node's replicas with their
@@ -221,10 +494,10 @@ static int sync_assignments(struct member *m, char *err, size_t errlen)
     if (lattice_kv_keys(m->lt->assign, &keys, &nk, err, errlen) != 0)
         return -1;
     for (size_t k = 0; k < nk; k++) {
-        char *text = NULL, *man = NULL, why[256];
+        char *text = NULL, *man = NULL, why[512];
         size_t len, na = 0, mlen;
         struct fleet_assign *a = NULL;
-        struct fleet_deploy d;
+        struct fleet_deploy d = {0};
         int r;
 
         r = lattice_kv_get(m->lt->assign, keys[k], &text, &len, NULL, NULL,
@@ -239,7 +512,11 @@ static int sync_assignments(struct member *m, char *err, size_t errlen)
             continue;
         }
         free(text);
+        bool parsed = false;
+
         for (size_t i = 0; i < na; i++) {
+            mantle_tee_secret *sv = NULL;
+
             if (a[i].node == NULL || strcmp(a[i].node, m->id) != 0)
                 continue;
             if (man == NULL) {
@@ -260,6 +537,7 @@ static int sync_assignments(struct member *m, char *err, size_t errlen)
                     man = NULL;
                     break;
                 }
+                parsed = true;
                 if (!have_module(m, d.digest) &&
                     fetch_module(m, d.digest, err, errlen) != 0) {
                     fleet_deploy_free(&d);
@@ -267,7 +545,19 @@ static int sync_assignments(struct member *m, char *err, size_t errlen)
                     free(man);
                     goto out;
                 }
-                fleet_deploy_free(&d);
+            }
+            if (d.n_secrets > 0) {
+                /* Refused here lately: not started, not asked again. */
+                if (refusal_find(m, d.name, d.digest))
+                    continue;
+                if (!secrets_held(m, keys[k], a[i].replica, man, &sv) &&
+                    replica_secrets(m, &d, &sv, why, sizeof why) != 0) {
+                    refusal_add(m, &d, a[i].replica, why);
+                    pthread_mutex_lock(&m->mu);
+                    m->kick = true; /* publish the refusal at once */
+                    pthread_mutex_unlock(&m->mu);
+                    continue;
+                }
             }
             struct want *grown = realloc(w, sizeof *w * (nw + 1));
             if (grown == NULL)
@@ -276,8 +566,12 @@ static int sync_assignments(struct member *m, char *err, size_t errlen)
             snprintf(w[nw].deploy, sizeof w[nw].deploy, "%s", keys[k]);
             w[nw].replica = a[i].replica;
             w[nw].manifest = strdup(man);
+            w[nw].secrets = sv;
+            w[nw].nsecrets = sv ? d.n_secrets : 0;
             nw++;
         }
+        if (parsed)
+            fleet_deploy_free(&d);
         free(man);
         fleet_assign_free(a, na);
     }
@@ -340,9 +634,17 @@ static void fleet_round(struct member *m)
         note(m, "buckets", err);
         return;
     }
+    pthread_mutex_lock(&m->mu);
+    if (!m->buckets) {
+        m->buckets = true;
+        pthread_cond_signal(&m->lease_cv);
+    }
+    bool holding = m->holds && now < m->holds_until;
+    pthread_mutex_unlock(&m->mu);
     publish_evidence(m, now);
+    refusals_expire(m, now);
     pthread_mutex_lock(&m->mu); /* member_reload may replace the facts */
-    char *facts = strdup(m->facts);
+    char *facts = facts_with_refusals(m, m->facts);
     pthread_mutex_unlock(&m->mu);
     if (facts == NULL)
         abort();
@@ -357,7 +659,7 @@ static void fleet_round(struct member *m)
     struct reconcile_opts ro = {
         .self = m->id, .lease_ms = cfg->lease_ms,
         .dead_after_ms = cfg->dead_after_ms, .tee_roots = cfg->tee_roots,
-        .cache = &m->verdicts};
+        .cache = &m->verdicts, .holding = &holding};
     if (reconcile_round(m->lt, &ro, now, &m->leader, err, sizeof err) != 0)
         note(m, "reconcile", err);
     if (m->leader != was_leader)
@@ -399,20 +701,68 @@ static void *fleet_thread(void *arg)
         pthread_mutex_lock(&m->mu);
         if (m->stop)
             break;
-        if (!m->kick) {
-            struct timespec ts;
-            int64_t ms = m->ag->cfg.heartbeat_ms;
-
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += ms / 1000;
-            ts.tv_nsec += (ms % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&m->cv, &m->mu, &ts);
-        }
+        if (!m->kick)
+            wait_ms(&m->cv, &m->mu, m->ag->cfg.heartbeat_ms);
         m->kick = false;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+/* The reconciler's lease, on a thread of its own: a round can take
+ * seconds when requests time out (a NATS server restarting, JetStream
+ * electing leaders), and a holder that renewed only once a round would
+ * lose the lease to another node and take it back a round later. Here it
+ * renews every min(heartbeat, lease / 3), each request waiting at most a
+ * third of the lease (lease_timeout_ms), so renewals keep coming while
+ * rounds stall; a renewal whose outcome is unknown keeps the lease until
+ * the expiry last written (no other node may take it before). Another
+ * node's expired lease is taken over only after it stayed so for two
+ * periods while its bucket was served: after an outage longer than the
+ * lease the holder, renewing every period, keeps it instead of losing it
+ * to the fastest node. A dead holder's lease moves lease_ms plus two or
+ * three periods after its last renewal. */
+static void *lease_thread(void *arg)
+{
+    struct member *m = arg;
+    struct agent_config *cfg = &m->ag->cfg;
+    int64_t period = cfg->heartbeat_ms < cfg->lease_ms / 3
+                         ? cfg->heartbeat_ms
+                         : cfg->lease_ms / 3;
+    struct reconcile_watch watch = {0, 0};
+    struct reconcile_opts ro = {.self = m->id, .lease_ms = cfg->lease_ms,
+                                .dead_after_ms = cfg->dead_after_ms,
+                                .watch = &watch, .grace_ms = 2 * period};
+    char err[512], last[512] = "";
+
+    pthread_mutex_lock(&m->mu);
+    while (!m->stop) {
+        int64_t now = wall_ms();
+
+        if (m->buckets && lattice_connected(m->lt)) {
+            pthread_mutex_unlock(&m->mu);
+            int r = reconcile_lease(m->lt, &ro, now, err, sizeof err);
+            pthread_mutex_lock(&m->mu);
+            bool was = m->holds && wall_ms() < m->holds_until;
+            if (r == 1) {
+                m->holds = true;
+                m->holds_until = now + cfg->lease_ms;
+            } else if (r == 0) {
+                m->holds = false;
+            }
+            if (r < 0 && strcmp(err, last) != 0)
+                fprintf(stderr, "mantled: fleet: %s%s\n", err,
+                        m->holds ? " (this node keeps the lease until the "
+                                   "expiry it wrote)" : "");
+            snprintf(last, sizeof last, "%s", r < 0 ? err : "");
+            if (!was && m->holds) { /* place at once, not a heartbeat later */
+                m->kick = true;
+                pthread_cond_signal(&m->cv);
+            }
+        }
+        if (m->stop)
+            break;
+        wait_ms(&m->lease_cv, &m->mu, period);
     }
     pthread_mutex_unlock(&m->mu);
     return NULL;
@@ -600,8 +950,8 @@ static void run_job(struct member *m, struct job *j)
     if (max_payload > 4096 && (uint64_t)max_payload - 4096 < max_out)
         max_out = (uint64_t)max_payload - 4096;
     if (wl_oneshot(m->ag, &r->spec, natsMsg_GetData(j->msg),
-                   (size_t)natsMsg_GetDataLength(j->msg),
-                   (uint64_t)m->ag->cfg.invoke_timeout_ms, max_out, call_done,
+                   (size_t)natsMsg_GetDataLength(j->msg), r->secrets,
+                   r->nsecrets, (uint64_t)m->ag->cfg.invoke_timeout_ms, max_out, call_done,
                    c, err, sizeof err) != 0) {
         reply(m, rs, "", 0, -1, err);
         free(c->reply);
@@ -665,6 +1015,7 @@ static void replica_free(struct replica *r, bool wait)
         natsSubscription_Destroy(r->sub);
     }
     spec_free(&r->spec);
+    secrets_free(r->secrets, r->nsecrets);
     free(r->manifest);
     free(r);
 }
@@ -698,6 +1049,8 @@ static void replica_start(struct member *m, const struct want *w)
     snprintf(r->deploy, sizeof r->deploy, "%s", w->deploy);
     r->replica = w->replica;
     r->manifest = strdup(w->manifest);
+    r->secrets = secrets_dup(w->secrets, w->nsecrets);
+    r->nsecrets = w->nsecrets;
     /* One queue group per deployment: each request reaches one replica,
      * wherever it runs, and the servers prefer one near the caller. */
     snprintf(subj, sizeof subj, LATTICE_INVOKE_PREFIX "%s", w->deploy);
@@ -712,7 +1065,8 @@ static void replica_start(struct member *m, const struct want *w)
     r->next = m->replicas;
     m->replicas = r;
     fprintf(stderr, "mantled: fleet: replica %s/%u started (module "
-            "sha256:%.12s...)\n", w->deploy, w->replica, r->spec.digest);
+            "sha256:%.12s...%s)\n", w->deploy, w->replica, r->spec.digest,
+            r->nsecrets ? "; attested, secrets released by the broker" : "");
 }
 
 static void apply_wants(struct member *m, struct want *w, size_t nw)
@@ -773,6 +1127,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         for (size_t i = 0; i < nw; i++) {
             w[i] = m->wants[i];
             w[i].manifest = strdup(m->wants[i].manifest);
+            w[i].secrets = secrets_dup(m->wants[i].secrets,
+                                       m->wants[i].nsecrets);
         }
         m->wants_new = false;
     }
@@ -939,6 +1295,7 @@ int member_start(struct agent *ag, char *err, size_t errlen)
     m->ev_window = 0;
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);
+    pthread_cond_init(&m->lease_cv, NULL);
     if (node_id(cfg, m->id, sizeof m->id, err, errlen) != 0)
         goto out;
     if (cfg->node_tee[0]) {
@@ -959,6 +1316,7 @@ int member_start(struct agent *ag, char *err, size_t errlen)
         .domain = cfg->lattice_domain,
         .replicas = (int)cfg->lattice_replicas,
         .timeout_ms = cfg->heartbeat_ms < 2000 ? 2000 : cfg->heartbeat_ms,
+        .lease_timeout_ms = cfg->lease_ms / 3,
         .reconnect_max_ms = cfg->reconnect_max_ms, .keep_trying = true,
         .on_event = on_link, .ctx = m};
     if (lattice_open(&lo, &m->lt, err, errlen) != 0)
@@ -980,6 +1338,11 @@ int member_start(struct agent *ag, char *err, size_t errlen)
         goto out;
     }
     m->thr_started = true;
+    if (pthread_create(&m->lease_thr, NULL, lease_thread, m) != 0) {
+        agent_fail(err, errlen, "fleet lease thread: cannot start");
+        goto out;
+    }
+    m->lease_started = true;
     fprintf(stderr, "mantled: fleet: node %s joining %s (%s)\n", m->id,
             cfg->lattice, m->facts);
     ag->member = m;
@@ -991,6 +1354,23 @@ out:
         member_stop(ag);
     }
     return rc;
+}
+
+static void stop_threads(struct member *m)
+{
+    pthread_mutex_lock(&m->mu);
+    m->stop = true;
+    pthread_cond_signal(&m->cv);
+    pthread_cond_signal(&m->lease_cv);
+    pthread_mutex_unlock(&m->mu);
+    if (m->thr_started) {
+        pthread_join(m->thr, NULL);
+        m->thr_started = false;
+    }
+    if (m->lease_started) {
+        pthread_join(m->lease_thr, NULL);
+        m->lease_started = false;
+    }
 }
 
 /* Drain: leave the queue groups so requests go to other replicas, and
@@ -1005,16 +1385,15 @@ void member_drain(struct agent *ag)
         sub_end(r->sub);
         r->sub = NULL;
     }
-    pthread_mutex_lock(&m->mu);
-    m->stop = true;
-    pthread_cond_signal(&m->cv);
-    pthread_mutex_unlock(&m->mu);
-    if (m->thr_started) {
-        pthread_join(m->thr, NULL);
-        m->thr_started = false;
-    }
+    stop_threads(m);
     if (lattice_connected(m->lt) && m->lt->nodes)
         kvStore_Delete(m->lt->nodes, m->id);
+    /* A holder hands the lease over at once rather than after lease_ms:
+     * no other node may write it before our expiry, so the record we
+     * delete is ours. */
+    if (lattice_connected(m->lt) && m->lt->lease && m->holds &&
+        wall_ms() < m->holds_until)
+        kvStore_Delete(m->lt->lease, "reconciler");
 }
 
 void member_stop(struct agent *ag)
@@ -1023,12 +1402,7 @@ void member_stop(struct agent *ag)
 
     if (m == NULL)
         return;
-    pthread_mutex_lock(&m->mu);
-    m->stop = true;
-    pthread_cond_signal(&m->cv);
-    pthread_mutex_unlock(&m->mu);
-    if (m->thr_started)
-        pthread_join(m->thr, NULL);
+    stop_threads(m);
     /* Invocations in flight end with us: their callers time out. */
     for (struct oneshot **pp = &ag->oneshots; *pp;) {
         struct oneshot *o = *pp;
@@ -1082,10 +1456,12 @@ void member_stop(struct agent *ag)
         free(m->have[i]);
     free(m->have);
     free(m->facts);
+    free(m->refusals);
     reconcile_cache_free(m->verdicts);
     mantle_tee_free(m->tee);
     pthread_mutex_destroy(&m->mu);
     pthread_cond_destroy(&m->cv);
+    pthread_cond_destroy(&m->lease_cv);
     free(m);
     ag->member = NULL;
 }

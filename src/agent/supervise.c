@@ -229,7 +229,8 @@ static int mkdir_under(const char *base, const char *rel)
  * matter after fork in a single-threaded parent, but keep it short. */
 static void child(struct agent *ag, const struct wl_spec *spec, int memfd,
                   int in, int out, int err, int go, int go_w, char **argv,
-                  char **envp, uint64_t max_out)
+                  char **envp, uint64_t max_out, const int *extra,
+                  size_t nextra)
 {
     struct rlimit rl;
     sigset_t none;
@@ -249,7 +250,12 @@ static void child(struct agent *ag, const struct wl_spec *spec, int memfd,
     close(go_w);
     while (read(go, &c, 1) < 0 && errno == EINTR)
         ;
-    closefrom(4);
+    /* Extra descriptors (a one-shot run's secrets) at 4, 5, ...: the
+     * sources are above them (see below), so none is overwritten. */
+    for (size_t i = 0; i < nextra; i++)
+        if (dup2(extra[i], 4 + (int)i) < 0)
+            _exit(127);
+    closefrom(4 + (int)nextra);
     rl.rlim_cur = rl.rlim_max = 0;
     setrlimit(RLIMIT_CORE, &rl);
     rl.rlim_cur = rl.rlim_max = spec->nofile ? spec->nofile : 256;
@@ -364,7 +370,7 @@ void wl_start(struct agent *ag, struct workload *w)
     }
     if (pid == 0)
         child(ag, &w->spec, memfd, -1, out[1], errp[1], go[0], go[1], argv,
-              envp, 0);
+              envp, 0, NULL, 0);
     for (int i = 0; i < 3; i++)
         free(envp[i]);
     setpgid(pid, pid); /* also in the child: whichever runs first */
@@ -431,10 +437,51 @@ static char *memfd_text(int fd, size_t max, size_t *out_len)
     return buf;
 }
 
+/* A secret's value in a sealed memfd placed at or above fd 256, clear of
+ * the descriptors the child moves to 4, 5, ...; -1 with errno. */
+static int secret_memfd(const mantle_tee_secret *s)
+{
+    int fd = memfd_create("secret", MFD_CLOEXEC | MFD_ALLOW_SEALING), hi;
+
+    if (fd < 0)
+        return -1;
+    if ((s->size && write(fd, s->value, s->size) != (ssize_t)s->size) ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK |
+                                   F_SEAL_SEAL) != 0 ||
+        (hi = fcntl(fd, F_DUPFD_CLOEXEC, 256)) < 0) {
+        int e = errno;
+
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    close(fd);
+    return hi;
+}
+
+/* argv[at..] gets "--secret=NAME=@/dev/fd/N" for each secret. */
+static void argv_secrets(char ***argv, size_t at, const mantle_tee_secret *sv,
+                         size_t n)
+{
+    size_t len = 0;
+
+    while ((*argv)[len])
+        len++;
+    if ((*argv = realloc(*argv, (len + n + 1) * sizeof **argv)) == NULL)
+        abort();
+    memmove(*argv + at + n, *argv + at, (len - at + 1) * sizeof **argv);
+    for (size_t i = 0; i < n; i++)
+        if (asprintf(&(*argv)[at + i], "--secret=%s=@/dev/fd/%zu",
+                     sv[i].name, 4 + i) < 0)
+            abort();
+}
+
 int wl_oneshot(struct agent *ag, const struct wl_spec *spec, const void *in,
-               size_t inlen, uint64_t timeout_ms, uint64_t max_out,
+               size_t inlen, const mantle_tee_secret *secrets,
+               size_t nsecrets, uint64_t timeout_ms, uint64_t max_out,
                oneshot_done_fn done, void *ctx, char *err, size_t errlen)
 {
+    int sfd[16];
     uint8_t *bytes = NULL;
     size_t size = 0;
     int memfd = -1, infd = -1, outfd = -1, errfd = -1, go[2] = {-1, -1};
@@ -445,9 +492,20 @@ int wl_oneshot(struct agent *ag, const struct wl_spec *spec, const void *in,
 
     if (ag->draining)
         return agent_fail(err, errlen, "node is draining");
+    if (nsecrets > sizeof sfd / sizeof *sfd)
+        return agent_fail(err, errlen, "%zu secrets, at most %zu", nsecrets,
+                          sizeof sfd / sizeof *sfd);
+    for (size_t i = 0; i < nsecrets; i++)
+        sfd[i] = -1;
     if (store_module_load(ag->store, spec->digest, &bytes, &size, err,
                           errlen) != 0)
         return -1;
+    for (size_t i = 0; i < nsecrets; i++)
+        if ((sfd[i] = secret_memfd(&secrets[i])) < 0) {
+            agent_fail(err, errlen, "one-shot run: secret: %s",
+                       strerror(errno));
+            goto out;
+        }
     if ((memfd = module_memfd(bytes, size)) < 0 ||
         (infd = memfd_create("stdin", MFD_CLOEXEC)) < 0 ||
         (outfd = memfd_create("stdout", MFD_CLOEXEC)) < 0 ||
@@ -459,11 +517,13 @@ int wl_oneshot(struct agent *ag, const struct wl_spec *spec, const void *in,
     }
     argv = spec_argv(spec, ag->cfg.mantle_bin, ag->volumes_dir,
                      ag->secrets_dir, "/dev/fd/3", NULL);
+    if (nsecrets)
+        argv_secrets(&argv, 2, secrets, nsecrets); /* after "mantle run" */
     child_env(ag, envp);
     pid = fork();
     if (pid == 0)
         child(ag, spec, memfd, infd, outfd, errfd, go[0], go[1], argv, envp,
-              max_out);
+              max_out, sfd, nsecrets);
     for (int i = 0; i < 3; i++)
         free(envp[i]);
     if (pid < 0) {
@@ -496,6 +556,9 @@ out:
         close(outfd);
     if (errfd >= 0)
         close(errfd);
+    for (size_t i = 0; i < nsecrets; i++)
+        if (sfd[i] >= 0)
+            close(sfd[i]);
     spec_argv_free(argv);
     free(bytes);
     return rc;

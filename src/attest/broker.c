@@ -189,7 +189,7 @@ void mantle_broker_free(mantle_broker *b)
 }
 
 /* REPO/TYPE/TAG, each segment [A-Za-z0-9._-]+ and not "." or "..". */
-static bool resource_path_ok(const char *p)
+bool kbs_resource_path_ok(const char *p)
 {
     int segs = 0;
     size_t len = 0;
@@ -223,7 +223,7 @@ int mantle_broker_put(mantle_broker *b, const char *resource,
 
     if (!b || !resource || !value || !policy_json)
         return av_diag(diag, MANTLE_EINVAL, "broker: %s", "bad arguments");
-    if (!resource_path_ok(resource))
+    if (!kbs_resource_path_ok(resource))
         return av_diag(diag, MANTLE_EINVAL,
                     "broker: resource \"%s\" is not REPO/TYPE/TAG", resource);
     if ((rc = mantle_policy_new(policy_json, policy_len, &p, diag)))
@@ -673,7 +673,7 @@ static void do_resource(mantle_broker *b, const char *cookie,
         audit(b, now, s.id, "resource", path, "refused", "foreign token");
         goto out;
     }
-    if (!resource_path_ok(path)) {
+    if (!kbs_resource_path_ok(path)) {
         error(r, 400, "InvalidRequest", "resource: want REPO/TYPE/TAG");
         goto out;
     }

@@ -33,6 +33,11 @@ char *jwe_seal(EVP_PKEY *recipient, const uint8_t *pt, size_t n);
 int jwe_open(EVP_PKEY *mine, const char *jwe, size_t len, uint8_t **out,
              size_t *out_len, char *why, size_t cap);
 
+/* A resource path the broker serves: REPO/TYPE/TAG, each segment
+ * [A-Za-z0-9._-]+ and not "." or "..", under 256 bytes (broker.c; fleet
+ * manifests check their secrets with it too). */
+bool kbs_resource_path_ok(const char *p);
+
 /* The report data evidence binds for a KBS attestation, as Trustee: SHA-384
  * of the runtime-data object serialised compactly with sorted keys, then 16
  * zero bytes. */

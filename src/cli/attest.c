@@ -706,6 +706,13 @@ static void mount_sealed(const char *path, mantle_tee *tee,
                 diag.message[0] ? diag.message : mantle_strerror(st));
 }
 
+static bool kbs_trustee;
+
+void cli_kbs_use_trustee(void)
+{
+    kbs_trustee = true;
+}
+
 int cli_tee_define(const char *path, const char *tee_name,
                    const char *state_dir, mantle_module *module,
                    const mantle_wasi_preopen *dirs, size_t ndirs,
@@ -762,9 +769,18 @@ int cli_tee_define(const char *path, const char *tee_name,
             abort();
         if (nsecrets)
             memcpy(all, secrets, nsecrets * sizeof *all);
-        rc = cli_kbs_fetch(broker, broker_ca, *out, module, &launch, kbs,
-                           nkbs, all + nsecrets);
-        if (rc != CLI_EXIT_OK) {
+        struct kbs_opts ko = {.url = broker, .ca_file = broker_ca,
+                              .trustee = kbs_trustee};
+        char why[1024];
+        size_t at;
+
+        if (kbs_fetch(&ko, *out, module, &launch, kbs, nkbs, all + nsecrets,
+                      &at, why, sizeof why) != 0) {
+            if (at < nkbs)
+                fprintf(stderr, "mantle: run: broker: secret %s: %s\n",
+                        kbs[at].name, why);
+            else
+                fprintf(stderr, "mantle: run: broker: %s\n", why);
             free(all);
             all = NULL;
             st = MANTLE_EREFUSED;
@@ -798,7 +814,7 @@ int cli_tee_define(const char *path, const char *tee_name,
         mount_sealed(path, *out, module, &launch, wasi, state_dir);
     if (all) {
         for (size_t i = nsecrets; i < nsecrets + nkbs; i++)
-            cli_secret_free(&all[i]);
+            kbs_secret_free(&all[i]);
         free(all);
     }
     for (size_t i = 0; i < nlistens + 1; i++)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "mantle.h"
+#include "kbs_fetch.h"
 
 /* Exit statuses, documented in usage() and README.md. */
 enum {
@@ -111,22 +112,12 @@ void cli_ratls_drain(void);
 void cli_ratls_fresh(mantle_tee *tee, const mantle_module *module,
                      const mantle_tee_launch *launch);
 
-/* A secret to fetch from the key broker: --secret NAME=kbs:///R/T/G. */
-typedef struct cli_kbs_secret {
-    const char *name;
-    const char *resource;  /* "R/T/G" */
-} cli_kbs_secret;
-/* kbs_fetch.c: attest `module` under `launch` to the broker at URL (CA:
- * its certificate authority, PEM, or NULL for the system's) and fetch the
- * n secrets into out[0..n) (free each with cli_secret_free); an exit code
- * after reporting. */
-/* kbs_fetch.c: attest with the platform's evidence in Trustee's encoding
+/* A secret to fetch from the key broker: --secret NAME=kbs:///R/T/G
+ * (name, resource "R/T/G"; kbs_fetch.c does the fetching). */
+typedef struct kbs_want cli_kbs_secret;
+/* attest.c: attest with the platform's evidence in Trustee's encoding
  * (mantle_kbs_client_trustee) instead of Mantle's EAT: run --broker-trustee. */
 void cli_kbs_use_trustee(void);
-int cli_kbs_fetch(const char *broker, const char *ca, mantle_tee *tee,
-                  const mantle_module *module, const mantle_tee_launch *launch,
-                  const cli_kbs_secret *want, size_t n,
-                  mantle_tee_secret *out);
 /* agent_client.c: talk to mantled */
 int cli_node(int argc, char **argv);
 int cli_module(int argc, char **argv);

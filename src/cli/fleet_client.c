@@ -246,6 +246,39 @@ static void print_lease(struct fconn *c)
     free(v);
 }
 
+/* Replicas nodes refused to start (their secrets were refused: node
+ * facts' "refused", docs/fleet.md), so the user sees the broker's
+ * reason and not only where the replica went instead. */
+static void print_refusals(struct fconn *c, const char *name)
+{
+    char **keys = NULL, err[256];
+    size_t nk = 0;
+
+    if (lattice_kv_keys(c->lt->nodes, &keys, &nk, err, sizeof err) != 0)
+        return;
+    for (size_t k = 0; k < nk; k++) {
+        char *v = NULL;
+        size_t len;
+        struct fleet_node n;
+
+        if (lattice_kv_get(c->lt->nodes, keys[k], &v, &len, NULL, NULL, err,
+                           sizeof err) != 0) {
+            free(v);
+            continue;
+        }
+        if (fleet_node_from_json(v, len, &n, err, sizeof err) == MANTLE_OK) {
+            for (size_t i = 0; i < n.n_refused; i++)
+                if (!strcmp(n.refused[i].deploy, name))
+                    printf("  replica %u on %s: %s (refused there until the "
+                           "node withdraws it)\n", n.refused[i].replica,
+                           n.id, n.refused[i].why);
+            fleet_node_free(&n);
+        }
+        free(v);
+    }
+    lattice_keys_free(keys, nk);
+}
+
 static int deploy_status(struct fconn *c, const char *name)
 {
     char *man = NULL, *as = NULL, err[512];
@@ -292,6 +325,7 @@ static int deploy_status(struct fconn *c, const char *name)
     }
     if (na == 0)
         printf("  0 replicas requested\n");
+    print_refusals(c, name);
     print_lease(c);
     rc = CLI_EXIT_OK;
 out:

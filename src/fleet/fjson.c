@@ -120,8 +120,8 @@ int fl_object(fl_err *e, const json_t *v, const char *path,
     return MANTLE_OK;
 }
 
-int fl_string(fl_err *e, const json_t *v, const char *path, size_t max,
-              char **out)
+static int string_common(fl_err *e, const json_t *v, const char *path,
+                         size_t max, bool lines, char **out)
 {
     const char *s;
     size_t len;
@@ -134,12 +134,26 @@ int fl_string(fl_err *e, const json_t *v, const char *path, size_t max,
         return fl_fail(e, path, "%zu bytes long, at most %zu allowed", len,
                        max);
     for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+        if (((unsigned char)s[i] < 0x20 &&
+             !(lines && (s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))) ||
+            s[i] == 0x7f)
             return fl_fail(e, path, "control character 0x%02x at byte %zu",
                            (unsigned char)s[i], i);
     if ((*out = strdup(s)) == NULL)
         return MANTLE_ENOMEM;
     return MANTLE_OK;
+}
+
+int fl_string(fl_err *e, const json_t *v, const char *path, size_t max,
+              char **out)
+{
+    return string_common(e, v, path, max, false, out);
+}
+
+int fl_string_text(fl_err *e, const json_t *v, const char *path, size_t max,
+                   char **out)
+{
+    return string_common(e, v, path, max, true, out);
 }
 
 int fl_bool(fl_err *e, const json_t *v, const char *path, bool *out)

@@ -32,6 +32,7 @@
 #define FLEET_MAX_NAME 63          /* deployment names, label keys, node ids */
 #define FLEET_DIGEST_LEN 71        /* "sha256:" + 64 lower-case hex */
 #define FLEET_MANIFEST_MAX (1u << 20)  /* bytes of manifest text accepted */
+#define FLEET_MAX_SECRETS 16       /* secrets per deployment */
 
 /* Architectures: "x86_64", "aarch64", "armv7", "riscv64".
  * TEE kinds: "none", "soft" (Mantle's software root: always debug), "tpm",
@@ -82,6 +83,18 @@ struct fleet_deploy {
     struct fleet_label *env;          /* sorted by key */
     size_t n_env;
     char *tier;                       /* "interp", "aot" or "auto" (default) */
+    /* Secrets a key broker releases to each replica after attesting it
+     * (docs/fleet.md): key = the name the guest asks tee_secret for, value
+     * = the broker's resource "REPO/TYPE/TAG" (written kbs:///R/T/G).
+     * Sorted by name; none without a broker. */
+    char *broker_url;                 /* https:// or http://; NULL: none */
+    char *broker_ca;                  /* PEM CA of its TLS certificate, or
+                                         NULL for the node's system CAs */
+    bool broker_trustee;              /* attest with the platform's evidence
+                                         in Trustee's encoding (a Trustee
+                                         KBS) instead of Mantle's EAT */
+    struct fleet_label *secrets;
+    size_t n_secrets;
 };
 
 /* Parse a manifest, JSON or YAML (told apart by content: JSON starts with
@@ -112,6 +125,18 @@ void fleet_format_cpu(uint32_t milli, char *out, size_t outlen);
 
 /* ---- Node facts (node.c) ------------------------------------------------ */
 
+/* A deployment this node could not start and will not take again for a
+ * while (the key broker refused its attestation: docs/fleet.md). The node
+ * says it itself, as it could decline anything; placement moves the
+ * replica elsewhere until the node withdraws the refusal. */
+struct fleet_refusal {
+    char *deploy;
+    uint32_t replica;                   /* the replica that was refused */
+    char digest[FLEET_DIGEST_LEN + 1];  /* of the module: another is tried */
+    char *why;                          /* "secret db-key refused by ..." */
+};
+#define FLEET_MAX_REFUSALS 64
+
 /* JSON in KV bucket "mantle-nodes", key = id. */
 struct fleet_node {
     char *id;                   /* [a-z0-9][a-z0-9_-]*, <= 63 */
@@ -128,6 +153,8 @@ struct fleet_node {
     char *address;              /* how to reach the node (free text), or NULL */
     char evidence_digest[FLEET_DIGEST_LEN + 1];  /* of its last evidence, "" */
     int64_t last_seen_ms;       /* heartbeat time, filled by the caller */
+    struct fleet_refusal *refused;  /* sorted by deploy; "refused" in JSON */
+    size_t n_refused;
 };
 
 /* Parse facts JSON; strict like manifests. *out written only on success. */

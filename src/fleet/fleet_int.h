@@ -42,6 +42,9 @@ int fl_object(fl_err *e, const json_t *v, const char *path,
  * copy. */
 int fl_string(fl_err *e, const json_t *v, const char *path, size_t max,
               char **out);
+/* The same for multi-line text (PEM): newlines and tabs allowed. */
+int fl_string_text(fl_err *e, const json_t *v, const char *path, size_t max,
+                   char **out);
 int fl_bool(fl_err *e, const json_t *v, const char *path, bool *out);
 /* A name: [a-z0-9][a-z0-9_-]*, at most FLEET_MAX_NAME (safe as a NATS
  * subject token and KV key). */

@@ -235,6 +235,12 @@ int lattice_open(const struct lattice_opts *o, struct lattice **out,
         lattice_fail(err, errlen, s, "lattice: JetStream context");
         goto out;
     }
+    jo.Wait = o->lease_timeout_ms > 0 ? o->lease_timeout_ms : lt->timeout_ms;
+    if ((s = natsConnection_JetStream(&lt->js_lease, lt->nc, &jo)) !=
+        NATS_OK) {
+        lattice_fail(err, errlen, s, "lattice: JetStream context");
+        goto out;
+    }
     *out = lt;
     lt = NULL;
     rc = 0;
@@ -257,6 +263,7 @@ void lattice_close(struct lattice *lt)
     kvStore_Destroy(lt->lease);
     kvStore_Destroy(lt->evidence);
     jsCtx_Destroy(lt->js);
+    jsCtx_Destroy(lt->js_lease);
     struct relay *r = lt->relay;
 
     if (r) { /* no more events: the owner is going away */
@@ -302,6 +309,15 @@ static int open_kv(struct lattice *lt, const char *bucket, int64_t ttl_ms,
 
     if (*out)
         return 0;
+    if (out == &lt->lease) { /* its requests wait lease_timeout_ms */
+        kvStore *kv = NULL;
+
+        if (open_kv(lt, bucket, ttl_ms, &kv, err, errlen) != 0)
+            return -1;
+        kvStore_Destroy(kv);
+        s = js_KeyValue(out, lt->js_lease, bucket);
+        return s == NATS_OK ? 0 : lattice_fail(err, errlen, s, bucket);
+    }
     s = js_KeyValue(out, lt->js, bucket);
     if (s == NATS_OK)
         return 0;

@@ -50,6 +50,10 @@ struct lattice_opts {
                            when connecting through a leaf node server */
     int replicas;      /* JetStream replicas of buckets we create (1..5) */
     int64_t timeout_ms;      /* connect and request timeout */
+    int64_t lease_timeout_ms; /* requests on the lease bucket: below the
+                                 lease period, so a holder whose request
+                                 hangs learns it in time to renew; 0:
+                                 timeout_ms */
     int64_t reconnect_max_ms; /* backoff ceiling; 0: 5 s */
     bool keep_trying;  /* mantled: never give up, connect in background */
     void (*on_event)(void *ctx, enum lattice_event ev);
@@ -59,6 +63,7 @@ struct lattice_opts {
 struct lattice {
     natsConnection *nc;
     jsCtx *js;
+    jsCtx *js_lease; /* the same with lease_timeout_ms; lease is bound to it */
     kvStore *nodes, *deploy, *assign, *lease, *evidence;
     bool ready; /* buckets opened */
     int replicas;
@@ -146,16 +151,46 @@ struct reconcile_opts {
     struct reconcile_cache **cache; /* the caller's, kept across rounds
                                        (NULL: verify every round); free
                                        with reconcile_cache_free */
+    const bool *holding;     /* NULL: reconcile_round takes the lease
+                                itself; else whether the caller holds it */
+    struct reconcile_watch *watch; /* NULL: an expired lease is taken over
+                                      at once; else only when seen expired
+                                      at the same revision for grace_ms */
+    int64_t grace_ms;
+};
+
+/* What reconcile_lease saw of another node's expired lease: after a
+ * NATS outage every node finds the lease expired at once; waiting longer
+ * than the holder's renewal period, counted from the last time JetStream
+ * said nobody serves the bucket (the holder could not renew then either),
+ * lets the holder keep it rather than lose it to whichever node's request
+ * came first. */
+struct reconcile_watch {
+    uint64_t rev;
+    int64_t since_ms;
 };
 void reconcile_cache_free(struct reconcile_cache *c);
 
-/* Hold (create, renew or take over an expired) lease with revision-checked
- * writes; when this node holds it, run one placement round: read nodes
+/* Hold the reconciler's lease: create it, renew ours, or take over an
+ * expired one, each a revision-checked write, so of two nodes racing only
+ * one succeeds. 1: this node holds it until now_ms + lease_ms; 0: another
+ * live node holds it, or won the race; -1: unknown (a request failed or
+ * timed out: err), so the caller keeps what it knew - a lease it wrote
+ * stays its own until the expiry it wrote, as no other node may take it
+ * before. */
+int reconcile_lease(struct lattice *lt, const struct reconcile_opts *o,
+                    int64_t now_ms, char *err, size_t errlen);
+
+/* One placement round when this node holds the lease: read nodes
  * (verifying TEE evidence), deployments and assignments, fleet_place them
- * and write the assignments that changed. now_ms: wall clock, ms since the
- * epoch (compared with the servers' write times of the facts, so the
- * nodes' clocks must agree within a fraction of dead_after_ms).
- * *out_leader says whether this node holds the lease. 0 or -1 with err. */
+ * and write the assignments that changed (each write conditioned on the
+ * revision read). Without o->holding it first calls reconcile_lease; with
+ * it, the caller keeps the lease itself (mantled renews it on a thread of
+ * its own, so a slow round cannot delay a renewal) and says whether it
+ * holds it. now_ms: wall clock, ms since the epoch (compared with the
+ * servers' write times of the facts, so the nodes' clocks must agree
+ * within a fraction of dead_after_ms). *out_leader says whether this node
+ * holds the lease. 0 or -1 with err. */
 int reconcile_round(struct lattice *lt, const struct reconcile_opts *o,
                     int64_t now_ms, bool *out_leader, char *err,
                     size_t errlen);

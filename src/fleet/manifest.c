@@ -8,18 +8,25 @@
  *   constraints: {arch: [...], tee: [...], debug_ok: false,
  *                 labels: {tier: edge}, mem: 64Mi, cpu: 500m, spread: node}
  *   args: [...]   env: {KEY: value}   tier: interp | aot | auto
+ *   broker: https://kbs:8443 | {url: ..., ca: PEM, trustee: false}
+ *   secrets: {NAME: kbs:///REPO/TYPE/TAG}
  * Every error names the field and says why; constraints no node could ever
  * satisfy (tee kinds that exist on none of the listed architectures) are
  * errors, constraints today's nodes do not satisfy are not (pending).
  *
- * Map: units - lists of names - constraints - the manifest - canonical
- *      JSON - equality and release
+ * Map: units - lists of names - constraints - secrets and their broker -
+ *      the manifest - canonical JSON - equality and release
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "attest/kbs.h"
 #include "fleet_int.h"
 
 #define MAX_ARGS 256
@@ -362,6 +369,14 @@ static void constraints_free(struct fleet_constraints *c)
     memset(c, 0, sizeof *c);
 }
 
+static bool listed_none(const struct fleet_constraints *c)
+{
+    for (size_t i = 0; i < c->n_tee; i++)
+        if (!strcmp(c->tee[i], "none"))
+            return true;
+    return false;
+}
+
 static bool spread_ok(const char *s)
 {
     return !strcmp(s, "node") || fl_label_key_valid(s);
@@ -422,6 +437,143 @@ static int read_constraints(fl_err *e, const json_t *v,
                            c->spread_key);
     }
     return check_possible(e, c);
+}
+
+/* ---- Secrets and their broker -------------------------------------------- */
+
+#define MAX_URL_LEN 1024
+#define MAX_CA_LEN 65536
+
+/* A secret's name as the guest asks tee_secret for it. */
+static bool secret_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > FLEET_MAX_NAME || s[0] == '.' || s[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
+              s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* secrets: {NAME: "kbs:///R/T/G"}; stored as "R/T/G". */
+static int read_secrets(fl_err *e, const json_t *v, struct fleet_deploy *d)
+{
+    int rc;
+
+    if (json_is_object(v) && json_object_size(v) > FLEET_MAX_SECRETS)
+        return fl_fail(e, "secrets", "%zu secrets, at most %d",
+                       json_object_size(v), FLEET_MAX_SECRETS);
+    if ((rc = fl_labels(e, v, "secrets", secret_name_ok,
+                        "letters, digits, . _ -, at most 63 (the name the "
+                        "guest asks tee_secret for)",
+                        &d->secrets, &d->n_secrets)))
+        return rc;
+    for (size_t i = 0; i < d->n_secrets; i++) {
+        struct fleet_label *s = &d->secrets[i];
+        char at[FL_PATH];
+
+        fl_path_key(at, "secrets", s->key);
+        if (strncmp(s->value, "kbs:///", 7) != 0 ||
+            !kbs_resource_path_ok(s->value + 7))
+            return fl_fail(e, at, "\"%s\" is not kbs:///REPO/TYPE/TAG (three "
+                           "segments of letters, digits, . _ -)", s->value);
+        memmove(s->value, s->value + 7, strlen(s->value + 7) + 1);
+    }
+    return MANTLE_OK;
+}
+
+static int read_url(fl_err *e, const json_t *v, const char *at,
+                    struct fleet_deploy *d)
+{
+    const char *u;
+    size_t host;
+    int rc;
+
+    if ((rc = fl_string(e, v, at, MAX_URL_LEN, &d->broker_url)))
+        return rc;
+    u = d->broker_url;
+    host = strncmp(u, "https://", 8) == 0 ? 8
+           : strncmp(u, "http://", 7) == 0 ? 7 : 0;
+    if (host == 0 || u[host] == '\0' || u[host] == '/' ||
+        strpbrk(u, " \"'<>\\^`{|}") != NULL)
+        return fl_fail(e, at, "\"%s\": expected the broker's https:// (or "
+                       "http://) URL, such as https://kbs.example:8443", u);
+    if (u[strlen(u) - 1] == '/')
+        return fl_fail(e, at, "\"%s\": no trailing / (the client adds "
+                       "/kbs/v0/...)", u);
+    return MANTLE_OK;
+}
+
+/* The CA must be PEM with at least one certificate OpenSSL reads. */
+static int read_ca(fl_err *e, const json_t *v, struct fleet_deploy *d)
+{
+    BIO *bio;
+    X509 *x = NULL;
+    int rc;
+
+    if ((rc = fl_string_text(e, v, "broker.ca", MAX_CA_LEN, &d->broker_ca)))
+        return rc;
+    if ((bio = BIO_new_mem_buf(d->broker_ca, -1)) == NULL)
+        return MANTLE_ENOMEM;
+    x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    ERR_clear_error();
+    if (x == NULL)
+        return fl_fail(e, "broker.ca", "not a PEM certificate (expected "
+                       "-----BEGIN CERTIFICATE-----: the CA that signed the "
+                       "broker's TLS certificate)");
+    X509_free(x);
+    return MANTLE_OK;
+}
+
+/* broker: "URL" or {url, ca, trustee}. */
+static int read_broker(fl_err *e, const json_t *v, struct fleet_deploy *d)
+{
+    static const char *const keys[] = {"url", "ca", "trustee", NULL};
+    json_t *x;
+    int rc;
+
+    if (json_is_string(v))
+        return read_url(e, v, "broker", d);
+    if (!json_is_object(v))
+        return fl_fail(e, "broker", "expected the broker's URL or {url, ca, "
+                       "trustee}, got %s", fl_type(v));
+    if ((rc = fl_object(e, v, "broker", keys)))
+        return rc;
+    if (!(x = json_object_get(v, "url")))
+        return fl_fail(e, "broker.url", "missing (the broker's https:// URL)");
+    if ((rc = read_url(e, x, "broker.url", d)))
+        return rc;
+    if ((x = json_object_get(v, "ca")) && !json_is_null(x) &&
+        (rc = read_ca(e, x, d)))
+        return rc;
+    if ((x = json_object_get(v, "trustee")) &&
+        (rc = fl_bool(e, x, "broker.trustee", &d->broker_trustee)))
+        return rc;
+    return MANTLE_OK;
+}
+
+/* Secrets go only to replicas that attest: a node without a TEE cannot,
+ * so a deployment with secrets must name the TEE kinds to place on. */
+static int check_secrets(fl_err *e, const struct fleet_deploy *d)
+{
+    if (d->n_secrets && !d->broker_url)
+        return fl_fail(e, "secrets", "no broker: secrets are released by a "
+                       "key broker (broker: https://...) to replicas that "
+                       "attest");
+    if (d->broker_url && !d->n_secrets)
+        return fl_fail(e, "broker", "given without secrets (secrets: {NAME: "
+                       "kbs:///REPO/TYPE/TAG})");
+    if (d->n_secrets && (d->c.n_tee == 0 || listed_none(&d->c)))
+        return fl_fail(e, "secrets", "constraints.tee must list only TEE "
+                       "kinds a node attests with (not none, not absent): "
+                       "the broker releases secrets to attested replicas "
+                       "only");
+    return MANTLE_OK;
 }
 
 /* ---- The manifest -------------------------------------------------------- */
@@ -512,7 +664,7 @@ static int read_manifest(fl_err *e, const json_t *root, struct fleet_deploy *d)
 {
     static const char *const keys[] = {"name", "module", "replicas",
                                        "constraints", "args", "env", "tier",
-                                       NULL};
+                                       "broker", "secrets", NULL};
     json_t *x;
     int rc;
 
@@ -565,7 +717,11 @@ static int read_manifest(fl_err *e, const json_t *root, struct fleet_deploy *d)
     } else if ((d->tier = strdup("auto")) == NULL) {
         return MANTLE_ENOMEM;
     }
-    return MANTLE_OK;
+    if ((x = json_object_get(root, "broker")) && (rc = read_broker(e, x, d)))
+        return rc;
+    if ((x = json_object_get(root, "secrets")) && (rc = read_secrets(e, x, d)))
+        return rc;
+    return check_secrets(e, d);
 }
 
 int fleet_manifest_parse(const char *text, size_t len, const char *origin,
@@ -642,6 +798,23 @@ char *fleet_deploy_to_json(const struct fleet_deploy *d)
     fl_put(o, "args", strv_json(d->args, d->n_args), &ok);
     fl_put(o, "env", fl_labels_json(d->env, d->n_env), &ok);
     fl_put(o, "tier", json_string(d->tier ? d->tier : "auto"), &ok);
+    if (d->broker_url) { /* absent without secrets: older texts unchanged */
+        json_t *b = json_object(), *sv = json_object();
+
+        fl_put(b, "url", json_string(d->broker_url), &ok);
+        if (d->broker_ca)
+            fl_put(b, "ca", json_string(d->broker_ca), &ok);
+        if (d->broker_trustee)
+            fl_put(b, "trustee", json_true(), &ok);
+        fl_put(o, "broker", b, &ok);
+        for (size_t i = 0; sv && i < d->n_secrets; i++) {
+            char uri[300];
+
+            snprintf(uri, sizeof uri, "kbs:///%s", d->secrets[i].value);
+            fl_put(sv, d->secrets[i].key, json_string(uri), &ok);
+        }
+        fl_put(o, "secrets", sv, &ok);
+    }
     if (!ok) {
         json_decref(o);
         return NULL;
@@ -682,7 +855,11 @@ bool fleet_deploy_equal(const struct fleet_deploy *a,
            str_eq(a->c.spread_key, b->c.spread_key) &&
            strv_eq(a->args, a->n_args, b->args, b->n_args) &&
            fl_labels_equal(a->env, a->n_env, b->env, b->n_env) &&
-           str_eq(a->tier, b->tier);
+           str_eq(a->tier, b->tier) && str_eq(a->broker_url, b->broker_url) &&
+           str_eq(a->broker_ca, b->broker_ca) &&
+           a->broker_trustee == b->broker_trustee &&
+           fl_labels_equal(a->secrets, a->n_secrets, b->secrets,
+                           b->n_secrets);
 }
 
 void fleet_deploy_free(struct fleet_deploy *d)
@@ -695,5 +872,8 @@ void fleet_deploy_free(struct fleet_deploy *d)
     fl_strv_free(d->args, d->n_args);
     fl_labels_free(d->env, d->n_env);
     free(d->tier);
+    free(d->broker_url);
+    free(d->broker_ca);
+    fl_labels_free(d->secrets, d->n_secrets);
     memset(d, 0, sizeof *d);
 }

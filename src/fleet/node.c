@@ -25,12 +25,80 @@ static int read_u64(fl_err *e, const json_t *v, const char *path,
     return MANTLE_OK;
 }
 
+static int refusal_cmp(const void *a, const void *b)
+{
+    const struct fleet_refusal *x = a, *y = b;
+    int r = strcmp(x->deploy, y->deploy);
+
+    return r ? r : x->replica < y->replica ? -1 : x->replica > y->replica;
+}
+
+/* "refused": [{"deploy", "replica", "digest", "why"}] */
+static int read_refused(fl_err *e, const json_t *v, struct fleet_node *n)
+{
+    static const char *const keys[] = {"deploy", "replica", "digest", "why",
+                                       NULL};
+    size_t cnt;
+    int rc;
+
+    if (!json_is_array(v))
+        return fl_fail(e, "refused", "expected a list, got %s", fl_type(v));
+    if ((cnt = json_array_size(v)) > FLEET_MAX_REFUSALS)
+        return fl_fail(e, "refused", "%zu entries, at most %d", cnt,
+                       FLEET_MAX_REFUSALS);
+    if (cnt && (n->refused = calloc(cnt, sizeof *n->refused)) == NULL)
+        return MANTLE_ENOMEM;
+    for (size_t i = 0; i < cnt; i++) {
+        const json_t *r = json_array_get(v, i), *x;
+        struct fleet_refusal *f = &n->refused[i];
+        char at[FL_PATH], at2[FL_PATH], *dg = NULL;
+        uint64_t u;
+
+        n->n_refused = i + 1;
+        fl_path_index(at, "refused", i);
+        if ((rc = fl_object(e, r, at, keys)))
+            return rc;
+        fl_path_key(at2, at, "deploy");
+        if (!(x = json_object_get(r, "deploy")))
+            return fl_fail(e, at2, "missing");
+        if ((rc = fl_string(e, x, at2, FLEET_MAX_NAME, &f->deploy)))
+            return rc;
+        if (!fl_name_valid(f->deploy))
+            return fl_fail(e, at2, "\"%s\" is not a deployment name",
+                           f->deploy);
+        fl_path_key(at2, at, "replica");
+        if ((x = json_object_get(r, "replica")) &&
+            (rc = read_u64(e, x, at2, FLEET_MAX_REPLICAS, &u)))
+            return rc;
+        f->replica = x ? (uint32_t)u : 0;
+        fl_path_key(at2, at, "digest");
+        if (!(x = json_object_get(r, "digest")))
+            return fl_fail(e, at2, "missing");
+        if ((rc = fl_string(e, x, at2, 128, &dg)))
+            return rc;
+        if (!fleet_digest_valid(dg)) {
+            free(dg);
+            return fl_fail(e, at2, "not sha256: and 64 lower-case hex digits");
+        }
+        memcpy(f->digest, dg, FLEET_DIGEST_LEN + 1);
+        free(dg);
+        fl_path_key(at2, at, "why");
+        if (!(x = json_object_get(r, "why")))
+            return fl_fail(e, at2, "missing");
+        if ((rc = fl_string(e, x, at2, 512, &f->why)))
+            return rc;
+    }
+    if (cnt > 1)
+        qsort(n->refused, cnt, sizeof *n->refused, refusal_cmp);
+    return MANTLE_OK;
+}
+
 static int read_node(fl_err *e, const json_t *root, struct fleet_node *n)
 {
     static const char *const keys[] = {
         "id", "arch", "tee", "tee_verified", "debug", "labels", "mem_bytes",
         "cpu_milli", "agent_version", "address", "evidence_digest",
-        "last_seen_ms", NULL};
+        "last_seen_ms", "refused", NULL};
     json_t *x;
     uint64_t u;
     int rc;
@@ -102,6 +170,8 @@ static int read_node(fl_err *e, const json_t *root, struct fleet_node *n)
                            fl_type(x));
         n->last_seen_ms = json_integer_value(x);
     }
+    if ((x = json_object_get(root, "refused")) && (rc = read_refused(e, x, n)))
+        return rc;
     return MANTLE_OK;
 }
 
@@ -159,6 +229,22 @@ char *fleet_node_to_json(const struct fleet_node *n)
     if (n->evidence_digest[0])
         fl_put(o, "evidence_digest", json_string(n->evidence_digest), &ok);
     fl_put(o, "last_seen_ms", json_integer(n->last_seen_ms), &ok);
+    if (n->n_refused) { /* absent when empty: older texts unchanged */
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < n->n_refused; i++) {
+            const struct fleet_refusal *f = &n->refused[i];
+            json_t *r = json_object();
+
+            fl_put(r, "deploy", json_string(f->deploy), &ok);
+            fl_put(r, "replica", json_integer(f->replica), &ok);
+            fl_put(r, "digest", json_string(f->digest), &ok);
+            fl_put(r, "why", json_string(f->why), &ok);
+            if (r == NULL || json_array_append_new(a, r))
+                ok = false;
+        }
+        fl_put(o, "refused", a, &ok);
+    }
     if (!ok) {
         json_decref(o);
         return NULL;
@@ -176,6 +262,11 @@ void fleet_node_free(struct fleet_node *n)
     fl_labels_free(n->labels, n->n_labels);
     free(n->agent_version);
     free(n->address);
+    for (size_t i = 0; i < n->n_refused; i++) {
+        free(n->refused[i].deploy);
+        free(n->refused[i].why);
+    }
+    free(n->refused);
     memset(n, 0, sizeof *n);
 }
 

@@ -9,7 +9,8 @@
  *     not debug unless debug_ok, it carries every required label, the
  *     replica's memory and CPU fit beside what is already assigned to it,
  *     and the spread key's value (the node, or a label) holds no other
- *     replica of the deployment;
+ *     replica of the deployment, and the node has not refused it (its
+ *     attestation for the deployment's secrets failed);
  *   - stability first: current assignments that are still eligible are kept
  *     (in deployment-name, replica order, so capacity is shared
  *     deterministically);
@@ -26,7 +27,8 @@
 
 #include "fleet_int.h"
 
-#define WHY 512
+#define WHY 1024
+#define REASON 320  /* one rejection reason; a refusal quotes the broker */
 
 typedef struct nstate {
     const struct fleet_node *n;
@@ -157,6 +159,15 @@ static bool rejected(const ctx *c, const struct fleet_deploy *d, size_t i,
             return true;
         }
     }
+    /* The node could not start it (its attestation was refused): not
+     * again until the node withdraws the refusal. */
+    for (size_t j = 0; j < n->n_refused; j++)
+        if (!strcmp(n->refused[j].deploy, d->name) &&
+            !strcmp(n->refused[j].digest, d->digest)) {
+            snprintf(why, cap, "%s could not start it: %s", n->id,
+                     n->refused[j].why);
+            return true;
+        }
     for (size_t j = 0; j < k->n_labels; j++) {
         const char *v = label(n, k->labels[j].key);
         if (v == NULL || strcmp(v, k->labels[j].value) != 0) {
@@ -241,7 +252,7 @@ static void assign(ctx *c, size_t di, uint32_t r, size_t i)
 }
 
 typedef struct reason {
-    char text[160];
+    char text[REASON];
     size_t count;
 } reason;
 
@@ -261,7 +272,7 @@ static int place_one(ctx *c, size_t di, uint32_t r, reason *rs)
     const struct fleet_deploy *d = c->d[di];
     size_t nr = 0, eligible = 0, w = 0;
     int best = -1;
-    char why[WHY], text[160];
+    char why[WHY], text[REASON];
 
     for (size_t i = 0; i < c->nn; i++) {
         size_t k;
@@ -338,7 +349,7 @@ static bool placed_here(const struct fleet_assign *a)
 static int keep(ctx *c, const struct fleet_assign *cur, size_t ncur)
 {
     const struct fleet_assign **order;
-    char text[160];
+    char text[REASON];
     int rc = MANTLE_OK;
 
     if (ncur == 0)

@@ -29,9 +29,8 @@
 
 #define LEASE_KEY "reconciler"
 
-/* 1 when we hold the lease after this call, 0 when someone else does. */
-static int lease(struct lattice *lt, const struct reconcile_opts *o,
-                 int64_t now_ms, char *err, size_t errlen)
+int reconcile_lease(struct lattice *lt, const struct reconcile_opts *o,
+                    int64_t now_ms, char *err, size_t errlen)
 {
     char *cur = NULL, *mine;
     uint64_t rev = 0;
@@ -61,8 +60,21 @@ static int lease(struct lattice *lt, const struct reconcile_opts *o,
         json_int_t exp = json_integer_value(json_object_get(j, "expires_ms"));
         bool ours = holder && strcmp(holder, o->self) == 0;
 
+        bool expired = holder == NULL || exp < now_ms;
+        struct reconcile_watch *w = o->watch;
+
+        /* Another node's expired lease: taken over once it has stayed
+         * expired at this revision for grace_ms (its holder, renewing
+         * more often than that, would have changed it). */
+        if (!ours && expired && w) {
+            if (w->rev != rev) {
+                w->rev = rev;
+                w->since_ms = now_ms;
+            }
+            expired = now_ms - w->since_ms >= o->grace_ms;
+        }
         /* A garbled lease counts as expired: someone must hold it. */
-        if (ours || holder == NULL || exp < now_ms)
+        if (ours || expired)
             s = kvStore_UpdateString(NULL, lt->lease, LEASE_KEY, mine, rev);
         else
             s = NATS_ERR; /* held by a live holder */
@@ -73,8 +85,25 @@ static int lease(struct lattice *lt, const struct reconcile_opts *o,
     }
     free(cur);
     free(mine);
-    /* A lost race (wrong last sequence) is not an error: the other won. */
-    return s == NATS_OK ? 1 : 0;
+    if (s == NATS_OK)
+        return 1;
+    /* A lost race (wrong last sequence) is not an error: the other won.
+     * A request that failed or timed out says nothing: the write may or
+     * may not have happened. */
+    if (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS ||
+        s == NATS_CONNECTION_CLOSED || s == NATS_CONNECTION_DISCONNECTED ||
+        s == NATS_NO_SERVER || s == NATS_IO_ERROR) {
+        lattice_fail(err, errlen, s, "lease");
+        /* JetStream answered that nobody serves the bucket (its stream
+         * has no leader): the holder cannot renew either, so the grace
+         * starts again once writes go through. Not on a timeout: under
+         * load one may come any time, and a dead holder's lease must
+         * still move. */
+        if (o->watch && s == NATS_NO_RESPONDERS)
+            o->watch->since_ms = now_ms;
+        return -1;
+    }
+    return 0;
 }
 
 /* Read a trust anchor per file of dir; verify against each in turn. */
@@ -392,8 +421,12 @@ int reconcile_round(struct lattice *lt, const struct reconcile_opts *o,
     int r, rc = -1;
 
     *out_leader = false;
-    if ((r = lease(lt, o, now_ms, err, errlen)) <= 0)
+    if (o->holding) {
+        if (!*o->holding)
+            return 0;
+    } else if ((r = reconcile_lease(lt, o, now_ms, err, errlen)) <= 0) {
         return r;
+    }
     *out_leader = true;
     memset(&st, 0, sizeof st);
     if (read_nodes(lt, o, now_ms, &st, err, errlen) != 0 ||

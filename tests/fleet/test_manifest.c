@@ -4,6 +4,10 @@
  */
 #include <stdlib.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "fleet.h"
 #include "ft.h"
 
@@ -252,6 +256,51 @@ static const struct {
      "cca needs aarch64"},
     {"name: a\nmodule: m\nconstraints: {tee: soft}\n",
      "app: constraints: impossible: soft evidence is always debug"},
+    /* secrets and their broker */
+#define TS "name: a\nmodule: m\nconstraints: {tee: soft, debug_ok: true}\n"
+    {TS "secrets: {db-key: kbs:///app/key/db}\n",
+     "app: secrets: no broker: secrets are released by a key broker"},
+    {TS "broker: https://kbs:8443\n",
+     "app: broker: given without secrets"},
+    {TS "broker: ftp://kbs\nsecrets: {k: kbs:///a/b/c}\n",
+     "app: broker: \"ftp://kbs\": expected the broker's https:// (or "
+     "http://) URL"},
+    {TS "broker: \"https://\"\nsecrets: {k: kbs:///a/b/c}\n",
+     "app: broker: \"https://\": expected"},
+    {TS "broker: https://kbs/\nsecrets: {k: kbs:///a/b/c}\n",
+     "app: broker: \"https://kbs/\": no trailing /"},
+    {TS "broker: {url: https://kbs, cert: x}\nsecrets: {k: kbs:///a/b/c}\n",
+     "app: broker.cert: unknown field (expected one of: url, ca, trustee)"},
+    {TS "broker: {ca: x}\nsecrets: {k: kbs:///a/b/c}\n",
+     "app: broker.url: missing"},
+    {TS "broker: {url: https://kbs, ca: \"not a cert\"}\n"
+        "secrets: {k: kbs:///a/b/c}\n",
+     "app: broker.ca: not a PEM certificate"},
+    {TS "broker: [https://kbs]\nsecrets: {k: kbs:///a/b/c}\n",
+     "app: broker: expected the broker's URL or {url, ca, trustee}, got an "
+     "array"},
+    {TS "broker: {url: https://kbs, trustee: yes}\nsecrets: {k: kbs:///a/b/c}\n",
+     "app: broker.trustee: expected true or false, got a string"},
+    {TS "broker: https://kbs\nsecrets: [db-key]\n",
+     "app: secrets: expected an object of names to strings"},
+    {TS "broker: https://kbs\nsecrets: {db-key: 5}\n",
+     "app: secrets.db-key: expected a string, got an integer"},
+    {TS "broker: https://kbs\nsecrets: {db-key: app/key/db}\n",
+     "app: secrets.db-key: \"app/key/db\" is not kbs:///REPO/TYPE/TAG"},
+    {TS "broker: https://kbs\nsecrets: {db-key: kbs:///app/key}\n",
+     "app: secrets.db-key: \"kbs:///app/key\" is not kbs:///REPO/TYPE/TAG"},
+    {TS "broker: https://kbs\nsecrets: {db-key: kbs:///app/../db}\n",
+     "is not kbs:///REPO/TYPE/TAG"},
+    {TS "broker: https://kbs\nsecrets: {\"db key\": kbs:///a/b/c}\n",
+     "app: secrets.db key: bad name"},
+    {"name: a\nmodule: m\nbroker: https://kbs\n"
+     "secrets: {k: kbs:///a/b/c}\n",
+     "app: secrets: constraints.tee must list only TEE kinds a node attests "
+     "with"},
+    {"name: a\nmodule: m\nconstraints: {tee: [snp, none]}\n"
+     "broker: https://kbs\nsecrets: {k: kbs:///a/b/c}\n",
+     "app: secrets: constraints.tee must list only"},
+#undef TS
 };
 
 static void test_errors(void)
@@ -320,9 +369,98 @@ static void test_errors(void)
     }
 }
 
+/* Secrets: both syntaxes parse equal; the canonical JSON writes the
+ * broker and kbs:/// URIs and round-trips; a manifest without secrets
+ * keeps its old canonical text (no broker or secrets keys). */
+static void test_secrets(void)
+{
+    char y[2048], j[2048], err[512], *t1, *t2;
+    struct fleet_deploy a, b, c;
+    X509 *x = NULL;
+
+    /* A real certificate, made here: the manifest check reads it. */
+    {
+        EVP_PKEY *k = EVP_EC_gen("P-256");
+        BIO *bio = BIO_new(BIO_s_mem());
+        char *pem;
+        long n;
+
+        x = X509_new();
+        X509_set_version(x, 2);
+        ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+        X509_gmtime_adj(X509_getm_notBefore(x), 0);
+        X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+        X509_set_pubkey(x, k);
+        X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
+                                   MBSTRING_ASC, (const unsigned char *)"ca",
+                                   -1, -1, 0);
+        X509_set_issuer_name(x, X509_get_subject_name(x));
+        CHECK(X509_sign(x, k, EVP_sha256()) > 0);
+        CHECK(PEM_write_bio_X509(bio, x) == 1);
+        n = BIO_get_mem_data(bio, &pem);
+        snprintf(y, sizeof y,
+                 "name: vault\nmodule: sha256:" D64 "\n"
+                 "constraints: {tee: [soft, snp], debug_ok: true}\n"
+                 "broker:\n  url: https://kbs.example:8443\n  ca: |\n");
+        for (long i = 0, o = (long)strlen(y); i < n && o < (long)sizeof y - 4;
+             i++) {
+            if (i == 0 || pem[i - 1] == '\n')
+                y[o++] = ' ', y[o++] = ' ', y[o++] = ' ', y[o++] = ' ';
+            y[o++] = pem[i];
+            y[o] = '\0';
+        }
+        strncat(y, "secrets:\n  tls-key: kbs:///app/tls/key\n"
+                   "  db-key: kbs:///app/key/db\n",
+                sizeof y - strlen(y) - 1);
+        BIO_free(bio);
+        EVP_PKEY_free(k);
+    }
+    CHECK(fleet_manifest_parse(y, strlen(y), "app", &a, err, sizeof err) ==
+          MANTLE_OK);
+    if (err[0])
+        fprintf(stderr, "  %s\n", err);
+    CHECK(a.n_secrets == 2);
+    CHECK_STR(a.secrets[0].key, "db-key");  /* sorted */
+    CHECK_STR(a.secrets[0].value, "app/key/db");
+    CHECK_STR(a.broker_url, "https://kbs.example:8443");
+    CHECK(a.broker_ca && strstr(a.broker_ca, "-----BEGIN CERTIFICATE-----\n"));
+    t1 = fleet_deploy_to_json(&a);
+    CHECK(t1 && strstr(t1, "\"secrets\":{\"db-key\":\"kbs:///app/key/db\","
+                           "\"tls-key\":\"kbs:///app/tls/key\"}"));
+    CHECK(t1 && strstr(t1, "\"broker\":{\"url\":\"https://kbs.example:8443\","
+                           "\"ca\":\"-----BEGIN CERTIFICATE-----\\n"));
+    CHECK(fleet_manifest_parse(t1, strlen(t1), "canonical", &b, err,
+                               sizeof err) == MANTLE_OK);
+    CHECK(fleet_deploy_equal(&a, &b));
+    t2 = fleet_deploy_to_json(&b);
+    CHECK(t1 && t2 && strcmp(t1, t2) == 0);
+    /* The JSON form, in Trustee's mode. */
+    snprintf(j, sizeof j,
+             "{\"name\":\"vault\",\"module\":\"sha256:" D64 "\","
+             "\"constraints\":{\"tee\":\"tdx\"},"
+             "\"broker\":{\"url\":\"http://127.0.0.1:8080\",\"trustee\":true},"
+             "\"secrets\":{\"k\":\"kbs:///r/t/g\"}}");
+    CHECK(fleet_manifest_parse(j, strlen(j), "app", &c, err, sizeof err) ==
+          MANTLE_OK);
+    CHECK(c.broker_ca == NULL && c.n_secrets == 1 && c.broker_trustee);
+    CHECK(!a.broker_trustee);
+    free(t1);
+    t1 = fleet_deploy_to_json(&c);
+    CHECK(t1 && strstr(t1, "\"broker\":{\"url\":\"http://127.0.0.1:8080\","
+                           "\"trustee\":true}"));
+    CHECK(!fleet_deploy_equal(&a, &c));
+    free(t1);
+    free(t2);
+    fleet_deploy_free(&a);
+    fleet_deploy_free(&b);
+    fleet_deploy_free(&c);
+    X509_free(x);
+}
+
 int main(void)
 {
     test_valid();
+    test_secrets();
     test_units();
     test_errors();
     return ft_done("fleet_manifest");

@@ -70,7 +70,53 @@ static void test_json(void)
          "node facts: os: unknown field"},
         {"{\"id\":\"n\",\"arch\":\"x86_64\",\"labels\":{\"a\":\"\\n\"}}",
          "node facts: labels.a: control character"},
+        {"{\"id\":\"n\",\"arch\":\"x86_64\",\"refused\":{}}",
+         "node facts: refused: expected a list, got an object"},
+        {"{\"id\":\"n\",\"arch\":\"x86_64\",\"refused\":[{\"deploy\":\"v\","
+         "\"digest\":\"sha256:x\",\"why\":\"w\"}]}",
+         "node facts: refused[0].digest: not sha256:"},
+        {"{\"id\":\"n\",\"arch\":\"x86_64\",\"refused\":[{\"deploy\":\"V\"}]}",
+         "node facts: refused[0].deploy: \"V\" is not a deployment name"},
+        {"{\"id\":\"n\",\"arch\":\"x86_64\",\"refused\":[{\"deploy\":\"v\","
+         "\"replica\":1001}]}",
+         "node facts: refused[0].replica: 1001: must be 0 to 1000"},
+        {"{\"id\":\"n\",\"arch\":\"x86_64\",\"refused\":[{\"deploy\":\"v\","
+         "\"digest\":\"sha256:0123456789abcdef0123456789abcdef0123456789abcdef"
+         "0123456789abcdef\"}]}",
+         "node facts: refused[0].why: missing"},
+        {"{\"id\":\"n\",\"arch\":\"x86_64\",\"refused\":[{\"deploy\":\"v\","
+         "\"node\":1}]}",
+         "node facts: refused[0].node: unknown field"},
     };
+    /* Refusals round-trip, sorted by deployment and replica. */
+    {
+#define DG "\"sha256:0123456789abcdef0123456789abcdef0123456789abcdef" \
+           "0123456789abcdef\""
+        const char *t =
+            "{\"id\":\"n2\",\"arch\":\"x86_64\",\"refused\":["
+            "{\"deploy\":\"web\",\"replica\":0,\"digest\":" DG ",\"why\":\"b\"},"
+            "{\"deploy\":\"vault\",\"replica\":1,\"digest\":" DG
+            ",\"why\":\"secret db-key refused by broker: x\"}]}";
+        char *b;
+
+        CHECK(fleet_node_from_json(t, strlen(t), &m, err, sizeof err) ==
+              MANTLE_OK);
+        CHECK(m.n_refused == 2);
+        CHECK_STR(m.refused[0].deploy, "vault");
+        CHECK(m.refused[0].replica == 1);
+        a = fleet_node_to_json(&m);
+        CHECK(a && strstr(a, "\"refused\":[{\"deploy\":\"vault\",\"replica\":1,"
+                             "\"digest\":" DG ",\"why\":\"secret db-key "));
+        fleet_node_free(&m);
+        CHECK(fleet_node_from_json(a, strlen(a), &m, err, sizeof err) ==
+              MANTLE_OK);
+        b = fleet_node_to_json(&m);
+        CHECK(a && b && strcmp(a, b) == 0);
+        free(a);
+        free(b);
+        fleet_node_free(&m);
+#undef DG
+    }
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         CHECK(fleet_node_from_json(bad[i].text, strlen(bad[i].text), &n, err,
                                    sizeof err) == MANTLE_EINVAL);

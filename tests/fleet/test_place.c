@@ -523,6 +523,72 @@ static void test_scale(void)
     free(n);
 }
 
+/* A node that could not start a deployment (the broker refused its
+ * attestation) is not eligible for it: the replica moves elsewhere or is
+ * pending with the node's reason; the same deployment with another module
+ * and other deployments still go there; withdrawn, the node is eligible
+ * again. */
+static void test_refused(void)
+{
+#define D64X "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define SOFT(id, extra)                                                    \
+    "{\"id\":\"" id "\",\"arch\":\"x86_64\",\"tee\":\"soft\","            \
+    "\"tee_verified\":true,\"debug\":true,\"mem_bytes\":1073741824,"      \
+    "\"cpu_milli\":4000" extra "}"
+#define REFUSED(dg)                                                        \
+    ",\"refused\":[{\"deploy\":\"vault\",\"replica\":1,\"digest\":\""      \
+    "sha256:" dg "\",\"why\":\"secret db-key refused by broker: "          \
+    "attestation refused (HTTP 401): chain\"}]"
+    struct fleet_deploy d[2] = {
+        deploy("name: vault\n" MOD "replicas: 2\n"
+               "constraints: {tee: soft, debug_ok: true, spread: node}\n"
+               "broker: https://kbs\nsecrets: {db-key: kbs:///a/k/db}\n"),
+        deploy("name: web\n" MOD "replicas: 2\n"
+               "constraints: {spread: node}\n")};
+    struct fleet_node n[2] = {node(SOFT("n1", "")),
+                              node(SOFT("n2", REFUSED(D64X)))};
+    run r = place(d, 2, n, 2, NULL);
+
+    CHECK_STR(where(&r, "vault", 0), "n1");
+    CHECK_STR(where(&r, "vault", 1), "-");
+    CHECK_HAS(why(&r, "vault", 1), "pending: 2 nodes rejected: ");
+    CHECK_HAS(why(&r, "vault", 1),
+              "1 n2 could not start it: secret db-key refused by broker: "
+              "attestation refused (HTTP 401): chain");
+    CHECK_HAS(why(&r, "vault", 1), "1 spread: node holds a replica already");
+    CHECK_STR(where(&r, "web", 0), "n2"); /* other deployments still go */
+    /* A current assignment on the refusing node moves away. */
+    {
+        struct fleet_node ok2 = node(SOFT("n2", ""));
+        struct fleet_node both[2] = {n[0], ok2};
+        run r2 = place(d, 2, both, 2, NULL), r3;
+
+        CHECK_STR(where(&r2, "vault", 1), "n2");
+        r3 = place(d, 2, n, 2, &r2);
+        CHECK_STR(where(&r3, "vault", 1), "-");
+        CHECK_HAS(why(&r3, "vault", 1), "n2 could not start it");
+        done(&r2);
+        done(&r3);
+        fleet_node_free(&ok2);
+    }
+    /* A refusal of another module does not count. */
+    {
+        struct fleet_node other = node(SOFT("n2", REFUSED(
+            "1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")));
+        struct fleet_node both[2] = {n[0], other};
+        run r4 = place(d, 2, both, 2, NULL);
+
+        CHECK_STR(where(&r4, "vault", 1), "n2");
+        done(&r4);
+        fleet_node_free(&other);
+    }
+    done(&r);
+    free_all(d, 2, n, 2);
+#undef SOFT
+#undef REFUSED
+#undef D64X
+}
+
 int main(void)
 {
     test_constraints();
@@ -531,5 +597,6 @@ int main(void)
     test_stability();
     test_args_and_json();
     test_scale();
+    test_refused();
     return ft_done("fleet_place");
 }

@@ -6,7 +6,8 @@
  * to an equal deployment whose JSON is the same text. Every refusal says
  * why. A parsed deployment is then placed on a small fixed fleet: each
  * replica gets an entry, placed ones on a node that exists, pending ones
- * with a reason, and placing again from that result changes nothing.
+ * with a reason, and placing again from that result changes nothing; a
+ * deployment a node refused (a key broker said no) is never placed there.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -24,9 +25,12 @@ static const char *const fleet_json[] = {
     "{\"id\":\"a1\",\"arch\":\"aarch64\",\"tee\":\"cca\",\"tee_verified\":true,"
     "\"debug\":true,\"labels\":{\"site\":\"b\"},\"mem_bytes\":268435456,"
     "\"cpu_milli\":1000,\"last_seen_ms\":100}",
+    /* s1 refused a "vault" (its broker said no): the seeds' digest */
     "{\"id\":\"s1\",\"arch\":\"x86_64\",\"tee\":\"soft\",\"tee_verified\":true,"
     "\"debug\":true,\"mem_bytes\":134217728,\"cpu_milli\":500,"
-    "\"last_seen_ms\":100}",
+    "\"last_seen_ms\":100,\"refused\":[{\"deploy\":\"vault\",\"replica\":0,"
+    "\"digest\":\"sha256:0123456789abcdef0123456789abcdef0123456789abcdef"
+    "0123456789abcdef\",\"why\":\"secret k refused by broker\"}]}",
     ("{\"id\":\"r1\",\"arch\":\"riscv64\",\"mem_bytes\":67108864,"
      "\"cpu_milli\":1000,\"last_seen_ms\":0}"),
 };
@@ -48,6 +52,9 @@ static void place(const struct fleet_deploy *d)
     for (size_t i = 0; i < na; i++) {
         assert(a[i].replica == i && a[i].why && a[i].why[0]);
         assert(a[i].node == NULL || strcmp(a[i].node, "r1") != 0); /* dead */
+        assert(a[i].node == NULL || strcmp(a[i].node, "s1") != 0 ||
+               strcmp(d->name, "vault") != 0 ||
+               strcmp(d->digest, n[2].refused[0].digest) != 0);
         if (a[i].node == NULL)
             assert(strncmp(a[i].why, "pending: ", 9) == 0);
     }
