@@ -106,6 +106,7 @@ test-switch:
 FUZZ_TARGETS = fuzz_module:tests/fuzz/corpus:$(FUZZ_SECONDS) \
                fuzz_wasi_path:tests/fuzz/corpus-wasi-path:20 \
                fuzz_wat:tests/fuzz/corpus-wat:30 \
+               fuzz_aot_emit:tests/fuzz/corpus-aot:15 \
                fuzz_mantle:tests/fuzz/corpus-mantle:15 \
                fuzz_broker:tests/fuzz/corpus-broker:15 \
                fuzz_trustee:tests/fuzz/corpus-trustee:15 \
