@@ -116,6 +116,7 @@ test-switch:
 FUZZ_TARGETS = fuzz_module:tests/fuzz/corpus:$(FUZZ_SECONDS) \
                fuzz_wasi_path:tests/fuzz/corpus-wasi-path:10 \
                fuzz_wat:tests/fuzz/corpus-wat:15 \
+               fuzz_aot_emit:tests/fuzz/corpus-aot:10 \
                fuzz_mantle:tests/fuzz/corpus-mantle:8 \
                fuzz_broker:tests/fuzz/corpus-broker:8 \
                fuzz_trustee:tests/fuzz/corpus-trustee:8 \

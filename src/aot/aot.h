@@ -69,6 +69,27 @@ void aot_emit_free(aot_emit_out *out);
 /* Emit one defined function (index in the function index space) into b. */
 int aot_emit_func(const wasm_module *w, uint32_t func_index, aot_buf *b);
 
+/* A simple inner loop's plan (loop_scan.c): loads that need no keeper,
+ * locals that carry a loaded value into the next iteration and can be
+ * reloaded from (u32)(sum coef[i] * l<loc[i]> + k) at the loop's top. */
+#define AOT_MAX_CARRY 4
+typedef struct aot_carry {
+    uint32_t local;
+    uint16_t op;          /* the load that sets it */
+    uint32_t k;
+    uint8_t nterms;
+    uint32_t loc[3], coef[3];
+} aot_carry;
+typedef struct aot_loop_plan {
+    uint32_t nloads;
+    uint64_t nokeep;      /* bit i: the body's i-th load (i < 64) */
+    uint32_t ncarry;
+    aot_carry carry[AOT_MAX_CARRY];
+} aot_loop_plan;
+/* `p` points after the loop's block type; true: a plan worth using. */
+bool aot_loop_scan(const uint8_t *ltypes, uint32_t nlocals, const uint8_t *p,
+                   const uint8_t *end, aot_loop_plan *plan);
+
 /* Shared naming: the C type of a Wasm value type. */
 const char *aot_ctype(uint8_t vt);
 
@@ -90,7 +111,7 @@ const aot_target *aot_target_find(const char *name);
 const aot_target *aot_target_host(void);
 
 /* Version of the emitter's output: part of every cache key. */
-#define AOT_GEN_VERSION 8u
+#define AOT_GEN_VERSION 9u
 
 typedef struct aot_options {
     const aot_target *target;

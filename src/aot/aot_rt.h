@@ -260,6 +260,11 @@ typedef struct aot_api {
     })
 #define AOT_LD(T, a, off) AOT_LD_(T, a, off, AOT_FORCE_I)
 #define AOT_LDF(T, a, off) AOT_LD_(T, a, off, AOT_FORCE_F)
+/* Without the keeper: loads the emitter proved used (src/aot/loop_scan.c),
+ * which leaves gcc free to vectorize the loop. */
+#define AOT_NOFORCE(v) ((void)0)
+#define AOT_LDN(T, a, off) AOT_LD_(T, a, off, AOT_NOFORCE)
+#define AOT_LDFN(T, a, off) AOT_LD_(T, a, off, AOT_NOFORCE)
 #define AOT_ST(T, a, off, v)                                                  \
     do {                                                                      \
         T v_ = (T)(v);                                                        \

@@ -142,6 +142,16 @@ typedef struct efn {
     bool oom;
     bool has_loops;
     bool has_indirect;         /* declares tab0_ and types_ */
+    /* A simple inner loop with a plan (loop_scan.c). With carried locals
+     * its body is emitted twice from `lp_start`: the first iteration
+     * peeled (pass 1, the locals as they are), then the loop (pass 2,
+     * the locals read again from memory until set). */
+    bool in_lp;
+    int lp_pass;
+    uint32_t lp_label, lp_height, lp_load;
+    const uint8_t *lp_start;
+    bool lp_set[AOT_MAX_CARRY];
+    aot_loop_plan lp;
 } efn;
 
 static int tclass(uint8_t vt)
@@ -252,7 +262,10 @@ static void branch(efn *f, uint32_t d)
         for (uint32_t i = 0; i < t->nparams && from != t->height; i++)
             OUT("s%c%u = %s; ", tchar(t->ptypes[i]), t->height + i,
                 V(from + i));
-        OUT("goto L%u;", t->label);
+        /* In the reloading copy of a planned loop (carry_check). */
+        bool re = f->in_lp && f->lp_pass == 2 && f->lp.ncarry &&
+                  t->label == f->lp_label;
+        OUT("goto %c%u;", re ? 'R' : 'L', t->label);
     } else {
         uint32_t from = f->sp - t->nresults;
         for (uint32_t i = 0; i < t->nresults && from != t->height; i++)
@@ -669,6 +682,67 @@ static void call_direct(efn *f, uint32_t ty, const char *callee)
     }
 }
 
+/* ---- Planned loops (loop_scan.c) ------------------------------------------- */
+
+/* At the loop's top: where each carried local's value was loaded in the
+ * previous iteration. */
+static void carry_addrs(efn *f, bool declare)
+{
+    for (uint32_t i = 0; i < f->lp.ncarry; i++) {
+        const aot_carry *cr = &f->lp.carry[i];
+        if (declare)
+            aot_buf_printf(&f->decls, "  u32 ra%u_%u = 0;\n", f->lp_label, i);
+        OUT(" ra%u_%u = 0x%" PRIx32 "u", f->lp_label, i, cr->k);
+        for (uint8_t t = 0; t < cr->nterms; t++)
+            OUT(" + 0x%" PRIx32 "u * l%u", cr->coef[t], cr->loc[t]);
+        OUT(";");
+    }
+}
+
+/* Before a loop with carried locals: the loop reads them from memory
+ * (copy R) when, for the first iteration, the bytes at their addresses are
+ * in bounds and hold exactly their values (typically the code before the
+ * loop loaded them from there); otherwise the loop as it is runs (copy L).
+ * Peeling the first iteration instead needs no check, but leaves an odd
+ * trip count that gcc -O2 (very cheap cost model) will not vectorize. */
+static void carry_check(efn *f)
+{
+    carry_addrs(f, true);
+    OUT("\n  if (");
+    for (uint32_t i = 0; i < f->lp.ncarry; i++) {
+        const aot_carry *cr = &f->lp.carry[i];
+        const char *T = "u8", *pre = "", *post = "";
+        load_form(cr->op, &T, &pre, &post);
+        uint8_t vt = f->ltypes[cr->local];
+        const char *bits = vt == VT_F32 ? "aot_b32" : vt == VT_F64 ? "aot_b64"
+                                                                  : "";
+        OUT("%s(uint64_t)ra%u_%u + sizeof(%s) <= aot_msize(c) && "
+            "%s(%sAOT_LD%sN(%s, ra%u_%u, 0u)) == %s(l%u)",
+            i ? " && " : "", f->lp_label, i, T, bits, pre,
+            T[0] == 'f' ? "F" : "", T, f->lp_label, i, bits, cr->local);
+    }
+    OUT(") goto R%u;\n  ", f->lp_label);
+}
+
+/* local.get of a carried local before its assignment in the loop proper:
+ * the same load again (it read these bytes one iteration ago: it cannot
+ * trap, needs no keeper), which leaves gcc no recurrence. */
+static bool carry_get(efn *f, uint32_t x)
+{
+    if (!f->in_lp || f->lp_pass != 2)
+        return false;
+    for (uint32_t i = 0; i < f->lp.ncarry; i++) {
+        const aot_carry *cr = &f->lp.carry[i];
+        const char *T, *pre, *post;
+        if (cr->local != x || f->lp_set[i] || !load_form(cr->op, &T, &pre, &post))
+            continue;
+        OUT("%s = %sAOT_LD%sN(%s, ra%u_%u, 0u)%s;", TOP(0), pre,
+            T[0] == 'f' ? "F" : "", T, f->lp_label, i, post);
+        return true;
+    }
+    return false;
+}
+
 /* ---- The walk ------------------------------------------------------------- */
 
 static uint16_t skip_dead(wasm_reader *r);
@@ -697,7 +771,8 @@ static int emit_body(efn *f, wasm_reader *r)
         } else {
             if (!wasm_read_op(r, &op))
                 return -1;
-            f->ctls[c->cost_owner].cost++;
+            if (!(f->in_lp && f->lp_pass == 2 && f->lp.ncarry))
+                f->ctls[c->cost_owner].cost++;  /* counted in pass 1 */
         }
         OUT("\n  ");
         switch (op) {
@@ -725,6 +800,19 @@ static int emit_body(efn *f, wasm_reader *r)
             nc->height = f->sp - nc->nparams;
             if (op == OP_Loop) {
                 f->has_loops = true;
+                if (!f->in_lp && nc->nparams == 0 && nc->nresults == 0 &&
+                    aot_loop_scan(f->ltypes, f->nlocals, r->p, r->end,
+                                  &f->lp)) {
+                    f->in_lp = true;
+                    f->lp_label = nc->label;
+                    f->lp_height = f->sp;
+                    f->lp_start = r->p;
+                    f->lp_load = 0;
+                    memset(f->lp_set, 0, sizeof f->lp_set);
+                    f->lp_pass = f->lp.ncarry ? 1 : 2;
+                    if (f->lp.ncarry)
+                        carry_check(f);
+                }
                 OUT("L%u:; AOT_LOOP(K%u);", nc->label, nc->label);
             } else if (op == OP_If) {
                 for (uint32_t i = 0; i < nc->nparams; i++) {
@@ -751,6 +839,23 @@ static int emit_body(efn *f, wasm_reader *r)
             break;
         }
         case OP_End: {
+            if (f->in_lp && c->kind == K_LOOP && c->label == f->lp_label) {
+                if (f->lp_pass == 1) {
+                    /* The loop as it is done; now the one that reloads. */
+                    OUT("goto X%u;\n  R%u:; AOT_LOOP(K%u);", c->label,
+                        c->label, c->label);
+                    carry_addrs(f, false);
+                    f->lp_pass = 2;
+                    f->lp_load = 0;
+                    memset(f->lp_set, 0, sizeof f->lp_set);
+                    f->sp = f->lp_height;
+                    r->p = f->lp_start;
+                    break;
+                }
+                if (f->lp.ncarry)
+                    OUT("X%u:;", c->label);
+                f->in_lp = false;
+            }
             ectl done = *c;
             f->nctls--;
             f->sp = done.height;
@@ -890,12 +995,17 @@ static int emit_body(efn *f, wasm_reader *r)
             uint32_t x = 0;
             rd_u32(r, &x);
             push(f, f->ltypes[x]);
+            if (carry_get(f, x))
+                break;
             OUT("%s = l%u;", TOP(0), x);
             break;
         }
         case OP_LocalSet: case OP_LocalTee: {
             uint32_t x = 0;
             rd_u32(r, &x);
+            for (uint32_t i = 0; f->in_lp && i < f->lp.ncarry; i++)
+                if (f->lp.carry[i].local == x)
+                    f->lp_set[i] = true;
             OUT("l%u = %s;", x, TOP(0));
             if (op == OP_LocalSet)
                 pop(f, 1);
@@ -1094,8 +1204,16 @@ static int emit_body(efn *f, wasm_reader *r)
                     pop(f, 1);
                     push(f, wasm_sig_letter_type(
                                 wasm_sig_results[info->sig][0]));
-                    OUT("%s = %sAOT_LD%s(%s, %s, %uu)%s;", TOP(0), pre,
-                        T[0] == 'f' ? "F" : "", T, av.s, off, post);
+                    /* Keepers stay in the peeled iteration (straight-line
+                     * code, where no loop argument holds). */
+                    bool nk = f->in_lp && f->lp_pass == 2 &&
+                              f->lp_load < 64 &&
+                              (f->lp.nokeep >> f->lp_load & 1);
+                    if (f->in_lp)
+                        f->lp_load++;
+                    OUT("%s = %sAOT_LD%s%s(%s, %s, %uu)%s;", TOP(0), pre,
+                        T[0] == 'f' ? "F" : "", nk ? "N" : "", T, av.s, off,
+                        post);
                 } else {
                     const char *ST = store_type(op);
                     OUT("AOT_ST(%s, %s, %uu, %s);", ST ? ST : "u8", TOP(1), off,
