@@ -9,6 +9,7 @@
 #include "aot.h"
 #include "aot_rt.h"
 #include "mantle.h"
+#include "../check.h"
 
 /* (module (memory 1) (func (export "f") (result i32) i32.const 42)) */
 static const uint8_t wasm[] = {
@@ -18,17 +19,6 @@ static const uint8_t wasm[] = {
     0x41, 0x2a, 0x0b,
 };
 
-static int failures;
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            failures++;                                                       \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                       \
-            printf(__VA_ARGS__);                                              \
-            printf("\n");                                                     \
-        }                                                                     \
-    } while (0)
 
 /* Load `bytes` as a module; expect refusal mentioning `want` (or success
  * and f() == 42 when want is NULL). */
@@ -178,6 +168,5 @@ int main(int argc, char **argv)
     }
     free(art);
     mantle_engine_free(e);
-    printf("%s\n", failures ? "FAILED" : "all artifact checks passed");
-    return failures ? 1 : 0;
+    return check_report("aot.artifacts");
 }

@@ -6,11 +6,9 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <pthread.h>
-#include <stdio.h>
-#include <string.h>
 #include <time.h>
 
-#include "mantle.h"
+#include "../check.h"
 
 /* (module
  *   (func (export "f") (result i32) i32.const 42)
@@ -22,17 +20,6 @@ static const uint8_t wasm[] = {
     0x01, 0x0a, 0x0e, 0x02, 0x04, 0x00, 0x41, 0x2a, 0x0b, 0x07, 0x00, 0x03,
     0x40, 0x0c, 0x00, 0x0b, 0x0b,
 };
-
-static int failures;
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            printf("FAIL: " __VA_ARGS__);                                     \
-            printf("\n");                                                     \
-            failures++;                                                       \
-        }                                                                     \
-    } while (0)
 
 static void *interrupter(void *arg)
 {
@@ -55,21 +42,16 @@ int main(void)
     mantle_config_init(&cfg);
     cfg.tier = MANTLE_TIER_AOT;
     cfg.aot_opt_level = 1;
-    mantle_engine *e = NULL;
-    mantle_module *m = NULL;
-    mantle_linker *l = NULL;
-    mantle_instance *inst = NULL;
+    struct check_inst ci;
     mantle_func *f = NULL, *spin = NULL;
     mantle_diag d;
     memset(&d, 0, sizeof d);
-    if (mantle_engine_new(&cfg, &e) != MANTLE_OK ||
-        mantle_module_new(e, wasm, sizeof wasm, "intr.wasm", &m, &d) !=
-            MANTLE_OK ||
-        mantle_linker_new(e, &l) != MANTLE_OK ||
-        mantle_instance_new(l, m, &inst, &d) != MANTLE_OK ||
-        mantle_instance_func(inst, "f", &f) != MANTLE_OK ||
+    if (check_instantiate(&cfg, wasm, sizeof wasm, "intr.wasm", &ci) != 0)
+        return 1;
+    mantle_instance *inst = ci.inst;
+    if (mantle_instance_func(inst, "f", &f) != MANTLE_OK ||
         mantle_instance_func(inst, "spin", &spin) != MANTLE_OK) {
-        printf("FAIL setup: %s\n", d.message);
+        fprintf(stderr, "FAIL setup: the exports f and spin\n");
         return 1;
     }
 
@@ -100,10 +82,6 @@ int main(void)
     st = mantle_func_call(f, NULL, 0, &r, 1, &d);
     CHECK(st == MANTLE_OK && r.of.i32 == 42, "after clear: st %d", st);
 
-    mantle_instance_free(inst);
-    mantle_linker_free(l);
-    mantle_module_free(m);
-    mantle_engine_free(e);
-    printf("aot.interrupt: %s\n", failures ? "FAILED" : "ok");
-    return failures ? 1 : 0;
+    check_inst_free(&ci);
+    return check_report("aot.interrupt");
 }

@@ -8,18 +8,8 @@
 #include <string.h>
 
 #include "aot.h"
+#include "../check.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            failures++;                                                       \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                       \
-            printf(__VA_ARGS__);                                              \
-            printf("\n");                                                     \
-        }                                                                     \
-    } while (0)
 
 /* Locals of every body: l0 v (f64), l1 p (i32), l2 end (i32), l3 s (f64). */
 static const uint8_t ltypes[] = {VT_F64, VT_I32, VT_I32, VT_F64};
@@ -101,9 +91,5 @@ int main(void)
     /* Truncated body (no end): refused, never read past it. */
     CHECK(!scan(stencil, sizeof stencil - 1, &plan), "truncated: planned");
 
-    if (failures)
-        printf("%d failure(s)\n", failures);
-    else
-        printf("ok: loop plans\n");
-    return failures ? 1 : 0;
+    return check_report("aot.loop_scan");
 }

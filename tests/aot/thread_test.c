@@ -4,11 +4,9 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "mantle.h"
+#include "../check.h"
 
 /* (module (memory 1)
  *   (func (export "f") (result i32) i32.const 42)
@@ -24,7 +22,6 @@ static const uint8_t wasm[] = {
 enum { THREADS = 200 };
 
 static mantle_func *fn_ok, *fn_oob;
-static int failures;
 
 static void *run(void *arg)
 {
@@ -35,11 +32,11 @@ static void *run(void *arg)
     /* Every 10th thread faults in the guard region: the handler runs on
      * this thread's alternate stack. */
     int st = mantle_func_call(k % 10 ? fn_ok : fn_oob, NULL, 0, &r, 1, &d);
-    if (k % 10 && (st != MANTLE_OK || r.of.i32 != 42))
-        failures++;
-    if (!(k % 10) &&
-        (st != MANTLE_ETRAP || d.trap != MANTLE_TRAP_OUT_OF_BOUNDS))
-        failures++;
+    if (k % 10)
+        CHECK(st == MANTLE_OK && r.of.i32 == 42, "thread %d: st %d", k, st);
+    else
+        CHECK(st == MANTLE_ETRAP && d.trap == MANTLE_TRAP_OUT_OF_BOUNDS,
+              "thread %d (out of bounds): st %d trap %d", k, st, d.trap);
     return NULL;
 }
 
@@ -74,20 +71,12 @@ int main(void)
     mantle_config_init(&cfg);
     cfg.tier = MANTLE_TIER_AOT;
     cfg.aot_opt_level = 1;
-    mantle_engine *e = NULL;
-    mantle_module *m = NULL;
-    mantle_linker *l = NULL;
-    mantle_instance *inst = NULL;
-    mantle_diag d;
-    memset(&d, 0, sizeof d);
-    if (mantle_engine_new(&cfg, &e) != MANTLE_OK ||
-        mantle_module_new(e, wasm, sizeof wasm, "thread.wasm", &m, &d) !=
-            MANTLE_OK ||
-        mantle_linker_new(e, &l) != MANTLE_OK ||
-        mantle_instance_new(l, m, &inst, &d) != MANTLE_OK ||
-        mantle_instance_func(inst, "f", &fn_ok) != MANTLE_OK ||
-        mantle_instance_func(inst, "oob", &fn_oob) != MANTLE_OK) {
-        printf("FAIL setup: %s\n", d.message);
+    struct check_inst ci;
+    if (check_instantiate(&cfg, wasm, sizeof wasm, "thread.wasm", &ci) != 0)
+        return 1;
+    if (mantle_instance_func(ci.inst, "f", &fn_ok) != MANTLE_OK ||
+        mantle_instance_func(ci.inst, "oob", &fn_oob) != MANTLE_OK) {
+        fprintf(stderr, "FAIL setup: the exports f and oob\n");
         return 1;
     }
     /* Warm up (thread stacks cached by the C library, the fault handler),
@@ -97,15 +86,8 @@ int main(void)
     long after = run_threads(THREADS);
     printf("VmSize %ld KiB after 20 threads, %ld KiB after %d more\n", before,
            after, THREADS);
-    if (before < 0 || after < 0 || after - before > 2048) {
-        printf("FAIL: alternate signal stacks leak (%ld KiB)\n",
-               after - before);
-        failures++;
-    }
-    mantle_instance_free(inst);
-    mantle_linker_free(l);
-    mantle_module_free(m);
-    mantle_engine_free(e);
-    printf("%s\n", failures ? "FAILED" : "thread checks passed");
-    return failures ? 1 : 0;
+    CHECK(before >= 0 && after >= 0 && after - before <= 2048,
+          "alternate signal stacks leak (%ld KiB)", after - before);
+    check_inst_free(&ci);
+    return check_report("aot.threads");
 }

@@ -10,20 +10,8 @@
 #include <time.h>
 
 #include "mantle.h"
+#include "../check.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (cond) {                                                           \
-            passed++;                                                         \
-        } else {                                                              \
-            failed++;                                                         \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fputc('\n', stderr);                                              \
-        }                                                                     \
-    } while (0)
 
 static mantle_instance *g_inst;
 static int host_calls;
@@ -257,6 +245,5 @@ int main(int argc, char **argv)
     mantle_linker_free(l);
     mantle_module_free(m);
     mantle_engine_free(e);
-    printf("api: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report("api");
 }

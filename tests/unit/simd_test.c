@@ -9,20 +9,8 @@
 #include <string.h>
 
 #include "mantle.h"
+#include "../check.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (cond) {                                                           \
-            passed++;                                                         \
-        } else {                                                              \
-            failed++;                                                         \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fputc('\n', stderr);                                              \
-        }                                                                     \
-    } while (0)
 
 static void put_i32x4(mantle_val *v, int32_t a, int32_t b, int32_t c,
                       int32_t d)
@@ -139,6 +127,5 @@ int main(int argc, char **argv)
     mantle_linker_free(l);
     mantle_module_free(m);
     mantle_engine_free(e);
-    printf("simd: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report("simd");
 }

@@ -9,18 +9,8 @@
 
 #include "mantle.h"
 #include "module.h"
+#include "../check.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            failures++;                                                       \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                       \
-            printf(__VA_ARGS__);                                              \
-            printf("\n");                                                     \
-        }                                                                     \
-    } while (0)
 
 /* Parse text; returns 0 or -1, the message in err. Output bytes freed. */
 static int parse(const char *text, size_t len, wasm_error *err,
@@ -355,10 +345,5 @@ int main(void)
     test_forms();
     test_limits();
     test_api();
-    if (failures) {
-        printf("wat_test: %d failures\n", failures);
-        return 1;
-    }
-    printf("wat_test: ok\n");
-    return 0;
+    return check_report("wat_test");
 }
