@@ -22,6 +22,8 @@
 set -uo pipefail
 # shellcheck source=../agent/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../agent/lib.sh"
+# shellcheck source=../lattice/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lattice/lib.sh"
 
 BUILD=$1
 ARCH=$2
@@ -29,58 +31,19 @@ EMU_MANTLED=$3
 EMU_MANTLE=$4
 WORK=$5
 MANTLE=$BUILD/mantle
-NATS_SERVER=$(command -v nats-server) ||
-    { echo "FATAL nats-server not found: install it (scripts/deps.sh)"; exit 1; }
 for f in "$MANTLE" "$BUILD/mantled" "$BUILD/tests/lattice/tcpgate" \
     "$BUILD/tests/lattice/echo.wasm" "$EMU_MANTLED" "$EMU_MANTLE"; do
-    [ -e "$f" ] || { echo "FATAL $f missing (make build; cross.sh build $ARCH)"; exit 1; }
+    [ -e "$f" ] || { echo "FATAL $f missing (make build; cross.sh node $ARCH)"; exit 1; }
 done
-rm -rf "$WORK"
-mkdir -p "$WORK"
-cd "$WORK" || exit 1
-
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-}
-trap cleanup EXIT
-die() {
-    printf 'FATAL %s\n' "$1"
-    for f in nats.log host.log emu.log; do
-        [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }
-    done
-    exit 1
-}
-
-mapfile -t P < <("$BUILD/tests/lattice/tcpgate" --free-ports 1) || die "no free ports"
-cat >nats.conf <<EOF
-listen: 127.0.0.1:${P[0]}
-jetstream { store_dir: "$WORK/js" }
-EOF
-"$NATS_SERVER" -c nats.conf >nats.log 2>&1 &
-PIDS+=($!)
-export MANTLE_LATTICE="nats://127.0.0.1:${P[0]}"
-wait_for 20 "$MANTLE" deploy ls --timeout 2s >/dev/null 2>&1 ||
-    die "nats-server's JetStream did not come up"
-
-printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
-gen_ca opca && gen_cert server opca localhost san.ext || die "openssl failed"
-printf 'ops 0123456789abcdef0123456789abcdef\n' >tokens
+fleet_work "$WORK"
+fleet_nats "$BUILD/tests/lattice/tcpgate"
+fleet_node_pki
 # Liveness bounds are generous: the emulated node runs 5-20x slower.
 start_node() { # NAME MANTLED MANTLE
     mkdir -p "$1"
-    cat >"$1.conf" <<EOF
+    fleet_node_conf "$1" <<EOF
 mantle_bin = $3
-state_dir = $WORK/$1
-listen = 127.0.0.1:0
-tls_cert = $WORK/server.pem
-tls_key = $WORK/server.key
-tokens_file = $WORK/tokens
 tick_ms = 50ms
-drain_ms = 2s
-lattice = $MANTLE_LATTICE
-node_id = $1
 node_labels = site=lab
 heartbeat_ms = 500ms
 dead_after_ms = 4s

@@ -19,6 +19,8 @@
 set -uo pipefail
 # shellcheck source=../agent/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../agent/lib.sh"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BUILD=$1
 BIN=$2
@@ -28,23 +30,7 @@ MANTLED=$BUILD/mantled
 GATE=$BIN/tcpgate
 NATS_SERVER=$(command -v nats-server) ||
     { echo "FATAL nats-server not found: install it (scripts/deps.sh)"; exit 1; }
-rm -rf "$WORK"
-mkdir -p "$WORK"
-cd "$WORK" || exit 1
-
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-}
-trap cleanup EXIT
-die() {
-    printf 'FATAL %s\n' "$1"
-    for f in n*.log s*.log leaf.log; do
-        [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }
-    done
-    exit 1
-}
+fleet_work "$WORK"
 now_ms() { date +%s%3N; }
 
 # ---- NATS: 3-server cluster with JetStream, a leaf server behind a gate ----
@@ -118,25 +104,15 @@ printf 'name: x\nmodule: missing.wasm\n' >bad3.yaml
 check "missing module file: named, with the reason" grep -q "missing.wasm: read: No such file" out.txt
 
 # ---- four nodes -----------------------------------------------------------
-printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
-gen_ca opca && gen_cert server opca localhost san.ext || die "openssl failed"
-printf 'ops 0123456789abcdef0123456789abcdef\n' >tokens
+fleet_node_pki
 mkdir -p roots
 start_node() { # NAME LATTICE LABELS TEE
     local name=$1
     mkdir -p "$name/tee"
-    cat >$name.conf <<EOF
-state_dir = $WORK/$name
-listen = 127.0.0.1:0
-tls_cert = $WORK/server.pem
-tls_key = $WORK/server.key
-tokens_file = $WORK/tokens
+    fleet_node_conf $name "$2" <<EOF
 tick_ms = 20ms
-drain_ms = 2s
-lattice = $2
 lattice_domain = hub
 lattice_replicas = 3
-node_id = $name
 node_labels = $3
 node_tee = $4
 tee_roots = $WORK/roots

@@ -11,20 +11,16 @@
 set -uo pipefail
 # shellcheck source=../agent/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../agent/lib.sh"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 BUILD=$1 BIN=$2 WORK=$3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MANTLE=$BUILD/mantle
-command -v nats-server >/dev/null || { echo "FATAL nats-server not found (scripts/deps.sh)"; exit 1; }
 command -v node >/dev/null || { echo "FATAL node not found (scripts/deps.sh)"; exit 1; }
 [ -d "$HERE/node_modules/nats" ] ||
     { echo "FATAL nats.js not installed in tests/lattice (scripts/deps.sh)"; exit 1; }
-rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK" || exit 1
-PORT=$("$BIN/tcpgate" --free-ports 1)
-nats-server -js -sd "$WORK/js" -a 127.0.0.1 -p "$PORT" >server.log 2>&1 &
-SPID=$!
-trap 'kill -9 $SPID 2>/dev/null; wait 2>/dev/null' EXIT
-export MANTLE_LATTICE=nats://127.0.0.1:$PORT
-wait_for 10 "$MANTLE" deploy ls >/dev/null 2>&1 || { echo "FATAL nats-server did not start"; exit 1; }
+fleet_work "$WORK"
+fleet_nats "$BIN/tcpgate"
 js() { node "$HERE/objstore_interop.mjs" "$MANTLE_LATTICE" "$@"; }
 
 # Mantle writes, nats.js reads (and checks the digest itself).

@@ -19,37 +19,16 @@
 set -uo pipefail
 # shellcheck source=../agent/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../agent/lib.sh"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 BUILD=$1 BIN=$2 WORK=$3
 MANTLE=$BUILD/mantle
 MANTLED=$BUILD/mantled
-command -v nats-server >/dev/null ||
-    { echo "FATAL nats-server not found (scripts/deps.sh)"; exit 1; }
-rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK" || exit 1
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-}
-trap cleanup EXIT
-die() {
-    printf 'FATAL %s\n' "$1"
-    for f in n1.log n2.log broker.err nats.log; do
-        [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }
-    done
-    exit 1
-}
+fleet_work "$WORK"
 t_start=$(date +%s%3N)
 
 # ---- NATS with JetStream ---------------------------------------------------
-PORT=$("$BIN/tcpgate" --free-ports 1) || die "no free port"
-cat >nats.conf <<EOF
-listen: 127.0.0.1:$PORT
-jetstream { store_dir: "$WORK/js" }
-EOF
-nats-server -c nats.conf >nats.log 2>&1 &
-PIDS+=($!)
-export MANTLE_LATTICE=nats://127.0.0.1:$PORT
-wait_for 15 "$MANTLE" deploy ls --timeout 2s >/dev/null 2>&1 || die "JetStream did not come up"
+fleet_nats "$BIN/tcpgate"
 
 # ---- the key broker: n1's device root, the vault module's digest ----------
 mkdir -p n1/tee n2/tee roots
@@ -100,20 +79,10 @@ check "secrets without a TEE constraint: refused, saying why" \
     grep -qF "bad.yaml: secrets: constraints.tee must list only TEE kinds" out.txt
 
 # ---- two nodes with the soft TEE; both trusted by the reconciler ------------
-printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
-gen_ca opca && gen_cert server opca localhost san.ext || die "openssl"
-printf 'ops 0123456789abcdef0123456789abcdef\n' >tokens
+fleet_node_pki
 start_node() { # NAME
-    cat >$1.conf <<EOF
-state_dir = $WORK/$1
-listen = 127.0.0.1:0
-tls_cert = $WORK/server.pem
-tls_key = $WORK/server.key
-tokens_file = $WORK/tokens
+    fleet_node_conf $1 <<EOF
 tick_ms = 20ms
-drain_ms = 2s
-lattice = $MANTLE_LATTICE
-node_id = $1
 node_tee = soft
 tee_roots = $WORK/roots
 heartbeat_ms = 300ms

@@ -8,10 +8,12 @@
 set -uo pipefail
 # shellcheck source=../agent/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../agent/lib.sh"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 BUILD=$1 BIN=$2 WORK=$3
 MANTLE=$BUILD/mantle
 command -v nats-server >/dev/null || { echo "FATAL nats-server not found (scripts/deps.sh)"; exit 1; }
-rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK" || exit 1
+fleet_work "$WORK"
 printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
 gen_ca ca && gen_cert server ca localhost san.ext && gen_cert node ca n1 &&
     gen_ca rogue && gen_cert mallory rogue mallory || { echo "FATAL openssl"; exit 1; }
@@ -23,8 +25,7 @@ tls { cert_file: "$WORK/server.pem", key_file: "$WORK/server.key",
       ca_file: "$WORK/ca.pem", verify: true, timeout: 2 }
 EOF
 nats-server -c tls.conf >server.log 2>&1 &
-PIDS=($!)
-trap 'for p in "${PIDS[@]}"; do kill -9 $p 2>/dev/null; done; wait 2>/dev/null' EXIT
+PIDS+=($!)
 URL=tls://127.0.0.1:$PORT
 TLS=(--lattice "$URL" --lattice-ca ca.pem --lattice-cert node.pem --lattice-key node.key)
 check "mutual TLS: deploy ls works" wait_for 10 "$MANTLE" deploy ls "${TLS[@]}"
