@@ -82,11 +82,36 @@ struct sealfs {
     uint32_t ngarbage;
     sfs_cache cache;
     uint8_t *rbuf, *wbuf;   /* runs of sealed nodes being read / written */
+    struct sfs_pool *pool;  /* started by the first run read */
+    bool pool_tried;
+    bool threads_set;       /* sealfs_threads: `threads`, not the cores */
+    unsigned threads;
 };
 
 /* Sealed nodes read or written with one call when their slots are
  * consecutive. */
 #define SFS_RUN 64u
+
+/* One node of a run to open (sealfs_node_open of blob into out), and its
+ * result. */
+typedef struct sfs_open {
+    const uint8_t *key;
+    uint64_t index;
+    unsigned level;
+    int rc;
+    const uint8_t *blob;
+    uint8_t *out;
+} sfs_open;
+
+/* Threads that open runs of nodes with the caller (pool.c). NULL when
+ * out of memory; a pool with no threads, or none, opens on the caller. */
+typedef struct sfs_pool sfs_pool;
+sfs_pool *sfs_pool_new(unsigned threads);
+void sfs_pool_free(sfs_pool *p);
+/* Open run[0..n) of file `id`, the caller's share through g; every rc is
+ * set. Returns the index of the first node that failed, n if none. */
+size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
+                     sfs_open *run, size_t n);
 
 uint64_t sfs_now_ns(void);
 void sfs_hex_id(const uint8_t id[SEALFS_ID], char out[2 * SEALFS_ID + 1]);
