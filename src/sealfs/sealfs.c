@@ -665,7 +665,7 @@ static int64_t read_direct(sealfs_file *f, uint64_t i, uint64_t end_page,
     int64_t ok;
     int rc;
 
-    if (f->npcap <= c->n / 2 || end_page - i < 2)
+    if (pages_of(f->ent.size) <= c->n / 2 || end_page - i < 2)
         return 0;
     for (; k < SFS_RUN && i + k < end_page; k++)
         if (f->pst[i + k] == SFS_PG_ZERO ||

@@ -194,7 +194,7 @@ int main(int argc, char **argv)
     char base[400], node[600], cmd[600], hex[2 * SEALFS_ID + 1];
     sealfs *fs;
     sealfs_file *f;
-    uint8_t type, b;
+    uint8_t type, b = 0;
     uint64_t slot;
     int rc, fd;
 
