@@ -22,7 +22,7 @@
  * 64 KiB read is about 15 us of work: sleeping on a condition variable
  * between runs (a futex call and a wakeup each way) would cost as much as
  * it saves, so a thread first polls gen (and the caller busy) for a few
- * tens of microseconds, and sleeps only when no run comes. gen, busy and
+ * twenty microseconds, and sleeps only when no run comes. gen, busy and
  * stop are also read without the mutex (atomics), written only with it.
  */
 #include <stdlib.h>
@@ -33,7 +33,13 @@
 
 #define POOL_MAX 3        /* threads besides the caller */
 #define CLAIM 2           /* nodes claimed at a time */
-#define SPIN_NS 50000u    /* polling before sleeping */
+#define SPIN_NS 20000u    /* polling before sleeping */
+/* A caller that waited longer than this for the others after its own
+ * share (they were not running: the cores are busy with other work) opens
+ * the next BACKOFF runs alone: waiting for a thread the scheduler has set
+ * aside costs more than the thread saves. */
+#define LATE_NS 20000u
+#define BACKOFF 64u
 
 /* One thread and what only it uses. */
 typedef struct {
@@ -56,6 +62,7 @@ struct sfs_pool {
     uint32_t busy;      /* threads opening claimed nodes of the run */
     unsigned sleepers;  /* threads waiting on `work` */
     bool waiting;       /* the caller waits on `done` */
+    unsigned alone;     /* runs left to open without the others (caller) */
 };
 
 static void open_some(tee_gcm *g, const uint8_t *id, sfs_open *o, size_t k)
@@ -189,9 +196,13 @@ size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
 {
     size_t i;
 
-    if (!p || p->nthr == 0 || n < 2) {
+    if (!p || p->nthr == 0 || n < 2 || p->alone) {
+        if (p && p->alone)
+            p->alone--;
         open_some(g, id, run, n);
     } else {
+        uint64_t t0;
+
         os_mutex_lock(p->mu);
         p->run = run;
         p->id = id;
@@ -201,6 +212,7 @@ size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
         if (p->sleepers)
             os_cond_broadcast(p->work);
         drain(p, g);
+        t0 = os_clock_monotonic_ns();
         while (p->busy) {
             /* the others finish at most CLAIM nodes each: a few us */
             os_mutex_unlock(p->mu);
@@ -210,6 +222,8 @@ size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
             while (p->busy)
                 os_cond_wait(p->done, p->mu);
             p->waiting = false;
+            if (os_clock_monotonic_ns() - t0 > LATE_NS)
+                p->alone = BACKOFF;
         }
         p->run = NULL;
         os_mutex_unlock(p->mu);
