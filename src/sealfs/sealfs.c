@@ -12,7 +12,9 @@
  *  - An open file holds its tree's references (all levels, about 1% of its
  *    size), verified when it was first opened in this mount; its data pages
  *    are read, and verified, when used, and kept in the mount's bounded
- *    cache. No byte of a page that does not verify reaches the guest.
+ *    cache, or, for a read streaming through a large file, decrypted
+ *    straight into the guest's buffer (read_direct). No byte of a page that
+ *    does not verify reaches the guest: a failed read wipes its buffers.
  *  - Nodes are written only into slots the committed manifest does not
  *    reference (`used` is the committed set, `pend` what was written since),
  *    whether a dirty page is evicted (spilled) or committed, so until the
