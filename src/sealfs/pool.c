@@ -21,9 +21,14 @@
  * finds nothing left to claim and never touches a finished run. A run of a
  * 64 KiB read is about 15 us of work: sleeping on a condition variable
  * between runs (a futex call and a wakeup each way) would cost as much as
- * it saves, so a thread first polls gen (and the caller busy) for a few
- * twenty microseconds, and sleeps only when no run comes. gen, busy and
- * stop are also read without the mutex (atomics), written only with it.
+ * it saves, so a thread first polls gen (and the caller busy) for twenty
+ * microseconds, and sleeps only when no run comes. A caller that finds the
+ * threads asleep (the cores were busy with other work, or the reader is
+ * slow) or waits long for one opens the next runs alone (BACKOFF), then
+ * wakes them for one run to try again: on a loaded machine the pool costs
+ * about one wakeup per BACKOFF runs, never a system call per run. gen,
+ * busy and stop are also read without the mutex (atomics), written only
+ * with it.
  */
 #include <stdlib.h>
 
@@ -38,7 +43,7 @@
  * share (they were not running: the cores are busy with other work) opens
  * the next BACKOFF runs alone: waiting for a thread the scheduler has set
  * aside costs more than the thread saves. */
-#define LATE_NS 20000u
+#define LATE_NS 200000u
 #define BACKOFF 64u
 
 /* One thread and what only it uses. */
@@ -46,6 +51,7 @@ typedef struct {
     struct sfs_pool *p;
     os_thread *t;
     tee_gcm *gcm;       /* NULL: a context per node (slower, still right) */
+    bool asleep;        /* waits on `work` and no one woke it yet (mu) */
 } pool_thread;
 
 struct sfs_pool {
@@ -60,9 +66,10 @@ struct sfs_pool {
     const uint8_t *id;
     size_t n, next;
     uint32_t busy;      /* threads opening claimed nodes of the run */
-    unsigned sleepers;  /* threads waiting on `work` */
+    unsigned sleepers;  /* threads asleep */
     bool waiting;       /* the caller waits on `done` */
     unsigned alone;     /* runs left to open without the others (caller) */
+    bool probe;         /* wake sleeping threads for the next run */
 };
 
 static void open_some(tee_gcm *g, const uint8_t *id, sfs_open *o, size_t k)
@@ -135,8 +142,14 @@ static void *worker(void *arg)
         spin_change(p, &p->gen, seen);
         os_mutex_lock(p->mu);
         while (!p->stop && p->gen == seen) {
-            p->sleepers++;
+            if (!me->asleep) {
+                me->asleep = true;
+                p->sleepers++;
+            }
             os_cond_wait(p->work, p->mu);
+        }
+        if (me->asleep) {   /* woken by stop, or saw gen move on its own */
+            me->asleep = false;
             p->sleepers--;
         }
     }
@@ -204,13 +217,32 @@ size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
         uint64_t t0;
 
         os_mutex_lock(p->mu);
+        if (p->sleepers && !p->probe) {
+            /* They slept through the gap since the last run: the cores
+             * are busy with other work (or the reader is slow). Waking
+             * them costs the caller a system call per run and they come
+             * late: open this run and the next BACKOFF alone, then try
+             * again. */
+            p->alone = BACKOFF;
+            p->probe = true;
+            os_mutex_unlock(p->mu);
+            open_some(g, id, run, n);
+            goto out;
+        }
+        p->probe = false;
         p->run = run;
         p->id = id;
         p->n = n;
         p->next = 0;
         os_atomic_store_u32(&p->gen, p->gen + 1);
-        if (p->sleepers)
+        if (p->sleepers) {
+            /* awake from now on: the next run must not take them for
+             * sleepers before they got to run */
+            for (unsigned t = 0; t < p->nthr; t++)
+                p->thr[t].asleep = false;
+            p->sleepers = 0;
             os_cond_broadcast(p->work);
+        }
         drain(p, g);
         t0 = os_clock_monotonic_ns();
         while (p->busy) {
@@ -228,6 +260,7 @@ size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
         p->run = NULL;
         os_mutex_unlock(p->mu);
     }
+out:
     for (i = 0; i < n && run[i].rc == 0; i++)
         ;
     return i;
