@@ -520,19 +520,26 @@ static sfs_pool *pool_of(sealfs *fs)
     return fs->pool;
 }
 
-/* Read the nodes of pages i..i+k-1 (their slots consecutive) with one
- * pread and open each into out[j], on all cores. Returns how many opened
- * in order before the first that did not (k: all), or -EIO when the read
- * failed; out[j] of a node that did not open is wiped. */
+/* Read the nodes of pages i..i+k-1 (k <= SFS_RUN), one pread per run of
+ * them in consecutive slots (a file written in order: one), and open each
+ * into out[j], on all cores. Returns how many opened in order before the
+ * first that did not (k: all), or -EIO when a read failed; out[j] of a
+ * node that did not open is wiped. */
 static int64_t run_open(sealfs_file *f, uint64_t i, unsigned k,
                         uint8_t *const *out)
 {
     sfs_open o[SFS_RUN];
     uint8_t *raw = f->fs->rbuf;
 
-    if (read_full(f->hfd, raw, (size_t)k * SEALFS_BLOB,
-                  (uint64_t)page_ref(f, i)->slot * SEALFS_BLOB) < 0)
-        return -OS_EIO;
+    for (unsigned j = 0, m; j < k; j += m) {
+        uint64_t slot = page_ref(f, i + j)->slot;
+
+        for (m = 1; j + m < k && page_ref(f, i + j + m)->slot == slot + m; m++)
+            ;
+        if (read_full(f->hfd, raw + (size_t)j * SEALFS_BLOB,
+                      (size_t)m * SEALFS_BLOB, slot * SEALFS_BLOB) < 0)
+            return -OS_EIO;
+    }
     for (unsigned j = 0; j < k; j++)
         o[j] = (sfs_open){.key = page_ref(f, i + j)->key,
                           .index = i + j,
@@ -544,13 +551,12 @@ static int64_t run_open(sealfs_file *f, uint64_t i, unsigned k,
 }
 
 /* Page i, from the cache or read and verified. A miss where the last one
- * ended (reading in order) also reads the pages after it whose nodes follow
- * its node on disk (read-ahead, SFS_RUN at most); a miss elsewhere reads
- * one node. With `whole` the caller overwrites all of it: nothing is read. */
+ * ended (reading in order) also reads the pages after it that are not
+ * cached (read-ahead, SFS_RUN at most, one pread per run of consecutive
+ * slots); a miss elsewhere reads one node. With `whole` the caller overwrites all of it: nothing is read. */
 static int page_get(sealfs_file *f, uint64_t i, bool whole, sfs_page **out)
 {
     sfs_cache *c = &f->fs->cache;
-    const sealfs_ref *ref;
     sfs_page *pg[SFS_RUN];
     uint8_t *dst[SFS_RUN];
     unsigned k = 1, n;
@@ -568,10 +574,8 @@ static int page_get(sealfs_file *f, uint64_t i, bool whole, sfs_page **out)
     }
     if ((rc = open_node_file(f, false)) < 0)
         return rc;
-    ref = page_ref(f, i);
     while (i == f->ra_next && k < SFS_RUN && i + k < f->npcap &&
            f->pst[i + k] != SFS_PG_ZERO &&
-           page_ref(f, i + k)->slot == (uint64_t)ref->slot + k &&
            !sfs_cache_find(c, f, i + k, false))
         k++;
     /* The cache holds at least 4 runs: taking these evicts none of them. */
@@ -649,9 +653,8 @@ static void iov_zero(const os_iovec *iov, int n, uint64_t len)
 }
 
 /* A run of whole pages from page i on, for a read streaming through a file
- * larger than half the cache: pages that are not cached, whose nodes sit in
- * consecutive slots, and each of whose destination is contiguous in the
- * iovecs. Their nodes are opened straight into the guest's memory (no
+ * larger than half the cache: pages that are not cached (up to SFS_RUN),
+ * each of whose destination is contiguous in the iovecs. Their nodes are opened straight into the guest's memory (no
  * cache page, no copy, no eviction of pages that are worth keeping); a
  * node that does not verify is wiped there and the caller wipes the rest.
  * Returns how many pages it read (0: none qualify, use the cache), or a
@@ -672,7 +675,6 @@ static int64_t read_direct(sealfs_file *f, uint64_t i, uint64_t end_page,
     for (; k < SFS_RUN && i + k < end_page; k++)
         if (f->pst[i + k] == SFS_PG_ZERO ||
             sfs_cache_find(c, f, i + k, false) ||
-            (k && page_ref(f, i + k)->slot != page_ref(f, i)->slot + k) ||
             !(dst[k] = iov_take(iov, n, &v, &o, SEALFS_PAGE)))
             break;
     if (k < 2)

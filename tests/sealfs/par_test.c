@@ -191,6 +191,8 @@ static void reads_bad(unsigned threads)
 int main(int argc, char **argv)
 {
     static const unsigned nthreads[] = {0, 1, 3};
+    static const unsigned moved[] = {5, 17, 100, 101, 102, 250, 290, 299,
+                                     301, 305, 700};
     char base[400], node[600], cmd[600], hex[2 * SEALFS_ID + 1];
     sealfs *fs;
     sealfs_file *f;
@@ -225,10 +227,29 @@ int main(int argc, char **argv)
     }
     if ((rc = sealfs_close(f)) < 0)
         fail("close", rc, 1);
+    /* Some pages rewritten with the same bytes: their nodes move to other
+     * slots (copy-on-write), so runs of pages span runs of slots. */
+    if ((rc = sealfs_open(fs, "f", 0, &f, &type)) < 0)
+        fail("open", rc, 1);
+    for (size_t r = 0; r < sizeof moved / sizeof *moved; r++) {
+        uint64_t off = (uint64_t)moved[r] * SEALFS_PAGE;
+        os_iovec iov = {buf, SEALFS_PAGE};
+
+        for (size_t i = 0; i < SEALFS_PAGE; i++)
+            buf[i] = byte_at(off + i);
+        if (sealfs_pwrite(f, &iov, 1, off) != SEALFS_PAGE)
+            fail("rewrite", -1, 1);
+    }
+    if ((rc = sealfs_close(f)) < 0)
+        fail("close", rc, 1);
     /* where the tampered page's node is (the committed tree) */
     if ((rc = sealfs_open(fs, "f", 0, &f, &type)) < 0)
         fail("open", rc, 1);
     slot = f->lv[0][BAD].slot;
+    if (f->lv[0][BAD + 1].slot == slot + 1 ||
+        f->lv[0][BAD - 1].slot + 1 == slot)
+        fail("the pages around the tampered one did not move",
+             (long long)slot, 1);
     sfs_hex_id(f->ent.id, hex);
     sealfs_close(f);
     sealfs_unmount(fs);
