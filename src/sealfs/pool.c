@@ -15,13 +15,15 @@
  * the same whichever thread opened what.
  *
  * Shared state is guarded by `mu`: a run is published (run, n, next = 0,
- * gen + 1), nodes are claimed under the mutex a few at a time, and the
+ * gen + 1), nodes are claimed under the mutex a share at a time (the
+ * run divided by the number of threads, caller included: claiming
+ * fewer made the mutex's cache line the bottleneck), and the
  * caller waits until every node is claimed and no thread is still working
  * (busy == 0) before it takes the run back, so that a thread waking late
  * finds nothing left to claim and never touches a finished run. A run of a
  * 64 KiB read is about 15 us of work: sleeping on a condition variable
  * between runs (a futex call and a wakeup each way) would cost as much as
- * it saves, so a thread first polls gen (and the caller busy) for twenty
+ * it saves, so a thread first polls gen (and the caller busy) for fifty
  * microseconds, and sleeps only when no run comes. A caller that finds the
  * threads asleep (the cores were busy with other work, or the reader is
  * slow) or waits long for one opens the next runs alone (BACKOFF), then
@@ -37,14 +39,13 @@
 #include "tee/tee.h"
 
 #define POOL_MAX 3        /* threads besides the caller */
-#define CLAIM 2           /* nodes claimed at a time */
-#define SPIN_NS 20000u    /* polling before sleeping */
+#define SPIN_NS 50000u    /* polling before sleeping */
 /* A caller that waited longer than this for the others after its own
  * share (they were not running: the cores are busy with other work) opens
  * the next BACKOFF runs alone: waiting for a thread the scheduler has set
  * aside costs more than the thread saves. */
 #define LATE_NS 200000u
-#define BACKOFF 64u
+#define BACKOFF 16u
 
 /* One thread and what only it uses. */
 typedef struct {
@@ -65,6 +66,7 @@ struct sfs_pool {
     sfs_open *run;
     const uint8_t *id;
     size_t n, next;
+    size_t chunk;       /* nodes claimed at a time: a share each */
     uint32_t busy;      /* threads opening claimed nodes of the run */
     unsigned sleepers;  /* threads asleep */
     bool waiting;       /* the caller waits on `done` */
@@ -86,7 +88,7 @@ static size_t claim(sfs_pool *p, size_t *first)
 
     if (!p->run || p->next >= p->n)
         return 0;
-    k = p->n - p->next < CLAIM ? p->n - p->next : CLAIM;
+    k = p->n - p->next < p->chunk ? p->n - p->next : p->chunk;
     *first = p->next;
     p->next += k;
     os_atomic_store_u32(&p->busy, p->busy + 1);
@@ -234,6 +236,7 @@ size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
         p->id = id;
         p->n = n;
         p->next = 0;
+        p->chunk = (n + p->nthr) / (p->nthr + 1);
         os_atomic_store_u32(&p->gen, p->gen + 1);
         if (p->sleepers) {
             /* awake from now on: the next run must not take them for
@@ -246,7 +249,7 @@ size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
         drain(p, g);
         t0 = os_clock_monotonic_ns();
         while (p->busy) {
-            /* the others finish at most CLAIM nodes each: a few us */
+            /* the others finish their share: a few us */
             os_mutex_unlock(p->mu);
             spin_change(p, &p->busy, os_atomic_load_u32(&p->busy));
             os_mutex_lock(p->mu);
