@@ -127,7 +127,8 @@ static int dir_key(const tee_module_keys *k, const char *guest,
 
 int mantle_tee_sealed_cache(mantle_tee *tee, size_t bytes)
 {
-    if (!tee || bytes < ((size_t)1 << 20) || (uint64_t)bytes > (UINT64_C(4) << 30))
+    if (!tee || bytes < ((size_t)1 << 20) ||
+        (uint64_t)bytes > (UINT64_C(4) << 30))
         return MANTLE_EINVAL;
     tee->sealed_cache = bytes;
     return MANTLE_OK;

@@ -553,7 +553,8 @@ static int64_t run_open(sealfs_file *f, uint64_t i, unsigned k,
 /* Page i, from the cache or read and verified. A miss where the last one
  * ended (reading in order) also reads the pages after it that are not
  * cached (read-ahead, SFS_RUN at most, one pread per run of consecutive
- * slots); a miss elsewhere reads one node. With `whole` the caller overwrites all of it: nothing is read. */
+ * slots); a miss elsewhere reads one node. With `whole` the caller
+ * overwrites all of it: nothing is read. */
 static int page_get(sealfs_file *f, uint64_t i, bool whole, sfs_page **out)
 {
     sfs_cache *c = &f->fs->cache;
@@ -654,11 +655,11 @@ static void iov_zero(const os_iovec *iov, int n, uint64_t len)
 
 /* A run of whole pages from page i on, for a read streaming through a file
  * larger than half the cache: pages that are not cached (up to SFS_RUN),
- * each of whose destination is contiguous in the iovecs. Their nodes are opened straight into the guest's memory (no
- * cache page, no copy, no eviction of pages that are worth keeping); a
- * node that does not verify is wiped there and the caller wipes the rest.
- * Returns how many pages it read (0: none qualify, use the cache), or a
- * negative error. */
+ * each of whose destination is contiguous in the iovecs. Their nodes are
+ * opened straight into the guest's memory (no cache page, no copy, no
+ * eviction of pages that are worth keeping); a node that does not verify
+ * is wiped there and the caller wipes the rest. Returns how many pages it
+ * read (0: none qualify, use the cache), or a negative error. */
 static int64_t read_direct(sealfs_file *f, uint64_t i, uint64_t end_page,
                            const os_iovec *iov, int n, int *vi, size_t *vo)
 {

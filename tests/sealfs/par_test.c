@@ -92,7 +92,9 @@ static void check(sealfs_file *f, uint64_t off, size_t len, int parts,
     int64_t k;
 
     for (int i = 0; i < parts; i++) {
-        size_t n = i == parts - 1 ? len - at : len / (size_t)parts + len / (size_t)(4 * parts);
+        size_t n = i == parts - 1 ? len - at
+                                  : len / (size_t)parts +
+                                        len / (size_t)(4 * parts);
 
         iov[i] = (os_iovec){buf + at, n};
         at += n;
@@ -114,7 +116,9 @@ static void check_bad(sealfs_file *f, uint64_t off, size_t len, int parts,
     int64_t k;
 
     for (int i = 0; i < parts; i++) {
-        size_t n = i == parts - 1 ? len - at : len / (size_t)parts + len / (size_t)(4 * parts);
+        size_t n = i == parts - 1 ? len - at
+                                  : len / (size_t)parts +
+                                        len / (size_t)(4 * parts);
 
         iov[i] = (os_iovec){buf + at, n};
         at += n;
