@@ -75,21 +75,13 @@ static sealfs *mount_it(unsigned threads)
     return fs;
 }
 
-static int64_t readv_at(sealfs_file *f, os_iovec *iov, int n, uint64_t off)
-{
-    for (int i = 0; i < n; i++)
-        memset(iov[i].base, FILL, iov[i].len);
-    return sealfs_pread(f, iov, n, off);
-}
-
-/* Read [off, off + len) in one call of `parts` iovecs of uneven sizes and
- * check it against the pattern. */
-static void check(sealfs_file *f, uint64_t off, size_t len, int parts,
-                  unsigned threads)
+/* Read [off, off + len) into buf, prefilled, in one call of `parts`
+ * iovecs of uneven sizes. */
+static int64_t read_parts(sealfs_file *f, uint64_t off, size_t len,
+                          int parts)
 {
     os_iovec iov[4];
     size_t at = 0;
-    int64_t k;
 
     for (int i = 0; i < parts; i++) {
         size_t n = i == parts - 1 ? len - at
@@ -99,7 +91,17 @@ static void check(sealfs_file *f, uint64_t off, size_t len, int parts,
         iov[i] = (os_iovec){buf + at, n};
         at += n;
     }
-    if ((k = readv_at(f, iov, parts, off)) != (int64_t)len)
+    memset(buf, FILL, len);
+    return sealfs_pread(f, iov, parts, off);
+}
+
+/* The read matches the pattern. */
+static void check(sealfs_file *f, uint64_t off, size_t len, int parts,
+                  unsigned threads)
+{
+    int64_t k = read_parts(f, off, len, parts);
+
+    if (k != (int64_t)len)
         fail("read length", k, threads);
     for (size_t i = 0; i < len; i++)
         if (buf[i] != byte_at(off + i))
@@ -111,19 +113,9 @@ static void check(sealfs_file *f, uint64_t off, size_t len, int parts,
 static void check_bad(sealfs_file *f, uint64_t off, size_t len, int parts,
                       unsigned threads)
 {
-    os_iovec iov[4];
-    size_t at = 0;
-    int64_t k;
+    int64_t k = read_parts(f, off, len, parts);
 
-    for (int i = 0; i < parts; i++) {
-        size_t n = i == parts - 1 ? len - at
-                                  : len / (size_t)parts +
-                                        len / (size_t)(4 * parts);
-
-        iov[i] = (os_iovec){buf + at, n};
-        at += n;
-    }
-    if ((k = readv_at(f, iov, parts, off)) != -OS_EIO)
+    if (k != -OS_EIO)
         fail("a read over the tampered node did not fail with EIO", k,
              threads);
     for (size_t i = 0; i < len; i++)
