@@ -76,9 +76,23 @@ struct sfs_pool {
 
 static void open_some(tee_gcm *g, const uint8_t *id, sfs_open *o, size_t k)
 {
-    for (size_t i = 0; i < k; i++)
-        o[i].rc = sealfs_node_open(g, o[i].key, id, o[i].level, o[i].index,
-                                   o[i].blob, o[i].out);
+    for (size_t i = 0, m; i < k; i += m) {
+        int rc = 0;
+
+        m = 1;
+        if (o[i].fd >= 0) {
+            while (i + m < k && o[i + m].fd == o[i].fd &&
+                   o[i + m].off == o[i].off + m * SEALFS_BLOB &&
+                   o[i + m].blob == o[i].blob + m * SEALFS_BLOB)
+                m++;
+            rc = sfs_read_full(o[i].fd, o[i].blob, m * SEALFS_BLOB, o[i].off);
+        }
+        for (size_t j = i; j < i + m; j++)
+            o[j].rc = rc < 0 ? -OS_EIO
+                             : sealfs_node_open(g, o[j].key, id, o[j].level,
+                                                o[j].index, o[j].blob,
+                                                o[j].out);
+    }
 }
 
 /* Claim the next few nodes of the current run (mu held); 0 if none. */

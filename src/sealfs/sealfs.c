@@ -72,8 +72,7 @@ int sfs_write_all(int fd, const uint8_t *p, size_t n, uint64_t off)
     return 0;
 }
 
-/* n bytes at off, all of them (EIO at the end of the file). */
-static int read_full(int fd, uint8_t *p, size_t n, uint64_t off)
+int sfs_read_full(int fd, uint8_t *p, size_t n, uint64_t off)
 {
     for (size_t got = 0; got < n;) {
         os_iovec iov = {p + got, n - got};
@@ -460,7 +459,7 @@ int sfs_file_load(sealfs_file *f)
                        f->lv[l][i + k].slot == (uint64_t)ref->slot + k &&
                        (uint64_t)ref->slot + k < nraw)
                     k++;
-                if (read_full(f->hfd, raw, (size_t)k * SEALFS_BLOB,
+                if (sfs_read_full(f->hfd, raw, (size_t)k * SEALFS_BLOB,
                               (uint64_t)ref->slot * SEALFS_BLOB) < 0)
                     goto fail;
                 wfirst = ref->slot;
@@ -520,30 +519,25 @@ static sfs_pool *pool_of(sealfs *fs)
     return fs->pool;
 }
 
-/* Read the nodes of pages i..i+k-1 (k <= SFS_RUN), one pread per run of
- * them in consecutive slots (a file written in order: one), and open each
- * into out[j], on all cores. Returns how many opened in order before the
- * first that did not (k: all), or -EIO when a read failed; out[j] of a
- * node that did not open is wiped. */
+/* Read the nodes of pages i..i+k-1 (k <= SFS_RUN) and open each into
+ * out[j], on all cores: each thread reads its share of the run too, one
+ * pread per run of nodes in consecutive slots, so that the copy out of the
+ * kernel's page cache is spread as well. Returns how many opened in order
+ * before the first that did not (k: all); out[j] of a node that did not
+ * open is wiped, or untouched if it could not be read. */
 static int64_t run_open(sealfs_file *f, uint64_t i, unsigned k,
                         uint8_t *const *out)
 {
     sfs_open o[SFS_RUN];
     uint8_t *raw = f->fs->rbuf;
 
-    for (unsigned j = 0, m; j < k; j += m) {
-        uint64_t slot = page_ref(f, i + j)->slot;
-
-        for (m = 1; j + m < k && page_ref(f, i + j + m)->slot == slot + m; m++)
-            ;
-        if (read_full(f->hfd, raw + (size_t)j * SEALFS_BLOB,
-                      (size_t)m * SEALFS_BLOB, slot * SEALFS_BLOB) < 0)
-            return -OS_EIO;
-    }
     for (unsigned j = 0; j < k; j++)
         o[j] = (sfs_open){.key = page_ref(f, i + j)->key,
                           .index = i + j,
                           .level = 0,
+                          .fd = f->hfd,
+                          .off = (uint64_t)page_ref(f, i + j)->slot *
+                                 SEALFS_BLOB,
                           .blob = raw + (size_t)j * SEALFS_BLOB,
                           .out = out[j]};
     return (int64_t)sfs_pool_open(pool_of(f->fs), f->fs->gcm, f->ent.id, o,

@@ -92,14 +92,18 @@ struct sealfs {
  * consecutive. */
 #define SFS_RUN 64u
 
-/* One node of a run to open (sealfs_node_open of blob into out), and its
- * result. */
+/* One node of a run to open: read from fd at off into blob (fd >= 0;
+ * neighbours in consecutive slots and buffers with one pread), then
+ * sealfs_node_open of blob into out; and its result (-EIO when the read
+ * failed, out untouched). */
 typedef struct sfs_open {
     const uint8_t *key;
     uint64_t index;
     unsigned level;
     int rc;
-    const uint8_t *blob;
+    int fd;
+    uint64_t off;
+    uint8_t *blob;
     uint8_t *out;
 } sfs_open;
 
@@ -116,6 +120,8 @@ size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
 uint64_t sfs_now_ns(void);
 void sfs_hex_id(const uint8_t id[SEALFS_ID], char out[2 * SEALFS_ID + 1]);
 int sfs_write_all(int fd, const uint8_t *p, size_t n, uint64_t off);
+/* n bytes at off, all of them (-EIO at the end of the file). */
+int sfs_read_full(int fd, uint8_t *p, size_t n, uint64_t off);
 /* Read and verify a file's index nodes (EIO on any failure); data pages
  * are read when they are used. */
 int sfs_file_load(sealfs_file *f);
