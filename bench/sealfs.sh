@@ -7,7 +7,8 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # usage: bash bench/sealfs.sh [MIB]      (default 64; environment: MANTLE,
-#                                          OUT, BENCH_RUNS, BENCH_TIERS)
+#                                          OUT, BENCH_RUNS, BENCH_TIERS,
+#                                          SEALED_CACHE: --sealed-cache SIZE)
 set -eu
 MIB=${1:-64}
 MANTLE=${MANTLE:-build/mantle}
@@ -15,6 +16,8 @@ OUT=${OUT:-build-bench}/sealfs
 RUNS=${BENCH_RUNS:-3}
 TIER=${BENCH_TIERS:-interp}
 TIER=${TIER%% *}
+CACHE=()
+[ -n "${SEALED_CACHE:-}" ] && CACHE=(--sealed-cache "$SEALED_CACHE")
 CLANG=$(command -v clang || command -v clang-14)
 mkdir -p "$OUT"
 "$CLANG" --target=wasm32-wasi -O2 -o "$OUT/sealfs_io.wasm" \
@@ -29,7 +32,7 @@ run1() {
         "$MANTLE" run --tier="$TIER" --dir "$OUT/dir::/d" "$OUT/sealfs_io.wasm" /d "$MIB"
     else
         "$MANTLE" run --tier="$TIER" --tee=soft --state-dir "$OUT/state" \
-            --dir-sealed "$OUT/dir::/d" "$OUT/sealfs_io.wasm" /d "$MIB" 2>/dev/null
+            ${CACHE[@]+"${CACHE[@]}"} --dir-sealed "$OUT/dir::/d" "$OUT/sealfs_io.wasm" /d "$MIB" 2>/dev/null
     fi >>"$OUT/$1.txt"
 }
 
@@ -42,8 +45,8 @@ median() {   # KIND PHASE
 lowest() {   # KIND PHASE
     grep "^$2 " "$OUT/$1.txt" | awk '{print $2}' | sort -g | head -1
 }
-printf "sealed vs plain, %s MiB, %s run(s) interleaved, tier %s\n" "$MIB" \
-    "$RUNS" "$TIER"
+printf "sealed vs plain, %s MiB, %s run(s) interleaved, tier %s%s\n" "$MIB" \
+    "$RUNS" "$TIER" "${SEALED_CACHE:+, --sealed-cache $SEALED_CACHE}"
 printf "%-11s %20s %20s %8s\n" phase "plain min/median" "sealed min/median" \
     "ratio of medians"
 for p in seq-write seq-read rand-write rand-read sqlite-tx cold-read; do

@@ -700,7 +700,10 @@ static void mount_sealed(const char *path, mantle_tee *tee,
                                                         : cli_state_dir());
     }
     cli_diag_init(&diag);
-    st = mantle_tee_mount_sealed(tee, module, launch, wasi, &diag);
+    st = cli_sealed_cache ? mantle_tee_sealed_cache(tee, cli_sealed_cache)
+                          : MANTLE_OK;
+    if (st == MANTLE_OK)
+        st = mantle_tee_mount_sealed(tee, module, launch, wasi, &diag);
     if (st != MANTLE_OK)
         fprintf(stderr, "%s: run: %s; the guest gets EIO for it\n", path,
                 diag.message[0] ? diag.message : mantle_strerror(st));

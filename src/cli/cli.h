@@ -127,6 +127,8 @@ int cli_workload(int argc, char **argv);
  * ($MANTLE_STATE_DIR, else $XDG_STATE_HOME/mantle, else
  * ~/.local/state/mantle). */
 const char *cli_state_dir(void);
+/* --sealed-cache of `mantle run`, in bytes (0: the library's default). */
+extern size_t cli_sealed_cache;
 /* Open --tee=NAME (state_dir NULL: the default), saying on stderr when it
  * is the soft backend; an exit code after reporting. */
 int cli_tee_open(const char *verb, const char *name, const char *state_dir,

@@ -94,6 +94,8 @@ void cli_usage(FILE *f)
         "                          authenticated under the module's sealing\n"
         "                          key, rollback-protected (docs/sealfs.md);\n"
         "                          needs a TEE backend (--tee)\n"
+        "  --sealed-cache SIZE     decrypted pages cached per sealed directory\n"
+        "                          (default 8M, from 1M)\n"
 #endif
         "  --env KEY=VALUE         set a guest environment variable\n"
         "  --env-inherit           pass the whole host environment\n"

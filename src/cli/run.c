@@ -91,6 +91,8 @@ static bool negative_number(const char *s)
             strncmp(s + 1, "inf", 3) == 0 || strncmp(s + 1, "nan", 3) == 0);
 }
 
+size_t cli_sealed_cache;
+
 static const struct option longopts[] = {
     {"invoke", required_argument, NULL, 'i'},
     {"fuel", required_argument, NULL, 'F'},
@@ -111,6 +113,7 @@ static const struct option longopts[] = {
     {"broker-trustee", no_argument, NULL, 'Q'},
     {"listen-tls", required_argument, NULL, 'L'},
     {"stats-json", required_argument, NULL, 'j'},
+    {"sealed-cache", required_argument, NULL, 'C'},
     {NULL, 0, NULL, 0},
 };
 
@@ -366,6 +369,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case 'j':
             o->stats_json = optarg;
             break;
+        case 'C': {
+            uint32_t pages;
+
+            if (cli_parse_size_pages(optarg, &pages) != 0 || pages < 16)
+                return cli_usage_error("run", "--sealed-cache: \"%s\" is not "
+                                              "a size from 1M to 4G", optarg);
+            cli_sealed_cache = (size_t)pages * 65536;
+            break;
+        }
         case 'B': o->broker = optarg; break;
         case 'A': o->broker_ca = optarg; break;
         case 'Q': o->broker_trustee = true; break;

@@ -53,6 +53,21 @@ os_mutex *os_mutex_new(void);
 void os_mutex_lock(os_mutex *m);
 void os_mutex_unlock(os_mutex *m);
 void os_mutex_free(os_mutex *m);
+/* A condition variable, waited on with its mutex held (as pthread_cond):
+ * wakeups may be spurious, so waiters loop on their predicate. NULL when
+ * out of memory. */
+typedef struct os_cond os_cond;
+os_cond *os_cond_new(void);
+void os_cond_wait(os_cond *c, os_mutex *m);
+void os_cond_signal(os_cond *c);
+void os_cond_broadcast(os_cond *c);
+void os_cond_free(os_cond *c);
+/* A thread running fn(arg), joined (and freed) by os_thread_join. Returns
+ * 0 or a negative OS_E* code; signals are blocked in the new thread, so
+ * they reach the threads that expect them. */
+typedef struct os_thread os_thread;
+int os_thread_start(os_thread **out, void *(*fn)(void *), void *arg);
+void os_thread_join(os_thread *t);
 
 /* ---- For the AOT tier (os_aot_linux.c) ---- */
 
@@ -105,6 +120,15 @@ long os_thread_id(void);
 void os_interrupt_thread(long tid);
 
 /* Atomics on flags shared with other threads or signal handlers. */
+/* A hint to the CPU inside a polling loop. */
+static inline void os_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 static inline void os_atomic_store_u32(volatile uint32_t *p, uint32_t v)
 {
     __atomic_store_n(p, v, __ATOMIC_RELEASE);

@@ -433,6 +433,7 @@ static void mount_free(sealfs *fs)
     free(fs->ino);
     free(fs->garbage);
     free(fs->state_dir);
+    sfs_pool_free(fs->pool);   /* joins its threads */
     tee_gcm_free(fs->gcm);
     sfs_cache_fini(&fs->cache);
     free(fs->rbuf);
@@ -675,5 +676,14 @@ int sealfs_cache_size(sealfs *fs, size_t bytes)
         return rc;
     sfs_cache_fini(&fs->cache);
     fs->cache = c;
+    return 0;
+}
+
+int sealfs_threads(sealfs *fs, unsigned n)
+{
+    if (fs->pool_tried)
+        return -OS_EBUSY;
+    fs->threads_set = true;
+    fs->threads = n;
     return 0;
 }

@@ -125,6 +125,15 @@ static int dir_key(const tee_module_keys *k, const char *guest,
 
 /* ---- Mounting ------------------------------------------------------------------------- */
 
+int mantle_tee_sealed_cache(mantle_tee *tee, size_t bytes)
+{
+    if (!tee || bytes < ((size_t)1 << 20) ||
+        (uint64_t)bytes > (UINT64_C(4) << 30))
+        return MANTLE_EINVAL;
+    tee->sealed_cache = bytes;
+    return MANTLE_OK;
+}
+
 int mantle_tee_mount_sealed(mantle_tee *tee, const mantle_module *module,
                             const mantle_tee_launch *launch, mantle_wasi *wasi,
                             mantle_diag *diag)
@@ -172,6 +181,11 @@ int mantle_tee_mount_sealed(mantle_tee *tee, const mantle_module *module,
         } else if (sealfs_mount(host, &keys, tee->state_dir, &anchor, &fs,
                                 err, sizeof err) < 0) {
             r = MANTLE_EAUTH;   /* the preopen stays sealed: EIO */
+        } else if (tee->sealed_cache &&
+                   sealfs_cache_size(fs, tee->sealed_cache) < 0) {
+            sealfs_unmount(fs);
+            r = MANTLE_ENOMEM;
+            snprintf(err, sizeof err, "out of memory for its page cache");
         } else if (wasi_vfs_attach(wasi, fd, &sealfs_vfs, fs) != WASI_OK) {
             sealfs_unmount(fs);
             r = MANTLE_ENOMEM;

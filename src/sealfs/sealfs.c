@@ -12,7 +12,9 @@
  *  - An open file holds its tree's references (all levels, about 1% of its
  *    size), verified when it was first opened in this mount; its data pages
  *    are read, and verified, when used, and kept in the mount's bounded
- *    cache. No byte of a page that does not verify reaches the guest.
+ *    cache, or, for a read streaming through a large file, decrypted
+ *    straight into the guest's buffer (read_direct). No byte of a page that
+ *    does not verify reaches the guest: a failed read wipes its buffers.
  *  - Nodes are written only into slots the committed manifest does not
  *    reference (`used` is the committed set, `pend` what was written since),
  *    whether a dirty page is evicted (spilled) or committed, so until the
@@ -30,6 +32,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "platform/os.h"
 #include "sealfs/sealfs_int.h"
 #include "tee/tee.h"
 
@@ -69,8 +72,7 @@ int sfs_write_all(int fd, const uint8_t *p, size_t n, uint64_t off)
     return 0;
 }
 
-/* n bytes at off, all of them (EIO at the end of the file). */
-static int read_full(int fd, uint8_t *p, size_t n, uint64_t off)
+int sfs_read_full(int fd, uint8_t *p, size_t n, uint64_t off)
 {
     for (size_t got = 0; got < n;) {
         os_iovec iov = {p + got, n - got};
@@ -457,7 +459,7 @@ int sfs_file_load(sealfs_file *f)
                        f->lv[l][i + k].slot == (uint64_t)ref->slot + k &&
                        (uint64_t)ref->slot + k < nraw)
                     k++;
-                if (read_full(f->hfd, raw, (size_t)k * SEALFS_BLOB,
+                if (sfs_read_full(f->hfd, raw, (size_t)k * SEALFS_BLOB,
                               (uint64_t)ref->slot * SEALFS_BLOB) < 0)
                     goto fail;
                 wfirst = ref->slot;
@@ -503,17 +505,57 @@ static const sealfs_ref *page_ref(const sealfs_file *f, uint64_t i)
     return f->pst[i] == SFS_PG_NEW ? &f->cur[i] : &f->lv[0][i];
 }
 
+/* The mount's decryption threads, started by the first run read: one per
+ * core besides the caller's. */
+static sfs_pool *pool_of(sealfs *fs)
+{
+    if (!fs->pool_tried) {
+        unsigned n = fs->threads_set ? fs->threads : os_cpu_count() - 1;
+
+        fs->pool_tried = true;
+        if (n > 0)
+            fs->pool = sfs_pool_new(n);   /* NULL: the caller alone */
+    }
+    return fs->pool;
+}
+
+/* Read the nodes of pages i..i+k-1 (k <= SFS_RUN) and open each into
+ * out[j], on all cores: each thread reads its share of the run too, one
+ * pread per run of nodes in consecutive slots, so that the copy out of the
+ * kernel's page cache is spread as well. Returns how many opened in order
+ * before the first that did not (k: all); out[j] of a node that did not
+ * open is wiped, or untouched if it could not be read. */
+static int64_t run_open(sealfs_file *f, uint64_t i, unsigned k,
+                        uint8_t *const *out)
+{
+    sfs_open o[SFS_RUN];
+    uint8_t *raw = f->fs->rbuf;
+
+    for (unsigned j = 0; j < k; j++)
+        o[j] = (sfs_open){.key = page_ref(f, i + j)->key,
+                          .index = i + j,
+                          .level = 0,
+                          .fd = f->hfd,
+                          .off = (uint64_t)page_ref(f, i + j)->slot *
+                                 SEALFS_BLOB,
+                          .blob = raw + (size_t)j * SEALFS_BLOB,
+                          .out = out[j]};
+    return (int64_t)sfs_pool_open(pool_of(f->fs), f->fs->gcm, f->ent.id, o,
+                                  k);
+}
+
 /* Page i, from the cache or read and verified. A miss where the last one
- * ended (reading in order) also reads the pages after it whose nodes follow
- * its node on disk (read-ahead, SFS_RUN at most); a miss elsewhere reads
- * one node. With `whole` the caller overwrites all of it: nothing is read. */
+ * ended (reading in order) also reads the pages after it that are not
+ * cached (read-ahead, SFS_RUN at most, one pread per run of consecutive
+ * slots); a miss elsewhere reads one node. With `whole` the caller
+ * overwrites all of it: nothing is read. */
 static int page_get(sealfs_file *f, uint64_t i, bool whole, sfs_page **out)
 {
     sfs_cache *c = &f->fs->cache;
-    const sealfs_ref *ref;
-    uint8_t *raw = f->fs->rbuf;
-    unsigned k = 1;
-    sfs_page *p;
+    sfs_page *pg[SFS_RUN];
+    uint8_t *dst[SFS_RUN];
+    unsigned k = 1, n;
+    int64_t ok;
     int rc;
 
     if ((*out = sfs_cache_find(c, f, i, true)))
@@ -527,29 +569,27 @@ static int page_get(sealfs_file *f, uint64_t i, bool whole, sfs_page **out)
     }
     if ((rc = open_node_file(f, false)) < 0)
         return rc;
-    ref = page_ref(f, i);
     while (i == f->ra_next && k < SFS_RUN && i + k < f->npcap &&
            f->pst[i + k] != SFS_PG_ZERO &&
-           page_ref(f, i + k)->slot == (uint64_t)ref->slot + k &&
            !sfs_cache_find(c, f, i + k, false))
         k++;
-    if (read_full(f->hfd, raw, (size_t)k * SEALFS_BLOB,
-                  (uint64_t)ref->slot * SEALFS_BLOB) < 0)
-        return -OS_EIO;
-    f->ra_next = i + k;
-    for (unsigned j = 0; j < k; j++) {
-        if ((rc = sfs_cache_take(f->fs, f, i + j, &p)) < 0)
-            return j ? 0 : rc;
-        if (sealfs_node_open(f->fs->gcm, page_ref(f, i + j)->key, f->ent.id,
-                             0, i + j, raw + (size_t)j * SEALFS_BLOB,
-                             p->data) < 0) {
-            /* Read-ahead stops here; the page fails when it is used. */
-            sfs_cache_release(c, p);
-            if (j == 0)
-                return -OS_EIO;
-            break;
+    /* The cache holds at least 4 runs: taking these evicts none of them. */
+    for (n = 0; n < k; n++) {
+        if ((rc = sfs_cache_take(f->fs, f, i + n, &pg[n])) < 0) {
+            if (n == 0)
+                return rc;
+            break;   /* less read-ahead */
         }
+        dst[n] = pg[n]->data;
     }
+    ok = run_open(f, i, n, dst);
+    /* Read-ahead stops before a node that does not open (the page fails
+     * when it is used); the pages from it on are dropped, wiped. */
+    for (unsigned j = ok < 0 ? 0 : (unsigned)ok; j < n; j++)
+        sfs_cache_release(c, pg[j]);
+    if (ok <= 0)
+        return ok < 0 ? (int)ok : -OS_EIO;
+    f->ra_next = i + (uint64_t)ok;
     *out = sfs_cache_find(c, f, i, true);
     return 0;
 }
@@ -578,6 +618,74 @@ static void iov_copy(const os_iovec *iov, int n, int *vi, size_t *vo,
     }
 }
 
+/* The next len bytes of the iovecs at (vi, vo) if they are contiguous,
+ * and (vi, vo) moved past them; NULL (nothing moved) if they are not. */
+static uint8_t *iov_take(const os_iovec *iov, int n, int *vi, size_t *vo,
+                         size_t len)
+{
+    int i = *vi;
+    size_t o = *vo;
+
+    while (i < n && o == iov[i].len) {
+        i++;
+        o = 0;
+    }
+    if (i >= n || iov[i].len - o < len)
+        return NULL;
+    *vi = i;
+    *vo = o + len;
+    return (uint8_t *)iov[i].base + o;
+}
+
+static void iov_zero(const os_iovec *iov, int n, uint64_t len)
+{
+    for (int i = 0; i < n && len; i++) {
+        size_t k = iov[i].len < len ? iov[i].len : (size_t)len;
+
+        memset(iov[i].base, 0, k);
+        len -= k;
+    }
+}
+
+/* A run of whole pages from page i on, for a read streaming through a file
+ * larger than half the cache: pages that are not cached (up to SFS_RUN),
+ * each of whose destination is contiguous in the iovecs. Their nodes are
+ * opened straight into the guest's memory (no cache page, no copy, no
+ * eviction of pages that are worth keeping); a node that does not verify
+ * is wiped there and the caller wipes the rest. Returns how many pages it
+ * read (0: none qualify, use the cache), or a negative error. */
+static int64_t read_direct(sealfs_file *f, uint64_t i, uint64_t end_page,
+                           const os_iovec *iov, int n, int *vi, size_t *vo)
+{
+    sfs_cache *c = &f->fs->cache;
+    uint8_t *dst[SFS_RUN];
+    int v = *vi;
+    size_t o = *vo;
+    unsigned k = 0;
+    int64_t ok;
+    int rc;
+
+    if (pages_of(f->ent.size) <= c->n / 2 || end_page - i < 2)
+        return 0;
+    for (; k < SFS_RUN && i + k < end_page; k++)
+        if (f->pst[i + k] == SFS_PG_ZERO ||
+            sfs_cache_find(c, f, i + k, false) ||
+            !(dst[k] = iov_take(iov, n, &v, &o, SEALFS_PAGE)))
+            break;
+    if (k < 2)
+        return 0;
+    if ((rc = open_node_file(f, false)) < 0)
+        return rc;
+    if ((ok = run_open(f, i, k, dst)) < 0)
+        return ok;
+    if (ok < (int64_t)k)
+        return -OS_EIO;
+    f->ra_next = i + k;
+    *vi = v;
+    *vo = o;
+    return k;
+}
+
 int64_t sealfs_pread(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)
 {
     uint64_t len = 0, end;
@@ -592,21 +700,35 @@ int64_t sealfs_pread(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)
     if (off >= f->ent.size)
         return 0;
     end = len < f->ent.size - off ? off + len : f->ent.size;
-    /* All or nothing: an error anywhere fails the whole read, so a guest
-     * never holds part of a range that did not verify. */
+    /* All or nothing: an error anywhere fails the whole read and wipes
+     * what it had put in the guest's buffers, so a guest never holds part
+     * of a range that did not verify. */
     for (uint64_t at = off; at < end;) {
         uint64_t pi = at / SEALFS_PAGE;
         size_t a = (size_t)(at % SEALFS_PAGE);
         size_t k = SEALFS_PAGE - a < end - at ? SEALFS_PAGE - a
                                                : (size_t)(end - at);
         sfs_page *p;
+        int64_t d;
 
+        if (a == 0 && (d = read_direct(f, pi, pi + (end - at) / SEALFS_PAGE,
+                                       iov, n, &vi, &vo)) != 0) {
+            if (d < 0) {
+                rc = (int)d;
+                goto fail;
+            }
+            at += (uint64_t)d * SEALFS_PAGE;
+            continue;
+        }
         if ((rc = page_get(f, pi, false, &p)) < 0)
-            return rc;
+            goto fail;
         iov_copy(iov, n, &vi, &vo, p->data + a, k, true);
         at += k;
     }
     return (int64_t)(end - off);
+fail:
+    iov_zero(iov, n, end - off);
+    return rc;
 }
 
 int64_t sealfs_pwrite(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)

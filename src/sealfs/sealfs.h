@@ -176,6 +176,10 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
 /* The page cache's capacity in bytes (at least 256 pages), before any file
  * is read or written; -OS_EBUSY after. */
 int sealfs_cache_size(sealfs *fs, size_t bytes);
+/* Threads that decrypt runs of nodes with the reading thread (default:
+ * one per core besides it, at most 3; 0: the reading thread alone), before
+ * the first read; -OS_EBUSY after. */
+int sealfs_threads(sealfs *fs, unsigned n);
 /* Commit what is pending and free everything (open files too). */
 void sealfs_unmount(sealfs *fs);
 /* Commit every pending change: after it returns 0 a crash leaves the new

@@ -82,15 +82,46 @@ struct sealfs {
     uint32_t ngarbage;
     sfs_cache cache;
     uint8_t *rbuf, *wbuf;   /* runs of sealed nodes being read / written */
+    struct sfs_pool *pool;  /* started by the first run read */
+    bool pool_tried;
+    bool threads_set;       /* sealfs_threads: `threads`, not the cores */
+    unsigned threads;
 };
 
 /* Sealed nodes read or written with one call when their slots are
  * consecutive. */
 #define SFS_RUN 64u
 
+/* One node of a run to open: read from fd at off into blob (fd >= 0;
+ * neighbours in consecutive slots and buffers with one pread), then
+ * sealfs_node_open of blob into out; and its result (-EIO when the read
+ * failed, out untouched). */
+typedef struct sfs_open {
+    const uint8_t *key;
+    uint64_t index;
+    unsigned level;
+    int rc;
+    int fd;
+    uint64_t off;
+    uint8_t *blob;
+    uint8_t *out;
+} sfs_open;
+
+/* Threads that open runs of nodes with the caller (pool.c). NULL when
+ * out of memory; a pool with no threads, or none, opens on the caller. */
+typedef struct sfs_pool sfs_pool;
+sfs_pool *sfs_pool_new(unsigned threads);
+void sfs_pool_free(sfs_pool *p);
+/* Open run[0..n) of file `id`, the caller's share through g; every rc is
+ * set. Returns the index of the first node that failed, n if none. */
+size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
+                     sfs_open *run, size_t n);
+
 uint64_t sfs_now_ns(void);
 void sfs_hex_id(const uint8_t id[SEALFS_ID], char out[2 * SEALFS_ID + 1]);
 int sfs_write_all(int fd, const uint8_t *p, size_t n, uint64_t off);
+/* n bytes at off, all of them (-EIO at the end of the file). */
+int sfs_read_full(int fd, uint8_t *p, size_t n, uint64_t off);
 /* Read and verify a file's index nodes (EIO on any failure); data pages
  * are read when they are used. */
 int sfs_file_load(sealfs_file *f);

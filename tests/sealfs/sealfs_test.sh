@@ -143,6 +143,20 @@ test_ops() {
     # still intact afterwards
     sealed "$T/d" "$T/s" sealed_ops check /data
     [ "$ST" -eq 0 ] || { fail "check after foreign opens"; show; }
+    # --sealed-cache: the same directory through a cache of another size
+    # (not part of the launch configuration); below 1M is a usage error
+    for size in 1M 64M; do
+        timeout 60 "$MANTLE" run --tee=soft --state-dir "$T/s" \
+            --sealed-cache "$size" --dir-sealed "$T/d::/data" \
+            "$T/sealed_ops.wasm" check /data >"$T/out" 2>"$T/err"
+        [ "$?" -eq 0 ] && [ "$(tail -1 "$T/out")" = ok ] ||
+            { fail "check with --sealed-cache $size"; show; }
+    done
+    "$MANTLE" run --sealed-cache 512K --tee=soft --state-dir "$T/s" \
+        --dir-sealed "$T/d::/data" "$T/sealed_ops.wasm" check /data \
+        >"$T/out" 2>"$T/err"
+    [ "$?" -eq 2 ] && grep -q -- "--sealed-cache" "$T/err" ||
+        { fail "--sealed-cache 512K was not refused"; show; }
     # O_SYNC: each write is committed when it returns, before any close
     local pid
     "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed "$T/d::/data" \

@@ -3,11 +3,13 @@
  */
 #define _GNU_SOURCE
 #include "platform/os.h"
+#include "platform/os_fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -177,4 +179,79 @@ void os_mutex_free(os_mutex *m)
         return;
     pthread_mutex_destroy(&m->m);
     free(m);
+}
+
+struct os_cond {
+    pthread_cond_t c;
+};
+
+os_cond *os_cond_new(void)
+{
+    os_cond *c = malloc(sizeof *c);
+
+    if (c && pthread_cond_init(&c->c, NULL) != 0) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+void os_cond_wait(os_cond *c, os_mutex *m)
+{
+    if (pthread_cond_wait(&c->c, &m->m) != 0)
+        abort();
+}
+
+void os_cond_signal(os_cond *c)
+{
+    pthread_cond_signal(&c->c);
+}
+
+void os_cond_broadcast(os_cond *c)
+{
+    pthread_cond_broadcast(&c->c);
+}
+
+void os_cond_free(os_cond *c)
+{
+    if (!c)
+        return;
+    pthread_cond_destroy(&c->c);
+    free(c);
+}
+
+struct os_thread {
+    pthread_t t;
+};
+
+int os_thread_start(os_thread **out, void *(*fn)(void *), void *arg)
+{
+    os_thread *t = malloc(sizeof *t);
+    sigset_t all, old;
+    int rc;
+
+    *out = NULL;
+    if (!t)
+        return -OS_ENOMEM;
+    /* The new thread inherits the mask: block everything while creating
+     * it, so that process signals (SIGINT, the interpreter's timers) go to
+     * the threads that handle them. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&t->t, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        free(t);
+        return rc == EAGAIN ? -OS_EAGAIN : -OS_ENOMEM;
+    }
+    *out = t;
+    return 0;
+}
+
+void os_thread_join(os_thread *t)
+{
+    if (!t)
+        return;
+    pthread_join(t->t, NULL);
+    free(t);
 }

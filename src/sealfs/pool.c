@@ -1,0 +1,284 @@
+/* pool.c - opening runs of sealed nodes on all cores: a mount's small pool
+ * of decryption threads (fork-join).
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * A sequential read fetches many nodes with one pread; verifying and
+ * decrypting them (AES-256-GCM, a key schedule each) is most of its time,
+ * and each node is independent. sfs_pool_open hands a run to the pool's
+ * threads and works on it itself; it returns once every node of the run
+ * is done, so the run's buffers (the read buffer, the guest's memory,
+ * cache pages) are used only during the call: nothing runs in the
+ * background, and the rest of sealfs stays single-threaded.
+ *
+ * Memory is bounded by the caller's run (SFS_RUN nodes); each thread holds
+ * one reusable GCM context. Errors are per node and reported in run order,
+ * the same whichever thread opened what.
+ *
+ * Shared state is guarded by `mu`: a run is published (run, n, next = 0,
+ * gen + 1), nodes are claimed under the mutex a share at a time (the
+ * run divided by the number of threads, caller included: claiming
+ * fewer made the mutex's cache line the bottleneck), and the
+ * caller waits until every node is claimed and no thread is still working
+ * (busy == 0) before it takes the run back, so that a thread waking late
+ * finds nothing left to claim and never touches a finished run. A run of a
+ * 64 KiB read is about 15 us of work: sleeping on a condition variable
+ * between runs (a futex call and a wakeup each way) would cost as much as
+ * it saves, so a thread first polls gen (and the caller busy) for fifty
+ * microseconds, and sleeps only when no run comes. A caller that finds the
+ * threads asleep (the cores were busy with other work, or the reader is
+ * slow) or waits long for one opens the next runs alone (BACKOFF), then
+ * wakes them for one run to try again: on a loaded machine the pool costs
+ * about one wakeup per BACKOFF runs, never a system call per run. gen,
+ * busy and stop are also read without the mutex (atomics), written only
+ * with it.
+ */
+#include <stdlib.h>
+
+#include "platform/os.h"
+#include "sealfs/sealfs_int.h"
+#include "tee/tee.h"
+
+#define POOL_MAX 3        /* threads besides the caller */
+#define SPIN_NS 50000u    /* polling before sleeping */
+/* A caller that waited longer than this for the others after its own
+ * share (they were not running: the cores are busy with other work) opens
+ * the next BACKOFF runs alone: waiting for a thread the scheduler has set
+ * aside costs more than the thread saves. */
+#define LATE_NS 200000u
+#define BACKOFF 16u
+
+/* One thread and what only it uses. */
+typedef struct {
+    struct sfs_pool *p;
+    os_thread *t;
+    tee_gcm *gcm;       /* NULL: a context per node (slower, still right) */
+    bool asleep;        /* waits on `work` and no one woke it yet (mu) */
+} pool_thread;
+
+struct sfs_pool {
+    os_mutex *mu;
+    os_cond *work, *done;
+    pool_thread thr[POOL_MAX];
+    unsigned nthr;
+    uint32_t stop;
+    uint32_t gen;       /* runs published */
+    /* the run being opened, or NULL */
+    sfs_open *run;
+    const uint8_t *id;
+    size_t n, next;
+    size_t chunk;       /* nodes claimed at a time: a share each */
+    uint32_t busy;      /* threads opening claimed nodes of the run */
+    unsigned sleepers;  /* threads asleep */
+    bool waiting;       /* the caller waits on `done` */
+    unsigned alone;     /* runs left to open without the others (caller) */
+    bool probe;         /* wake sleeping threads for the next run */
+};
+
+static void open_some(tee_gcm *g, const uint8_t *id, sfs_open *o, size_t k)
+{
+    for (size_t i = 0, m; i < k; i += m) {
+        int rc = 0;
+
+        m = 1;
+        if (o[i].fd >= 0) {
+            while (i + m < k && o[i + m].fd == o[i].fd &&
+                   o[i + m].off == o[i].off + m * SEALFS_BLOB &&
+                   o[i + m].blob == o[i].blob + m * SEALFS_BLOB)
+                m++;
+            rc = sfs_read_full(o[i].fd, o[i].blob, m * SEALFS_BLOB, o[i].off);
+        }
+        for (size_t j = i; j < i + m; j++)
+            o[j].rc = rc < 0 ? -OS_EIO
+                             : sealfs_node_open(g, o[j].key, id, o[j].level,
+                                                o[j].index, o[j].blob,
+                                                o[j].out);
+    }
+}
+
+/* Claim the next few nodes of the current run (mu held); 0 if none. */
+static size_t claim(sfs_pool *p, size_t *first)
+{
+    size_t k;
+
+    if (!p->run || p->next >= p->n)
+        return 0;
+    k = p->n - p->next < p->chunk ? p->n - p->next : p->chunk;
+    *first = p->next;
+    p->next += k;
+    os_atomic_store_u32(&p->busy, p->busy + 1);
+    return k;
+}
+
+/* Open claimed nodes until the run has none left (mu held on entry and
+ * exit); the last one out wakes a waiting caller. */
+static void drain(sfs_pool *p, tee_gcm *g)
+{
+    size_t first, k;
+
+    while ((k = claim(p, &first))) {
+        sfs_open *run = p->run;
+        const uint8_t *id = p->id;
+
+        os_mutex_unlock(p->mu);
+        open_some(g, id, run + first, k);
+        os_mutex_lock(p->mu);
+        os_atomic_store_u32(&p->busy, p->busy - 1);
+        if (p->busy == 0 && p->waiting)
+            os_cond_signal(p->done);
+    }
+}
+
+/* Poll *v until it differs from `was` (or, with stop, the pool stops), for
+ * at most SPIN_NS; whether it did. */
+static bool spin_change(sfs_pool *p, const uint32_t *v, uint32_t was)
+{
+    uint64_t t0 = os_clock_monotonic_ns();
+
+    for (unsigned i = 1;; i++) {
+        if (os_atomic_load_u32(v) != was || os_atomic_load_u32(&p->stop))
+            return true;
+        os_cpu_relax();
+        if (i % 64 == 0 && os_clock_monotonic_ns() - t0 > SPIN_NS)
+            return false;
+    }
+}
+
+static void *worker(void *arg)
+{
+    pool_thread *me = arg;
+    sfs_pool *p = me->p;
+
+    os_mutex_lock(p->mu);
+    while (!p->stop) {
+        uint32_t seen;
+
+        drain(p, me->gcm);
+        seen = p->gen;
+        os_mutex_unlock(p->mu);
+        spin_change(p, &p->gen, seen);
+        os_mutex_lock(p->mu);
+        while (!p->stop && p->gen == seen) {
+            if (!me->asleep) {
+                me->asleep = true;
+                p->sleepers++;
+            }
+            os_cond_wait(p->work, p->mu);
+        }
+        if (me->asleep) {   /* woken by stop, or saw gen move on its own */
+            me->asleep = false;
+            p->sleepers--;
+        }
+    }
+    os_mutex_unlock(p->mu);
+    return NULL;
+}
+
+sfs_pool *sfs_pool_new(unsigned threads)
+{
+    sfs_pool *p = calloc(1, sizeof *p);
+
+    if (threads > POOL_MAX)
+        threads = POOL_MAX;
+    if (!p || !(p->mu = os_mutex_new()) || !(p->work = os_cond_new()) ||
+        !(p->done = os_cond_new())) {
+        sfs_pool_free(p);
+        return NULL;
+    }
+    for (unsigned i = 0; i < threads; i++) {
+        pool_thread *t = &p->thr[i];
+
+        t->p = p;
+        t->gcm = tee_gcm_new();
+        if (os_thread_start(&t->t, worker, t) < 0) {
+            tee_gcm_free(t->gcm);
+            t->gcm = NULL;
+            break;   /* fewer threads: slower, still right */
+        }
+        p->nthr++;
+    }
+    return p;
+}
+
+void sfs_pool_free(sfs_pool *p)
+{
+    if (!p)
+        return;
+    if (p->mu) {
+        os_mutex_lock(p->mu);
+        os_atomic_store_u32(&p->stop, 1);
+        if (p->work)
+            os_cond_broadcast(p->work);
+        os_mutex_unlock(p->mu);
+    }
+    for (unsigned i = 0; i < p->nthr; i++) {
+        os_thread_join(p->thr[i].t);
+        tee_gcm_free(p->thr[i].gcm);   /* wipes its last key schedule */
+    }
+    os_cond_free(p->work);
+    os_cond_free(p->done);
+    os_mutex_free(p->mu);
+    free(p);
+}
+
+size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
+                     sfs_open *run, size_t n)
+{
+    size_t i;
+
+    if (!p || p->nthr == 0 || n < 2 || p->alone) {
+        if (p && p->alone)
+            p->alone--;
+        open_some(g, id, run, n);
+    } else {
+        uint64_t t0;
+
+        os_mutex_lock(p->mu);
+        if (p->sleepers && !p->probe) {
+            /* They slept through the gap since the last run: the cores
+             * are busy with other work (or the reader is slow). Waking
+             * them costs the caller a system call per run and they come
+             * late: open this run and the next BACKOFF alone, then try
+             * again. */
+            p->alone = BACKOFF;
+            p->probe = true;
+            os_mutex_unlock(p->mu);
+            open_some(g, id, run, n);
+            goto out;
+        }
+        p->probe = false;
+        p->run = run;
+        p->id = id;
+        p->n = n;
+        p->next = 0;
+        p->chunk = (n + p->nthr) / (p->nthr + 1);
+        os_atomic_store_u32(&p->gen, p->gen + 1);
+        if (p->sleepers) {
+            /* awake from now on: the next run must not take them for
+             * sleepers before they got to run */
+            for (unsigned t = 0; t < p->nthr; t++)
+                p->thr[t].asleep = false;
+            p->sleepers = 0;
+            os_cond_broadcast(p->work);
+        }
+        drain(p, g);
+        t0 = os_clock_monotonic_ns();
+        while (p->busy) {
+            /* the others finish their share: a few us */
+            os_mutex_unlock(p->mu);
+            spin_change(p, &p->busy, os_atomic_load_u32(&p->busy));
+            os_mutex_lock(p->mu);
+            p->waiting = true;
+            while (p->busy)
+                os_cond_wait(p->done, p->mu);
+            p->waiting = false;
+            if (os_clock_monotonic_ns() - t0 > LATE_NS)
+                p->alone = BACKOFF;
+        }
+        p->run = NULL;
+        os_mutex_unlock(p->mu);
+    }
+out:
+    for (i = 0; i < n && run[i].rc == 0; i++)
+        ;
+    return i;
+}
