@@ -270,11 +270,13 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
  * and nobody else reads: `op s:a s:b s:addr k:offset`, store(addr +
  * offset) = a op b; 5 cells. sym, class, operand type, result as slot
  * bits (x, y the operands), C type stored, bytes, conversion of s_. */
-#define VM_OPSTORES(X)                                                        \
+#define VM_OPSTORES_F64(X)                                                    \
     X(F64Add, F, double, bits_f64(x + y), uint64_t, 8, LE64(s_))              \
     X(F64Sub, F, double, bits_f64(x - y), uint64_t, 8, LE64(s_))              \
     X(F64Mul, F, double, bits_f64(x * y), uint64_t, 8, LE64(s_))              \
-    X(F64Div, F, double, bits_f64(x / y), uint64_t, 8, LE64(s_))              \
+    X(F64Div, F, double, bits_f64(x / y), uint64_t, 8, LE64(s_))
+#define VM_OPSTORES(X)                                                        \
+    VM_OPSTORES_F64(X)                                                        \
     X(I32Add, I, uint32_t, x + y, uint32_t, 4, LE32((uint32_t)s_))            \
     X(I32Sub, I, uint32_t, x - y, uint32_t, 4, LE32((uint32_t)s_))            \
     X(I32And, I, uint32_t, x & y, uint32_t, 4, LE32((uint32_t)s_))            \
@@ -337,6 +339,18 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     VACC(VOP_LX2_F64Add_da, VOP_LX2_F64Add, 3)                                \
     VACC(VOP_ADD2_d, VOP_ADD2, 1)                                             \
     VACC(VOP_ADD2_x, VOP_ADD2, 2)
+
+/* Loop tails: an instruction often found right before a loop's closing
+ * `i += k; if (i != n) continue` (VOP_ADDLOOP_I32Ne), its length in
+ * cells. The stencils end in an operator-store, loops with two induction
+ * variables in add2, Gauss-Seidel's in copy2. */
+#define VM_TAILS(X)                                                           \
+    X(OS_F64Add_a, VOP_OS_F64Add_a, 5)                                        \
+    X(OS_F64Sub_a, VOP_OS_F64Sub_a, 5)                                        \
+    X(OS_F64Mul_a, VOP_OS_F64Mul_a, 5)                                        \
+    X(OS_F64Div_a, VOP_OS_F64Div_a, 5)                                        \
+    X(ADD2, VOP_ADD2, 7)                                                      \
+    X(COPY2, VOP_COPY2, 5)
 
 enum {
     VOP_BR = OP__COUNT,  /* t:target                              2 */
@@ -418,6 +432,15 @@ enum {
     VM_LOADTEES(X)
 #undef X
     VOP_LX2_F64Add,      /* (above)                               8 */
+    /* add_br_if.I32Ne to a loop, which always jumps backwards:
+     * VOP_ADDBRIF_I32Ne's cells, 6. */
+    VOP_ADDLOOP_I32Ne,
+    /* Tails (VM_TAILS): an instruction that falls through, then the
+     * VOP_ADDLOOP_I32Ne right after it, in one dispatch. The cells of both
+     * stay as they were (the second handler cell is not read): len + 6. */
+#define X(name, first, len) VOP_TAIL_##name,
+    VM_TAILS(X)
+#undef X
     /* Accumulator variants (above), VOP_ACC_FIRST onwards. */
     VOP_ACC_BEFORE_,
 #define VACC(name, base, flags) name,

@@ -118,6 +118,8 @@ typedef struct lw {
     uint32_t link_end;       /* local.set that retargets it */
     lw_last before_last;     /* the same of the instruction before it */
     uint32_t copy_end;       /* code size right after a last plain copy */
+    uint32_t tail_start;     /* an instruction VM_TAILS lists, and the */
+    uint32_t tail_end;       /* code size right after it (NIL: none) */
 
     uint32_t cur_off;        /* byte offset of the current instruction */
     bool oom;
@@ -405,6 +407,14 @@ static void no_last(lw *l)
     l->last_dst_cell = NIL;
     l->link_cell = NIL;
     l->copy_end = NIL;
+    l->tail_end = NIL;
+}
+
+/* Note a candidate first half of a loop tail (iops.h VM_TAILS). */
+static void tail_note(lw *l, uint32_t start)
+{
+    l->tail_start = start;
+    l->tail_end = l->ncode;
 }
 
 static void emit_copy(lw *l, uint8_t type, uint32_t dst, uint32_t src)
@@ -420,6 +430,7 @@ static void emit_copy(lw *l, uint8_t type, uint32_t dst, uint32_t src)
         l->copy_end = NIL;
         emit(l, dst);
         emit(l, src);
+        tail_note(l, l->last_start);
         return;
     }
     emit_op(l, type == VT_V128 ? VOP_COPY_V128 : VOP_COPY);
@@ -694,6 +705,24 @@ static uint16_t mirror_cmp(uint16_t op)
     }
 }
 
+/* A VOP_ADDLOOP_I32Ne just emitted at `start` right after an
+ * instruction VM_TAILS lists, with no label between (a label clears
+ * tail_end): the first instruction's handler cell becomes the pair's. Its
+ * cells and the loop branch's stay where they are. */
+static void join_tail(lw *l, uint32_t start)
+{
+    if (l->tail_end != start || l->oom)
+        return;
+    vm_cell *c = &l->code[l->tail_start];
+#define X(name, first, len)                                                   \
+    if (*c == op_cell(first) && l->tail_start + (len) == start) {             \
+        *c = op_cell(VOP_TAIL_##name);                                        \
+        return;                                                               \
+    }
+    VM_TAILS(X)
+#undef X
+}
+
 static uint32_t add_branch_op(uint16_t cmp, bool when_true)
 {
     switch (cmp) {
@@ -761,11 +790,16 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
             const vm_cell *p = &l->code[l->last_start];
             uint32_t d = p[1], x = p[2], y = p[3];
             unemit(l);
-            emit_op(l, addbr);
+            /* To a loop, the jump is a back-edge: no direction test. */
+            bool loop = addbr == VOP_ADDBRIF_I32Ne && c && c->kind == CTL_LOOP;
+            uint32_t start = l->ncode;
+            emit_op(l, loop ? VOP_ADDLOOP_I32Ne : addbr);
             emit(l, d);
             emit(l, x);
             emit(l, y);
             emit(l, kf == VM_K_A ? b : a);
+            if (loop)
+                join_tail(l, start);
         } else {
             emit_op(l, vop);
             emit(l, a);
@@ -1047,6 +1081,7 @@ static bool fuse_opstore(lw *l, uint16_t op, lw_val addr, lw_val v,
         acc_inherit(l, kf, at, os, 1, 2, false);
     else
         acc_link(l, &p, at, os, 1, 2, false);
+    tail_note(l, at);
     return true;
 }
 
@@ -1076,6 +1111,7 @@ static void merge_adds(lw *l)
     l->last_kflags = 0;
     l->before_last.dst_cell = l->before_last.link_cell = NIL;
     produced(l, at);
+    tail_note(l, p->start);
 }
 
 /* ---- Block types ------------------------------------------------------- */
