@@ -392,6 +392,18 @@ static void vm_opstats_count(uint32_t op)
         DISPATCH();                                                           \
     } while (0)
 
+/* The end of a pair's first half (iops.h VM_PAIRS): on to the second's
+ * handler by a direct jump. A switch build dispatches it as usual. */
+#if MANTLE_ENABLE_COMPUTED_GOTO
+#define THEN(n, second)                                                       \
+    do {                                                                      \
+        pc += (n);                                                            \
+        goto L_##second;                                                      \
+    } while (0)
+#else
+#define THEN(n, second) NEXT(n)
+#endif
+
 /* Jump to the loop target in cell k: a back-edge, known at lowering. */
 #define JUMP_BACK(k)                                                          \
     do {                                                                      \
@@ -503,6 +515,8 @@ static void vm_opstats_count(uint32_t op)
 /* Memory access bodies: effective address expression (64-bit, no
  * overflow), where the value goes (loads) or comes from (stores). */
 #define LD(T, n, conv, ea_expr, put, len)                                     \
+    LDT(T, n, conv, ea_expr, put, len, NEXT)
+#define LDT(T, n, conv, ea_expr, put, len, then)                              \
     {                                                                         \
         uint64_t ea = (ea_expr);                                              \
         if (UNLIKELY(OOB(ea, n)))                                             \
@@ -510,7 +524,7 @@ static void vm_opstats_count(uint32_t op)
         T v_;                                                                 \
         memcpy(&v_, mem + ea, n);                                             \
         put(conv);                                                            \
-        NEXT(len);                                                            \
+        then(len);                                                            \
     }
 #define ST(T, n, conv, ea_expr, sval, len)                                    \
     {                                                                         \
@@ -595,7 +609,7 @@ static void vm_opstats_count(uint32_t op)
  * dst, as the Wasm order has it. */
 #define KI_OF(T, s) ((T)(s))
 #define KF_OF(T, s) f64_of(s)
-#define LTE(C, T, e, LT, n, conv, geta, put)                                  \
+#define LTE(C, T, e, LT, n, conv, geta, put, then)                            \
     {                                                                         \
         uint64_t ea = (uint64_t)(uint32_t)(U32(3) + U32(4)) + pc[5];          \
         if (UNLIKELY(OOB(ea, n)))                                             \
@@ -606,17 +620,17 @@ static void vm_opstats_count(uint32_t op)
         R(6) = s_;                                                            \
         T x = (geta), y = K##C##_OF(T, s_);                                   \
         put(T, e);                                                            \
-        NEXT(7);                                                              \
+        then(7);                                                              \
     }
 #define LOADTEE(sym, C, T, e, LT, n, conv, comm)                              \
     CASE(VOP_LT_##sym)                                                        \
-    LTE(C, T, e, LT, n, conv, K##C##_GET(T, 2), K##C##_PUT)                   \
+    LTE(C, T, e, LT, n, conv, K##C##_GET(T, 2), K##C##_PUT, NEXT)             \
     CASE(VOP_LT_##sym##_d)                                                    \
-    LTE(C, T, e, LT, n, conv, K##C##_GET(T, 2), K##C##_KPUT)                  \
+    LTE(C, T, e, LT, n, conv, K##C##_GET(T, 2), K##C##_KPUT, NEXT)            \
     CASE(VOP_LT_##sym##_a)                                                    \
-    LTE(C, T, e, LT, n, conv, K##C##_ACC(T), K##C##_PUT)                      \
+    LTE(C, T, e, LT, n, conv, K##C##_ACC(T), K##C##_PUT, NEXT)                \
     CASE(VOP_LT_##sym##_da)                                                   \
-    LTE(C, T, e, LT, n, conv, K##C##_ACC(T), K##C##_KPUT)
+    LTE(C, T, e, LT, n, conv, K##C##_ACC(T), K##C##_KPUT, NEXT)
 
 /* An operator-store (iops.h VM_OPSTORES) and its accumulator variants. */
 #define OPST_DO(T, e, ST, n, conv, ga, gb)                                    \
@@ -857,6 +871,9 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
         [VOP_ADDLOOP_I32Ne] = &&L_VOP_ADDLOOP_I32Ne - &&L_base,
 #define X(name, first, len) [VOP_TAIL_##name] = &&L_VOP_TAIL_##name - &&L_base,
         VM_TAILS(X)
+#undef X
+#define X(name, first, second) [VOP_PAIR_##name] = &&L_VOP_PAIR_##name - &&L_base,
+        VM_PAIRS(X)
 #undef X
 #define VACC(name, base, flags) [name] = &&L_##name - &&L_base,
         VM_ACC_VARIANTS
@@ -1388,6 +1405,71 @@ enter:
     }
     VM_OPSTORES_F64(X)
 #undef X
+    /* Pairs (iops.h VM_PAIRS): the first's body, then THEN. */
+    CASE(VOP_PAIR_COPY_BR)
+    {
+        R(1) = R(2);
+        THEN(3, VOP_BR);
+    }
+    CASE(VOP_PAIR_COPY_CALL)
+    {
+        R(1) = R(2);
+        THEN(3, VOP_CALL);
+    }
+    CASE(VOP_PAIR_COPY2_COPY)
+    {
+        R(1) = R(2);
+        R(3) = R(4);
+        THEN(5, VOP_COPY);
+    }
+    CASE(VOP_PAIR_COPY2_CALL)
+    {
+        R(1) = R(2);
+        R(3) = R(4);
+        THEN(5, VOP_CALL);
+    }
+    CASE(VOP_PAIR_I32Add_BR)
+    {
+        R(1) = (uint32_t)(U32(2) + U32(3));
+        THEN(4, VOP_BR);
+    }
+    CASE(VOP_PAIR_I32Add_GLOBAL_SET)
+    {
+        R(1) = (uint32_t)(U32(2) + U32(3));
+        THEN(4, VOP_GLOBAL_SET);
+    }
+    CASE(VOP_PAIR_I32Sub_GLOBAL_SET)
+    {
+        R(1) = (uint32_t)(U32(2) - U32(3));
+        THEN(4, VOP_GLOBAL_SET);
+    }
+    CASE(VOP_PAIR_ADD2_OPBRNZ_I32Sub)
+    {
+        R(1) = (uint32_t)(U32(2) + U32(3));
+        R(4) = (uint32_t)(U32(5) + U32(6));
+        THEN(7, VOP_OPBRNZ_I32Sub);
+    }
+#define THEN_P(n) THEN(n, VOP_K_I32Load8U_d)
+    CASE(VOP_PAIR_I32Load8U_K_I32Load8U_d) LDT(uint8_t, 1, v_, EA_S, SLOT_LPUT, 4, THEN_P)
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_K_I32Load_d)
+    CASE(VOP_PAIR_I32Load_K_I32Load_d) LDT(uint32_t, 4, LE32(v_), EA_S, SLOT_LPUT, 4, THEN_P)
+#undef THEN_P
+#define THEN_P(n) THEN(n, OP_I32Load)
+    CASE(VOP_PAIR_I32Load_I32Load) LDT(uint32_t, 4, LE32(v_), EA_S, SLOT_LPUT, 4, THEN_P)
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_BR_UNLESS)
+    CASE(VOP_PAIR_I32Load_BR_UNLESS) LDT(uint32_t, 4, LE32(v_), EA_S, SLOT_LPUT, 4, THEN_P)
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_BR_TABLE)
+    CASE(VOP_PAIR_I32Load8U_BR_TABLE) LDT(uint8_t, 1, v_, EA_S, SLOT_LPUT, 4, THEN_P)
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_KBRUNLESS_I32Eq_b)
+    CASE(VOP_PAIR_K_I32Load8U_d_KBRUNLESS_I32Eq_b) LDT(uint8_t, 1, v_, EA_S, KI_LPUT, 4, THEN_P)
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_K_BR_UNLESS_a)
+    CASE(VOP_PAIR_K_I32Load8U_d_K_BR_UNLESS_a) LDT(uint8_t, 1, v_, EA_S, KI_LPUT, 4, THEN_P)
+#undef THEN_P
 #endif
 
     /* ---- Numeric ---- */

@@ -352,6 +352,30 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     X(ADD2, VOP_ADD2, 7)                                                      \
     X(COPY2, VOP_COPY2, 5)
 
+/* Pairs: two instructions in a row, the second no branch target, that
+ * the lowering (join_pairs) gives one handler, which runs the first and
+ * goes straight to the second's handler: one dispatch fewer. The most
+ * frequent pairs of sqlite's profile (opstats): values copied for a
+ * branch or a call, a block result added before its branch, the stack
+ * pointer update, a load feeding a load or a branch. */
+#define VM_PAIRS(X)                                                           \
+    X(COPY_BR, VOP_COPY, VOP_BR)                                              \
+    X(COPY_CALL, VOP_COPY, VOP_CALL)                                          \
+    X(COPY2_COPY, VOP_COPY2, VOP_COPY)                                        \
+    X(COPY2_CALL, VOP_COPY2, VOP_CALL)                                        \
+    X(I32Add_BR, OP_I32Add, VOP_BR)                                           \
+    X(I32Add_GLOBAL_SET, OP_I32Add, VOP_GLOBAL_SET)                           \
+    X(I32Sub_GLOBAL_SET, OP_I32Sub, VOP_GLOBAL_SET)                           \
+    X(ADD2_OPBRNZ_I32Sub, VOP_ADD2, VOP_OPBRNZ_I32Sub)                        \
+    X(I32Load8U_K_I32Load8U_d, OP_I32Load8U, VOP_K_I32Load8U_d)               \
+    X(I32Load_K_I32Load_d, OP_I32Load, VOP_K_I32Load_d)                       \
+    X(I32Load_I32Load, OP_I32Load, OP_I32Load)                                \
+    X(I32Load_BR_UNLESS, OP_I32Load, VOP_BR_UNLESS)                           \
+    X(I32Load8U_BR_TABLE, OP_I32Load8U, VOP_BR_TABLE)                         \
+    X(K_I32Load8U_d_KBRUNLESS_I32Eq_b,                                       \
+        VOP_K_I32Load8U_d, VOP_KBRUNLESS_I32Eq_b)                             \
+    X(K_I32Load8U_d_K_BR_UNLESS_a, VOP_K_I32Load8U_d, VOP_K_BR_UNLESS_a)
+
 enum {
     VOP_BR = OP__COUNT,  /* t:target                              2 */
     VOP_BR_IF,           /* s:cond t:target                       3 */
@@ -440,6 +464,11 @@ enum {
      * stay as they were (the second handler cell is not read): len + 6. */
 #define X(name, first, len) VOP_TAIL_##name,
     VM_TAILS(X)
+#undef X
+    /* Pairs (VM_PAIRS): the first instruction's handler cell; the cells
+     * of both as they were. */
+#define X(name, first, second) VOP_PAIR_##name,
+    VM_PAIRS(X)
 #undef X
     /* Accumulator variants (above), VOP_ACC_FIRST onwards. */
     VOP_ACC_BEFORE_,

@@ -120,6 +120,8 @@ typedef struct lw {
     uint32_t copy_end;       /* code size right after a last plain copy */
     uint32_t tail_start;     /* an instruction VM_TAILS lists, and the */
     uint32_t tail_end;       /* code size right after it (NIL: none) */
+    uint32_t *labels;        /* code positions branches jump to */
+    uint32_t nlabels, caplabels;
 
     uint32_t cur_off;        /* byte offset of the current instruction */
     bool oom;
@@ -521,11 +523,27 @@ static void emit_target(lw *l, lw_ctl *c)
     }
 }
 
+/* Record that branches jump to `pc` (for join_pairs). */
+static void label_note(lw *l, uint32_t pc)
+{
+    if (!MANTLE_ENABLE_FUSION)
+        return;
+    if (l->nlabels == l->caplabels &&
+        mt_grow(l->a, (void **)&l->labels, &l->caplabels, l->nlabels + 1,
+                sizeof *l->labels) != 0) {
+        l->oom = true;
+        return;
+    }
+    l->labels[l->nlabels++] = pc;
+}
+
 static void patch_chain(lw *l, uint32_t chain, uint32_t pc)
 {
     /* A label here: nothing before it may merge with what follows. */
     if (chain != NIL && pc == l->ncode)
         no_last(l);
+    if (chain != NIL)
+        label_note(l, pc);
     while (chain != NIL) {
         uint32_t next = l->code[chain];
         l->code[chain] = pc;
@@ -1358,6 +1376,7 @@ static int lower_body(lw *l, wasm_reader *r)
                 emit(l, 0);
                 nc->cost_cell = l->ncode - 1;
                 nc->loop_pc = nc->cost_cell - 1;
+                label_note(l, loop_target(nc));
             } else if (op == OP_If) {
                 if (nc->nparams) {
                     nc->save = l->save_start + l->save_used;
@@ -1486,6 +1505,7 @@ static int lower_body(lw *l, wasm_reader *r)
                     }
                 } else {
                     l->code[first + i] = l->ncode;
+                    label_note(l, l->ncode);
                     no_last(l);
                     emit_br(l, depth);
                 }
@@ -1886,6 +1906,60 @@ static int lower_body(lw *l, wasm_reader *r)
     return l->oom ? MANTLE_ENOMEM : MANTLE_OK;
 }
 
+/* ---- Pairs ------------------------------------------------------------- */
+
+/* The pair instruction for `a` followed by `b` (iops.h VM_PAIRS), or 0. */
+static uint32_t pair_op(vm_cell a, vm_cell b)
+{
+#define X(name, first, second)                                                \
+    if (a == op_cell(first) && b == op_cell(second))                          \
+        return VOP_PAIR_##name;
+    VM_PAIRS(X)
+#undef X
+    return 0;
+}
+
+static unsigned is_lx2(vm_cell c)
+{
+    return c == op_cell(VOP_LX2_F64Add) || c == op_cell(VOP_LX2_F64Add_d) ||
+           c == op_cell(VOP_LX2_F64Add_a) || c == op_cell(VOP_LX2_F64Add_da);
+}
+
+/* Join the pairs VM_PAIRS lists, once the code is final (every
+ * accumulator variant decided): an instruction whose successor is no
+ * branch target gets the pair's handler cell, which runs its own body
+ * and then goes straight to the successor's handler, one dispatch fewer.
+ * The cells stay where they are. Instruction starts are the pc map's
+ * entries, but for the one lx2 adds for its second load. */
+static void join_pairs(lw *l)
+{
+    if (!MANTLE_ENABLE_FUSION || l->oom || l->npcmap < 2)
+        return;
+    uint32_t nwords = l->ncode / 32 + 1;
+    uint32_t *is_label = mt_calloc(l->a, nwords, sizeof *is_label);
+    if (!is_label)
+        return; /* only an optimisation */
+    for (uint32_t i = 0; i < l->nlabels; i++)
+        if (l->labels[i] < l->ncode)
+            is_label[l->labels[i] / 32] |= 1u << (l->labels[i] % 32);
+    uint32_t i = 0;
+    while (i < l->npcmap) {
+        uint32_t a = l->pcmap[i].pc;
+        uint32_t j = i + 1 + is_lx2(l->code[a]);
+        if (j >= l->npcmap)
+            break;
+        uint32_t b = l->pcmap[j].pc, p;
+        if (!(is_label[b / 32] >> (b % 32) & 1) &&
+            (p = pair_op(l->code[a], l->code[b])) != 0) {
+            l->code[a] = op_cell(p);
+            /* b runs inside the pair: it starts no other pair. */
+            j += 1 + is_lx2(l->code[b]);
+        }
+        i = j;
+    }
+    mt_free(l->a, is_label);
+}
+
 void vm_code_free(const mantle_allocator *a, vm_code *code)
 {
     if (!code)
@@ -1942,6 +2016,7 @@ int vm_lower(mantle_module *mod, uint32_t func_index, vm_code **out_code,
     st = lower_body(&l, &r);
     if (st != MANTLE_OK)
         goto out;
+    join_pairs(&l);
     code = mt_calloc(l.a, 1, sizeof *code);
     uint32_t ninit = l.consts_start + l.nconsts - l.locals_start;
     uint64_t *init = mt_calloc(l.a, ninit ? ninit : 1, sizeof *init);
@@ -1982,6 +2057,7 @@ out:
                                      : "cannot lower function");
     }
     mt_free(l.a, l.code);
+    mt_free(l.a, l.labels);
     mt_free(l.a, l.consts);
     mt_free(l.a, l.hash);
     mt_free(l.a, l.vconsts);

@@ -83,6 +83,9 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
 #define X(name, first, len) [VOP_TAIL_##name - OP__COUNT] = "tail." #name,
     VM_TAILS(X)
 #undef X
+#define X(name, first, second) [VOP_PAIR_##name - OP__COUNT] = "pair." #name,
+    VM_PAIRS(X)
+#undef X
 #define X(sym, C, T, e, LT, n, conv, comm) [VOP_LT_##sym - OP__COUNT] = "lt." #sym,
     VM_LOADTEES(X)
 #undef X
@@ -204,6 +207,11 @@ uint32_t vm_op_length(uint32_t op, const vm_cell *pc)
     if (op == VOP_TAIL_##name)                                                \
         return (len) + 6;
         VM_TAILS(X)
+#undef X
+#define X(name, first, second)                                                \
+    if (op == VOP_PAIR_##name)                                                \
+        return vm_op_length(first, pc);
+        VM_PAIRS(X)
 #undef X
 #endif
         if (op >= VOP_LT_F64Add && op < VOP_ACC_FIRST)
