@@ -357,24 +357,48 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
  * goes straight to the second's handler: one dispatch fewer. The most
  * frequent pairs of sqlite's profile (opstats): values copied for a
  * branch or a call, a block result added before its branch, the stack
- * pointer update, a load feeding a load or a branch. */
+ * pointer update, a load or operator feeding a branch. `ctl`: the second
+ * is a branch, call or return; these pairs are joined first, as the only
+ * ones that measurably paid (docs/interpreter.md). */
 #define VM_PAIRS(X)                                                           \
-    X(COPY_BR, VOP_COPY, VOP_BR)                                              \
-    X(COPY_CALL, VOP_COPY, VOP_CALL)                                          \
-    X(COPY2_COPY, VOP_COPY2, VOP_COPY)                                        \
-    X(COPY2_CALL, VOP_COPY2, VOP_CALL)                                        \
-    X(I32Add_BR, OP_I32Add, VOP_BR)                                           \
-    X(I32Add_GLOBAL_SET, OP_I32Add, VOP_GLOBAL_SET)                           \
-    X(I32Sub_GLOBAL_SET, OP_I32Sub, VOP_GLOBAL_SET)                           \
-    X(ADD2_OPBRNZ_I32Sub, VOP_ADD2, VOP_OPBRNZ_I32Sub)                        \
-    X(I32Load8U_K_I32Load8U_d, OP_I32Load8U, VOP_K_I32Load8U_d)               \
-    X(I32Load_K_I32Load_d, OP_I32Load, VOP_K_I32Load_d)                       \
-    X(I32Load_I32Load, OP_I32Load, OP_I32Load)                                \
-    X(I32Load_BR_UNLESS, OP_I32Load, VOP_BR_UNLESS)                           \
-    X(I32Load8U_BR_TABLE, OP_I32Load8U, VOP_BR_TABLE)                         \
+    X(COPY_BR, VOP_COPY, VOP_BR, 1)                                           \
+    X(COPY_CALL, VOP_COPY, VOP_CALL, 1)                                       \
+    X(COPY2_COPY, VOP_COPY2, VOP_COPY, 0)                                     \
+    X(COPY2_CALL, VOP_COPY2, VOP_CALL, 1)                                     \
+    X(I32Add_BR, OP_I32Add, VOP_BR, 1)                                        \
+    X(I32Add_GLOBAL_SET, OP_I32Add, VOP_GLOBAL_SET, 0)                        \
+    X(I32Sub_GLOBAL_SET, OP_I32Sub, VOP_GLOBAL_SET, 0)                        \
+    X(ADD2_OPBRNZ_I32Sub, VOP_ADD2, VOP_OPBRNZ_I32Sub, 1)                     \
+    X(I32Load8U_K_I32Load8U_d, OP_I32Load8U, VOP_K_I32Load8U_d, 0)            \
+    X(I32Load_K_I32Load_d, OP_I32Load, VOP_K_I32Load_d, 0)                    \
+    X(I32Load_I32Load, OP_I32Load, OP_I32Load, 0)                             \
+    X(I32Load_BR_UNLESS, OP_I32Load, VOP_BR_UNLESS, 1)                        \
+    X(I32Load8U_BR_TABLE, OP_I32Load8U, VOP_BR_TABLE, 1)                      \
     X(K_I32Load8U_d_KBRUNLESS_I32Eq_b,                                       \
-        VOP_K_I32Load8U_d, VOP_KBRUNLESS_I32Eq_b)                             \
-    X(K_I32Load8U_d_K_BR_UNLESS_a, VOP_K_I32Load8U_d, VOP_K_BR_UNLESS_a)
+      VOP_K_I32Load8U_d, VOP_KBRUNLESS_I32Eq_b, 1)                            \
+    X(K_I32Load8U_d_K_BR_UNLESS_a, VOP_K_I32Load8U_d, VOP_K_BR_UNLESS_a, 1)   \
+    X(K_I32Load_d_K_BR_UNLESS_a, VOP_K_I32Load_d, VOP_K_BR_UNLESS_a, 1)       \
+    X(COPY_CALL_INDIRECT, VOP_COPY, VOP_CALL_INDIRECT, 1)                     \
+    X(COPY_BR_UNLESS, VOP_COPY, VOP_BR_UNLESS, 1)                             \
+    X(COPY_BR_IF, VOP_COPY, VOP_BR_IF, 1)                                     \
+    X(I32And_BR_UNLESS, OP_I32And, VOP_BR_UNLESS, 1)                          \
+    X(K_I32Load8S_d_KBRUNLESS_I32GeS_a,                                      \
+      VOP_K_I32Load8S_d, VOP_KBRUNLESS_I32GeS_a, 1)                           \
+    X(K_I32ShrS_da_KBRUNLESS_I32GeS_a,                                       \
+      VOP_K_I32ShrS_da, VOP_KBRUNLESS_I32GeS_a, 1)                            \
+    X(K_I32ShrS_da_KBRIF_I32GeS_a, VOP_K_I32ShrS_da, VOP_KBRIF_I32GeS_a, 1)   \
+    X(KX_I32Load8U_d_KBRUNLESS_I32And_a,                                     \
+      VOP_KX_I32Load8U_d, VOP_KBRUNLESS_I32And_a, 1)                          \
+    X(K_I32And_a_BR_UNLESS, VOP_K_I32And_a, VOP_BR_UNLESS, 1)                 \
+    X(K_I32Load_d_K_BR_IF_a, VOP_K_I32Load_d, VOP_K_BR_IF_a, 1)               \
+    X(K_I64Load_d_KBRUNLESS_I64GtS_b,                                        \
+      VOP_K_I64Load_d, VOP_KBRUNLESS_I64GtS_b, 1)                             \
+    X(I32Add_CALL, OP_I32Add, VOP_CALL, 1)                                    \
+    X(OS_I64Or_b_RETURN1, VOP_OS_I64Or_b, VOP_RETURN1, 1)                     \
+    X(K_I32Load16U_d_KBRUNLESS_I32And_a,                                     \
+      VOP_K_I32Load16U_d, VOP_KBRUNLESS_I32And_a, 1)                          \
+    X(I32Load8U_BR_UNLESS, OP_I32Load8U, VOP_BR_UNLESS, 1)                    \
+    X(GLOBAL_SET_RETURN1, VOP_GLOBAL_SET, VOP_RETURN1, 1)
 
 enum {
     VOP_BR = OP__COUNT,  /* t:target                              2 */
@@ -467,7 +491,7 @@ enum {
 #undef X
     /* Pairs (VM_PAIRS): the first instruction's handler cell; the cells
      * of both as they were. */
-#define X(name, first, second) VOP_PAIR_##name,
+#define X(name, first, second, ctl) VOP_PAIR_##name,
     VM_PAIRS(X)
 #undef X
     /* Accumulator variants (above), VOP_ACC_FIRST onwards. */

@@ -1908,11 +1908,12 @@ static int lower_body(lw *l, wasm_reader *r)
 
 /* ---- Pairs ------------------------------------------------------------- */
 
-/* The pair instruction for `a` followed by `b` (iops.h VM_PAIRS), or 0. */
-static uint32_t pair_op(vm_cell a, vm_cell b)
+/* The pair instruction for `a` followed by `b` (iops.h VM_PAIRS) whose
+ * second is (ctl) or is not a branch, call or return; or 0. */
+static uint32_t pair_op(vm_cell a, vm_cell b, int ctl)
 {
-#define X(name, first, second)                                                \
-    if (a == op_cell(first) && b == op_cell(second))                          \
+#define X(name, first, second, c)                                             \
+    if ((c) == ctl && a == op_cell(first) && b == op_cell(second))            \
         return VOP_PAIR_##name;
     VM_PAIRS(X)
 #undef X
@@ -1930,34 +1931,42 @@ static unsigned is_lx2(vm_cell c)
  * branch target gets the pair's handler cell, which runs its own body
  * and then goes straight to the successor's handler, one dispatch fewer.
  * The cells stay where they are. Instruction starts are the pc map's
- * entries, but for the one lx2 adds for its second load. */
+ * entries, but for the one lx2 adds for its second load. Pairs into a
+ * branch are joined first; an instruction is in one pair at most. */
 static void join_pairs(lw *l)
 {
     if (!MANTLE_ENABLE_FUSION || l->oom || l->npcmap < 2)
         return;
     uint32_t nwords = l->ncode / 32 + 1;
     uint32_t *is_label = mt_calloc(l->a, nwords, sizeof *is_label);
-    if (!is_label)
+    uint8_t *used = mt_calloc(l->a, l->npcmap, 1);
+    if (!is_label || !used) {
+        mt_free(l->a, is_label);
+        mt_free(l->a, used);
         return; /* only an optimisation */
+    }
     for (uint32_t i = 0; i < l->nlabels; i++)
         if (l->labels[i] < l->ncode)
             is_label[l->labels[i] / 32] |= 1u << (l->labels[i] % 32);
-    uint32_t i = 0;
-    while (i < l->npcmap) {
-        uint32_t a = l->pcmap[i].pc;
-        uint32_t j = i + 1 + is_lx2(l->code[a]);
-        if (j >= l->npcmap)
-            break;
-        uint32_t b = l->pcmap[j].pc, p;
-        if (!(is_label[b / 32] >> (b % 32) & 1) &&
-            (p = pair_op(l->code[a], l->code[b])) != 0) {
-            l->code[a] = op_cell(p);
-            /* b runs inside the pair: it starts no other pair. */
-            j += 1 + is_lx2(l->code[b]);
+    for (int ctl = 1; ctl >= 0; ctl--) {
+        uint32_t i = 0;
+        while (i < l->npcmap) {
+            uint32_t a = l->pcmap[i].pc;
+            uint32_t j = i + 1 + is_lx2(l->code[a]);
+            if (j >= l->npcmap)
+                break;
+            uint32_t b = l->pcmap[j].pc, p;
+            if (!used[i] && !used[j] &&
+                !(is_label[b / 32] >> (b % 32) & 1) &&
+                (p = pair_op(l->code[a], l->code[b], ctl)) != 0) {
+                l->code[a] = op_cell(p);
+                used[i] = used[j] = 1;
+            }
+            i = j;
         }
-        i = j;
     }
     mt_free(l->a, is_label);
+    mt_free(l->a, used);
 }
 
 void vm_code_free(const mantle_allocator *a, vm_code *code)

@@ -83,7 +83,7 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
 #define X(name, first, len) [VOP_TAIL_##name - OP__COUNT] = "tail." #name,
     VM_TAILS(X)
 #undef X
-#define X(name, first, second) [VOP_PAIR_##name - OP__COUNT] = "pair." #name,
+#define X(name, first, second, ctl) [VOP_PAIR_##name - OP__COUNT] = "pair." #name,
     VM_PAIRS(X)
 #undef X
 #define X(sym, C, T, e, LT, n, conv, comm) [VOP_LT_##sym - OP__COUNT] = "lt." #sym,
@@ -208,7 +208,7 @@ uint32_t vm_op_length(uint32_t op, const vm_cell *pc)
         return (len) + 6;
         VM_TAILS(X)
 #undef X
-#define X(name, first, second)                                                \
+#define X(name, first, second, ctl)                                           \
     if (op == VOP_PAIR_##name)                                                \
         return vm_op_length(first, pc);
         VM_PAIRS(X)
