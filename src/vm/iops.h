@@ -353,13 +353,13 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     X(COPY2, VOP_COPY2, 5)
 
 /* Pairs: two instructions in a row, the second no branch target, that
- * the lowering (join_pairs) gives one handler, which runs the first and
- * goes straight to the second's handler: one dispatch fewer. The most
- * frequent pairs of sqlite's profile (opstats): values copied for a
- * branch or a call, a block result added before its branch, the stack
- * pointer update, a load or operator feeding a branch. `ctl`: the second
- * is a branch, call or return; these pairs are joined first, as the only
- * ones that measurably paid (docs/interpreter.md). */
+ * the lowering (vm_join_pairs, pairs.c) gives one handler, which runs the
+ * first and goes straight to the second's handler: one dispatch fewer.
+ * The most frequent pairs of sqlite's profile (opstats): values copied
+ * for a branch or a call, a block result added before its branch, the
+ * stack pointer update, a load or operator feeding a branch. `ctl`: the
+ * second is a branch, call or return; these pairs are joined first, as
+ * the only ones that measurably paid (docs/interpreter.md). */
 #define VM_PAIRS(X)                                                           \
     X(COPY_BR, VOP_COPY, VOP_BR, 1)                                           \
     X(COPY_CALL, VOP_COPY, VOP_CALL, 1)                                       \

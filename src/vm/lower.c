@@ -334,14 +334,7 @@ static void emit(lw *l, vm_cell c)
     l->code[l->ncode++] = c;
 }
 
-static vm_cell op_cell(uint32_t op)
-{
-#if MANTLE_ENABLE_COMPUTED_GOTO
-    return (vm_cell)vm_handler_offset[op];
-#else
-    return op;
-#endif
-}
+#define op_cell vm_op_cell
 
 /* Map code position `pc` (and on, up to the next entry) to Wasm offset
  * `off`. */
@@ -523,18 +516,16 @@ static void emit_target(lw *l, lw_ctl *c)
     }
 }
 
-/* Record that branches jump to `pc` (for join_pairs). */
+/* Record that branches jump to `pc` (for vm_join_pairs). */
 static void label_note(lw *l, uint32_t pc)
 {
     if (!MANTLE_ENABLE_FUSION)
         return;
-    if (l->nlabels == l->caplabels &&
-        mt_grow(l->a, (void **)&l->labels, &l->caplabels, l->nlabels + 1,
-                sizeof *l->labels) != 0) {
-        l->oom = true;
-        return;
-    }
-    l->labels[l->nlabels++] = pc;
+    if (mt_grow(l->a, (void **)&l->labels, &l->caplabels, l->nlabels + 1,
+                sizeof *l->labels) != 0)
+        l->oom = true; /* a label missed would let a pair span it */
+    else
+        l->labels[l->nlabels++] = pc;
 }
 
 static void patch_chain(lw *l, uint32_t chain, uint32_t pc)
@@ -723,24 +714,6 @@ static uint16_t mirror_cmp(uint16_t op)
     }
 }
 
-/* A VOP_ADDLOOP_I32Ne just emitted at `start` right after an
- * instruction VM_TAILS lists, with no label between (a label clears
- * tail_end): the first instruction's handler cell becomes the pair's. Its
- * cells and the loop branch's stay where they are. */
-static void join_tail(lw *l, uint32_t start)
-{
-    if (l->tail_end != start || l->oom)
-        return;
-    vm_cell *c = &l->code[l->tail_start];
-#define X(name, first, len)                                                   \
-    if (*c == op_cell(first) && l->tail_start + (len) == start) {             \
-        *c = op_cell(VOP_TAIL_##name);                                        \
-        return;                                                               \
-    }
-    VM_TAILS(X)
-#undef X
-}
-
 static uint32_t add_branch_op(uint16_t cmp, bool when_true)
 {
     switch (cmp) {
@@ -816,8 +789,10 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
             emit(l, x);
             emit(l, y);
             emit(l, kf == VM_K_A ? b : a);
-            if (loop)
-                join_tail(l, start);
+            /* It may join the instruction before it (pairs.c); a label
+             * between clears tail_end. */
+            if (loop && l->tail_end == start && !l->oom)
+                vm_join_tail(l->code, l->tail_start, start);
         } else {
             emit_op(l, vop);
             emit(l, a);
@@ -1906,69 +1881,6 @@ static int lower_body(lw *l, wasm_reader *r)
     return l->oom ? MANTLE_ENOMEM : MANTLE_OK;
 }
 
-/* ---- Pairs ------------------------------------------------------------- */
-
-/* The pair instruction for `a` followed by `b` (iops.h VM_PAIRS) whose
- * second is (ctl) or is not a branch, call or return; or 0. */
-static uint32_t pair_op(vm_cell a, vm_cell b, int ctl)
-{
-#define X(name, first, second, c)                                             \
-    if ((c) == ctl && a == op_cell(first) && b == op_cell(second))            \
-        return VOP_PAIR_##name;
-    VM_PAIRS(X)
-#undef X
-    return 0;
-}
-
-static unsigned is_lx2(vm_cell c)
-{
-    return c == op_cell(VOP_LX2_F64Add) || c == op_cell(VOP_LX2_F64Add_d) ||
-           c == op_cell(VOP_LX2_F64Add_a) || c == op_cell(VOP_LX2_F64Add_da);
-}
-
-/* Join the pairs VM_PAIRS lists, once the code is final (every
- * accumulator variant decided): an instruction whose successor is no
- * branch target gets the pair's handler cell, which runs its own body
- * and then goes straight to the successor's handler, one dispatch fewer.
- * The cells stay where they are. Instruction starts are the pc map's
- * entries, but for the one lx2 adds for its second load. Pairs into a
- * branch are joined first; an instruction is in one pair at most. */
-static void join_pairs(lw *l)
-{
-    if (!MANTLE_ENABLE_FUSION || l->oom || l->npcmap < 2)
-        return;
-    uint32_t nwords = l->ncode / 32 + 1;
-    uint32_t *is_label = mt_calloc(l->a, nwords, sizeof *is_label);
-    uint8_t *used = mt_calloc(l->a, l->npcmap, 1);
-    if (!is_label || !used) {
-        mt_free(l->a, is_label);
-        mt_free(l->a, used);
-        return; /* only an optimisation */
-    }
-    for (uint32_t i = 0; i < l->nlabels; i++)
-        if (l->labels[i] < l->ncode)
-            is_label[l->labels[i] / 32] |= 1u << (l->labels[i] % 32);
-    for (int ctl = 1; ctl >= 0; ctl--) {
-        uint32_t i = 0;
-        while (i < l->npcmap) {
-            uint32_t a = l->pcmap[i].pc;
-            uint32_t j = i + 1 + is_lx2(l->code[a]);
-            if (j >= l->npcmap)
-                break;
-            uint32_t b = l->pcmap[j].pc, p;
-            if (!used[i] && !used[j] &&
-                !(is_label[b / 32] >> (b % 32) & 1) &&
-                (p = pair_op(l->code[a], l->code[b], ctl)) != 0) {
-                l->code[a] = op_cell(p);
-                used[i] = used[j] = 1;
-            }
-            i = j;
-        }
-    }
-    mt_free(l->a, is_label);
-    mt_free(l->a, used);
-}
-
 void vm_code_free(const mantle_allocator *a, vm_code *code)
 {
     if (!code)
@@ -2025,7 +1937,9 @@ int vm_lower(mantle_module *mod, uint32_t func_index, vm_code **out_code,
     st = lower_body(&l, &r);
     if (st != MANTLE_OK)
         goto out;
-    join_pairs(&l);
+    if (MANTLE_ENABLE_FUSION)
+        vm_join_pairs(l.a, l.code, l.ncode, l.pcmap, l.npcmap, l.labels,
+                      l.nlabels);
     code = mt_calloc(l.a, 1, sizeof *code);
     uint32_t ninit = l.consts_start + l.nconsts - l.locals_start;
     uint64_t *init = mt_calloc(l.a, ninit ? ninit : 1, sizeof *init);

@@ -83,7 +83,8 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
 #define X(name, first, len) [VOP_TAIL_##name - OP__COUNT] = "tail." #name,
     VM_TAILS(X)
 #undef X
-#define X(name, first, second, ctl) [VOP_PAIR_##name - OP__COUNT] = "pair." #name,
+#define X(name, first, second, ctl)                                           \
+    [VOP_PAIR_##name - OP__COUNT] = "pair." #name,
     VM_PAIRS(X)
 #undef X
 #define X(sym, C, T, e, LT, n, conv, comm) [VOP_LT_##sym - OP__COUNT] = "lt." #sym,
