@@ -392,6 +392,39 @@ static void vm_opstats_count(uint32_t op)
         DISPATCH();                                                           \
     } while (0)
 
+/* The end of a pair's first half (iops.h VM_PAIRS): on to the second's
+ * handler by a direct jump. A switch build dispatches it as usual. */
+#if MANTLE_ENABLE_COMPUTED_GOTO
+#define THEN(n, second)                                                       \
+    do {                                                                      \
+        pc += (n);                                                            \
+        goto L_##second;                                                      \
+    } while (0)
+#else
+#define THEN(n, second) NEXT(n)
+#endif
+
+/* An accumulator binary operator's body for a pair (x, y: operands). */
+#define KB(T, ga, gb, put, e)                                                 \
+    {                                                                         \
+        T x = (ga), y = (gb);                                                 \
+        put(T, e);                                                            \
+        THEN_P(4);                                                            \
+    }
+
+/* Jump to the loop target in cell k: a back-edge, known at lowering. */
+#define JUMP_BACK(k)                                                          \
+    do {                                                                      \
+        const vm_cell *np_ = cells + pc[k];                                   \
+        fuel -= np_[-1];                                                      \
+        if (UNLIKELY(fuel < 0))                                               \
+            TRAP(MANTLE_TRAP_OUT_OF_FUEL);                                    \
+        if (UNLIKELY(*intr))                                                  \
+            TRAP(MANTLE_TRAP_INTERRUPTED);                                    \
+        pc = np_;                                                             \
+        DISPATCH();                                                           \
+    } while (0)
+
 #define TRAP(kind)                                                            \
     do {                                                                      \
         tk = (kind);                                                          \
@@ -409,7 +442,7 @@ static void vm_opstats_count(uint32_t op)
     do {                                                                      \
         mantle_memory *m0_ = inst->memories[0];                               \
         mem = m0_ ? m0_->base : NULL;                                         \
-        memsize = m0_ ? m0_->size : 0;                                        \
+        memlim = (int64_t)(m0_ ? m0_->size : 0) - 8;                          \
     } while (0)
 
 /* Accumulator access by class (iops.h): I values in `acc` in slot form,
@@ -479,22 +512,32 @@ static void vm_opstats_count(uint32_t op)
 #define ACC_BIN_VARIANTS(sym, C, T, e)
 #endif
 
+/* Bounds checks. An access of n bytes at ea (a 64-bit sum of 32-bit
+ * parts, so far below 2^63) is out of bounds iff ea + n > size, that is
+ * ea - (8 - n) > size - 8. Keeping memlim = size - 8 (signed: -8 for no
+ * memory) makes the check of the common 8-byte access (and the fused
+ * f64/i64 ones) one compare, without computing ea + 8 next to ea. */
+#define OOB(ea, n) ((int64_t)(ea) - (8 - (int64_t)(n)) > memlim)
+#define OOBN(a, n) OOB((uint64_t)(a) + (n), 0)
+
 /* Memory access bodies: effective address expression (64-bit, no
  * overflow), where the value goes (loads) or comes from (stores). */
 #define LD(T, n, conv, ea_expr, put, len)                                     \
+    LDT(T, n, conv, ea_expr, put, len, NEXT)
+#define LDT(T, n, conv, ea_expr, put, len, then)                              \
     {                                                                         \
         uint64_t ea = (ea_expr);                                              \
-        if (UNLIKELY(ea + (n) > memsize))                                     \
+        if (UNLIKELY(OOB(ea, n)))                                             \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
         T v_;                                                                 \
         memcpy(&v_, mem + ea, n);                                             \
         put(conv);                                                            \
-        NEXT(len);                                                            \
+        then(len);                                                            \
     }
 #define ST(T, n, conv, ea_expr, sval, len)                                    \
     {                                                                         \
         uint64_t ea = (ea_expr);                                              \
-        if (UNLIKELY(ea + (n) > memsize))                                     \
+        if (UNLIKELY(OOB(ea, n)))                                             \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
         uint64_t s_ = (sval);                                                 \
         T v_ = conv;                                                          \
@@ -516,7 +559,7 @@ static void vm_opstats_count(uint32_t op)
 #define LOP(T, e, LT, n, conv, geta, put)                                     \
     {                                                                         \
         uint64_t ea = (uint64_t)(uint32_t)(U32(3) + U32(4)) + pc[5];          \
-        if (UNLIKELY(ea + (n) > memsize))                                     \
+        if (UNLIKELY(OOB(ea, n)))                                             \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
         LT v_;                                                                \
         memcpy(&v_, mem + ea, n);                                             \
@@ -537,7 +580,7 @@ static void vm_opstats_count(uint32_t op)
 #define LOPK(e, put)                                                          \
     {                                                                         \
         uint64_t ea = (uint64_t)(uint32_t)((uint32_t)acc + U32(4)) + pc[5];   \
-        if (UNLIKELY(ea + 8 > memsize))                                       \
+        if (UNLIKELY(OOB(ea, 8)))                                             \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
         uint64_t v_;                                                          \
         memcpy(&v_, mem + ea, 8);                                             \
@@ -554,10 +597,10 @@ static void vm_opstats_count(uint32_t op)
     {                                                                         \
         uint32_t xb_ = U32(3);                                                \
         uint64_t ea = (uint64_t)(uint32_t)(xb_ + U32(4)) + pc[5];             \
-        if (UNLIKELY(ea + 8 > memsize))                                       \
+        if (UNLIKELY(OOB(ea, 8)))                                             \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
         uint64_t eb = (uint64_t)(uint32_t)(xb_ + U32(6)) + pc[7];             \
-        if (UNLIKELY(eb + 8 > memsize)) {                                     \
+        if (UNLIKELY(OOB(eb, 8))) {                                           \
             pc += 6; /* the second load's entry in the pc map */              \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
         }                                                                     \
@@ -574,10 +617,10 @@ static void vm_opstats_count(uint32_t op)
  * dst, as the Wasm order has it. */
 #define KI_OF(T, s) ((T)(s))
 #define KF_OF(T, s) f64_of(s)
-#define LTE(C, T, e, LT, n, conv, geta, put)                                  \
+#define LTE(C, T, e, LT, n, conv, geta, put, then)                            \
     {                                                                         \
         uint64_t ea = (uint64_t)(uint32_t)(U32(3) + U32(4)) + pc[5];          \
-        if (UNLIKELY(ea + (n) > memsize))                                     \
+        if (UNLIKELY(OOB(ea, n)))                                             \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
         LT v_;                                                                \
         memcpy(&v_, mem + ea, n);                                             \
@@ -585,28 +628,32 @@ static void vm_opstats_count(uint32_t op)
         R(6) = s_;                                                            \
         T x = (geta), y = K##C##_OF(T, s_);                                   \
         put(T, e);                                                            \
-        NEXT(7);                                                              \
+        then(7);                                                              \
     }
 #define LOADTEE(sym, C, T, e, LT, n, conv, comm)                              \
     CASE(VOP_LT_##sym)                                                        \
-    LTE(C, T, e, LT, n, conv, K##C##_GET(T, 2), K##C##_PUT)                   \
+    LTE(C, T, e, LT, n, conv, K##C##_GET(T, 2), K##C##_PUT, NEXT)             \
     CASE(VOP_LT_##sym##_d)                                                    \
-    LTE(C, T, e, LT, n, conv, K##C##_GET(T, 2), K##C##_KPUT)                  \
+    LTE(C, T, e, LT, n, conv, K##C##_GET(T, 2), K##C##_KPUT, NEXT)            \
     CASE(VOP_LT_##sym##_a)                                                    \
-    LTE(C, T, e, LT, n, conv, K##C##_ACC(T), K##C##_PUT)                      \
+    LTE(C, T, e, LT, n, conv, K##C##_ACC(T), K##C##_PUT, NEXT)                \
     CASE(VOP_LT_##sym##_da)                                                   \
-    LTE(C, T, e, LT, n, conv, K##C##_ACC(T), K##C##_KPUT)
+    LTE(C, T, e, LT, n, conv, K##C##_ACC(T), K##C##_KPUT, NEXT)
 
 /* An operator-store (iops.h VM_OPSTORES) and its accumulator variants. */
-#define OPST(T, e, ST, n, conv, ga, gb)                                       \
+#define OPST_DO(T, e, ST, n, conv, ga, gb)                                    \
     {                                                                         \
         T x = (ga), y = (gb);                                                 \
         uint64_t ea = (uint64_t)U32(3) + pc[4];                               \
-        if (UNLIKELY(ea + (n) > memsize))                                     \
+        if (UNLIKELY(OOB(ea, n)))                                             \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
         uint64_t s_ = (e);                                                    \
         ST v_ = conv;                                                         \
         memcpy(mem + ea, &v_, n);                                             \
+    }
+#define OPST(T, e, ST, n, conv, ga, gb)                                       \
+    {                                                                         \
+        OPST_DO(T, e, ST, n, conv, ga, gb)                                    \
         NEXT(5);                                                              \
     }
 #define OPSTORE(sym, C, T, e, ST, n, conv)                                    \
@@ -686,6 +733,15 @@ static void vm_opstats_count(uint32_t op)
         T a = (T)r_, b = (T)R(4);                                             \
         if (neg(expr))                                                        \
             JUMP(pc[5]);                                                      \
+        NEXT(6);                                                              \
+    }
+/* The same for add_br_if.I32Ne to a loop (VOP_ADDLOOP_I32Ne). */
+#define LOOP_ADD_NE                                                           \
+    {                                                                         \
+        uint32_t r_ = U32(2) + U32(3);                                        \
+        R(1) = r_;                                                            \
+        if (r_ != (uint32_t)R(4))                                             \
+            JUMP_BACK(5);                                                     \
         NEXT(6);                                                              \
     }
 /* An i32 add or sub into a local, then a branch on it (iops.h). */
@@ -820,6 +876,14 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
         VM_LOADTEES(X)
 #undef X
         [VOP_LX2_F64Add] = &&L_VOP_LX2_F64Add - &&L_base,
+        [VOP_ADDLOOP_I32Ne] = &&L_VOP_ADDLOOP_I32Ne - &&L_base,
+#define X(name, first, len) [VOP_TAIL_##name] = &&L_VOP_TAIL_##name - &&L_base,
+        VM_TAILS(X)
+#undef X
+#define X(name, first, second, ctl)                                           \
+    [VOP_PAIR_##name] = &&L_VOP_PAIR_##name - &&L_base,
+        VM_PAIRS(X)
+#undef X
 #define VACC(name, base, flags) [name] = &&L_##name - &&L_base,
         VM_ACC_VARIANTS
 #undef VACC
@@ -845,7 +909,7 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
     mantle_func **funcs;
     uint64_t **gslots;
     uint8_t *mem;
-    uint64_t memsize;
+    int64_t memlim; /* memory size - 8: see OOB */
     int64_t fuel = ex->fuel;
     const uint32_t base_depth = ex->depth;
     mantle_trap_kind tk = MANTLE_TRAP_NONE;
@@ -949,7 +1013,7 @@ L_base:
             fp = f->fp;
             code = f->code;
             cells = code->cells;
-            /* Same instance: mem and memsize are current (memory.grow
+            /* Same instance: mem and memlim are current (memory.grow
              * and host calls reload them where they happen). */
             if (f->inst != inst) {
                 inst = f->inst;
@@ -1269,7 +1333,7 @@ enter:
     /* ---- Memory ---- */
     CASE(VOP_MEMORY_SIZE)
     {
-        R(1) = (uint32_t)(memsize / VM_PAGE_SIZE);
+        R(1) = (uint32_t)((uint64_t)(memlim + 8) / VM_PAGE_SIZE);
         NEXT(2);
     }
     CASE(VOP_MEMORY_GROW)
@@ -1297,7 +1361,7 @@ enter:
     CASE(VOP_MEMORY_COPY)
     {
         uint32_t d = U32(1), s = U32(2), n = U32(3);
-        if (UNLIKELY((uint64_t)d + n > memsize || (uint64_t)s + n > memsize))
+        if (UNLIKELY(OOBN(d, n) || OOBN(s, n)))
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);
         memmove(mem + d, mem + s, n);
         NEXT(4);
@@ -1305,7 +1369,7 @@ enter:
     CASE(VOP_MEMORY_FILL)
     {
         uint32_t d = U32(1), n = U32(3);
-        if (UNLIKELY((uint64_t)d + n > memsize))
+        if (UNLIKELY(OOBN(d, n)))
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);
         memset(mem + d, (int)(uint8_t)U32(2), n);
         NEXT(4);
@@ -1323,6 +1387,35 @@ enter:
     CASE(VOP_LX2_F64Add_da) LOP2(facc, KF_KPUT)
     VM_LOADTEES(LOADTEE)
     VM_OPSTORES(OPSTORE)
+    CASE(VOP_ADDLOOP_I32Ne) LOOP_ADD_NE
+    /* Loop tails (iops.h VM_TAILS): the first instruction's body, then
+     * the add_br_if's, whose cells follow it; a trap in either reports
+     * its own Wasm offset, as pc has moved on to the second. */
+    CASE(VOP_TAIL_ADD2)
+    {
+        R(1) = (uint32_t)(U32(2) + U32(3));
+        R(4) = (uint32_t)(U32(5) + U32(6));
+        pc += 7;
+        LOOP_ADD_NE
+    }
+    CASE(VOP_TAIL_COPY2)
+    {
+        R(1) = R(2);
+        R(3) = R(4);
+        pc += 5;
+        LOOP_ADD_NE
+    }
+#define X(sym, C, T, e, ST, n, conv)                                          \
+    CASE(VOP_TAIL_OS_##sym##_a)                                               \
+    {                                                                         \
+        OPST_DO(T, e, ST, n, conv, K##C##_ACC(T), K##C##_GET(T, 2))           \
+        pc += 5;                                                              \
+        LOOP_ADD_NE                                                           \
+    }
+    VM_OPSTORES_F64(X)
+#undef X
+    /* Pairs (iops.h VM_PAIRS). */
+#include "iops_pairs.h"
 #endif
 
     /* ---- Numeric ---- */

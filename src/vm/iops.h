@@ -270,11 +270,13 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
  * and nobody else reads: `op s:a s:b s:addr k:offset`, store(addr +
  * offset) = a op b; 5 cells. sym, class, operand type, result as slot
  * bits (x, y the operands), C type stored, bytes, conversion of s_. */
-#define VM_OPSTORES(X)                                                        \
+#define VM_OPSTORES_F64(X)                                                    \
     X(F64Add, F, double, bits_f64(x + y), uint64_t, 8, LE64(s_))              \
     X(F64Sub, F, double, bits_f64(x - y), uint64_t, 8, LE64(s_))              \
     X(F64Mul, F, double, bits_f64(x * y), uint64_t, 8, LE64(s_))              \
-    X(F64Div, F, double, bits_f64(x / y), uint64_t, 8, LE64(s_))              \
+    X(F64Div, F, double, bits_f64(x / y), uint64_t, 8, LE64(s_))
+#define VM_OPSTORES(X)                                                        \
+    VM_OPSTORES_F64(X)                                                        \
     X(I32Add, I, uint32_t, x + y, uint32_t, 4, LE32((uint32_t)s_))            \
     X(I32Sub, I, uint32_t, x - y, uint32_t, 4, LE32((uint32_t)s_))            \
     X(I32And, I, uint32_t, x & y, uint32_t, 4, LE32((uint32_t)s_))            \
@@ -337,6 +339,66 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     VACC(VOP_LX2_F64Add_da, VOP_LX2_F64Add, 3)                                \
     VACC(VOP_ADD2_d, VOP_ADD2, 1)                                             \
     VACC(VOP_ADD2_x, VOP_ADD2, 2)
+
+/* Loop tails: an instruction often found right before a loop's closing
+ * `i += k; if (i != n) continue` (VOP_ADDLOOP_I32Ne), its length in
+ * cells. The stencils end in an operator-store, loops with two induction
+ * variables in add2, Gauss-Seidel's in copy2. */
+#define VM_TAILS(X)                                                           \
+    X(OS_F64Add_a, VOP_OS_F64Add_a, 5)                                        \
+    X(OS_F64Sub_a, VOP_OS_F64Sub_a, 5)                                        \
+    X(OS_F64Mul_a, VOP_OS_F64Mul_a, 5)                                        \
+    X(OS_F64Div_a, VOP_OS_F64Div_a, 5)                                        \
+    X(ADD2, VOP_ADD2, 7)                                                      \
+    X(COPY2, VOP_COPY2, 5)
+
+/* Pairs: two instructions in a row, the second no branch target, that
+ * the lowering (vm_join_pairs, pairs.c) gives one handler, which runs the
+ * first and goes straight to the second's handler: one dispatch fewer.
+ * The most frequent pairs of sqlite's profile (opstats): values copied
+ * for a branch or a call, a block result added before its branch, the
+ * stack pointer update, a load or operator feeding a branch. `ctl`: the
+ * second is a branch, call or return; these pairs are joined first, as
+ * the only ones that measurably paid (docs/interpreter.md). */
+#define VM_PAIRS(X)                                                           \
+    X(COPY_BR, VOP_COPY, VOP_BR, 1)                                           \
+    X(COPY_CALL, VOP_COPY, VOP_CALL, 1)                                       \
+    X(COPY2_COPY, VOP_COPY2, VOP_COPY, 0)                                     \
+    X(COPY2_CALL, VOP_COPY2, VOP_CALL, 1)                                     \
+    X(I32Add_BR, OP_I32Add, VOP_BR, 1)                                        \
+    X(I32Add_GLOBAL_SET, OP_I32Add, VOP_GLOBAL_SET, 0)                        \
+    X(I32Sub_GLOBAL_SET, OP_I32Sub, VOP_GLOBAL_SET, 0)                        \
+    X(ADD2_OPBRNZ_I32Sub, VOP_ADD2, VOP_OPBRNZ_I32Sub, 1)                     \
+    X(I32Load8U_K_I32Load8U_d, OP_I32Load8U, VOP_K_I32Load8U_d, 0)            \
+    X(I32Load_K_I32Load_d, OP_I32Load, VOP_K_I32Load_d, 0)                    \
+    X(I32Load_I32Load, OP_I32Load, OP_I32Load, 0)                             \
+    X(I32Load_BR_UNLESS, OP_I32Load, VOP_BR_UNLESS, 1)                        \
+    X(I32Load8U_BR_TABLE, OP_I32Load8U, VOP_BR_TABLE, 1)                      \
+    X(K_I32Load8U_d_KBRUNLESS_I32Eq_b,                                       \
+      VOP_K_I32Load8U_d, VOP_KBRUNLESS_I32Eq_b, 1)                            \
+    X(K_I32Load8U_d_K_BR_UNLESS_a, VOP_K_I32Load8U_d, VOP_K_BR_UNLESS_a, 1)   \
+    X(K_I32Load_d_K_BR_UNLESS_a, VOP_K_I32Load_d, VOP_K_BR_UNLESS_a, 1)       \
+    X(COPY_CALL_INDIRECT, VOP_COPY, VOP_CALL_INDIRECT, 1)                     \
+    X(COPY_BR_UNLESS, VOP_COPY, VOP_BR_UNLESS, 1)                             \
+    X(COPY_BR_IF, VOP_COPY, VOP_BR_IF, 1)                                     \
+    X(I32And_BR_UNLESS, OP_I32And, VOP_BR_UNLESS, 1)                          \
+    X(K_I32Load8S_d_KBRUNLESS_I32GeS_a,                                      \
+      VOP_K_I32Load8S_d, VOP_KBRUNLESS_I32GeS_a, 1)                           \
+    X(K_I32ShrS_da_KBRUNLESS_I32GeS_a,                                       \
+      VOP_K_I32ShrS_da, VOP_KBRUNLESS_I32GeS_a, 1)                            \
+    X(K_I32ShrS_da_KBRIF_I32GeS_a, VOP_K_I32ShrS_da, VOP_KBRIF_I32GeS_a, 1)   \
+    X(KX_I32Load8U_d_KBRUNLESS_I32And_a,                                     \
+      VOP_KX_I32Load8U_d, VOP_KBRUNLESS_I32And_a, 1)                          \
+    X(K_I32And_a_BR_UNLESS, VOP_K_I32And_a, VOP_BR_UNLESS, 1)                 \
+    X(K_I32Load_d_K_BR_IF_a, VOP_K_I32Load_d, VOP_K_BR_IF_a, 1)               \
+    X(K_I64Load_d_KBRUNLESS_I64GtS_b,                                        \
+      VOP_K_I64Load_d, VOP_KBRUNLESS_I64GtS_b, 1)                             \
+    X(I32Add_CALL, OP_I32Add, VOP_CALL, 1)                                    \
+    X(OS_I64Or_b_RETURN1, VOP_OS_I64Or_b, VOP_RETURN1, 1)                     \
+    X(K_I32Load16U_d_KBRUNLESS_I32And_a,                                     \
+      VOP_K_I32Load16U_d, VOP_KBRUNLESS_I32And_a, 1)                          \
+    X(I32Load8U_BR_UNLESS, OP_I32Load8U, VOP_BR_UNLESS, 1)                    \
+    X(GLOBAL_SET_RETURN1, VOP_GLOBAL_SET, VOP_RETURN1, 1)
 
 enum {
     VOP_BR = OP__COUNT,  /* t:target                              2 */
@@ -418,6 +480,20 @@ enum {
     VM_LOADTEES(X)
 #undef X
     VOP_LX2_F64Add,      /* (above)                               8 */
+    /* add_br_if.I32Ne to a loop, which always jumps backwards:
+     * VOP_ADDBRIF_I32Ne's cells, 6. */
+    VOP_ADDLOOP_I32Ne,
+    /* Tails (VM_TAILS): an instruction that falls through, then the
+     * VOP_ADDLOOP_I32Ne right after it, in one dispatch. The cells of both
+     * stay as they were (the second handler cell is not read): len + 6. */
+#define X(name, first, len) VOP_TAIL_##name,
+    VM_TAILS(X)
+#undef X
+    /* Pairs (VM_PAIRS): the first instruction's handler cell; the cells
+     * of both as they were. */
+#define X(name, first, second, ctl) VOP_PAIR_##name,
+    VM_PAIRS(X)
+#undef X
     /* Accumulator variants (above), VOP_ACC_FIRST onwards. */
     VOP_ACC_BEFORE_,
 #define VACC(name, base, flags) name,

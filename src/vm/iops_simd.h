@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Included inside vm_interp (interp.c), where CASE/NEXT/TRAP, fp, pc,
- * mem and memsize are in scope; the lane semantics are in simd.h. A v128
+ * mem and memlim are in scope; the lane semantics are in simd.h. A v128
  * occupies two consecutive frame slots (docs/interpreter.md) and is moved
  * in and out with memcpy. Every handler reads all its operands before it
  * writes its result, which may share an operand's home slot. Operand
@@ -54,7 +54,7 @@
  * byte. */
 #define SIMD_EA(ai, oi, n)                                                    \
     uint64_t ea_ = (uint64_t)U32(ai) + pc[oi];                                \
-    if (UNLIKELY(ea_ + (n) > memsize))                                        \
+    if (UNLIKELY(OOB(ea_, n)))                                                \
         TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                      \
     uint8_t *p_ = mem + ea_
 /* A load of the whole vector by fn(p_, args). */

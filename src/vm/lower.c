@@ -118,6 +118,10 @@ typedef struct lw {
     uint32_t link_end;       /* local.set that retargets it */
     lw_last before_last;     /* the same of the instruction before it */
     uint32_t copy_end;       /* code size right after a last plain copy */
+    uint32_t tail_start;     /* an instruction VM_TAILS lists, and the */
+    uint32_t tail_end;       /* code size right after it (NIL: none) */
+    uint32_t *labels;        /* code positions branches jump to */
+    uint32_t nlabels, caplabels;
 
     uint32_t cur_off;        /* byte offset of the current instruction */
     bool oom;
@@ -330,14 +334,7 @@ static void emit(lw *l, vm_cell c)
     l->code[l->ncode++] = c;
 }
 
-static vm_cell op_cell(uint32_t op)
-{
-#if MANTLE_ENABLE_COMPUTED_GOTO
-    return (vm_cell)vm_handler_offset[op];
-#else
-    return op;
-#endif
-}
+#define op_cell vm_op_cell
 
 /* Map code position `pc` (and on, up to the next entry) to Wasm offset
  * `off`. */
@@ -405,6 +402,14 @@ static void no_last(lw *l)
     l->last_dst_cell = NIL;
     l->link_cell = NIL;
     l->copy_end = NIL;
+    l->tail_end = NIL;
+}
+
+/* Note a candidate first half of a loop tail (iops.h VM_TAILS). */
+static void tail_note(lw *l, uint32_t start)
+{
+    l->tail_start = start;
+    l->tail_end = l->ncode;
 }
 
 static void emit_copy(lw *l, uint8_t type, uint32_t dst, uint32_t src)
@@ -420,6 +425,7 @@ static void emit_copy(lw *l, uint8_t type, uint32_t dst, uint32_t src)
         l->copy_end = NIL;
         emit(l, dst);
         emit(l, src);
+        tail_note(l, l->last_start);
         return;
     }
     emit_op(l, type == VT_V128 ? VOP_COPY_V128 : VOP_COPY);
@@ -510,11 +516,25 @@ static void emit_target(lw *l, lw_ctl *c)
     }
 }
 
+/* Record that branches jump to `pc` (for vm_join_pairs). */
+static void label_note(lw *l, uint32_t pc)
+{
+    if (!MANTLE_ENABLE_FUSION)
+        return;
+    if (mt_grow(l->a, (void **)&l->labels, &l->caplabels, l->nlabels + 1,
+                sizeof *l->labels) != 0)
+        l->oom = true; /* a label missed would let a pair span it */
+    else
+        l->labels[l->nlabels++] = pc;
+}
+
 static void patch_chain(lw *l, uint32_t chain, uint32_t pc)
 {
     /* A label here: nothing before it may merge with what follows. */
     if (chain != NIL && pc == l->ncode)
         no_last(l);
+    if (chain != NIL)
+        label_note(l, pc);
     while (chain != NIL) {
         uint32_t next = l->code[chain];
         l->code[chain] = pc;
@@ -761,11 +781,18 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
             const vm_cell *p = &l->code[l->last_start];
             uint32_t d = p[1], x = p[2], y = p[3];
             unemit(l);
-            emit_op(l, addbr);
+            /* To a loop, the jump is a back-edge: no direction test. */
+            bool loop = addbr == VOP_ADDBRIF_I32Ne && c && c->kind == CTL_LOOP;
+            uint32_t start = l->ncode;
+            emit_op(l, loop ? VOP_ADDLOOP_I32Ne : addbr);
             emit(l, d);
             emit(l, x);
             emit(l, y);
             emit(l, kf == VM_K_A ? b : a);
+            /* It may join the instruction before it (pairs.c); a label
+             * between clears tail_end. */
+            if (loop && l->tail_end == start && !l->oom)
+                vm_join_tail(l->code, l->tail_start, start);
         } else {
             emit_op(l, vop);
             emit(l, a);
@@ -1047,6 +1074,7 @@ static bool fuse_opstore(lw *l, uint16_t op, lw_val addr, lw_val v,
         acc_inherit(l, kf, at, os, 1, 2, false);
     else
         acc_link(l, &p, at, os, 1, 2, false);
+    tail_note(l, at);
     return true;
 }
 
@@ -1076,6 +1104,7 @@ static void merge_adds(lw *l)
     l->last_kflags = 0;
     l->before_last.dst_cell = l->before_last.link_cell = NIL;
     produced(l, at);
+    tail_note(l, p->start);
 }
 
 /* ---- Block types ------------------------------------------------------- */
@@ -1322,6 +1351,7 @@ static int lower_body(lw *l, wasm_reader *r)
                 emit(l, 0);
                 nc->cost_cell = l->ncode - 1;
                 nc->loop_pc = nc->cost_cell - 1;
+                label_note(l, loop_target(nc));
             } else if (op == OP_If) {
                 if (nc->nparams) {
                     nc->save = l->save_start + l->save_used;
@@ -1450,6 +1480,7 @@ static int lower_body(lw *l, wasm_reader *r)
                     }
                 } else {
                     l->code[first + i] = l->ncode;
+                    label_note(l, l->ncode);
                     no_last(l);
                     emit_br(l, depth);
                 }
@@ -1906,6 +1937,9 @@ int vm_lower(mantle_module *mod, uint32_t func_index, vm_code **out_code,
     st = lower_body(&l, &r);
     if (st != MANTLE_OK)
         goto out;
+    if (MANTLE_ENABLE_FUSION)
+        vm_join_pairs(l.a, l.code, l.ncode, l.pcmap, l.npcmap, l.labels,
+                      l.nlabels);
     code = mt_calloc(l.a, 1, sizeof *code);
     uint32_t ninit = l.consts_start + l.nconsts - l.locals_start;
     uint64_t *init = mt_calloc(l.a, ninit ? ninit : 1, sizeof *init);
@@ -1946,6 +1980,7 @@ out:
                                      : "cannot lower function");
     }
     mt_free(l.a, l.code);
+    mt_free(l.a, l.labels);
     mt_free(l.a, l.consts);
     mt_free(l.a, l.hash);
     mt_free(l.a, l.vconsts);

@@ -79,6 +79,14 @@ static const char *const vop_names[VOP__COUNT - OP__COUNT] = {
     VM_LOADOPS(X)
 #undef X
     [VOP_LX2_F64Add - OP__COUNT] = "lx2.F64Add",
+    [VOP_ADDLOOP_I32Ne - OP__COUNT] = "add_loop.I32Ne",
+#define X(name, first, len) [VOP_TAIL_##name - OP__COUNT] = "tail." #name,
+    VM_TAILS(X)
+#undef X
+#define X(name, first, second, ctl)                                           \
+    [VOP_PAIR_##name - OP__COUNT] = "pair." #name,
+    VM_PAIRS(X)
+#undef X
 #define X(sym, C, T, e, LT, n, conv, comm) [VOP_LT_##sym - OP__COUNT] = "lt." #sym,
     VM_LOADTEES(X)
 #undef X
@@ -193,6 +201,20 @@ uint32_t vm_op_length(uint32_t op, const vm_cell *pc)
     default:
         if (op == VOP_LX2_F64Add)
             return 8;
+        if (op == VOP_ADDLOOP_I32Ne)
+            return 6;
+#if MANTLE_ENABLE_FUSION
+#define X(name, first, len)                                                   \
+    if (op == VOP_TAIL_##name)                                                \
+        return (len) + 6;
+        VM_TAILS(X)
+#undef X
+#define X(name, first, second, ctl)                                           \
+    if (op == VOP_PAIR_##name)                                                \
+        return vm_op_length(first, pc);
+        VM_PAIRS(X)
+#undef X
+#endif
         if (op >= VOP_LT_F64Add && op < VOP_ACC_FIRST)
             return 7;
         if (op >= VOP_ADDBRIF_I32Eq && op < VOP_ACC_FIRST)

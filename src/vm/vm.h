@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "alloc.h"
+#include "config.h" /* MANTLE_ENABLE_COMPUTED_GOTO (vm_op_cell) */
 #include "mantle.h"
 #include "module.h"
 #include "platform/os.h"
@@ -238,6 +239,23 @@ void vm_code_dump(FILE *out, const vm_code *code,
                   uint32_t (*op_of)(vm_cell cell));
 
 void vm_interp_init(void);
+
+/* The handler cell of instruction `op`: its handler's offset in
+ * computed-goto builds, the opcode in switch builds. */
+static inline vm_cell vm_op_cell(uint32_t op)
+{
+#if MANTLE_ENABLE_COMPUTED_GOTO
+    return (vm_cell)vm_handler_offset[op];
+#else
+    return op;
+#endif
+}
+
+/* Loop tails and pairs (pairs.c, iops.h VM_TAILS and VM_PAIRS). */
+bool vm_join_tail(vm_cell *code, uint32_t tail_start, uint32_t start);
+void vm_join_pairs(const mantle_allocator *a, vm_cell *code, uint32_t ncode,
+                   const vm_pcmap *pcmap, uint32_t npcmap,
+                   const uint32_t *labels, uint32_t nlabels);
 
 /* The AOT tier (src/aot/aot_call.c, load.c): run native code of `fn` with
  * args/results in slot form (as vm_invoke); free a module's native code;

@@ -28,6 +28,22 @@
     (f64.add (f64.add (f64.const 1) (f64.load offset=8 (local.get $p)))
              (f64.load offset=16 (local.get $p))))
 
+  ;; a loop tail (iops.h VM_TAILS): the operator-store that the loop's
+  ;; closing add_br_if joins traps on the third iteration
+  (func $trap_tail (export "trap_tail") (param $p i32) (result f64)
+    (local $j i32)
+    (loop $l
+      (f64.store (i32.add (local.get $p) (local.get $j))
+                 (f64.mul (f64.add (f64.const 1) (f64.load (local.get $j)))
+                          (f64.const 0.5)))
+      (br_if $l (i32.ne (local.tee $j (i32.add (local.get $j) (i32.const 8)))
+                        (i32.const 64))))
+    (f64.const 0))
+  ;; a pair (iops.h VM_PAIRS, i32.load8_u then its accumulator variant):
+  ;; the first load, the second
+  (func $trap_pair (export "trap_pair") (param $p i32) (param $q i32) (result i32)
+    (i32.add (i32.load8_u (local.get $p)) (i32.load8_u offset=4 (local.get $q))))
+
   ;; store with a fused address and an accumulated value, read back
   (func $store_fused (param $p i32) (param $x i32) (result i32)
     (i32.store (i32.add (local.get $p) (i32.const 8))

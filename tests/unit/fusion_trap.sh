@@ -10,7 +10,7 @@ shift 4
 want=$(wasm-objdump -d "$wasm" |
        awk -v f="<$func>:" -v n="$nth" '
            $2 ~ /^func\[/ { in_f = ($3 == f); next }
-           in_f && /[|] [a-z0-9]+[.](load|store)/ && ++k == n { sub(/:$/, "", $1); print $1; exit }')
+           in_f && /[|] +[a-z0-9]+[.](load|store)/ && ++k == n { sub(/:$/, "", $1); print $1; exit }')
 if [ -z "$want" ]; then
     echo "fusion_trap: no access $nth in $func" >&2
     exit 1
