@@ -538,8 +538,8 @@ static const sealfs_ref *page_ref(const sealfs_file *f, uint64_t i)
     return f->pst[i] == SFS_PG_NEW ? &f->cur[i] : &f->lv[0][i];
 }
 
-/* The mount's decryption threads, started by the first run read: one per
- * core besides the caller's. */
+/* The mount's crypto threads, started by the first run read or sealed:
+ * one per core besides the caller's. */
 static sfs_pool *pool_of(sealfs *fs)
 {
     if (!fs->pool_tried) {
@@ -772,19 +772,31 @@ fail:
  * dirty they are sealed (on all cores) and written copy-on-write into free
  * slots, exactly as an eviction would (sfs_spill), and stay cached, clean:
  * the commit at fsync/close then has only the index nodes and the last
- * partial run left, whatever the size of the cache, and a cache that
+ * partial run left to seal, whatever the size of the cache, and a cache that
  * holds the whole file does not turn fsync into one long serial
  * encryption. Nothing becomes visible before the commit. Best effort: a
  * run that fails stays dirty, and the commit (or eviction) reports it. */
 static void write_behind(sealfs_file *f, uint64_t i)
 {
+    uint64_t lo = UINT64_MAX, hi = 0;
+
     for (uint64_t j = i; j < i + SFS_RUN; j++) {
         sfs_page *p = sfs_cache_find(&f->fs->cache, f, j, false);
 
         if (!p || !p->dirty)
             return;
     }
-    (void)sfs_spill(f, i);
+    if (sfs_spill(f, i) < 0)
+        return;
+    /* The device starts on the run now, while the guest writes the next:
+     * the commit's fdatasync then waits for the tail only (as plain files
+     * get from the kernel's own writeback, which starts later). */
+    for (uint64_t j = i; j < i + SFS_RUN; j++) {
+        lo = f->cur[j].slot < lo ? f->cur[j].slot : lo;
+        hi = f->cur[j].slot + 1u > hi ? f->cur[j].slot + 1u : hi;
+    }
+    (void)os_fs_writeback_start(f->hfd, lo * SEALFS_BLOB,
+                                (hi - lo) * SEALFS_BLOB);
 }
 
 int64_t sealfs_pwrite(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)

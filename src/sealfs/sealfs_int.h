@@ -82,7 +82,7 @@ struct sealfs {
     uint32_t ngarbage;
     sfs_cache cache;
     uint8_t *rbuf, *wbuf;   /* runs of sealed nodes being read / written */
-    struct sfs_pool *pool;  /* started by the first run read */
+    struct sfs_pool *pool;  /* started by the first run read or sealed */
     bool pool_tried;
     bool threads_set;       /* sealfs_threads: `threads`, not the cores */
     unsigned threads;

@@ -305,7 +305,8 @@ test_crash() {   # [MIB] [EXTRA_MS] [--sealed-cache SIZE]
     lo=$((t0 / 2)) span=$((t0 / 2 + 150 + extra))
     for ((i = 1; i <= N; i++)); do
         "$MANTLE" run --tee=soft --state-dir "$T/s" ${cache[@]+"${cache[@]}"} \
-            --dir-sealed "$T/d::/data" "$T/crash_guest.wasm" churn /data 1000000 $big >/dev/null \
+            --dir-sealed "$T/d::/data" "$T/crash_guest.wasm" churn /data \
+            1000000 $big >/dev/null \
             2>"$T/churn.err" &
         pid=$!
         ms=$((lo + RANDOM % span))
