@@ -1,6 +1,6 @@
 /* par_test.c - the read paths that open runs of nodes on several threads:
- * straight into the reader's buffers (a read streaming through a file
- * larger than half the cache) and into the cache (read-ahead), with 0, 1
+ * straight into the reader's buffers (a read of whole pages that are not
+ * cached) and into the cache (read-ahead), with 0, 1
  * and 3 decryption threads. Contents must match whatever the path; after a
  * byte of one data node is flipped on disk, every read that covers it
  * fails with EIO and leaves no plaintext in the buffers (they are wiped),
@@ -20,7 +20,7 @@
 
 #include "sealfs/sealfs_int.h"
 
-#define CACHE ((size_t)1 << 20)       /* 256 pages: direct reads from 129 */
+#define CACHE ((size_t)1 << 20)       /* 256 pages, a quarter of the file */
 #define PAGES 1024u                   /* a 4 MiB file */
 #define BAD 300u                      /* the data page tampered with */
 #define FILL 0xA5
