@@ -136,6 +136,10 @@ int os_fs_utimens(int dir, const char *name, uint64_t atim, uint64_t mtim);
 int os_fs_ftruncate(int fd, uint64_t size);
 int os_fs_fsync(int fd);
 int os_fs_fdatasync(int fd);
+/* Start writing [off, off + len) of fd's cached data to the device and
+ * return without waiting (no durability: a later fdatasync still decides);
+ * a hint, 0 where unsupported. */
+int os_fs_writeback_start(int fd, uint64_t off, uint64_t len);
 /* Take (lock) or drop an exclusive advisory lock on the whole open file,
  * waiting for it (flock: between processes and between open files). */
 int os_fs_lock(int fd, bool lock);

@@ -1,5 +1,5 @@
-/* pool.c - opening runs of sealed nodes on all cores: a mount's small pool
- * of decryption threads (fork-join).
+/* pool.c - opening (and sealing) runs of sealed nodes on all cores: a
+ * mount's small pool of crypto threads (fork-join).
  * SPDX-License-Identifier: Apache-2.0
  *
  * A sequential read fetches many nodes with one pread; verifying and
@@ -9,6 +9,11 @@
  * is done, so the run's buffers (the read buffer, the guest's memory,
  * cache pages) are used only during the call: nothing runs in the
  * background, and the rest of sealfs stays single-threaded.
+ *
+ * Sealing a run (write-behind, eviction, commit: sfs_open with pt set) is
+ * the same fork-join over nodes that are just as independent: each node
+ * has its own fresh key and nonce, drawn by the caller before the run, so
+ * which thread seals which node changes nothing.
  *
  * Memory is bounded by the caller's run (SFS_RUN nodes); each thread holds
  * one reusable GCM context. Errors are per node and reported in run order,
@@ -88,10 +93,13 @@ static void open_some(tee_gcm *g, const uint8_t *id, sfs_open *o, size_t k)
             rc = sfs_read_full(o[i].fd, o[i].blob, m * SEALFS_BLOB, o[i].off);
         }
         for (size_t j = i; j < i + m; j++)
-            o[j].rc = rc < 0 ? -OS_EIO
-                             : sealfs_node_open(g, o[j].key, id, o[j].level,
-                                                o[j].index, o[j].blob,
-                                                o[j].out);
+            o[j].rc = o[j].pt ? sealfs_node_seal(g, id, o[j].level,
+                                                 o[j].index, o[j].pt,
+                                                 o[j].key, o[j].blob)
+                      : rc < 0 ? -OS_EIO
+                               : sealfs_node_open(g, o[j].key, id, o[j].level,
+                                                  o[j].index, o[j].blob,
+                                                  o[j].out);
     }
 }
 

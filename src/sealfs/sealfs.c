@@ -341,26 +341,58 @@ static void sealer_end(sealer *w)
     OPENSSL_cleanse(w->fresh, sizeof w->fresh);
 }
 
-/* Write data pages idx[0..n) (n <= SFS_RUN) from src[] into new nodes; on
- * success each is SFS_PG_NEW at its new node (the node written since the
- * last commit that it replaces is released), on failure nothing changed. */
+static sfs_pool *pool_of(sealfs *fs);
+
+/* Write data pages idx[0..n) (n <= SFS_RUN) from src[] into new nodes,
+ * sealed on all cores (the pool: a key and nonce drawn per node here, so
+ * none is ever used twice) and written with one call per run of
+ * consecutive slots; on success each is SFS_PG_NEW at its new node (the
+ * node written since the last commit that it replaces is released), on
+ * failure nothing changed. */
 static int data_write(sealfs_file *f, const uint64_t *idx,
                       const uint8_t *const *src, unsigned n)
 {
-    sealer w = {.f = f};
+    sealfs *fs = f->fs;
+    uint8_t fresh[SFS_RUN * SEALFS_FRESH];
     sealfs_ref ref[SFS_RUN];
-    unsigned k;
+    sfs_open o[SFS_RUN];
+    unsigned k = 0;
     int rc;
 
+    if (n == 0)
+        return 0;
     if ((rc = open_node_file(f, true)) < 0)
         return rc;
-    for (k = 0; k < n; k++)
-        if ((rc = sealer_put(&w, 0, idx[k], src[k], SFS_SLOT_DATA,
-                             &ref[k])) < 0)
-            break;
-    if (rc == 0)
-        rc = sealer_flush(&w);
-    sealer_end(&w);
+    if (RAND_bytes(fresh, (int)(n * SEALFS_FRESH)) != 1)
+        return -OS_EIO;
+    for (; k < n; k++) {
+        int64_t slot = slot_alloc(f, SFS_SLOT_DATA);
+
+        if (slot < 0) {
+            rc = (int)slot;
+            goto out;
+        }
+        ref[k].slot = (uint32_t)slot;
+        memcpy(ref[k].key, fresh + (size_t)k * SEALFS_FRESH, 32);
+        o[k] = (sfs_open){.key = fresh + (size_t)k * SEALFS_FRESH,
+                          .pt = src[k],
+                          .index = idx[k],
+                          .level = 0,
+                          .fd = -1,
+                          .blob = fs->wbuf + (size_t)k * SEALFS_BLOB};
+    }
+    if (sfs_pool_open(pool_of(fs), fs->gcm, f->ent.id, o, n) < n) {
+        rc = -OS_EIO;
+        goto out;
+    }
+    for (unsigned a = 0, m; a < n && rc == 0; a += m) {
+        for (m = 1; a + m < n && ref[a + m].slot == ref[a].slot + m; m++)
+            ;
+        rc = sfs_write_all(f->hfd, fs->wbuf + (size_t)a * SEALFS_BLOB,
+                           (size_t)m * SEALFS_BLOB,
+                           (uint64_t)ref[a].slot * SEALFS_BLOB);
+    }
+out:
     if (rc < 0) {
         while (k--)
             slot_release(f, ref[k].slot);
@@ -372,6 +404,7 @@ static int data_write(sealfs_file *f, const uint64_t *idx,
             f->pst[idx[k]] = SFS_PG_NEW;
         }
     }
+    OPENSSL_cleanse(fresh, sizeof fresh);
     OPENSSL_cleanse(ref, sizeof ref);
     return rc;
 }
@@ -505,8 +538,8 @@ static const sealfs_ref *page_ref(const sealfs_file *f, uint64_t i)
     return f->pst[i] == SFS_PG_NEW ? &f->cur[i] : &f->lv[0][i];
 }
 
-/* The mount's decryption threads, started by the first run read: one per
- * core besides the caller's. */
+/* The mount's crypto threads, started by the first run read or sealed:
+ * one per core besides the caller's. */
 static sfs_pool *pool_of(sealfs *fs)
 {
     if (!fs->pool_tried) {
@@ -647,11 +680,14 @@ static void iov_zero(const os_iovec *iov, int n, uint64_t len)
     }
 }
 
-/* A run of whole pages from page i on, for a read streaming through a file
- * larger than half the cache: pages that are not cached (up to SFS_RUN),
- * each of whose destination is contiguous in the iovecs. Their nodes are
- * opened straight into the guest's memory (no cache page, no copy, no
- * eviction of pages that are worth keeping); a node that does not verify
+/* A run of whole pages from page i on, for a read of at least two whole
+ * pages: pages that are not cached (up to SFS_RUN), each of whose
+ * destination is contiguous in the iovecs. Their nodes are opened straight
+ * into the guest's memory (no cache page, no copy, no first-touch fault of
+ * cache memory, no eviction of pages that are worth keeping), whatever the
+ * size of the file against the cache: a cache that could hold the file
+ * would only make its first read slower (cached pages, written or read in
+ * small pieces, are still read from the cache). A node that does not verify
  * is wiped there and the caller wipes the rest. Returns how many pages it
  * read (0: none qualify, use the cache), or a negative error. */
 static int64_t read_direct(sealfs_file *f, uint64_t i, uint64_t end_page,
@@ -665,7 +701,7 @@ static int64_t read_direct(sealfs_file *f, uint64_t i, uint64_t end_page,
     int64_t ok;
     int rc;
 
-    if (pages_of(f->ent.size) <= c->n / 2 || end_page - i < 2)
+    if (end_page - i < 2)
         return 0;
     for (; k < SFS_RUN && i + k < end_page; k++)
         if (f->pst[i + k] == SFS_PG_ZERO ||
@@ -731,6 +767,38 @@ fail:
     return rc;
 }
 
+/* Write-behind: a file written in order leaves runs of dirty pages that
+ * nothing will change again soon. Once the SFS_RUN pages from i on are all
+ * dirty they are sealed (on all cores) and written copy-on-write into free
+ * slots, exactly as an eviction would (sfs_spill), and stay cached, clean:
+ * the commit at fsync/close then has only the index nodes and the last
+ * partial run left to seal, whatever the size of the cache, and a cache that
+ * holds the whole file does not turn fsync into one long serial
+ * encryption. Nothing becomes visible before the commit. Best effort: a
+ * run that fails stays dirty, and the commit (or eviction) reports it. */
+static void write_behind(sealfs_file *f, uint64_t i)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+
+    for (uint64_t j = i; j < i + SFS_RUN; j++) {
+        sfs_page *p = sfs_cache_find(&f->fs->cache, f, j, false);
+
+        if (!p || !p->dirty)
+            return;
+    }
+    if (sfs_spill(f, i) < 0)
+        return;
+    /* The device starts on the run now, while the guest writes the next:
+     * the commit's fdatasync then waits for the tail only (as plain files
+     * get from the kernel's own writeback, which starts later). */
+    for (uint64_t j = i; j < i + SFS_RUN; j++) {
+        lo = f->cur[j].slot < lo ? f->cur[j].slot : lo;
+        hi = f->cur[j].slot + 1u > hi ? f->cur[j].slot + 1u : hi;
+    }
+    (void)os_fs_writeback_start(f->hfd, lo * SEALFS_BLOB,
+                                (hi - lo) * SEALFS_BLOB);
+}
+
 int64_t sealfs_pwrite(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)
 {
     uint64_t len = 0, at;
@@ -765,6 +833,8 @@ int64_t sealfs_pwrite(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)
          * whatever page fails next. */
         if (at > f->ent.size)
             f->ent.size = at;
+        if (a + k == SEALFS_PAGE && (pi + 1) % SFS_RUN == 0)
+            write_behind(f, pi + 1 - SFS_RUN);
     }
     if (at == off)
         return rc;

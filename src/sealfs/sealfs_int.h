@@ -82,7 +82,7 @@ struct sealfs {
     uint32_t ngarbage;
     sfs_cache cache;
     uint8_t *rbuf, *wbuf;   /* runs of sealed nodes being read / written */
-    struct sfs_pool *pool;  /* started by the first run read */
+    struct sfs_pool *pool;  /* started by the first run read or sealed */
     bool pool_tried;
     bool threads_set;       /* sealfs_threads: `threads`, not the cores */
     unsigned threads;
@@ -95,9 +95,11 @@ struct sealfs {
 /* One node of a run to open: read from fd at off into blob (fd >= 0;
  * neighbours in consecutive slots and buffers with one pread), then
  * sealfs_node_open of blob into out; and its result (-EIO when the read
- * failed, out untouched). */
+ * failed, out untouched). Or, with pt set, one node to seal: pt sealed
+ * under key (SEALFS_FRESH bytes, used once) into blob (fd unused). */
 typedef struct sfs_open {
     const uint8_t *key;
+    const uint8_t *pt;
     uint64_t index;
     unsigned level;
     int rc;
@@ -107,7 +109,7 @@ typedef struct sfs_open {
     uint8_t *out;
 } sfs_open;
 
-/* Threads that open runs of nodes with the caller (pool.c). NULL when
+/* Threads that open (or seal) runs of nodes with the caller (pool.c). NULL when
  * out of memory; a pool with no threads, or none, opens on the caller. */
 typedef struct sfs_pool sfs_pool;
 sfs_pool *sfs_pool_new(unsigned threads);

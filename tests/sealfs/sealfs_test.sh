@@ -2,7 +2,7 @@
 # sealfs_test.sh - sealed directories end to end under `mantle run`.
 # SPDX-License-Identifier: Apache-2.0
 #
-# usage: sealfs_test.sh MANTLE CLANG WORKDIR ops|tamper|crash|crash-big|tpm [N]
+# usage: sealfs_test.sh MANTLE CLANG WORKDIR ops|tamper|crash|crash-big|crash-wb|tpm [N]
 #
 #   ops     an unmodified WASI C program (sealed_ops.c) does every file
 #           operation on a sealed directory, then checks them after a
@@ -14,6 +14,9 @@
 #           directory opens, in one committed state (never a mix).
 #   crash-big  the same with a 9 MiB file, more than a mount's page cache:
 #           kills land among dirty pages spilled before the commit too.
+#   crash-wb   crash-big with --sealed-cache 64M, a cache that holds the
+#           whole file: kills land among runs written early (write-behind)
+#           while every page stays cached.
 #   tpm     the TPM backend against a swtpm this test starts: a rollback
 #           of the whole directory together with the state directory is
 #           detected through the TPM NV counter.
@@ -24,7 +27,7 @@
 # Never skips: a missing tool is a failure.
 set -u
 if [ $# -lt 4 ]; then
-    echo "usage: $0 MANTLE CLANG WORKDIR ops|tamper|crash|crash-big|tpm [N]" >&2
+    echo "usage: $0 MANTLE CLANG WORKDIR ops|tamper|crash|crash-big|crash-wb|tpm [N]" >&2
     exit 2
 fi
 MANTLE=$1 CLANG=$2 WORK=$3 MODE=$4 N=${5:-200}
@@ -288,11 +291,11 @@ test_tamper() {
     expect_cat b.bin "$sb"
 }
 
-test_crash() {   # [MIB] [EXTRA_MS]
+test_crash() {   # [MIB] [EXTRA_MS] [--sealed-cache SIZE]
     compile crash_guest
     mkdir -p "$T/d" "$T/s"
     local last=0 g pid kills=0 start=$SECONDS t0 lo span ms big=${1:-}
-    local extra=${2:-0}
+    local extra=${2:-0} cache=("${@:3}")
     # How long start-up and mount take in this build (ASan is slower): kill
     # from half of that to 150 ms past it, so kills land in start-up and
     # mount (where a roll-forward happens) and anywhere in the transactions.
@@ -301,8 +304,9 @@ test_crash() {   # [MIB] [EXTRA_MS]
     t0=$((($(date +%s%N) - t0) / 1000000))
     lo=$((t0 / 2)) span=$((t0 / 2 + 150 + extra))
     for ((i = 1; i <= N; i++)); do
-        "$MANTLE" run --tee=soft --state-dir "$T/s" --dir-sealed "$T/d::/data" \
-            "$T/crash_guest.wasm" churn /data 1000000 $big >/dev/null \
+        "$MANTLE" run --tee=soft --state-dir "$T/s" ${cache[@]+"${cache[@]}"} \
+            --dir-sealed "$T/d::/data" "$T/crash_guest.wasm" churn /data \
+            1000000 $big >/dev/null \
             2>"$T/churn.err" &
         pid=$!
         ms=$((lo + RANDOM % span))
@@ -364,6 +368,7 @@ case $MODE in
     tamper) test_tamper ;;
     crash) test_crash ;;
     crash-big) test_crash 9 500 ;;
+    crash-wb) test_crash 9 500 --sealed-cache 64M ;;
     tpm) test_tpm ;;
     *) echo "unknown mode $MODE" >&2; exit 2 ;;
 esac

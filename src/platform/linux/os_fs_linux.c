@@ -365,6 +365,12 @@ int os_fs_fdatasync(int fd)
     return CHECK(fdatasync(fd));
 }
 
+int os_fs_writeback_start(int fd, uint64_t off, uint64_t len)
+{
+    return CHECK(sync_file_range(fd, (off_t)off, (off_t)len,
+                                 SYNC_FILE_RANGE_WRITE));
+}
+
 int os_fs_lock(int fd, bool lock)
 {
     int r;
