@@ -171,6 +171,60 @@ static void link_address(lw *l, const lw_prev *p, uint32_t at, uint32_t lx)
     l->last_kflags = VM_K_B;
 }
 
+/* Whether `op` is an f64 load-operator whose VM_K_B variants take the
+ * address operand x (cell 3) from the integer accumulator. */
+static bool xacc_loadop(uint32_t op)
+{
+    switch (op) {
+#define X(sym, e) case VOP_LX_##sym:
+        VM_LOADOPS_XACC(X)
+#undef X
+#define X(sym, e) case VOP_LT_##sym:
+        VM_LOADTEES_XACC(X)
+#undef X
+    case VOP_LX2_F64Add:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The load-operator `lx` just emitted at `at` adds its address from
+ * slots x and y (cells at+3, at+4). If the f64 load-operator `p` just
+ * before took the same x from the integer accumulator (flag VM_K_B) and
+ * wrote neither that slot nor the accumulator (f64 results go to facc),
+ * the accumulator still holds x: lx takes it from there too, whatever
+ * it reads from facc. A stencil's loads off one base then all skip the
+ * base's slot, which the store-to-load forwarding put on each load's
+ * path. */
+static void link_xchain(lw *l, const lw_prev *p, uint32_t at, uint32_t lx)
+{
+    if (p->end != at || !(p->kflags & VM_K_B) || (l->last_kflags & VM_K_B) ||
+        !xacc_loadop(p->op) || !xacc_loadop(lx) || l->oom)
+        return;
+    const vm_cell *c = &l->code[p->start];
+    uint32_t px = c[3];
+    /* A load-tee also writes its local (cell 6). */
+    bool lt = false;
+#define X(sym, e) lt = lt || p->op == VOP_LT_##sym;
+    VM_LOADTEES_XACC(X)
+#undef X
+    if (c[1] == px || (lt && c[6] == px))
+        return;
+    unsigned kf = l->last_kflags | VM_K_B;
+    uint32_t dv = vm_acc_variant(lx, kf);
+    if (!dv)
+        return;
+    if (l->code[at + 3] != px) {
+        if (l->code[at + 4] != px)
+            return;
+        l->code[at + 4] = l->code[at + 3];
+        l->code[at + 3] = px;
+    }
+    l->code[at] = op_cell(dv);
+    l->last_kflags = (uint8_t)kf;
+}
+
 /* An f64.add load-operator, dst = other + load(ax + ay + off), about to
  * be emitted at `at`, whose `other` is the temp that the f64.add
  * load-operator `p` just before computed, on the same base slot: p
@@ -182,7 +236,7 @@ static bool merge_loadop(lw *l, const lw_prev *p, uint32_t at, uint32_t other,
                          uint32_t woff, uint32_t dst)
 {
     if (p->op != VOP_LX_F64Add || p->dst_cell == NIL || p->end != at ||
-        (p->kflags & ~VM_K_A) || l->oom)
+        (p->kflags & ~(VM_K_A | VM_K_B)) || l->oom)
         return false;
     vm_cell *c = &l->code[p->start];
     if (other != c[1] || is_local_slot(l, other) || ax != c[3] ||
@@ -296,6 +350,7 @@ bool lw_fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
         emit(l, s);
     lw_acc_link(l, &p, at, lx, 2, 0, false);
     link_address(l, &p, at, lx);
+    link_xchain(l, &p, at, lx);
     produced(l, at + 1);
     return true;
 }
