@@ -577,25 +577,27 @@ static void vm_opstats_count(uint32_t op)
 
 /* An f64 load-operator whose address operand x is the integer
  * accumulator (iops.h VM_LOADOPS_XACC). */
-#define LOPK(e, put)                                                          \
+#define LOPK(geta, e, put)                                                    \
     {                                                                         \
         uint64_t ea = (uint64_t)(uint32_t)((uint32_t)acc + U32(4)) + pc[5];   \
         if (UNLIKELY(OOB(ea, 8)))                                             \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
         uint64_t v_;                                                          \
         memcpy(&v_, mem + ea, 8);                                             \
-        double x = F64(2), y = f64_of(LE64(v_));                              \
+        double x = (geta), y = f64_of(LE64(v_));                              \
         put(double, e);                                                       \
         NEXT(6);                                                              \
     }
 #define LOADOP_XACC(sym, e)                                                   \
-    CASE(VOP_LX_##sym##_b) LOPK(e, KF_PUT)                                    \
-    CASE(VOP_LX_##sym##_db) LOPK(e, KF_KPUT)
+    CASE(VOP_LX_##sym##_b) LOPK(F64(2), e, KF_PUT)                            \
+    CASE(VOP_LX_##sym##_db) LOPK(F64(2), e, KF_KPUT)                          \
+    CASE(VOP_LX_##sym##_ab) LOPK(facc, e, KF_PUT)                             \
+    CASE(VOP_LX_##sym##_dab) LOPK(facc, e, KF_KPUT)
 
 /* Two f64.add load-operators on one base (iops.h VOP_LX2_F64Add). */
-#define LOP2(geta, put)                                                       \
+#define LOP2(geta, xget, put)                                                 \
     {                                                                         \
-        uint32_t xb_ = U32(3);                                                \
+        uint32_t xb_ = (xget);                                                \
         uint64_t ea = (uint64_t)(uint32_t)(xb_ + U32(4)) + pc[5];             \
         if (UNLIKELY(OOB(ea, 8)))                                             \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
@@ -618,8 +620,12 @@ static void vm_opstats_count(uint32_t op)
 #define KI_OF(T, s) ((T)(s))
 #define KF_OF(T, s) f64_of(s)
 #define LTE(C, T, e, LT, n, conv, geta, put, then)                            \
+    LTEX(C, T, e, LT, n, conv, geta, U32(3), put, then)
+/* The same with the address operand x from `xget` (iops.h
+ * VM_LOADTEES_XACC: the integer accumulator). */
+#define LTEX(C, T, e, LT, n, conv, geta, xget, put, then)                     \
     {                                                                         \
-        uint64_t ea = (uint64_t)(uint32_t)(U32(3) + U32(4)) + pc[5];          \
+        uint64_t ea = (uint64_t)(uint32_t)((xget) + U32(4)) + pc[5];          \
         if (UNLIKELY(OOB(ea, n)))                                             \
             TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);                                  \
         LT v_;                                                                \
@@ -639,6 +645,19 @@ static void vm_opstats_count(uint32_t op)
     LTE(C, T, e, LT, n, conv, K##C##_ACC(T), K##C##_PUT, NEXT)                \
     CASE(VOP_LT_##sym##_da)                                                   \
     LTE(C, T, e, LT, n, conv, K##C##_ACC(T), K##C##_KPUT, NEXT)
+#define LOADTEE_XACC(sym, e)                                                  \
+    CASE(VOP_LT_##sym##_b)                                                    \
+    LTEX(F, double, e, uint64_t, 8, LE64(v_), F64(2), (uint32_t)acc, KF_PUT,  \
+         NEXT)                                                                \
+    CASE(VOP_LT_##sym##_db)                                                   \
+    LTEX(F, double, e, uint64_t, 8, LE64(v_), F64(2), (uint32_t)acc, KF_KPUT, \
+         NEXT)                                                                \
+    CASE(VOP_LT_##sym##_ab)                                                   \
+    LTEX(F, double, e, uint64_t, 8, LE64(v_), facc, (uint32_t)acc, KF_PUT,    \
+         NEXT)                                                                \
+    CASE(VOP_LT_##sym##_dab)                                                  \
+    LTEX(F, double, e, uint64_t, 8, LE64(v_), facc, (uint32_t)acc, KF_KPUT,   \
+         NEXT)
 
 /* An operator-store (iops.h VM_OPSTORES) and its accumulator variants. */
 #define OPST_DO(T, e, ST, n, conv, ga, gb)                                    \
@@ -1381,11 +1400,16 @@ enter:
 #if MANTLE_ENABLE_FUSION
     VM_LOADOPS(LOADOP)
     VM_LOADOPS_XACC(LOADOP_XACC)
-    CASE(VOP_LX2_F64Add) LOP2(F64(2), KF_PUT)
-    CASE(VOP_LX2_F64Add_d) LOP2(F64(2), KF_KPUT)
-    CASE(VOP_LX2_F64Add_a) LOP2(facc, KF_PUT)
-    CASE(VOP_LX2_F64Add_da) LOP2(facc, KF_KPUT)
+    CASE(VOP_LX2_F64Add) LOP2(F64(2), U32(3), KF_PUT)
+    CASE(VOP_LX2_F64Add_d) LOP2(F64(2), U32(3), KF_KPUT)
+    CASE(VOP_LX2_F64Add_a) LOP2(facc, U32(3), KF_PUT)
+    CASE(VOP_LX2_F64Add_da) LOP2(facc, U32(3), KF_KPUT)
+    CASE(VOP_LX2_F64Add_b) LOP2(F64(2), (uint32_t)acc, KF_PUT)
+    CASE(VOP_LX2_F64Add_db) LOP2(F64(2), (uint32_t)acc, KF_KPUT)
+    CASE(VOP_LX2_F64Add_ab) LOP2(facc, (uint32_t)acc, KF_PUT)
+    CASE(VOP_LX2_F64Add_dab) LOP2(facc, (uint32_t)acc, KF_KPUT)
     VM_LOADTEES(LOADTEE)
+    VM_LOADTEES_XACC(LOADTEE_XACC)
     VM_OPSTORES(OPSTORE)
     CASE(VOP_ADDLOOP_I32Ne) LOOP_ADD_NE
     /* Loop tails (iops.h VM_TAILS): the first instruction's body, then

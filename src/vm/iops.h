@@ -247,6 +247,11 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
  * trip through its slot. */
 #define VM_LOADOPS_XACC(X)                                                    \
     X(F64Add, x + y) X(F64Sub, x - y) X(F64Mul, x * y) X(F64Div, x / y)
+/* The same for the f64 load-tees and lx2. Flags 6 (`_ab`) and 7
+ * (`_dab`) take a from `facc` and x from `acc` at once: in a stencil's
+ * sum the base address stays in `acc` from the first load-operator to
+ * the last (link_xchain, lower_fuse.c). */
+#define VM_LOADTEES_XACC(X) X(F64Add, x + y) X(F64Sub, x - y) X(F64Mul, x * y)
 
 /* Two f64.add load-operators in a row, the second adding to the first's
  * result a value loaded from the same base slot x: `op s:dst s:a s:x
@@ -315,7 +320,14 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     VACC(VOP_LX_##sym##_da, VOP_LX_##sym, 3)
 #define VM_ACC_LOADOP_XV_(sym, e)                                             \
     VACC(VOP_LX_##sym##_b, VOP_LX_##sym, 4)                                   \
-    VACC(VOP_LX_##sym##_db, VOP_LX_##sym, 5)
+    VACC(VOP_LX_##sym##_db, VOP_LX_##sym, 5)                                  \
+    VACC(VOP_LX_##sym##_ab, VOP_LX_##sym, 6)                                  \
+    VACC(VOP_LX_##sym##_dab, VOP_LX_##sym, 7)
+#define VM_ACC_LOADTEE_XV_(sym, e)                                            \
+    VACC(VOP_LT_##sym##_b, VOP_LT_##sym, 4)                                   \
+    VACC(VOP_LT_##sym##_db, VOP_LT_##sym, 5)                                  \
+    VACC(VOP_LT_##sym##_ab, VOP_LT_##sym, 6)                                  \
+    VACC(VOP_LT_##sym##_dab, VOP_LT_##sym, 7)
 #define VM_ACC_LOADTEE_V_(sym, C, T, e, LT, n, conv, comm)                    \
     VACC(VOP_LT_##sym##_d, VOP_LT_##sym, 1)                                   \
     VACC(VOP_LT_##sym##_a, VOP_LT_##sym, 2)                                   \
@@ -329,6 +341,7 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     VM_LOADOPS(VM_ACC_LOADOP_V_)                                              \
     VM_LOADOPS_XACC(VM_ACC_LOADOP_XV_)                                        \
     VM_LOADTEES(VM_ACC_LOADTEE_V_)                                            \
+    VM_LOADTEES_XACC(VM_ACC_LOADTEE_XV_)                                      \
     VM_LOADS(VM_ACC_LOAD_V_)                                                  \
     VM_STORES(VM_ACC_STORE_V_)                                                \
     VM_FUSED_CMPS(VM_ACC_CMP_V_)                                              \
@@ -337,6 +350,10 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     VACC(VOP_LX2_F64Add_d, VOP_LX2_F64Add, 1)                                 \
     VACC(VOP_LX2_F64Add_a, VOP_LX2_F64Add, 2)                                 \
     VACC(VOP_LX2_F64Add_da, VOP_LX2_F64Add, 3)                                \
+    VACC(VOP_LX2_F64Add_b, VOP_LX2_F64Add, 4)                                 \
+    VACC(VOP_LX2_F64Add_db, VOP_LX2_F64Add, 5)                                \
+    VACC(VOP_LX2_F64Add_ab, VOP_LX2_F64Add, 6)                                \
+    VACC(VOP_LX2_F64Add_dab, VOP_LX2_F64Add, 7)                               \
     VACC(VOP_ADD2_d, VOP_ADD2, 1)                                             \
     VACC(VOP_ADD2_x, VOP_ADD2, 2)
 

@@ -17,147 +17,23 @@
  *  - Constants never change, so references to constant slots may stay
  *    anywhere.
  *
- * Map: frame layout and constants - emission - the virtual stack -
- *      branches - the main loop
+ * Map: frame layout and constants - copies - the virtual stack -
+ *      branches - the main loop. The state (lw) and the emission
+ *      primitives are in lower.h, the fusions in lower_fuse.c.
  */
 #include <stdio.h>
 
-#include "../config.h" /* MANTLE_ENABLE_FUSION, MANTLE_ENABLE_SIMD */
-#include "iops.h"
-#include "instr.h"
-#include "vm.h"
-
-enum { CTL_FUNC, CTL_BLOCK, CTL_LOOP, CTL_IF, CTL_ELSE };
-
-typedef struct lw_val {
-    uint32_t slot;
-    uint32_t sh;    /* slot height below the value (v128 takes two) */
-    uint8_t type;
-} lw_val;
-
-typedef struct lw_ctl {
-    uint8_t kind;
-    uint32_t height;        /* stack height below the block's params */
-    uint32_t sh;            /* the same in slots */
-    uint32_t nparams, nresults;
-    const uint8_t *params;  /* types */
-    const uint8_t *results;
-    uint8_t single;         /* storage for a one-type block type */
-    uint32_t loop_pc;       /* loop: branch target */
-    uint32_t fixups;        /* chain of cells waiting for the end pc */
-    uint32_t else_cell;     /* if: cell of the jump to the else branch */
-    uint32_t save;          /* if with params: first hidden save slot */
-    uint32_t cost;          /* loop/func: Wasm instructions charged */
-    uint32_t cost_cell;     /* loop: the cost operand of VOP_LOOP_CHECK */
-    uint32_t cost_owner;    /* index of the ctl that pays for our code */
-    bool dead;              /* the rest of the block is unreachable */
-} lw_ctl;
-
-/* What the previous instruction was, captured before emitting the next:
- * where it starts, and the cell and end of its result as the accumulator
- * linking sees it (link_cell/link_end of lw). */
-typedef struct lw_prev {
-    uint32_t start, end, dst_cell;
-    uint16_t op;
-    uint8_t kflags;
-} lw_prev;
-
-/* The peephole state of one instruction (see lw), saved so that removing
- * the last instruction restores the one before. */
-typedef struct lw_last {
-    uint32_t start, end, dst_cell, link_cell, link_end;
-    uint16_t op;
-    uint8_t kflags;
-} lw_last;
-
-typedef struct lw {
-    mantle_module *mod;
-    const wasm_module *w;
-    const mantle_allocator *a;
-    uint32_t func_index;
-    const wasm_functype *ft;
-    const wasm_func *fn;
-
-    /* Frame layout, in slots (a v128 value takes two). */
-    uint32_t nparams, nresults;
-    uint32_t locals_start, nlocals;
-    uint32_t *lslot;         /* slot of each local index, params first */
-    uint32_t save_start, nsave, save_used;
-    uint32_t consts_start, nconsts;
-    uint32_t temps_start;
-    uint32_t max_sh;         /* highest slot height of the stack */
-
-    /* Constant pool: open-addressed hash of values to indices. */
-    uint64_t *consts;
-    uint32_t *hash;          /* const index + 1, 0 empty */
-    uint32_t hash_mask;
-    /* v128 constants: pairs of slots after the scalar ones, found by a
-     * hash of their own (index + 1 into vconsts, 0 empty). */
-    uint64_t *vconsts;
-    uint32_t nvconsts, vconst_base;
-    uint32_t *vhash;
-    uint32_t vhash_mask;
-
-    vm_cell *code;
-    uint32_t ncode, capcode;
-    vm_pcmap *pcmap;
-    uint32_t npcmap, cappcmap;
-
-    lw_val *stack;
-    uint32_t height, capstack;
-    lw_ctl *ctls;
-    uint32_t nctls, capctls;
-
-    /* Peephole state: the last emitted value-producing instruction. */
-    uint32_t last_start;     /* its first cell */
-    uint32_t last_end;       /* code size right after it */
-    uint32_t last_dst_cell;  /* its destination operand cell, or 0 */
-    uint16_t last_op;        /* its base instruction */
-    uint8_t last_kflags;     /* its accumulator flags (VM_K_*) */
-    uint32_t link_cell;      /* like last_dst_cell, but kept across a */
-    uint32_t link_end;       /* local.set that retargets it */
-    lw_last before_last;     /* the same of the instruction before it */
-    uint32_t copy_end;       /* code size right after a last plain copy */
-    uint32_t tail_start;     /* an instruction VM_TAILS lists, and the */
-    uint32_t tail_end;       /* code size right after it (NIL: none) */
-    uint32_t *labels;        /* code positions branches jump to */
-    uint32_t nlabels, caplabels;
-
-    uint32_t cur_off;        /* byte offset of the current instruction */
-    bool oom;
-} lw;
-
-#define NIL 0u
+#include "lower.h"
 
 static uint32_t local_slot(const lw *l, uint32_t idx)
 {
     return l->lslot[idx];
 }
 
-/* Slot height below stack entry `h`: entries below it are live or were
- * just popped (pop keeps them), so their slot heights are current. */
-static uint32_t sheight(const lw *l, uint32_t h)
-{
-    if (h == 0)
-        return 0;
-    const lw_val *v = &l->stack[h - 1];
-    return v->sh + wasm_slot_width(v->type);
-}
-
-static uint32_t home(const lw *l, uint32_t h)
-{
-    return l->temps_start + sheight(l, h);
-}
-
 /* Slot offset of value `i` in a list of `types`. */
 static uint32_t types_offset(const uint8_t *types, uint32_t i)
 {
     return wasm_slot_count(types, i);
-}
-
-static bool is_local_slot(const lw *l, uint32_t slot)
-{
-    return slot < l->save_start;
 }
 
 /* ---- Constants -------------------------------------------------------- */
@@ -183,7 +59,7 @@ static int const_add(lw *l, uint64_t v)
     return 0;
 }
 
-static uint32_t const_slot(const lw *l, uint64_t v)
+uint32_t lw_const_slot(const lw *l, uint64_t v)
 {
     uint32_t i = hash64(v) & l->hash_mask;
     while (l->consts[l->hash[i] - 1] != v)
@@ -321,79 +197,6 @@ static int prescan(lw *l)
     return r.err ? MANTLE_EINVALID : MANTLE_OK;
 }
 
-/* ---- Emission --------------------------------------------------------- */
-
-static void emit(lw *l, vm_cell c)
-{
-    if (l->ncode == l->capcode &&
-        mt_grow(l->a, (void **)&l->code, &l->capcode, l->ncode + 1,
-                sizeof *l->code) != 0) {
-        l->oom = true;
-        return;
-    }
-    l->code[l->ncode++] = c;
-}
-
-#define op_cell vm_op_cell
-
-/* Map code position `pc` (and on, up to the next entry) to Wasm offset
- * `off`. */
-static bool pcmap_add(lw *l, uint32_t pc, uint32_t off)
-{
-    if (l->npcmap == l->cappcmap &&
-        mt_grow(l->a, (void **)&l->pcmap, &l->cappcmap, l->npcmap + 1,
-                sizeof *l->pcmap) != 0) {
-        l->oom = true;
-        return false;
-    }
-    l->pcmap[l->npcmap].pc = pc;
-    l->pcmap[l->npcmap].offset = off;
-    l->npcmap++;
-    return true;
-}
-
-/* Start an instruction: the handler cell, and a pc-to-offset entry. */
-static void emit_op(lw *l, uint32_t op)
-{
-    if (!pcmap_add(l, l->ncode, l->cur_off))
-        return;
-    lw_last b = {l->last_start, l->last_end, l->last_dst_cell, l->link_cell,
-                 l->link_end, l->last_op, l->last_kflags};
-    l->before_last = b;
-    l->last_dst_cell = NIL;
-    l->link_cell = NIL;
-    l->last_kflags = 0;
-    emit(l, op_cell(op));
-    l->last_start = l->ncode - 1;
-    l->last_op = (uint16_t)op;
-}
-
-/* Note that the instruction just emitted wrote its result through the
- * operand cell `dst_cell`, so a following local.set may retarget it. */
-static void produced(lw *l, uint32_t dst_cell)
-{
-    l->last_dst_cell = dst_cell;
-    l->last_end = l->ncode;
-    l->link_cell = dst_cell;
-    l->link_end = l->ncode;
-}
-
-/* Remove the last instruction (a fusion took it over): the one before
- * becomes the last again. */
-static void unemit(lw *l)
-{
-    const lw_last *b = &l->before_last;
-    l->ncode = l->last_start;
-    l->npcmap--;
-    l->last_start = b->start;
-    l->last_end = b->end;
-    l->last_dst_cell = b->dst_cell;
-    l->link_cell = b->link_cell;
-    l->link_end = b->link_end;
-    l->last_op = b->op;
-    l->last_kflags = b->kflags;
-    l->before_last.dst_cell = l->before_last.link_cell = NIL;
-}
 
 /* A label may follow: what the last instruction wrote is no longer
  * known to be what the next one sees. */
@@ -405,12 +208,7 @@ static void no_last(lw *l)
     l->tail_end = NIL;
 }
 
-/* Note a candidate first half of a loop tail (iops.h VM_TAILS). */
-static void tail_note(lw *l, uint32_t start)
-{
-    l->tail_start = start;
-    l->tail_end = l->ncode;
-}
+/* ---- Copies (emission primitives: lower.h) ---------------------------- */
 
 static void emit_copy(lw *l, uint8_t type, uint32_t dst, uint32_t src)
 {
@@ -632,100 +430,7 @@ static void emit_return(lw *l)
     emit_op(l, VOP_RETURN);
 }
 
-/* ---- The accumulator (iops.h) ----------------------------------------- */
-
-static lw_prev prev_of(const lw *l)
-{
-    lw_prev p = {l->last_start, l->link_end, l->link_cell, l->last_op,
-                 l->last_kflags};
-    return p;
-}
-
-/* The instruction just emitted at `at` (base `op`, source operands in
- * cells at+ia and at+ib, 0 for none) reads the slot the previous
- * instruction `p` wrote: if both have accumulator variants, it reads the
- * value from the accumulator, which `p` then writes besides the slot.
- * It runs only right after `p`: no label lies between the two (labels
- * clear link_cell). With `swap`, the operands commute and only the first
- * may be the accumulator. */
-static void acc_link(lw *l, const lw_prev *p, uint32_t at, uint32_t op,
-                     uint32_t ia, uint32_t ib, bool swap)
-{
-    if (!MANTLE_ENABLE_FUSION || p->dst_cell == NIL || p->end != at || l->oom)
-        return;
-    uint32_t s = l->code[p->dst_cell];
-    uint32_t pv = vm_acc_variant(p->op, p->kflags | VM_K_DST);
-    if (!pv)
-        return;
-    unsigned src;
-    if (ia && l->code[at + ia] == s) {
-        src = VM_K_A;
-    } else if (ib && l->code[at + ib] == s) {
-        src = VM_K_B;
-        if (swap) {
-            l->code[at + ib] = l->code[at + ia];
-            l->code[at + ia] = s;
-            src = VM_K_A;
-        }
-    } else {
-        return;
-    }
-    uint32_t dv = vm_acc_variant(op, src);
-    if (!dv)
-        return;
-    l->code[p->start] = op_cell(pv);
-    l->code[at] = op_cell(dv);
-    l->last_kflags = (uint8_t)src;
-}
-
-/* An instruction `op` just emitted at `at` took the operands (cells
- * at+ia, at+ib) of a removed one that read the accumulator (flags `kf`):
- * it reads it instead. With `commute` (a fused address add), an operand
- * B becomes A by swapping the cells: B of a fused store is its value. */
-static void acc_inherit(lw *l, unsigned kf, uint32_t at, uint32_t op,
-                        uint32_t ia, uint32_t ib, bool commute)
-{
-    unsigned src = kf & (VM_K_A | VM_K_B);
-    if (!MANTLE_ENABLE_FUSION || !src || l->oom)
-        return;
-    if (src == VM_K_B && commute) {
-        uint32_t t = l->code[at + ib];
-        l->code[at + ib] = l->code[at + ia];
-        l->code[at + ia] = t;
-        src = VM_K_A;
-    }
-    l->code[at] = op_cell(vm_acc_variant(op, src));
-    l->last_kflags = (uint8_t)src;
-}
-
-/* The i32 compare that tests b CMP a when `op` tests a CMP b. */
-static uint16_t mirror_cmp(uint16_t op)
-{
-    switch (op) {
-    case OP_I32LtS: return OP_I32GtS;
-    case OP_I32LtU: return OP_I32GtU;
-    case OP_I32GtS: return OP_I32LtS;
-    case OP_I32GtU: return OP_I32LtU;
-    case OP_I32LeS: return OP_I32GeS;
-    case OP_I32LeU: return OP_I32GeU;
-    case OP_I32GeS: return OP_I32LeS;
-    case OP_I32GeU: return OP_I32LeU;
-    default: return op;  /* eq, ne; i64 compares have no add form */
-    }
-}
-
-static uint32_t add_branch_op(uint16_t cmp, bool when_true)
-{
-    switch (cmp) {
-#define X(sym, T, e)                                                          \
-    case OP_##sym:                                                            \
-        return when_true ? VOP_ADDBRIF_##sym : VOP_ADDBRUNLESS_##sym;
-        VM_FUSED_CMPS32(X)
-#undef X
-    default:
-        return 0;
-    }
-}
+/* ---- Conditional branches -------------------------------------------- */
 
 /* A conditional branch on `cond`. A compare just emitted for it is fused
  * into the branch. `when_true` selects br_if (jump if non-zero) versus
@@ -775,7 +480,7 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
          * the add joins the branch (the usual loop increment and test). */
         if (kf && l->last_op == OP_I32Add && l->last_kflags == 0 &&
             l->link_cell != NIL && l->link_end == at && !l->oom)
-            addbr = add_branch_op(kf == VM_K_B ? mirror_cmp(cmp) : cmp,
+            addbr = lw_add_branch_op(kf == VM_K_B ? lw_mirror_cmp(cmp) : cmp,
                                   when_true);
         if (addbr) {
             const vm_cell *p = &l->code[l->last_start];
@@ -798,7 +503,7 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
             emit(l, a);
             if (vop != VOP_BR_IF && vop != VOP_BR_UNLESS)
                 emit(l, b);
-            acc_inherit(l, kf, at, vop, 1, 2, false);
+            lw_acc_inherit(l, kf, at, vop, 1, 2, false);
         }
     } else if (MANTLE_ENABLE_FUSION && l->link_cell != NIL &&
                l->link_end == l->ncode && l->last_start + 4 == l->ncode &&
@@ -823,7 +528,7 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
         vop = when_true ? VOP_BR_IF : VOP_BR_UNLESS;
         emit_op(l, vop);
         emit(l, cond.slot);
-        acc_link(l, &p, at, vop, 1, 0, false);
+        lw_acc_link(l, &p, at, vop, 1, 0, false);
     }
     if (c) {
         emit_target(l, c);
@@ -831,280 +536,6 @@ static void emit_cond_jump(lw *l, lw_val cond, bool when_true, lw_ctl *c,
         emit(l, NIL);
         *out_cell = l->ncode - 1;
     }
-}
-
-/* A load or store whose address was computed by the instruction just
- * emitted, an i32.add consumed only here, takes the add's two operands
- * instead: the add is removed. */
-static bool fuse_address(lw *l, lw_val addr, uint32_t h, uint32_t *a,
-                         uint32_t *b, unsigned *kf)
-{
-    if (!MANTLE_ENABLE_FUSION || l->last_dst_cell == NIL ||
-        l->last_end != l->ncode || l->last_op != OP_I32Add ||
-        addr.slot != home(l, h) ||
-        l->code[l->last_dst_cell] != addr.slot)
-        return false;
-    *a = l->code[l->last_start + 2];
-    *b = l->code[l->last_start + 3];
-    *kf = l->last_kflags;
-    unemit(l);
-    return true;
-}
-
-static uint32_t loadx_op(uint16_t op)
-{
-    switch (op) {
-#define X(sym, C, T, n, conv) case OP_##sym: return VOP_LOADX_##sym;
-        VM_LOADS(X)
-#undef X
-    default: return op;
-    }
-}
-
-static uint32_t storex_op(uint16_t op)
-{
-    switch (op) {
-#define X(sym, C, T, n, conv) case OP_##sym: return VOP_STOREX_##sym;
-        VM_STORES(X)
-#undef X
-    default: return op;
-    }
-}
-
-/* The load-operator `lx` just emitted at `at` adds its address from
- * slots x and y (cells at+3, at+4). If it reads no accumulator and the
- * instruction `p` just before wrote x (or y: the sum commutes), p also
- * writes the integer accumulator and lx takes x from there (iops.h
- * VM_LOADOPS_XACC), if both have those variants. For an add2 that is its
- * first add (VOP_ADD2_x), unless the second overwrites it. */
-static void link_address(lw *l, const lw_prev *p, uint32_t at, uint32_t lx)
-{
-    if (!MANTLE_ENABLE_FUSION || l->last_kflags || p->dst_cell == NIL ||
-        p->end != at || l->oom)
-        return;
-    uint32_t dv = vm_acc_variant(lx, VM_K_B), d1, pv;
-    vm_cell *c = &l->code[p->start];
-    if (p->op == VOP_ADD2) {
-        d1 = c[1];
-        pv = d1 == c[4] ? 0 : VOP_ADD2_x;
-    } else {
-        d1 = l->code[p->dst_cell];
-        pv = vm_acc_variant(p->op, p->kflags | VM_K_DST);
-    }
-    if (!dv || !pv)
-        return;
-    if (l->code[at + 3] != d1) {
-        if (l->code[at + 4] != d1)
-            return;
-        l->code[at + 4] = l->code[at + 3];
-        l->code[at + 3] = d1;
-    }
-    c[0] = op_cell(pv);
-    l->code[at] = op_cell(dv);
-    l->last_kflags = VM_K_B;
-}
-
-/* An f64.add load-operator, dst = other + load(ax + ay + off), about to
- * be emitted at `at`, whose `other` is the temp that the f64.add
- * load-operator `p` just before computed, on the same base slot: p
- * becomes one VOP_LX2_F64Add doing both. The temp is read by nobody
- * else (a value on the Wasm stack is consumed once). The second load's
- * Wasm offset `woff` maps from the cell of its y. */
-static bool merge_loadop(lw *l, const lw_prev *p, uint32_t at, uint32_t other,
-                         uint32_t ax, uint32_t ay, uint32_t off,
-                         uint32_t woff, uint32_t dst)
-{
-    if (p->op != VOP_LX_F64Add || p->dst_cell == NIL || p->end != at ||
-        (p->kflags & ~VM_K_A) || l->oom)
-        return false;
-    vm_cell *c = &l->code[p->start];
-    if (other != c[1] || is_local_slot(l, other) || ax != c[3] ||
-        other == ax || other == ay)
-        return false;
-    if (!pcmap_add(l, at, woff))
-        return true;
-    c[0] = op_cell(vm_acc_variant(VOP_LX2_F64Add, p->kflags));
-    c[1] = dst;
-    emit(l, ay);
-    emit(l, off);
-    l->last_op = VOP_LX2_F64Add;
-    l->before_last.dst_cell = l->before_last.link_cell = NIL;
-    produced(l, p->start + 1);
-    return true;
-}
-
-/* The load-operator keeping its loaded value in a local (iops.h
- * VM_LOADTEES) for binary operator `op`, or 0. */
-static uint32_t loadtee_op(uint16_t op)
-{
-    switch (op) {
-#define X(sym, C, T, e, LT, n, conv, cm) case OP_##sym: return VOP_LT_##sym;
-        VM_LOADTEES(X)
-#undef X
-    default:
-        return 0;
-    }
-}
-
-/* A binary operator one of whose operands (the second, or either when
- * it commutes) was loaded, with the full width of its type, by the
- * instruction just emitted and is consumed only here, becomes a
- * load-operator (iops.h VM_LOADOPS): the load is removed. A load that
- * a local.tee/local.set retargeted to a local, read here from that
- * local, becomes a load-operator that writes the local too
- * (VM_LOADTEES). The stack holds the operands' heights, popped; `dst`
- * is the result's home. */
-static bool fuse_loadop(lw *l, uint16_t op, lw_val a, lw_val b, uint32_t dst)
-{
-    uint32_t lx;
-    bool comm;
-    if (!MANTLE_ENABLE_FUSION)
-        return false;
-    switch (op) {
-#define X(sym, C, T, e, LT, n, conv, cm)                                      \
-    case OP_##sym: lx = VOP_LX_##sym; comm = cm; break;
-        VM_LOADOPS(X)
-#undef X
-    default:
-        return false;
-    }
-    uint32_t s;
-    bool tee = false;
-    if (l->last_dst_cell != NIL && l->last_end == l->ncode) {
-        s = l->code[l->last_dst_cell];
-    } else if (l->link_cell != NIL && l->link_end == l->ncode &&
-               is_local_slot(l, l->code[l->link_cell]) && loadtee_op(op)) {
-        /* Retargeted: the local is the load's only destination. */
-        s = l->code[l->link_cell];
-        tee = true;
-        lx = loadtee_op(op);
-    } else {
-        return false;
-    }
-    if (l->last_kflags || l->oom)
-        return false;
-    uint16_t want = b.type == VT_F64   ? OP_F64Load
-                    : b.type == VT_I64 ? OP_I64Load
-                                       : OP_I32Load;
-    bool x = l->last_op == loadx_op(want);
-    if (!x && l->last_op != want)
-        return false;
-    uint32_t ha = home(l, l->height), hb = home(l, l->height + 1), other;
-    if (tee) {
-        /* Either operand may be the local (both: not fused, the other
-         * operand would be read before the local is written). */
-        if (b.slot == s && a.slot != s)
-            other = a.slot;
-        else if (comm && a.slot == s && b.slot != s)
-            other = b.slot;
-        else
-            return false;
-    } else if (b.slot == hb && s == hb) {
-        other = a.slot;
-    } else if (comm && a.slot == ha && s == ha) {
-        other = b.slot;
-    } else {
-        return false;
-    }
-    const vm_cell *c = &l->code[l->last_start];
-    uint32_t ax = c[2], ay = x ? c[3] : const_slot(l, 0), off = c[x ? 4 : 3];
-    /* A trap here is the load's: keep its Wasm offset. */
-    uint32_t woff = l->pcmap[l->npcmap - 1].offset;
-    unemit(l);
-    lw_prev p = prev_of(l);
-    uint32_t at = l->ncode;
-    if (lx == VOP_LX_F64Add &&
-        merge_loadop(l, &p, at, other, ax, ay, off, woff, dst))
-        return true;
-    emit_op(l, lx);
-    if (l->oom)
-        return true;
-    l->pcmap[l->npcmap - 1].offset = woff;
-    emit(l, dst);
-    emit(l, other);
-    emit(l, ax);
-    emit(l, ay);
-    emit(l, off);
-    if (tee)
-        emit(l, s);
-    acc_link(l, &p, at, lx, 2, 0, false);
-    link_address(l, &p, at, lx);
-    produced(l, at + 1);
-    return true;
-}
-
-/* A full-width store of a value that a binary operator just computed
- * into its temp (read by nobody else) becomes an operator-store
- * (iops.h VM_OPSTORES): the operator is removed, and the store takes its
- * operands, accumulator ones included. The stack holds the address's
- * height, popped. A trap is the store's, whose Wasm offset is current. */
-static bool fuse_opstore(lw *l, uint16_t op, lw_val addr, lw_val v,
-                         uint32_t offset)
-{
-    uint32_t os;
-    uint16_t want;
-    if (!MANTLE_ENABLE_FUSION)
-        return false;
-    switch (l->last_op) {
-#define X(sym, C, T, e, ST, n, conv)                                          \
-    case OP_##sym: os = VOP_OS_##sym; break;
-        VM_OPSTORES(X)
-#undef X
-    default:
-        return false;
-    }
-    uint8_t t = wasm_sig_letter_type(
-        wasm_sig_results[wasm_opinfos[l->last_op].sig][0]);
-    want = t == VT_F64 ? OP_F64Store : t == VT_I64 ? OP_I64Store : OP_I32Store;
-    if (op != want || l->last_dst_cell == NIL || l->last_end != l->ncode ||
-        v.slot != home(l, l->height + 1) ||
-        l->code[l->last_dst_cell] != v.slot || addr.slot == v.slot || l->oom)
-        return false;
-    unsigned kf = l->last_kflags & (VM_K_A | VM_K_B);
-    uint32_t a = l->code[l->last_start + 2], b = l->code[l->last_start + 3];
-    unemit(l);
-    lw_prev p = prev_of(l);
-    uint32_t at = l->ncode;
-    emit_op(l, os);
-    emit(l, a);
-    emit(l, b);
-    emit(l, addr.slot);
-    emit(l, offset);
-    if (kf)
-        acc_inherit(l, kf, at, os, 1, 2, false);
-    else
-        acc_link(l, &p, at, os, 1, 2, false);
-    tail_note(l, at);
-    return true;
-}
-
-/* The last instruction, an i32.add that no fusion will take any more
- * (its result just retargeted to a local, or the next instruction, a
- * binary operator, does not read it through a fusion), follows another
- * i32.add of two slots with no label between: one instruction does both,
- * in order. The first writes its slot, so the second may read it there
- * (whatever accumulator link the two had is dropped). Adds cannot trap. */
-static void merge_adds(lw *l)
-{
-    const lw_last *p = &l->before_last;
-    uint32_t at = l->last_start;
-    if (!MANTLE_ENABLE_FUSION || l->last_op != OP_I32Add ||
-        p->op != OP_I32Add || p->kflags != 0 ||
-        p->link_cell == NIL || p->link_end != at || l->ncode != at + 4 ||
-        l->oom)
-        return;
-    l->code[p->start] = op_cell(VOP_ADD2);
-    l->code[at] = l->code[at + 1];
-    l->code[at + 1] = l->code[at + 2];
-    l->code[at + 2] = l->code[at + 3];
-    l->ncode = at + 3;
-    l->npcmap--;
-    l->last_start = p->start;
-    l->last_op = VOP_ADD2;
-    l->last_kflags = 0;
-    l->before_last.dst_cell = l->before_last.link_cell = NIL;
-    produced(l, at);
-    tail_note(l, p->start);
 }
 
 /* ---- Block types ------------------------------------------------------- */
@@ -1572,7 +1003,7 @@ static int lower_body(lw *l, wasm_reader *r)
                 l->code[l->last_dst_cell] == v.slot) {
                 /* Retarget the producer to write the local directly. */
                 l->code[l->last_dst_cell] = ls;
-                merge_adds(l);
+                lw_merge_adds(l);
             } else {
                 if (others)
                     spill_locals(l, c->height, ls);
@@ -1746,13 +1177,13 @@ static int lower_body(lw *l, wasm_reader *r)
             case OP_F32Const: rd_f32(r, &f32); v = f32; break;
             default: rd_f64(r, &v); break;
             }
-            push(l, const_slot(l, v), sig_type(wasm_sig_results[info->sig][0]));
+            push(l, lw_const_slot(l, v), sig_type(wasm_sig_results[info->sig][0]));
             break;
         }
         case OP_RefNull: {
             uint8_t t = 0;
             rd_u8(r, &t);
-            push(l, const_slot(l, 0), t);
+            push(l, lw_const_slot(l, 0), t);
             break;
         }
         case OP_RefIsNull: {
@@ -1797,23 +1228,23 @@ static int lower_body(lw *l, wasm_reader *r)
                 if (rs[0]) {
                     lw_val addr = pop(l);
                     lw_prev p = prev_of(l);
-                    bool fuse = fuse_address(l, addr, l->height, &a, &b, &kf);
+                    bool fuse = lw_fuse_address(l, addr, l->height, &a, &b, &kf);
                     uint32_t dst = push_home(l, sig_type(rs[0]));
                     uint32_t at = l->ncode;
                     if (fuse) {
-                        emit_op(l, loadx_op(op));
+                        emit_op(l, lw_loadx_op(op));
                         emit(l, dst);
                         emit(l, a);
                         emit(l, b);
                         emit(l, offset);
-                        acc_inherit(l, kf, at, loadx_op(op), 2, 3, true);
+                        lw_acc_inherit(l, kf, at, lw_loadx_op(op), 2, 3, true);
                         produced(l, l->ncode - 4);
                     } else {
                         emit_op(l, op);
                         emit(l, dst);
                         emit(l, addr.slot);
                         emit(l, offset);
-                        acc_link(l, &p, at, op, 2, 0, false);
+                        lw_acc_link(l, &p, at, op, 2, 0, false);
                         produced(l, l->ncode - 3);
                     }
                 } else {
@@ -1821,21 +1252,21 @@ static int lower_body(lw *l, wasm_reader *r)
                     lw_val addr = pop(l);
                     lw_prev p = prev_of(l);
                     uint32_t at;
-                    if (fuse_address(l, addr, l->height, &a, &b, &kf)) {
+                    if (lw_fuse_address(l, addr, l->height, &a, &b, &kf)) {
                         at = l->ncode;
-                        emit_op(l, storex_op(op));
+                        emit_op(l, lw_storex_op(op));
                         emit(l, a);
                         emit(l, b);
                         emit(l, v.slot);
                         emit(l, offset);
-                        acc_inherit(l, kf, at, storex_op(op), 1, 2, true);
-                    } else if (!fuse_opstore(l, op, addr, v, offset)) {
+                        lw_acc_inherit(l, kf, at, lw_storex_op(op), 1, 2, true);
+                    } else if (!lw_fuse_opstore(l, op, addr, v, offset)) {
                         at = l->ncode;
                         emit_op(l, op);
                         emit(l, addr.slot);
                         emit(l, v.slot);
                         emit(l, offset);
-                        acc_link(l, &p, at, op, 1, 2, false);
+                        lw_acc_link(l, &p, at, op, 1, 2, false);
                     }
                 }
                 break;
@@ -1850,7 +1281,7 @@ static int lower_body(lw *l, wasm_reader *r)
             } else if (np == 2 && rs[0]) {
                 lw_val b = pop(l);
                 lw_val a = pop(l);
-                if (fuse_loadop(l, op, a, b, home(l, l->height))) {
+                if (lw_fuse_loadop(l, op, a, b, home(l, l->height))) {
                     push_home(l, sig_type(rs[0]));
                     break;
                 }
@@ -1859,9 +1290,9 @@ static int lower_body(lw *l, wasm_reader *r)
                  * add-and-branch with it): it may join the add before,
                  * unless a label was bound after it (link_cell cleared):
                  * merging shortens the code that label points past. */
-                if (add_branch_op(op, true) == 0 && l->link_cell != NIL &&
+                if (lw_add_branch_op(op, true) == 0 && l->link_cell != NIL &&
                     l->link_end == l->ncode)
-                    merge_adds(l);
+                    lw_merge_adds(l);
                 uint32_t dst = push_home(l, sig_type(rs[0]));
                 lw_prev p = prev_of(l);
                 uint32_t at = l->ncode;
@@ -1869,7 +1300,7 @@ static int lower_body(lw *l, wasm_reader *r)
                 emit(l, dst);
                 emit(l, a.slot);
                 emit(l, b.slot);
-                acc_link(l, &p, at, op, 2, 3, false);
+                lw_acc_link(l, &p, at, op, 2, 3, false);
                 produced(l, l->ncode - 3);
             } else {
                 return MANTLE_EINVALID;  /* no such shape in opcodes.def */

@@ -107,7 +107,7 @@ static const struct {
 #undef VACC
 };
 
-static const uint16_t acc_fwd[VOP_ACC_FIRST][6] = {
+static const uint16_t acc_fwd[VOP_ACC_FIRST][8] = {
 #define VACC(name, b, f) [b][f] = name,
     VM_ACC_VARIANTS
 #undef VACC
@@ -117,7 +117,7 @@ uint32_t vm_acc_variant(uint32_t base, unsigned flags)
 {
     if (flags == 0)
         return base;
-    if (base >= VOP_ACC_FIRST || flags > 5)
+    if (base >= VOP_ACC_FIRST || flags > 7)
         return 0;
     return acc_fwd[base][flags];
 }

@@ -28,6 +28,42 @@
     (f64.add (f64.add (f64.const 1) (f64.load offset=8 (local.get $p)))
              (f64.load offset=16 (local.get $p))))
 
+  ;; a stencil's loads off one base (an add2 computes it and the store's
+  ;; address): the first load-operator takes the base from the
+  ;; accumulator, and so do the load-tee and the lx2 after it
+  ;; (link_xchain): each load traps
+  (func $trap_xchain (export "trap_xchain") (param $p i32) (param $q i32) (result f64)
+    (local $b i32) (local $t f64)
+    (f64.store (i32.add (local.tee $b (i32.add (local.get $p) (local.get $q)))
+                        (i32.const 40))
+      (f64.add
+        (f64.add
+          (f64.add
+            (f64.add (f64.const 1)
+                     (f64.load (i32.add (local.get $b) (i32.const 8))))
+            (local.tee $t (f64.load offset=16 (local.get $b))))
+          (f64.load offset=24 (local.get $b)))
+        (f64.load offset=32 (local.get $b))))
+    (f64.const 0))
+  ;; the same in bounds: 1 + 2 + 4 + 8 + 16
+  (func $xchain_sum (export "xchain_sum") (param $p i32) (param $q i32) (result f64)
+    (local $b i32) (local $t f64)
+    (f64.store offset=8 (i32.const 0) (f64.const 2))
+    (f64.store offset=16 (i32.const 0) (f64.const 4))
+    (f64.store offset=24 (i32.const 0) (f64.const 8))
+    (f64.store offset=32 (i32.const 0) (f64.const 16))
+    (f64.store (i32.add (local.tee $b (i32.add (local.get $p) (local.get $q)))
+                        (i32.const 40))
+      (f64.add
+        (f64.add
+          (f64.add
+            (f64.add (f64.const 1)
+                     (f64.load (i32.add (local.get $b) (i32.const 8))))
+            (local.tee $t (f64.load offset=16 (local.get $b))))
+          (f64.load offset=24 (local.get $b)))
+        (f64.load offset=32 (local.get $b))))
+    (f64.load offset=40 (i32.const 0)))
+
   ;; a loop tail (iops.h VM_TAILS): the operator-store that the loop's
   ;; closing add_br_if joins traps on the third iteration
   (func $trap_tail (export "trap_tail") (param $p i32) (result f64)
