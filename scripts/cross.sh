@@ -258,7 +258,7 @@ run_aot_spec() {
 # by every target: built once before targets run side by side.
 prepare_bench() {
     local host=${HOST_MANTLE:-$ROOT/build/mantle} bench=$ROOT/build-cross-bench
-    local item targets=() x86=$ROOT/build-cross-bench/fib.x86_64.mantle
+    local item targets=() x86=$bench/fib.x86_64.mantle
     if [ ! -x "$host" ]; then
         echo "cross.sh: $host missing (make build, or set HOST_MANTLE)" >&2
         return 1
@@ -288,12 +288,8 @@ run_aot_bench() {
     local host=${HOST_MANTLE:-$ROOT/build/mantle} bench=$ROOT/build-cross-bench
     local fails=0 ok=0 item prog size want got
     echo "---- $arch: bench programs, mantle compile --target $arch, under $qemu"
-    if [ ! -x "$host" ]; then
-        echo "cross.sh: $host missing (make build, or set HOST_MANTLE)" >&2
-        return 1
-    fi
     mkdir -p "$dir/bench"
-    prepare_bench || return 1
+    prepare_bench || return 1   # also checks $host
     for item in $CROSS_BENCH; do
         prog=${item%%:*} size=${item#*:}
         if ! "$host" compile --target "$arch" -O2 "$bench/wasm/$prog.wasm" \
