@@ -21,6 +21,11 @@ int os_mem_commit(void *addr, size_t size);
 /* Give committed pages back (they read as zero if committed again). */
 int os_mem_decommit(void *addr, size_t size);
 void os_mem_release(void *addr, size_t size);
+/* Make committed pages resident and writable now, in one call, rather
+ * than one page fault per page at first touch (the same zeroing, without
+ * a trap per page). Best effort: -1 when not supported, and the pages
+ * fault in as they are touched. */
+int os_mem_populate(void *addr, size_t size);
 
 /* Whole-file read into a malloc'd buffer (freed with free()). Returns 0 or
  * -1 with errno set. */

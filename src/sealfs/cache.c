@@ -18,7 +18,16 @@
 
 #include <openssl/crypto.h>
 
+#include "platform/os.h"
 #include "sealfs/sealfs_int.h"
+
+/* Cache pages are made resident this many at a time as they are first
+ * handed out: one call instead of a page fault per page. Filling a large
+ * cache (a file written in order into a cache that holds it) costs a fresh
+ * zeroed page per 4 KiB, where a small cache reuses its pages; populating
+ * takes the trap per page out of that (about 7% of such a write here), not
+ * the allocation and zeroing. */
+#define POPULATE SFS_RUN
 
 static uint32_t slot_of(const sfs_cache *c, const sealfs_file *f, uint64_t i)
 {
@@ -39,9 +48,13 @@ int sfs_cache_init(sfs_cache *c, size_t bytes)
         h *= 2;
     c->pg = calloc(n, sizeof *c->pg);
     c->hash = calloc(h, sizeof *c->hash);
-    /* calloc of this size maps fresh pages: untouched ones cost nothing */
-    c->mem = calloc(n, SEALFS_PAGE);
-    if (!c->pg || !c->hash || !c->mem) {
+    /* Address space only: a page costs memory when it is first handed out
+     * (in order, c->used), so an idle mount commits nothing. */
+    bytes = (size_t)n * SEALFS_PAGE;
+    c->map_len = (bytes + os_page_size() - 1) / os_page_size() *
+                 os_page_size();
+    if (!c->pg || !c->hash || !(c->mem = os_mem_reserve(c->map_len)) ||
+        os_mem_commit(c->mem, c->map_len) < 0) {
         sfs_cache_fini(c);
         return -OS_ENOMEM;
     }
@@ -54,7 +67,8 @@ void sfs_cache_fini(sfs_cache *c)
 {
     if (c->mem)
         OPENSSL_cleanse(c->mem, (size_t)c->used * SEALFS_PAGE);
-    free(c->mem);
+    if (c->mem)
+        os_mem_release(c->mem, c->map_len);
     free(c->pg);
     free(c->hash);
     memset(c, 0, sizeof *c);
@@ -135,9 +149,17 @@ int sfs_cache_take(sealfs *fs, sealfs_file *f, uint64_t i, sfs_page **out)
         p = c->free;
         c->free = p->hnext;
     } else if (c->used < c->n) {
+        if (c->used % POPULATE == 0)
+            (void)os_mem_populate(c->mem + (size_t)c->used * SEALFS_PAGE,
+                                  (size_t)(c->n - c->used < POPULATE
+                                               ? c->n - c->used
+                                               : POPULATE) *
+                                      SEALFS_PAGE);
         p = &c->pg[c->used];
         p->data = c->mem + (size_t)c->used++ * SEALFS_PAGE;
     } else {
+        if (c->tail->busy)   /* the run written behind: finish it first */
+            sfs_wb_reap(fs);
         p = c->tail;
         if (p->dirty && (rc = sfs_spill(p->f, p->index)) < 0)
             return rc;
@@ -159,6 +181,22 @@ int sfs_cache_take(sealfs *fs, sealfs_file *f, uint64_t i, sfs_page **out)
 
 void sfs_cache_drop(sfs_cache *c, const sealfs_file *f, uint64_t from)
 {
+    /* Callers (truncate, unload) reaped the run written behind first: no
+     * page of it is busy. A file's pages all have indices below its npcap:
+     * looked up one by one when that range is shorter than the cache (a
+     * journal truncated at each transaction in a large cache), else one
+     * pass over the cache. */
+    if (f->npcap <= from)
+        return;
+    if (f->npcap - from < c->used) {
+        for (uint64_t i = from; i < f->npcap && f->ncached; i++) {
+            sfs_page *p = sfs_cache_find(c, f, i, false);
+
+            if (p)
+                sfs_cache_release(c, p);
+        }
+        return;
+    }
     for (uint32_t k = 0; k < c->used && f->ncached; k++)
         if (c->pg[k].f == f && c->pg[k].index >= from)
             sfs_cache_release(c, &c->pg[k]);

@@ -428,12 +428,17 @@ static bool dir_has_nodes(int dirfd)
 /* Everything a mount holds, files and descriptors included. */
 static void mount_free(sealfs *fs)
 {
+    sfs_wb_reap(fs);           /* before the files, cache and pool go */
     for (uint32_t i = 0; i < fs->n; i++)
         sfs_file_free(fs->ino[i]);
     free(fs->ino);
     free(fs->garbage);
     free(fs->state_dir);
     sfs_pool_free(fs->pool);   /* joins its threads */
+    if (fs->wb) {
+        free(fs->wb->blob);
+        free(fs->wb);
+    }
     tee_gcm_free(fs->gcm);
     sfs_cache_fini(&fs->cache);
     free(fs->rbuf);

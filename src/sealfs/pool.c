@@ -15,6 +15,14 @@
  * has its own fresh key and nonce, drawn by the caller before the run, so
  * which thread seals which node changes nothing.
  *
+ * The one exception to fork-join: a run written behind (sealfs.c,
+ * write_behind) is handed over with sfs_pool_submit and the caller goes
+ * back to the guest, which fills the next run while the threads seal and
+ * write this one; sfs_pool_wait, before any other use of the pool or of
+ * the run's pages (the next run written behind, a read, an eviction, a
+ * commit), takes what is left of it and waits for the rest. At most one
+ * run is in the pool at a time either way.
+ *
  * Memory is bounded by the caller's run (SFS_RUN nodes); each thread holds
  * one reusable GCM context. Errors are per node and reported in run order,
  * the same whichever thread opened what.
@@ -77,6 +85,7 @@ struct sfs_pool {
     bool waiting;       /* the caller waits on `done` */
     unsigned alone;     /* runs left to open without the others (caller) */
     bool probe;         /* wake sleeping threads for the next run */
+    bool unwritten;     /* a run submitted: write it once all is sealed */
 };
 
 static void open_some(tee_gcm *g, const uint8_t *id, sfs_open *o, size_t k)
@@ -90,7 +99,9 @@ static void open_some(tee_gcm *g, const uint8_t *id, sfs_open *o, size_t k)
                    o[i + m].off == o[i].off + m * SEALFS_BLOB &&
                    o[i + m].blob == o[i].blob + m * SEALFS_BLOB)
                 m++;
-            rc = sfs_read_full(o[i].fd, o[i].blob, m * SEALFS_BLOB, o[i].off);
+            if (!o[i].pt)   /* sealed ones are written by write_some */
+                rc = sfs_read_full(o[i].fd, o[i].blob, m * SEALFS_BLOB,
+                                   o[i].off);
         }
         for (size_t j = i; j < i + m; j++)
             o[j].rc = o[j].pt ? sealfs_node_seal(g, id, o[j].level,
@@ -100,6 +111,30 @@ static void open_some(tee_gcm *g, const uint8_t *id, sfs_open *o, size_t k)
                                : sealfs_node_open(g, o[j].key, id, o[j].level,
                                                   o[j].index, o[j].blob,
                                                   o[j].out);
+    }
+}
+
+/* Write the sealed nodes of a run written behind to their places (free
+ * slots: nothing committed refers to them), one write per group in
+ * consecutive slots and buffers; a failed write is every node's error
+ * (ENOSPC, EIO). Nothing is written if a node failed to seal. */
+static void write_some(sfs_open *o, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        if (o[i].rc < 0)
+            return;
+    for (size_t i = 0, m; i < k; i += m) {
+        int rc;
+
+        for (m = 1; i + m < k && o[i + m].fd == o[i].fd &&
+                    o[i + m].off == o[i].off + m * SEALFS_BLOB &&
+                    o[i + m].blob == o[i].blob + m * SEALFS_BLOB;
+             m++)
+            ;
+        if ((rc = sfs_write_all(o[i].fd, o[i].blob, m * SEALFS_BLOB,
+                                o[i].off)) < 0)
+            for (size_t j = 0; j < k; j++)
+                o[j].rc = rc;
     }
 }
 
@@ -130,6 +165,18 @@ static void drain(sfs_pool *p, tee_gcm *g)
         os_mutex_unlock(p->mu);
         open_some(g, id, run + first, k);
         os_mutex_lock(p->mu);
+        if (p->busy == 1 && p->next >= p->n && p->unwritten) {
+            /* The last node of a run submitted in the background is
+             * sealed: whoever sealed it writes the run, a thread when the
+             * caller has not come back yet (the write overlaps the guest
+             * too), with the caller waiting (busy) if it has. */
+            size_t n = p->n;
+
+            p->unwritten = false;
+            os_mutex_unlock(p->mu);
+            write_some(run, n);
+            os_mutex_lock(p->mu);
+        }
         os_atomic_store_u32(&p->busy, p->busy - 1);
         if (p->busy == 0 && p->waiting)
             os_cond_signal(p->done);
@@ -286,6 +333,82 @@ size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
         os_mutex_unlock(p->mu);
     }
 out:
+    for (i = 0; i < n && run[i].rc == 0; i++)
+        ;
+    return i;
+}
+
+void sfs_pool_submit(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
+                     sfs_open *run, size_t n)
+{
+    if (!p || p->nthr == 0 || n < 2 || p->alone) {
+        /* Backing off (a thread came late, below): this run here and now,
+         * as a fork-join run would be. */
+        if (p && p->alone)
+            p->alone--;
+        open_some(g, id, run, n);
+        write_some(run, n);
+        return;
+    }
+    os_mutex_lock(p->mu);
+    if (p->sleepers && !p->probe) {
+        /* As for a fork-join run: threads that slept through the gap have
+         * no core to themselves (or the guest is slow); woken for each run
+         * they would take the caller's core and spin on it. This run and
+         * the next BACKOFF alone, then try again. */
+        p->alone = BACKOFF;
+        p->probe = true;
+        os_mutex_unlock(p->mu);
+        open_some(g, id, run, n);
+        write_some(run, n);
+        return;
+    }
+    p->probe = false;
+    p->unwritten = true;
+    p->run = run;
+    p->id = id;
+    p->n = n;
+    p->next = 0;
+    /* Smaller shares than a fork-join run's: the caller comes late (it
+     * goes on with its own work first) and takes what is left then. */
+    p->chunk = (n + 2 * (p->nthr + 1) - 1) / (2 * (p->nthr + 1));
+    os_atomic_store_u32(&p->gen, p->gen + 1);
+    if (p->sleepers) {
+        for (unsigned t = 0; t < p->nthr; t++)
+            p->thr[t].asleep = false;
+        p->sleepers = 0;
+        os_cond_broadcast(p->work);
+    }
+    os_mutex_unlock(p->mu);
+}
+
+size_t sfs_pool_wait(sfs_pool *p, tee_gcm *g, sfs_open *run, size_t n)
+{
+    size_t i;
+
+    if (p && p->run == run) {   /* not done alone at the submit */
+        uint64_t t0;
+
+        os_mutex_lock(p->mu);
+        drain(p, g);   /* what the threads have not claimed yet */
+        t0 = os_clock_monotonic_ns();
+        while (p->busy) {
+            os_mutex_unlock(p->mu);
+            spin_change(p, &p->busy, os_atomic_load_u32(&p->busy));
+            os_mutex_lock(p->mu);
+            p->waiting = true;
+            while (p->busy)
+                os_cond_wait(p->done, p->mu);
+            p->waiting = false;
+            /* A thread that holds part of the run and is not running (its
+             * core went to other work) holds the caller up for a time
+             * slice: the next BACKOFF runs are sealed alone. */
+            if (os_clock_monotonic_ns() - t0 > LATE_NS)
+                p->alone = BACKOFF;
+        }
+        p->run = NULL;
+        os_mutex_unlock(p->mu);
+    }
     for (i = 0; i < n && run[i].rc == 0; i++)
         ;
     return i;

@@ -131,6 +131,7 @@ static int pages_reserve(sealfs_file *f, uint64_t n)
 
 void sfs_file_unload(sealfs_file *f)
 {
+    sfs_wb_reap(f->fs);   /* before its pages and descriptor go */
     sfs_cache_drop(&f->fs->cache, f, 0);
     if (f->cur)
         OPENSSL_cleanse(f->cur, f->npcap * sizeof *f->cur);
@@ -180,6 +181,7 @@ void sfs_file_cache(sealfs_file *f)
     sealfs *fs = f->fs;
     uint64_t held = 0, mine = tree_bytes(f);
 
+    sfs_wb_reap(fs);   /* a thread may still write to f->hfd */
     if (f->hfd >= 0)
         os_fs_close(f->hfd);
     f->hfd = -1;
@@ -361,6 +363,7 @@ static int data_write(sealfs_file *f, const uint64_t *idx,
 
     if (n == 0)
         return 0;
+    sfs_wb_reap(fs);   /* one run in the pool at a time */
     if ((rc = open_node_file(f, true)) < 0)
         return rc;
     if (RAND_bytes(fresh, (int)(n * SEALFS_FRESH)) != 1)
@@ -564,6 +567,7 @@ static int64_t run_open(sealfs_file *f, uint64_t i, unsigned k,
     sfs_open o[SFS_RUN];
     uint8_t *raw = f->fs->rbuf;
 
+    sfs_wb_reap(f->fs);   /* one run in the pool at a time */
     for (unsigned j = 0; j < k; j++)
         o[j] = (sfs_open){.key = page_ref(f, i + j)->key,
                           .index = i + j,
@@ -769,34 +773,101 @@ fail:
 
 /* Write-behind: a file written in order leaves runs of dirty pages that
  * nothing will change again soon. Once the SFS_RUN pages from i on are all
- * dirty they are sealed (on all cores) and written copy-on-write into free
- * slots, exactly as an eviction would (sfs_spill), and stay cached, clean:
- * the commit at fsync/close then has only the index nodes and the last
- * partial run left to seal, whatever the size of the cache, and a cache that
- * holds the whole file does not turn fsync into one long serial
- * encryption. Nothing becomes visible before the commit. Best effort: a
- * run that fails stays dirty, and the commit (or eviction) reports it. */
+ * dirty they are handed to the pool's threads, which seal them under fresh
+ * keys drawn here and write them copy-on-write into free slots, exactly as
+ * an eviction would (sfs_spill), while the guest goes on filling the next
+ * run; the next write-behind (or anything else that needs the pool, these
+ * pages, or this file's slots: sfs_wb_reap) waits for it, working on what
+ * is left itself. The commit at fsync/close then has only the index nodes,
+ * the last partial run and the last run in flight left to seal, whatever
+ * the size of the cache, and a cache that holds the whole file does not
+ * turn fsync into one long serial encryption. Nothing becomes visible
+ * before the commit. Best effort: a run that fails is dirty again, and the
+ * commit (or an eviction) seals it once more and reports the error. */
 static void write_behind(sealfs_file *f, uint64_t i)
 {
-    uint64_t lo = UINT64_MAX, hi = 0;
+    sealfs *fs = f->fs;
+    sfs_page *pg[SFS_RUN];
+    sfs_wb *w;
+    unsigned k;
 
-    for (uint64_t j = i; j < i + SFS_RUN; j++) {
-        sfs_page *p = sfs_cache_find(&f->fs->cache, f, j, false);
-
-        if (!p || !p->dirty)
+    sfs_wb_reap(fs);
+    for (k = 0; k < SFS_RUN; k++)
+        if (!(pg[k] = sfs_cache_find(&fs->cache, f, i + k, false)) ||
+            !pg[k]->dirty)
             return;
-    }
-    if (sfs_spill(f, i) < 0)
+    if (!fs->wb && !(fs->wb = calloc(1, sizeof *fs->wb)))
         return;
+    w = fs->wb;
+    if ((!w->blob && !(w->blob = malloc((size_t)SFS_RUN * SEALFS_BLOB))) ||
+        open_node_file(f, true) < 0 ||
+        RAND_bytes(w->fresh, sizeof w->fresh) != 1)
+        return;
+    for (k = 0; k < SFS_RUN; k++) {
+        int64_t slot = slot_alloc(f, SFS_SLOT_DATA);
+
+        if (slot < 0) {
+            while (k--)
+                slot_release(f, w->ref[k].slot);
+            OPENSSL_cleanse(w->fresh, sizeof w->fresh);
+            return;
+        }
+        w->ref[k].slot = (uint32_t)slot;
+        memcpy(w->ref[k].key, w->fresh + (size_t)k * SEALFS_FRESH, 32);
+        w->o[k] = (sfs_open){.key = w->fresh + (size_t)k * SEALFS_FRESH,
+                             .pt = pg[k]->data,
+                             .index = i + k,
+                             .level = 0,
+                             .fd = f->hfd,
+                             .off = (uint64_t)slot * SEALFS_BLOB,
+                             .blob = w->blob + (size_t)k * SEALFS_BLOB};
+    }
+    for (k = 0; k < SFS_RUN; k++) {
+        w->pg[k] = pg[k];
+        pg[k]->dirty = false;
+        pg[k]->busy = true;
+    }
+    w->f = f;
+    w->first = i;
+    sfs_pool_submit(pool_of(fs), fs->gcm, f->ent.id, w->o, SFS_RUN);
+}
+
+void sfs_wb_reap(sealfs *fs)
+{
+    sfs_wb *w = fs->wb;
+    sealfs_file *f;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    bool ok;
+
+    if (!w || !w->f)
+        return;
+    f = w->f;
+    ok = sfs_pool_wait(fs->pool, fs->gcm, w->o, SFS_RUN) == SFS_RUN;
+    for (unsigned k = 0; k < SFS_RUN; k++) {
+        uint64_t j = w->first + k;
+
+        w->pg[k]->busy = false;
+        if (!ok) {
+            slot_release(f, w->ref[k].slot);
+            w->pg[k]->dirty = true;
+            continue;
+        }
+        if (f->pst[j] == SFS_PG_NEW)
+            slot_release(f, f->cur[j].slot);
+        f->cur[j] = w->ref[k];
+        f->pst[j] = SFS_PG_NEW;
+        lo = w->ref[k].slot < lo ? w->ref[k].slot : lo;
+        hi = w->ref[k].slot + 1u > hi ? w->ref[k].slot + 1u : hi;
+    }
     /* The device starts on the run now, while the guest writes the next:
      * the commit's fdatasync then waits for the tail only (as plain files
      * get from the kernel's own writeback, which starts later). */
-    for (uint64_t j = i; j < i + SFS_RUN; j++) {
-        lo = f->cur[j].slot < lo ? f->cur[j].slot : lo;
-        hi = f->cur[j].slot + 1u > hi ? f->cur[j].slot + 1u : hi;
-    }
-    (void)os_fs_writeback_start(f->hfd, lo * SEALFS_BLOB,
-                                (hi - lo) * SEALFS_BLOB);
+    if (ok)
+        (void)os_fs_writeback_start(f->hfd, lo * SEALFS_BLOB,
+                                    (hi - lo) * SEALFS_BLOB);
+    OPENSSL_cleanse(w->fresh, sizeof w->fresh);
+    OPENSSL_cleanse(w->ref, sizeof w->ref);
+    w->f = NULL;
 }
 
 int64_t sealfs_pwrite(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)
@@ -825,6 +896,8 @@ int64_t sealfs_pwrite(sealfs_file *f, const os_iovec *iov, int n, uint64_t off)
 
         if ((rc = page_get(f, pi, k == SEALFS_PAGE, &p)) < 0)
             break;
+        if (p->busy)   /* being sealed: the new bytes go in a new node */
+            sfs_wb_reap(f->fs);
         iov_copy(iov, n, &vi, &vo, p->data + a, k, false);
         p->dirty = true;
         f->changed = true;
@@ -851,6 +924,7 @@ int sealfs_truncate(sealfs_file *f, uint64_t size)
         return -OS_EIO;
     if (size == f->ent.size)
         return 0;
+    sfs_wb_reap(f->fs);
     if (size > SEALFS_FILE_MAX)
         return -OS_EFBIG;
     if ((rc = pages_reserve(f, np)) < 0)
@@ -916,6 +990,7 @@ int sfs_tree_prepare(sealfs_file *f)
     sealer w = {.f = f};
     int rc;
 
+    sfs_wb_reap(f->fs);
     tree_free(f->nl, f->nn);
     f->nlevels = levels;
     if (levels == 0)

@@ -51,6 +51,8 @@ typedef struct sfs_page {
     struct sfs_page *hnext;            /* hash chain */
     struct sfs_page *prev, *next;      /* LRU list, most recent first */
     bool dirty;             /* newer than its node on disk */
+    bool busy;              /* in the run written behind (sfs_wb): read
+                               by the pool's threads until sfs_wb_reap */
     uint8_t *data;          /* SEALFS_PAGE bytes, zero past the file's end */
 } sfs_page;
 
@@ -59,6 +61,7 @@ typedef struct sfs_page {
 typedef struct sfs_cache {
     sfs_page *pg;
     uint8_t *mem;           /* n pages; untouched ones cost no memory */
+    size_t map_len;         /* mem's reservation */
     uint32_t n, used;       /* capacity, pages ever handed out */
     sfs_page **hash;
     uint32_t hmask;
@@ -83,6 +86,7 @@ struct sealfs {
     sfs_cache cache;
     uint8_t *rbuf, *wbuf;   /* runs of sealed nodes being read / written */
     struct sfs_pool *pool;  /* started by the first run read or sealed */
+    struct sfs_wb *wb;      /* the run written behind, allocated at the first */
     bool pool_tried;
     bool threads_set;       /* sealfs_threads: `threads`, not the cores */
     unsigned threads;
@@ -109,6 +113,27 @@ typedef struct sfs_open {
     uint8_t *out;
 } sfs_open;
 
+/* A run of dirty pages being sealed and written in the background
+ * (sealfs.c, write_behind): its pages are busy, neither dirty nor yet
+ * SFS_PG_NEW at their new nodes, until sfs_wb_reap. */
+typedef struct sfs_wb {
+    sealfs_file *f;          /* NULL: none in the pool */
+    uint64_t first;          /* its first page; SFS_RUN of them */
+    struct sfs_page *pg[SFS_RUN];
+    sealfs_ref ref[SFS_RUN];
+    sfs_open o[SFS_RUN];
+    uint8_t fresh[SFS_RUN * SEALFS_FRESH];
+    uint8_t *blob;           /* SFS_RUN sealed nodes */
+} sfs_wb;
+
+/* Wait for the run written behind, if any, and take its result: its pages
+ * become SFS_PG_NEW at their new nodes, or, when sealing or writing it
+ * failed, dirty again (the error comes back from the commit that seals
+ * them once more, or from the eviction that spills them). Called before
+ * anything else uses the pool, the run's pages or its file's slots and
+ * host descriptor. */
+void sfs_wb_reap(sealfs *fs);
+
 /* Threads that open (or seal) runs of nodes with the caller (pool.c). NULL when
  * out of memory; a pool with no threads, or none, opens on the caller. */
 typedef struct sfs_pool sfs_pool;
@@ -118,6 +143,15 @@ void sfs_pool_free(sfs_pool *p);
  * set. Returns the index of the first node that failed, n if none. */
 size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
                      sfs_open *run, size_t n);
+/* The same in the background: start run[0..n) on the pool's threads
+ * (without threads, here and now) and return; nothing else may use the
+ * pool, the run or its buffers until sfs_pool_wait, which works on what
+ * is left, waits for the rest and returns as sfs_pool_open. A node with pt
+ * and fd >= 0 is also written at off (a group of consecutive ones with one
+ * write). */
+void sfs_pool_submit(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
+                     sfs_open *run, size_t n);
+size_t sfs_pool_wait(sfs_pool *p, tee_gcm *g, sfs_open *run, size_t n);
 
 uint64_t sfs_now_ns(void);
 void sfs_hex_id(const uint8_t id[SEALFS_ID], char out[2 * SEALFS_ID + 1]);

@@ -6,7 +6,9 @@
  * fails with EIO and leaves no plaintext in the buffers (they are wiped),
  * reads before and after it still work, and the outcome is the same with
  * any number of threads. And write-behind (runs of pages sealed on those
- * threads before the commit) seals exactly the full runs written in order.
+ * threads in the background before the commit) seals exactly the full
+ * runs written in order; pages rewritten after it are sealed again under
+ * fresh keys; a write error in the background is reported by fsync.
  * SPDX-License-Identifier: Apache-2.0
  *
  * usage: sealfs_par WORKDIR     exits 1 with "FAIL: ..." on any mismatch
@@ -15,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -216,8 +220,24 @@ static void writes_behind(unsigned threads)
         if (sealfs_pwrite(f, &iov, 1, q * SEALFS_PAGE) != (int64_t)len)
             fail("write", (long long)q, threads);
     }
+    /* The last full run is still with the threads (sealed in the
+     * background while the guest went on): busy, neither dirty nor at its
+     * new nodes yet; the reap takes its result. */
+    if (!fs->wb || fs->wb->f != f || fs->wb->first != 2 * SFS_RUN)
+        fail("the last run in order is not in the background", -1, threads);
+    for (uint64_t i = 2 * SFS_RUN; i < 3 * SFS_RUN; i++) {
+        sfs_page *pg = sfs_cache_find(&fs->cache, f, i, false);
+
+        if (!pg || !pg->busy || pg->dirty || f->pst[i] == SFS_PG_NEW)
+            fail("a page of the run in the background", (long long)i,
+                 threads);
+    }
+    sfs_wb_reap(fs);
     for (uint64_t i = 0; i < N; i++) {
         sfs_page *pg = sfs_cache_find(&fs->cache, f, i, false);
+
+        if (pg && pg->busy)
+            fail("a page still busy after the reap", (long long)i, threads);
         bool behind = i / SFS_RUN == 0 || i / SFS_RUN == 2;
 
         if (!pg)
@@ -241,6 +261,159 @@ static void writes_behind(unsigned threads)
         check(f, p * SEALFS_PAGE,
               (size_t)(N - p < SFS_RUN ? N - p : SFS_RUN) * SEALFS_PAGE, 2,
               threads);
+    sealfs_close(f);
+    sealfs_unmount(fs);
+}
+
+/* Write [p0, p1) pages of the file in 16 KiB writes, bytes byte_at(off) ^
+ * x. Returns the first error. */
+static int64_t write_pages(sealfs_file *f, uint64_t p0, uint64_t p1,
+                           uint8_t x)
+{
+    for (uint64_t p = p0; p < p1; p += 4) {
+        size_t len = (p1 - p < 4 ? p1 - p : 4) * SEALFS_PAGE;
+        os_iovec iov = {buf, len};
+        int64_t k;
+
+        for (size_t i = 0; i < len; i++)
+            buf[i] = byte_at(p * SEALFS_PAGE + i) ^ x;
+        if ((k = sealfs_pwrite(f, &iov, 1, p * SEALFS_PAGE)) != (int64_t)len)
+            return k < 0 ? k : -OS_EIO;
+    }
+    return 0;
+}
+
+/* Pages [p0, p1) read back as byte_at ^ x. */
+static void check_x(sealfs_file *f, uint64_t p0, uint64_t p1, uint8_t x,
+                    unsigned threads)
+{
+    for (uint64_t p = p0; p < p1; p++) {
+        os_iovec iov = {buf, SEALFS_PAGE};
+
+        if (sealfs_pread(f, &iov, 1, p * SEALFS_PAGE) != SEALFS_PAGE)
+            fail("read back", (long long)p, threads);
+        for (size_t i = 0; i < SEALFS_PAGE; i++)
+            if (buf[i] != (uint8_t)(byte_at(p * SEALFS_PAGE + i) ^ x))
+                fail("bytes read back differ, page", (long long)p, threads);
+    }
+}
+
+/* Pages sealed early, then written again: a page of a run already at its
+ * new node (reaped), and a page of the run still in the background (the
+ * write waits for it). Both are sealed again at the commit under a fresh
+ * key into another slot, and the new bytes come back after a remount. */
+static void rewrite_behind(unsigned threads)
+{
+    char name[16];
+    sealfs *fs = mount_it(threads);
+    sealfs_file *f;
+    sealfs_ref early[2];
+    uint8_t type;
+    int rc;
+
+    if ((rc = sealfs_cache_size(fs, (size_t)16 << 20)) < 0)
+        fail("cache size", rc, threads);
+    snprintf(name, sizeof name, "rw%u", threads);
+    if ((rc = sealfs_open(fs, name, OS_O_CREAT, &f, &type)) < 0 ||
+        (rc = (int)write_pages(f, 0, 2 * SFS_RUN, 0)) < 0)
+        fail("create and write", rc, threads);
+    if (f->pst[5] != SFS_PG_NEW || !fs->wb || fs->wb->f != f ||
+        !sfs_cache_find(&fs->cache, f, SFS_RUN + 7, false)->busy)
+        fail("run 0 not sealed early, or run 1 not in the background", -1,
+             threads);
+    early[0] = f->cur[5];
+    /* page 5 (sealed, reaped) and page SFS_RUN + 7 (in the background) */
+    if ((rc = (int)write_pages(f, 5, 6, 0x5a)) < 0 ||
+        (rc = (int)write_pages(f, SFS_RUN + 7, SFS_RUN + 8, 0x5a)) < 0)
+        fail("rewrite", rc, threads);
+    if (fs->wb->f || f->pst[SFS_RUN + 7] != SFS_PG_NEW)
+        fail("a write into the run in the background did not wait for it",
+             -1, threads);
+    early[1] = f->cur[SFS_RUN + 7];
+    if (!sfs_cache_find(&fs->cache, f, 5, false)->dirty ||
+        !sfs_cache_find(&fs->cache, f, SFS_RUN + 7, false)->dirty)
+        fail("a rewritten page is not dirty", -1, threads);
+    if ((rc = sealfs_sync(f)) < 0)
+        fail("sync", rc, threads);
+    if (!memcmp(f->lv[0][5].key, early[0].key, 32) ||
+        !memcmp(f->lv[0][SFS_RUN + 7].key, early[1].key, 32) ||
+        f->lv[0][5].slot == early[0].slot ||
+        f->lv[0][SFS_RUN + 7].slot == early[1].slot)
+        fail("a page sealed early and rewritten reused its key or slot", -1,
+             threads);
+    if ((rc = sealfs_close(f)) < 0)
+        fail("close", rc, threads);
+    sealfs_unmount(fs);
+    fs = mount_it(threads);
+    if ((rc = sealfs_open(fs, name, 0, &f, &type)) < 0)
+        fail("reopen", rc, threads);
+    check_x(f, 0, 5, 0, threads);
+    check_x(f, 5, 6, 0x5a, threads);
+    check_x(f, 6, SFS_RUN + 7, 0, threads);
+    check_x(f, SFS_RUN + 7, SFS_RUN + 8, 0x5a, threads);
+    check_x(f, SFS_RUN + 8, 2 * SFS_RUN, 0, threads);
+    sealfs_close(f);
+    sealfs_unmount(fs);
+}
+
+/* A run written behind that cannot be written (the node file may not
+ * grow: RLIMIT_FSIZE, as a full disk): the write that handed it over
+ * succeeded, the pages are dirty again, and the error comes back from the
+ * fsync, and again from a second one while the disk stays full (never
+ * lost: nothing was marked written). Once there is room the fsync
+ * succeeds, and a remount reads every byte. */
+static void error_behind(unsigned threads)
+{
+    enum { N = 3 * SFS_RUN };
+    struct rlimit was, lim;
+    char name[16];
+    sealfs *fs = mount_it(threads);
+    sealfs_file *f;
+    uint8_t type;
+    int rc;
+
+    if ((rc = sealfs_cache_size(fs, (size_t)16 << 20)) < 0)
+        fail("cache size", rc, threads);
+    snprintf(name, sizeof name, "err%u", threads);
+    if ((rc = sealfs_open(fs, name, OS_O_CREAT, &f, &type)) < 0 ||
+        (rc = (int)write_pages(f, 0, SFS_RUN, 0)) < 0)
+        fail("create and write", rc, threads);
+    sfs_wb_reap(fs);
+    if (f->pst[0] != SFS_PG_NEW)
+        fail("run 0 not written behind", -1, threads);
+    /* room for run 0 and half of run 1 */
+    getrlimit(RLIMIT_FSIZE, &was);
+    lim = was;
+    lim.rlim_cur = (rlim_t)(SFS_RUN + SFS_RUN / 2) * SEALFS_BLOB;
+    if (setrlimit(RLIMIT_FSIZE, &lim) < 0)
+        fail("setrlimit", -1, threads);
+    if ((rc = (int)write_pages(f, SFS_RUN, N, 0x33)) < 0)
+        fail("a write failed for the background's error", rc, threads);
+    sfs_wb_reap(fs);
+    for (uint64_t i = SFS_RUN; i < N; i++) {
+        sfs_page *pg = sfs_cache_find(&fs->cache, f, i, false);
+
+        if (!pg || !pg->dirty || f->pst[i] == SFS_PG_NEW)
+            fail("a page whose run failed is not dirty again", (long long)i,
+                 threads);
+    }
+    if ((rc = sealfs_sync(f)) >= 0)
+        fail("the background write's error was not reported by fsync", rc,
+             threads);
+    if ((rc = sealfs_sync(f)) >= 0)
+        fail("a second fsync on a full disk succeeded", rc, threads);
+    if (setrlimit(RLIMIT_FSIZE, &was) < 0)
+        fail("setrlimit", -1, threads);
+    if ((rc = sealfs_sync(f)) < 0)
+        fail("fsync with room again", rc, threads);
+    if ((rc = sealfs_close(f)) < 0)
+        fail("close", rc, threads);
+    sealfs_unmount(fs);
+    fs = mount_it(threads);
+    if ((rc = sealfs_open(fs, name, 0, &f, &type)) < 0)
+        fail("reopen", rc, threads);
+    check_x(f, 0, SFS_RUN, 0, threads);
+    check_x(f, SFS_RUN, N, 0x33, threads);
     sealfs_close(f);
     sealfs_unmount(fs);
 }
@@ -269,6 +442,7 @@ int main(int argc, char **argv)
     snprintf(state, sizeof state, "%s/state", base);
     if (mkdir(sealed, 0700) || mkdir(state, 0700))
         fail("work directories", -1, 0);
+    signal(SIGXFSZ, SIG_IGN);   /* error_behind: EFBIG, not a signal */
 
     fs = mount_it(1);
     if ((rc = sealfs_open(fs, "f", OS_O_CREAT, &f, &type)) < 0)
@@ -313,8 +487,11 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < sizeof nthreads / sizeof *nthreads; i++)
         reads_ok(nthreads[i]);
-    for (size_t i = 0; i < sizeof nthreads / sizeof *nthreads; i++)
+    for (size_t i = 0; i < sizeof nthreads / sizeof *nthreads; i++) {
         writes_behind(nthreads[i]);
+        rewrite_behind(nthreads[i]);
+        error_behind(nthreads[i]);
+    }
 
     snprintf(node, sizeof node, "%s/%s", sealed, hex);
     if ((fd = open(node, O_RDWR)) < 0 ||
@@ -329,7 +506,9 @@ int main(int argc, char **argv)
 
     printf("sealfs_par: %u-page file, cache %zu KiB, 0/1/3 threads: "
            "contents match; full runs written in order are sealed behind "
-           "(on the threads), kept cached clean, and read back; every read "
+           "(in the background on the threads), kept cached clean, and read "
+           "back; pages rewritten after sealing early get fresh nodes; a "
+           "background write error comes back from fsync; every read "
            "over tampered page %u: EIO, buffers wiped\n",
            PAGES, CACHE >> 10, BAD);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);

@@ -69,6 +69,17 @@ void os_mem_release(void *addr, size_t size)
         munmap(addr, size);
 }
 
+int os_mem_populate(void *addr, size_t size)
+{
+#ifdef MADV_POPULATE_WRITE
+    return size ? madvise(addr, size, MADV_POPULATE_WRITE) : 0;
+#else
+    (void)addr;
+    (void)size;
+    return -1;
+#endif
+}
+
 int os_file_read_all(const char *path, uint8_t **out_data, size_t *out_size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
