@@ -66,8 +66,10 @@ int sealfs_node_seal(struct tee_gcm *g, const uint8_t id[SEALFS_ID],
 {
     uint8_t aad[sizeof NODE_AAD + 24];
 
-    /* A fresh key per node write: no (key, nonce) pair is ever reused, and
-     * an old copy of the node no longer opens under its parent's key. */
+    /* A key and nonce never used before (a batch's key, a nonce per node
+     * of the batch: fresh_batch, sealfs.c): no (key, nonce) pair is ever
+     * reused, and an old copy of the node no longer opens under its
+     * parent's key. */
     node_aad(id, level, index, aad);
     return tee_seal_nonce_gcm(g, fresh, fresh + 32, aad, sizeof aad, pt,
                               SEALFS_PAGE, out) == MANTLE_OK

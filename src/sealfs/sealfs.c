@@ -278,8 +278,37 @@ static int open_node_file(sealfs_file *f, bool create)
     return 0;
 }
 
+/* Key material (SEALFS_FRESH bytes each: key, nonce) for n <= SFS_RUN
+ * nodes sealed together: one key drawn from the CSPRNG for the batch, and
+ * for its k-th node the nonce k. Each (key, nonce) pair seals one node
+ * once: a batch holds each (level, index) of its file at most once, its
+ * key is never drawn again (256 random bits) nor used after the batch, and
+ * a node written again goes into another batch. Sharing the key lets the
+ * GCM context keep one key schedule for the batch, when sealing and when
+ * the run is read back (tee_gcm), instead of one per 4 KiB node; a parent
+ * still holds each child's key, so a node copied from another batch or an
+ * older copy of a node does not open under it (docs/sealfs.md). */
+static int fresh_batch(uint8_t *fresh, unsigned n)
+{
+    uint8_t key[32];
+
+    if (RAND_bytes(key, sizeof key) != 1)
+        return -OS_EIO;
+    for (unsigned k = 0; k < n; k++) {
+        uint8_t *f = fresh + (size_t)k * SEALFS_FRESH;
+
+        memcpy(f, key, 32);
+        memset(f + 32, 0, SEALFS_FRESH - 32);
+        f[32] = (uint8_t)k;
+        f[33] = (uint8_t)(k >> 8);
+    }
+    OPENSSL_cleanse(key, sizeof key);
+    return 0;
+}
+
 /* Nodes sealed into free slots and written with one call per run of
- * consecutive slots (fs->wbuf), under fresh keys drawn SFS_RUN at a time. */
+ * consecutive slots (fs->wbuf), under keys drawn a batch of SFS_RUN at a
+ * time. */
 typedef struct sealer {
     sealfs_file *f;
     uint64_t first;      /* slot of the buffer's first node */
@@ -315,10 +344,8 @@ static int sealer_put(sealer *w, unsigned level, uint64_t index,
         (rc = sealer_flush(w)) < 0)
         goto fail;
     if (w->nfresh == 0) {
-        if (RAND_bytes(w->fresh, sizeof w->fresh) != 1) {
-            rc = -OS_EIO;
+        if ((rc = fresh_batch(w->fresh, SFS_RUN)) < 0)
             goto fail;
-        }
         w->nfresh = SFS_RUN;
     }
     if (w->n == 0)
@@ -346,8 +373,8 @@ static void sealer_end(sealer *w)
 static sfs_pool *pool_of(sealfs *fs);
 
 /* Write data pages idx[0..n) (n <= SFS_RUN) from src[] into new nodes,
- * sealed on all cores (the pool: a key and nonce drawn per node here, so
- * none is ever used twice) and written with one call per run of
+ * sealed on all cores (the pool: a key and nonce per node drawn here,
+ * fresh_batch, so none is ever used twice) and written with one call per run of
  * consecutive slots; on success each is SFS_PG_NEW at its new node (the
  * node written since the last commit that it replaces is released), on
  * failure nothing changed. */
@@ -366,8 +393,8 @@ static int data_write(sealfs_file *f, const uint64_t *idx,
     sfs_wb_reap(fs);   /* one run in the pool at a time */
     if ((rc = open_node_file(f, true)) < 0)
         return rc;
-    if (RAND_bytes(fresh, (int)(n * SEALFS_FRESH)) != 1)
-        return -OS_EIO;
+    if ((rc = fresh_batch(fresh, n)) < 0)
+        return rc;
     for (; k < n; k++) {
         int64_t slot = slot_alloc(f, SFS_SLOT_DATA);
 
@@ -801,7 +828,7 @@ static void write_behind(sealfs_file *f, uint64_t i)
     w = fs->wb;
     if ((!w->blob && !(w->blob = malloc((size_t)SFS_RUN * SEALFS_BLOB))) ||
         open_node_file(f, true) < 0 ||
-        RAND_bytes(w->fresh, sizeof w->fresh) != 1)
+        fresh_batch(w->fresh, SFS_RUN) < 0)
         return;
     for (k = 0; k < SFS_RUN; k++) {
         int64_t slot = slot_alloc(f, SFS_SLOT_DATA);

@@ -142,8 +142,9 @@ sealfs_table_open(const uint8_t key[32], const uint8_t *blob, size_t size,
 void sealfs_table_free(sealfs_table *t);
 
 /* A node: seal 4 KiB of plaintext bound to (file id, level, index) under
- * `fresh`, a key (32 bytes) and nonce (12) the caller has just drawn from
- * the CSPRNG and uses for nothing else; open checks the binding, and
+ * `fresh`, a key (32 bytes) and nonce (12) that have never sealed anything
+ * else (a key drawn from the CSPRNG for a batch of nodes, a nonce per node
+ * of the batch); open checks the binding, and
  * decrypts straight into out, which it wipes when the node does not verify
  * (out is the caller's scratch). Both go through g, the mount's reusable
  * GCM context (NULL: one per call). */

@@ -43,6 +43,11 @@ static const EVP_CIPHER *aes_gcm(void)
  * [1] encrypting; each use only loads a key and a nonce. */
 struct tee_gcm {
     EVP_CIPHER_CTX *c[2];
+    /* The key whose schedule c[enc] holds, when `keyed`: a blob under the
+     * same key as the one before (sealed storage seals a run of nodes
+     * under one key, each with its own nonce) only sets the nonce. */
+    uint8_t key[2][32];
+    bool keyed[2];
 };
 
 static EVP_CIPHER_CTX *ctx_new(int enc)
@@ -75,6 +80,7 @@ void tee_gcm_free(tee_gcm *g)
         return;
     EVP_CIPHER_CTX_free(g->c[0]);   /* cleanses the last key schedule */
     EVP_CIPHER_CTX_free(g->c[1]);
+    OPENSSL_cleanse(g->key, sizeof g->key);
     free(g);
 }
 
@@ -87,11 +93,17 @@ static int gcm(tee_gcm *g, int enc, const uint8_t key[32],
                size_t len, uint8_t *out, uint8_t tag[TAG])
 {
     EVP_CIPHER_CTX *c = g ? g->c[enc] : ctx_new(enc);
+    bool same = g && g->keyed[enc] && CRYPTO_memcmp(g->key[enc], key, 32) == 0;
     int n, ok;
 
     if (!c || len > INT32_MAX || aad_len > INT32_MAX)
         goto fail;
-    ok = EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) == 1 &&
+    if (g && !same) {
+        g->keyed[enc] = false;   /* until the new schedule is in place */
+        memcpy(g->key[enc], key, 32);
+    }
+    ok = EVP_CipherInit_ex(c, NULL, NULL, same ? NULL : key, nonce, enc) ==
+             1 &&
          EVP_CipherUpdate(c, NULL, &n, &version, 1) == 1 &&
          (aad_len == 0 ||
           EVP_CipherUpdate(c, NULL, &n, aad, (int)aad_len) == 1) &&
@@ -101,7 +113,9 @@ static int gcm(tee_gcm *g, int enc, const uint8_t key[32],
     ok = ok && EVP_CipherFinal_ex(c, out + len, &n) == 1;
     if (ok && enc)
         ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG, tag) == 1;
-    if (!g)
+    if (g)
+        g->keyed[enc] = ok;   /* after any failure: a whole new set-up */
+    else
         EVP_CIPHER_CTX_free(c);  /* cleanses the key schedule */
     return ok ? 0 : -1;
 fail:

@@ -247,10 +247,32 @@ static void writes_behind(unsigned threads)
             fail(behind ? "a full run in order was not written behind"
                         : "a page was written behind out of order",
                  (long long)i, threads);
+        /* a run is one batch: one key, a nonce per node; runs differ */
         if (behind && i && f->pst[i - 1] == SFS_PG_NEW &&
-            !memcmp(f->cur[i].key, f->cur[i - 1].key, 32))
-            fail("two nodes sealed under one key", (long long)i, threads);
+            !memcmp(f->cur[i].key, f->cur[i - 1].key, 32) !=
+                (i % SFS_RUN != 0))
+            fail(i % SFS_RUN ? "a run was not sealed under one key"
+                             : "two runs sealed under one key",
+                 (long long)i, threads);
     }
+    /* No (key, nonce) pair twice among the nodes written behind: the
+     * nonce is in each node on disk. */
+    for (uint64_t i = 0; i < N; i++)
+        for (uint64_t j = 0; j < i; j++) {
+            uint8_t ni[12], nj[12];
+
+            if (f->pst[i] != SFS_PG_NEW || f->pst[j] != SFS_PG_NEW ||
+                memcmp(f->cur[i].key, f->cur[j].key, 32))
+                continue;
+            if (pread(f->hfd, ni, 12, (off_t)(f->cur[i].slot * SEALFS_BLOB + 1)) !=
+                    12 ||
+                pread(f->hfd, nj, 12, (off_t)(f->cur[j].slot * SEALFS_BLOB + 1)) !=
+                    12)
+                fail("read a node's nonce", (long long)i, threads);
+            if (!memcmp(ni, nj, 12))
+                fail("two nodes sealed under one key and nonce", (long long)i,
+                     threads);
+        }
     if ((rc = sealfs_close(f)) < 0)
         fail("close", rc, threads);
     sealfs_unmount(fs);

@@ -473,6 +473,35 @@ static void test_keys_and_sealing(void)
                                  out) == MANTLE_OK);
             CHECK(memcmp(out, pt, sizeof pt) == 0);
         }
+        /* One key, several nonces in a row (the context keeps the key's
+         * schedule and only sets the nonce): the same blobs as the
+         * per-call path, each opens, and so does the one before it; then
+         * another key fails and the first opens again. */
+        {
+            uint8_t prev[sizeof blob], one[sizeof blob];
+
+            for (int k = 0; k < 3; k++) {
+                uint8_t nk[12] = {0};
+
+                nk[0] = (uint8_t)(k + 1);
+                CHECK(tee_seal_nonce_gcm(g, a1.seal_key, nk, NULL, 0, pt,
+                                         sizeof pt, blob2) == MANTLE_OK);
+                CHECK(tee_seal_nonce(a1.seal_key, nk, NULL, 0, pt, sizeof pt,
+                                     one) == MANTLE_OK);
+                CHECK(memcmp(one, blob2, sizeof one) == 0);
+                CHECK(tee_unseal_gcm(g, a1.seal_key, NULL, 0, blob2,
+                                     sizeof blob2, out) == MANTLE_OK);
+                CHECK(memcmp(out, pt, sizeof pt) == 0);
+                if (k)
+                    CHECK(tee_unseal_gcm(g, a1.seal_key, NULL, 0, prev,
+                                         sizeof prev, out) == MANTLE_OK);
+                memcpy(prev, blob2, sizeof prev);
+            }
+            CHECK(tee_unseal_gcm(g, b1.seal_key, NULL, 0, prev, sizeof prev,
+                                 out) == MANTLE_EAUTH);
+            CHECK(tee_unseal_gcm(g, a1.seal_key, NULL, 0, prev, sizeof prev,
+                                 out) == MANTLE_OK);
+        }
         tee_gcm_free(g);
         tee_gcm_free(NULL);
     }
