@@ -275,141 +275,112 @@ void sfs_pool_free(sfs_pool *p)
     free(p);
 }
 
-size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
-                     sfs_open *run, size_t n)
+/* Hand run[0..n) to the threads (bg: in the background, written by
+ * whoever seals its last node), or open it here and now when there are
+ * none, when backing off, or when they slept through the gap since the
+ * last run (the cores are busy with other work, or the reader is slow:
+ * waking them costs the caller a system call per run and they come late,
+ * so this run and the next BACKOFF go alone, then they are tried again).
+ * Returns whether the threads have it (finish takes it back). */
+static bool publish(sfs_pool *p, tee_gcm *g, const uint8_t *id,
+                    sfs_open *run, size_t n, bool bg)
 {
-    size_t i;
+    bool alone = !p || p->nthr == 0 || n < 2 || p->alone;
 
-    if (!p || p->nthr == 0 || n < 2 || p->alone) {
-        if (p && p->alone)
-            p->alone--;
-        open_some(g, id, run, n);
-    } else {
-        uint64_t t0;
-
+    if (!alone) {
         os_mutex_lock(p->mu);
         if (p->sleepers && !p->probe) {
-            /* They slept through the gap since the last run: the cores
-             * are busy with other work (or the reader is slow). Waking
-             * them costs the caller a system call per run and they come
-             * late: open this run and the next BACKOFF alone, then try
-             * again. */
             p->alone = BACKOFF;
             p->probe = true;
+            alone = true;
             os_mutex_unlock(p->mu);
-            open_some(g, id, run, n);
-            goto out;
         }
-        p->probe = false;
-        p->run = run;
-        p->id = id;
-        p->n = n;
-        p->next = 0;
-        p->chunk = (n + p->nthr) / (p->nthr + 1);
-        os_atomic_store_u32(&p->gen, p->gen + 1);
-        if (p->sleepers) {
-            /* awake from now on: the next run must not take them for
-             * sleepers before they got to run */
-            for (unsigned t = 0; t < p->nthr; t++)
-                p->thr[t].asleep = false;
-            p->sleepers = 0;
-            os_cond_broadcast(p->work);
-        }
-        drain(p, g);
-        t0 = os_clock_monotonic_ns();
-        while (p->busy) {
-            /* the others finish their share: a few us */
-            os_mutex_unlock(p->mu);
-            spin_change(p, &p->busy, os_atomic_load_u32(&p->busy));
-            os_mutex_lock(p->mu);
-            p->waiting = true;
-            while (p->busy)
-                os_cond_wait(p->done, p->mu);
-            p->waiting = false;
-            if (os_clock_monotonic_ns() - t0 > LATE_NS)
-                p->alone = BACKOFF;
-        }
-        p->run = NULL;
-        os_mutex_unlock(p->mu);
+    } else if (p && p->alone) {
+        p->alone--;
     }
-out:
-    for (i = 0; i < n && run[i].rc == 0; i++)
-        ;
-    return i;
-}
-
-void sfs_pool_submit(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
-                     sfs_open *run, size_t n)
-{
-    if (!p || p->nthr == 0 || n < 2 || p->alone) {
-        /* Backing off (a thread came late, below): this run here and now,
-         * as a fork-join run would be. */
-        if (p && p->alone)
-            p->alone--;
+    if (alone) {
         open_some(g, id, run, n);
-        write_some(run, n);
-        return;
-    }
-    os_mutex_lock(p->mu);
-    if (p->sleepers && !p->probe) {
-        /* As for a fork-join run: threads that slept through the gap have
-         * no core to themselves (or the guest is slow); woken for each run
-         * they would take the caller's core and spin on it. This run and
-         * the next BACKOFF alone, then try again. */
-        p->alone = BACKOFF;
-        p->probe = true;
-        os_mutex_unlock(p->mu);
-        open_some(g, id, run, n);
-        write_some(run, n);
-        return;
+        if (bg)
+            write_some(run, n);
+        return false;
     }
     p->probe = false;
-    p->unwritten = true;
+    p->unwritten = bg;
     p->run = run;
     p->id = id;
     p->n = n;
     p->next = 0;
-    /* Smaller shares than a fork-join run's: the caller comes late (it
-     * goes on with its own work first) and takes what is left then. */
-    p->chunk = (n + 2 * (p->nthr + 1) - 1) / (2 * (p->nthr + 1));
+    /* A share each, the caller's included; smaller ones in the
+     * background, where the caller comes late (it goes back to its own
+     * work first) and takes what is left then. */
+    p->chunk = bg ? (n + 2 * (p->nthr + 1) - 1) / (2 * (p->nthr + 1))
+                  : (n + p->nthr) / (p->nthr + 1);
     os_atomic_store_u32(&p->gen, p->gen + 1);
     if (p->sleepers) {
+        /* awake from now on: the next run must not take them for
+         * sleepers before they got to run */
         for (unsigned t = 0; t < p->nthr; t++)
             p->thr[t].asleep = false;
         p->sleepers = 0;
         os_cond_broadcast(p->work);
     }
     os_mutex_unlock(p->mu);
+    return true;
+}
+
+/* Open what the threads have not claimed of the published run, wait for
+ * the rest, and take the run back. A thread that holds part of it and is
+ * not running (its core went to other work) holds the caller up for a
+ * time slice: after such a wait the next BACKOFF runs go alone. */
+static void finish(sfs_pool *p, tee_gcm *g)
+{
+    uint64_t t0;
+
+    os_mutex_lock(p->mu);
+    drain(p, g);
+    t0 = os_clock_monotonic_ns();
+    while (p->busy) {
+        /* the others finish their share: a few us */
+        os_mutex_unlock(p->mu);
+        spin_change(p, &p->busy, os_atomic_load_u32(&p->busy));
+        os_mutex_lock(p->mu);
+        p->waiting = true;
+        while (p->busy)
+            os_cond_wait(p->done, p->mu);
+        p->waiting = false;
+        if (os_clock_monotonic_ns() - t0 > LATE_NS)
+            p->alone = BACKOFF;
+    }
+    p->run = NULL;
+    os_mutex_unlock(p->mu);
+}
+
+static size_t first_failure(const sfs_open *run, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n && run[i].rc == 0; i++)
+        ;
+    return i;
+}
+
+size_t sfs_pool_open(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
+                     sfs_open *run, size_t n)
+{
+    if (publish(p, g, id, run, n, false))
+        finish(p, g);
+    return first_failure(run, n);
+}
+
+void sfs_pool_submit(sfs_pool *p, tee_gcm *g, const uint8_t id[SEALFS_ID],
+                     sfs_open *run, size_t n)
+{
+    publish(p, g, id, run, n, true);
 }
 
 size_t sfs_pool_wait(sfs_pool *p, tee_gcm *g, sfs_open *run, size_t n)
 {
-    size_t i;
-
-    if (p && p->run == run) {   /* not done alone at the submit */
-        uint64_t t0;
-
-        os_mutex_lock(p->mu);
-        drain(p, g);   /* what the threads have not claimed yet */
-        t0 = os_clock_monotonic_ns();
-        while (p->busy) {
-            os_mutex_unlock(p->mu);
-            spin_change(p, &p->busy, os_atomic_load_u32(&p->busy));
-            os_mutex_lock(p->mu);
-            p->waiting = true;
-            while (p->busy)
-                os_cond_wait(p->done, p->mu);
-            p->waiting = false;
-            /* A thread that holds part of the run and is not running (its
-             * core went to other work) holds the caller up for a time
-             * slice: the next BACKOFF runs are sealed alone. */
-            if (os_clock_monotonic_ns() - t0 > LATE_NS)
-                p->alone = BACKOFF;
-        }
-        p->run = NULL;
-        os_mutex_unlock(p->mu);
-    }
-    for (i = 0; i < n && run[i].rc == 0; i++)
-        ;
-    return i;
+    if (p && p->run == run)   /* not done alone at the submit */
+        finish(p, g);
+    return first_failure(run, n);
 }

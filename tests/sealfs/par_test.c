@@ -189,6 +189,37 @@ static void reads_bad(unsigned threads)
     sealfs_unmount(fs);
 }
 
+/* A mount with a cache that holds the test files (16 MiB) and a new file
+ * named prefix + threads in it (name: 16 bytes). */
+static sealfs *mount_new_file(unsigned threads, const char *prefix,
+                              char *name, sealfs_file **f)
+{
+    sealfs *fs = mount_it(threads);
+    uint8_t type;
+    int rc;
+
+    if ((rc = sealfs_cache_size(fs, (size_t)16 << 20)) < 0)
+        fail("cache size", rc, threads);
+    snprintf(name, 16, "%s%u", prefix, threads);
+    if ((rc = sealfs_open(fs, name, OS_O_CREAT, f, &type)) < 0)
+        fail("create", rc, threads);
+    return fs;
+}
+
+/* Unmount fs, mount again and open `name`. */
+static sealfs *remount(sealfs *fs, const char *name, sealfs_file **f,
+                       unsigned threads)
+{
+    uint8_t type;
+    int rc;
+
+    sealfs_unmount(fs);
+    fs = mount_it(threads);
+    if ((rc = sealfs_open(fs, name, 0, f, &type)) < 0)
+        fail("reopen", rc, threads);
+    return fs;
+}
+
 /* Write-behind, sealing on `threads` threads: a file written in order
  * through a cache that holds all of it has each full aligned run of 64
  * pages sealed into new nodes as soon as its last page is written, the
@@ -199,16 +230,10 @@ static void writes_behind(unsigned threads)
 {
     enum { RUNS = 3, TAIL = 10, N = RUNS * SFS_RUN + TAIL };
     char name[16];
-    sealfs *fs = mount_it(threads);
     sealfs_file *f;
-    uint8_t type;
+    sealfs *fs = mount_new_file(threads, "wb", name, &f);
     int rc;
 
-    if ((rc = sealfs_cache_size(fs, (size_t)16 << 20)) < 0)
-        fail("cache size", rc, threads);
-    snprintf(name, sizeof name, "wb%u", threads);
-    if ((rc = sealfs_open(fs, name, OS_O_CREAT, &f, &type)) < 0)
-        fail("create", rc, threads);
     /* runs 0 and 2 in order, 16 KiB at a time; run 1 last page first */
     for (uint64_t p = 0; p < N; p += 4) {
         uint64_t q = p / SFS_RUN == 1 ? 2 * SFS_RUN - 4 - (p - SFS_RUN) : p;
@@ -275,10 +300,7 @@ static void writes_behind(unsigned threads)
         }
     if ((rc = sealfs_close(f)) < 0)
         fail("close", rc, threads);
-    sealfs_unmount(fs);
-    fs = mount_it(threads);
-    if ((rc = sealfs_open(fs, name, 0, &f, &type)) < 0)
-        fail("reopen", rc, threads);
+    fs = remount(fs, name, &f, threads);
     for (uint64_t p = 0; p < N; p += SFS_RUN)
         check(f, p * SEALFS_PAGE,
               (size_t)(N - p < SFS_RUN ? N - p : SFS_RUN) * SEALFS_PAGE, 2,
@@ -327,18 +349,13 @@ static void check_x(sealfs_file *f, uint64_t p0, uint64_t p1, uint8_t x,
 static void rewrite_behind(unsigned threads)
 {
     char name[16];
-    sealfs *fs = mount_it(threads);
     sealfs_file *f;
+    sealfs *fs = mount_new_file(threads, "rw", name, &f);
     sealfs_ref early[2];
-    uint8_t type;
     int rc;
 
-    if ((rc = sealfs_cache_size(fs, (size_t)16 << 20)) < 0)
-        fail("cache size", rc, threads);
-    snprintf(name, sizeof name, "rw%u", threads);
-    if ((rc = sealfs_open(fs, name, OS_O_CREAT, &f, &type)) < 0 ||
-        (rc = (int)write_pages(f, 0, 2 * SFS_RUN, 0)) < 0)
-        fail("create and write", rc, threads);
+    if ((rc = (int)write_pages(f, 0, 2 * SFS_RUN, 0)) < 0)
+        fail("write", rc, threads);
     if (f->pst[5] != SFS_PG_NEW || !fs->wb || fs->wb->f != f ||
         !sfs_cache_find(&fs->cache, f, SFS_RUN + 7, false)->busy)
         fail("run 0 not sealed early, or run 1 not in the background", -1,
@@ -365,10 +382,7 @@ static void rewrite_behind(unsigned threads)
              threads);
     if ((rc = sealfs_close(f)) < 0)
         fail("close", rc, threads);
-    sealfs_unmount(fs);
-    fs = mount_it(threads);
-    if ((rc = sealfs_open(fs, name, 0, &f, &type)) < 0)
-        fail("reopen", rc, threads);
+    fs = remount(fs, name, &f, threads);
     check_x(f, 0, 5, 0, threads);
     check_x(f, 5, 6, 0x5a, threads);
     check_x(f, 6, SFS_RUN + 7, 0, threads);
@@ -381,25 +395,20 @@ static void rewrite_behind(unsigned threads)
 /* A run written behind that cannot be written (the node file may not
  * grow: RLIMIT_FSIZE, as a full disk): the write that handed it over
  * succeeded, the pages are dirty again, and the error comes back from the
- * fsync, and again from a second one while the disk stays full (never
- * lost: nothing was marked written). Once there is room the fsync
- * succeeds, and a remount reads every byte. */
+ * fsync, again from a second one and from close while the disk stays full
+ * (never lost: nothing was marked written). Once there is room the next
+ * commit succeeds, and a remount reads every byte. */
 static void error_behind(unsigned threads)
 {
     enum { N = 3 * SFS_RUN };
     struct rlimit was, lim;
     char name[16];
-    sealfs *fs = mount_it(threads);
     sealfs_file *f;
-    uint8_t type;
+    sealfs *fs = mount_new_file(threads, "err", name, &f);
     int rc;
 
-    if ((rc = sealfs_cache_size(fs, (size_t)16 << 20)) < 0)
-        fail("cache size", rc, threads);
-    snprintf(name, sizeof name, "err%u", threads);
-    if ((rc = sealfs_open(fs, name, OS_O_CREAT, &f, &type)) < 0 ||
-        (rc = (int)write_pages(f, 0, SFS_RUN, 0)) < 0)
-        fail("create and write", rc, threads);
+    if ((rc = (int)write_pages(f, 0, SFS_RUN, 0)) < 0)
+        fail("write", rc, threads);
     sfs_wb_reap(fs);
     if (f->pst[0] != SFS_PG_NEW)
         fail("run 0 not written behind", -1, threads);
@@ -424,16 +433,14 @@ static void error_behind(unsigned threads)
              threads);
     if ((rc = sealfs_sync(f)) >= 0)
         fail("a second fsync on a full disk succeeded", rc, threads);
+    if ((rc = sealfs_close(f)) >= 0)
+        fail("close on a full disk succeeded", rc, threads);
     if (setrlimit(RLIMIT_FSIZE, &was) < 0)
         fail("setrlimit", -1, threads);
-    if ((rc = sealfs_sync(f)) < 0)
-        fail("fsync with room again", rc, threads);
-    if ((rc = sealfs_close(f)) < 0)
-        fail("close", rc, threads);
-    sealfs_unmount(fs);
-    fs = mount_it(threads);
-    if ((rc = sealfs_open(fs, name, 0, &f, &type)) < 0)
-        fail("reopen", rc, threads);
+    /* the closed file's writes are still pending: the next commit */
+    if ((rc = sealfs_commit(fs)) < 0)
+        fail("commit with room again", rc, threads);
+    fs = remount(fs, name, &f, threads);
     check_x(f, 0, SFS_RUN, 0, threads);
     check_x(f, SFS_RUN, N, 0x33, threads);
     sealfs_close(f);
