@@ -1,27 +1,31 @@
 /* pool.c - opening (and sealing) runs of sealed nodes on all cores: a
- * mount's small pool of crypto threads (fork-join).
+ * mount's small pool of crypto threads (fork-join, and one run in the
+ * background for write-behind).
  * SPDX-License-Identifier: Apache-2.0
  *
  * A sequential read fetches many nodes with one pread; verifying and
- * decrypting them (AES-256-GCM, a key schedule each) is most of its time,
+ * decrypting them (AES-256-GCM; a key schedule per batch of nodes sealed
+ * together, kept by each thread's context) is most of its time,
  * and each node is independent. sfs_pool_open hands a run to the pool's
  * threads and works on it itself; it returns once every node of the run
  * is done, so the run's buffers (the read buffer, the guest's memory,
- * cache pages) are used only during the call: nothing runs in the
- * background, and the rest of sealfs stays single-threaded.
+ * cache pages) are used only during the call, and the rest of sealfs
+ * stays single-threaded.
  *
  * Sealing a run (write-behind, eviction, commit: sfs_open with pt set) is
  * the same fork-join over nodes that are just as independent: each node
- * has its own fresh key and nonce, drawn by the caller before the run, so
- * which thread seals which node changes nothing.
+ * has its own key and nonce pair, never used before, drawn by the caller
+ * before the run, so which thread seals which node changes nothing.
  *
  * The one exception to fork-join: a run written behind (sealfs.c,
  * write_behind) is handed over with sfs_pool_submit and the caller goes
  * back to the guest, which fills the next run while the threads seal and
  * write this one; sfs_pool_wait, before any other use of the pool or of
  * the run's pages (the next run written behind, a read, an eviction, a
- * commit), takes what is left of it and waits for the rest. At most one
- * run is in the pool at a time either way.
+ * commit), takes what is left of it and waits for the rest; the thread
+ * that seals its last node writes it (write_some), so a run the threads
+ * finish alone is written while the guest works too. At most one run is
+ * in the pool at a time either way, and the same back-off (below) applies.
  *
  * Memory is bounded by the caller's run (SFS_RUN nodes); each thread holds
  * one reusable GCM context. Errors are per node and reported in run order,
