@@ -90,6 +90,7 @@ struct sfs_pool {
     unsigned alone;     /* runs left to open without the others (caller) */
     bool probe;         /* wake sleeping threads for the next run */
     bool unwritten;     /* a run submitted: write it once all is sealed */
+    bool eager;         /* never back off (tests: every run is threaded) */
 };
 
 static void open_some(tee_gcm *g, const uint8_t *id, sfs_open *o, size_t k)
@@ -232,7 +233,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-sfs_pool *sfs_pool_new(unsigned threads)
+sfs_pool *sfs_pool_new(unsigned threads, bool eager)
 {
     sfs_pool *p = calloc(1, sizeof *p);
 
@@ -243,6 +244,7 @@ sfs_pool *sfs_pool_new(unsigned threads)
         sfs_pool_free(p);
         return NULL;
     }
+    p->eager = eager;
     for (unsigned i = 0; i < threads; i++) {
         pool_thread *t = &p->thr[i];
 
@@ -289,11 +291,11 @@ void sfs_pool_free(sfs_pool *p)
 static bool publish(sfs_pool *p, tee_gcm *g, const uint8_t *id,
                     sfs_open *run, size_t n, bool bg)
 {
-    bool alone = !p || p->nthr == 0 || n < 2 || p->alone;
+    bool alone = !p || p->nthr == 0 || n < 2 || (p->alone && !p->eager);
 
     if (!alone) {
         os_mutex_lock(p->mu);
-        if (p->sleepers && !p->probe) {
+        if (p->sleepers && !p->probe && !p->eager) {
             p->alone = BACKOFF;
             p->probe = true;
             alone = true;

@@ -577,7 +577,7 @@ static sfs_pool *pool_of(sealfs *fs)
 
         fs->pool_tried = true;
         if (n > 0)
-            fs->pool = sfs_pool_new(n);   /* NULL: the caller alone */
+            fs->pool = sfs_pool_new(n, fs->pool_eager);   /* NULL: alone */
     }
     return fs->pool;
 }

@@ -89,6 +89,9 @@ struct sealfs {
     struct sfs_wb *wb;      /* the run written behind, allocated at the first */
     bool pool_tried;
     bool threads_set;       /* sealfs_threads: `threads`, not the cores */
+    bool pool_eager;        /* tests: the pool never backs off, so every
+                               run goes to its threads (set before the
+                               first run) */
     unsigned threads;
 };
 
@@ -137,7 +140,7 @@ void sfs_wb_reap(sealfs *fs);
 /* Threads that open (or seal) runs of nodes with the caller (pool.c). NULL when
  * out of memory; a pool with no threads, or none, opens on the caller. */
 typedef struct sfs_pool sfs_pool;
-sfs_pool *sfs_pool_new(unsigned threads);
+sfs_pool *sfs_pool_new(unsigned threads, bool eager);
 void sfs_pool_free(sfs_pool *p);
 /* Open run[0..n) of file `id`, the caller's share through g; every rc is
  * set. Returns the index of the first node that failed, n if none. */

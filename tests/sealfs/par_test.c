@@ -190,13 +190,18 @@ static void reads_bad(unsigned threads)
 }
 
 /* A mount with a cache that holds the test files (16 MiB) and a new file
- * named prefix + threads in it (name: 16 bytes). */
+ * named prefix + threads in it (name: 16 bytes). Its pool never backs off
+ * (pool_eager): every run written behind goes to the threads, whatever the
+ * load, so that the background path itself runs here (and under ASan and
+ * TSan), not only the caller's. */
 static sealfs *mount_new_file(unsigned threads, const char *prefix,
                               char *name, sealfs_file **f)
 {
     sealfs *fs = mount_it(threads);
     uint8_t type;
     int rc;
+
+    fs->pool_eager = true;
 
     if ((rc = sealfs_cache_size(fs, (size_t)16 << 20)) < 0)
         fail("cache size", rc, threads);
