@@ -629,7 +629,8 @@ MANTLE_NODISCARD int mantle_tee_root_key(mantle_tee *tee, uint8_t out_pub[32],
  * that preopen then answers every guest operation with EIO, the others are
  * mounted. Call once, before the instance runs. */
 /* The cache of decrypted pages of each directory mounted by later calls of
- * mantle_tee_mount_sealed (default 8 MiB, at least 1 MiB): memory for
+ * mantle_tee_mount_sealed (default 1/64 of physical memory within 8-256
+ * MiB, committed only as pages are used; at least 1 MiB): memory for
  * speed when files are read again (docs/sealfs.md). MANTLE_EINVAL below 1
  * MiB or above 4 GiB. */
 MANTLE_NODISCARD int mantle_tee_sealed_cache(mantle_tee *tee, size_t bytes);

@@ -95,7 +95,8 @@ void cli_usage(FILE *f)
         "                          key, rollback-protected (docs/sealfs.md);\n"
         "                          needs a TEE backend (--tee)\n"
         "  --sealed-cache SIZE     decrypted pages cached per sealed directory\n"
-        "                          (default 8M, from 1M)\n"
+        "                          (default 1/64 of memory within 8M-256M,\n"
+        "                          used only as pages are; from 1M)\n"
 #endif
         "  --env KEY=VALUE         set a guest environment variable\n"
         "  --env-inherit           pass the whole host environment\n"

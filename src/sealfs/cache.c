@@ -201,3 +201,18 @@ void sfs_cache_drop(sfs_cache *c, const sealfs_file *f, uint64_t from)
         if (c->pg[k].f == f && c->pg[k].index >= from)
             sfs_cache_release(c, &c->pg[k]);
 }
+
+/* A share of physical memory, like a kernel page cache that grows with the
+ * machine, bounded both ways: a small board still caches a few read-ahead
+ * runs, a large host does not hand one guest gigabytes. Only pages a guest
+ * uses cost memory (sfs_cache_init reserves address space). */
+size_t sealfs_cache_default(void)
+{
+    uint64_t share = os_mem_total() / SEALFS_CACHE_SHARE;
+
+    if (share < SEALFS_CACHE_MIN)
+        return SEALFS_CACHE_MIN;
+    if (share > SEALFS_CACHE_MAX)
+        return SEALFS_CACHE_MAX;
+    return (size_t)share / SEALFS_PAGE * SEALFS_PAGE;
+}

@@ -478,7 +478,7 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
     fs->keys = *keys;
     fs->anchor = *anchor;
     fs->gcm = tee_gcm_new();   /* NULL only costs speed */
-    if (sfs_cache_init(&fs->cache, SEALFS_CACHE_DEFAULT) < 0 ||
+    if (sfs_cache_init(&fs->cache, sealfs_cache_default()) < 0 ||
         !(fs->rbuf = malloc((size_t)SFS_RUN * SEALFS_BLOB)) ||
         !(fs->wbuf = malloc((size_t)SFS_RUN * SEALFS_BLOB))) {
         rc = -OS_ENOMEM;

@@ -38,9 +38,13 @@
 #define SEALFS_ID 16
 #define SEALFS_FILE_MAX ((uint64_t)1 << 30)     /* bytes per sealed file */
 #define SEALFS_MAX_ENTRIES 65536
-/* Decrypted pages per mount (sealfs_cache_size changes it), and the trees
- * (node references, about 1% of a file's size) closed files keep. */
-#define SEALFS_CACHE_DEFAULT ((size_t)8 << 20)
+/* Decrypted pages per mount by default: physical memory / SEALFS_CACHE_SHARE
+ * within [MIN, MAX] (sealfs_cache_default; sealfs_cache_size changes it),
+ * and the trees (node references, about 1% of a file's size) closed files
+ * keep. */
+#define SEALFS_CACHE_SHARE 64
+#define SEALFS_CACHE_MIN ((size_t)8 << 20)
+#define SEALFS_CACHE_MAX ((size_t)256 << 20)
 #define SEALFS_TREES_MAX ((size_t)64 << 20)
 #define SEALFS_PATH_MAX 1024
 
@@ -177,6 +181,8 @@ int sealfs_mount(int host_dirfd, const sealfs_keys *keys, const char *state_dir,
 /* The page cache's capacity in bytes (at least 256 pages), before any file
  * is read or written; -OS_EBUSY after. */
 int sealfs_cache_size(sealfs *fs, size_t bytes);
+/* The capacity a mount starts with (see SEALFS_CACHE_SHARE). */
+size_t sealfs_cache_default(void);
 /* Threads that decrypt runs of nodes with the reading thread (default:
  * one per core besides it, at most 3; 0: the reading thread alone), before
  * the first read; -OS_EBUSY after. */

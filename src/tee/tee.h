@@ -117,7 +117,7 @@ struct mantle_tee {
     uint8_t runtime_digest[TEE_DIGEST];   /* SHA-256 of the runtime */
     tee_backend_ops serial;               /* ops points here (serial.c) */
     size_t sealed_cache;                  /* bytes per sealed mount; 0:
-                                             SEALFS_CACHE_DEFAULT */
+                                             sealfs_cache_default() */
 };
 
 /* Everything layer 2 gives one module under one launch configuration. */
