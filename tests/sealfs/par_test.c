@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "platform/os.h"
 #include "sealfs/sealfs_int.h"
 
 #define CACHE ((size_t)1 << 20)       /* 256 pages, a quarter of the file */
@@ -477,6 +478,18 @@ int main(int argc, char **argv)
     if (mkdir(sealed, 0700) || mkdir(state, 0700))
         fail("work directories", -1, 0);
     signal(SIGXFSZ, SIG_IGN);   /* error_behind: EFBIG, not a signal */
+    {
+        /* the default cache: a 64th of memory, within its bounds */
+        size_t d = sealfs_cache_default();
+        uint64_t share = os_mem_total() / SEALFS_CACHE_SHARE;
+
+        if (d < SEALFS_CACHE_MIN || d > SEALFS_CACHE_MAX ||
+            d % SEALFS_PAGE ||
+            (share >= SEALFS_CACHE_MIN && share <= SEALFS_CACHE_MAX &&
+             d != share / SEALFS_PAGE * SEALFS_PAGE) ||
+            (share > SEALFS_CACHE_MAX && d != SEALFS_CACHE_MAX))
+            fail("default cache size", -1, 0);
+    }
 
     fs = mount_it(1);
     if ((rc = sealfs_open(fs, "f", OS_O_CREAT, &f, &type)) < 0)
