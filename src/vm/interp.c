@@ -375,12 +375,16 @@ static void vm_opstats_count(uint32_t op)
     } while (0)
 #endif
 
-/* Jump to code position `t`. A backward jump is a loop back-edge: charge
- * the loop's cost (the operand of the VOP_LOOP_CHECK just before every
- * loop target) and poll the interrupt flag, without a dispatch of its own. */
-#define JUMP(t)                                                               \
+/* Branch targets are relative: cell k of an instruction holds the
+ * distance from that cell to the target (lower.c), so a jump needs no
+ * base pointer of the function's code. A backward jump is a loop
+ * back-edge: charge the loop's cost (the operand of the VOP_LOOP_CHECK
+ * just before every loop target) and poll the interrupt flag, without a
+ * dispatch of its own. */
+#define TARGET(k) (pc + (k) + (int32_t)pc[k])
+#define JUMP(k)                                                               \
     do {                                                                      \
-        const vm_cell *np_ = cells + (t);                                     \
+        const vm_cell *np_ = TARGET(k);                                       \
         if (np_ <= pc) {                                                      \
             fuel -= np_[-1];                                                  \
             if (UNLIKELY(fuel < 0))                                           \
@@ -415,7 +419,7 @@ static void vm_opstats_count(uint32_t op)
 /* Jump to the loop target in cell k: a back-edge, known at lowering. */
 #define JUMP_BACK(k)                                                          \
     do {                                                                      \
-        const vm_cell *np_ = cells + pc[k];                                   \
+        const vm_cell *np_ = TARGET(k);                                       \
         fuel -= np_[-1];                                                      \
         if (UNLIKELY(fuel < 0))                                               \
             TRAP(MANTLE_TRAP_OUT_OF_FUEL);                                    \
@@ -740,7 +744,7 @@ static void vm_opstats_count(uint32_t op)
     {                                                                         \
         T a = (T)(ga), b = (T)(gb);                                           \
         if (neg(expr))                                                        \
-            JUMP(pc[3]);                                                      \
+            JUMP(3);                                                          \
         NEXT(4);                                                              \
     }
 /* i32.add, then a compare-and-branch on its result (iops.h). */
@@ -751,7 +755,7 @@ static void vm_opstats_count(uint32_t op)
         R(1) = r_;                                                            \
         T a = (T)r_, b = (T)R(4);                                             \
         if (neg(expr))                                                        \
-            JUMP(pc[5]);                                                      \
+            JUMP(5);                                                          \
         NEXT(6);                                                              \
     }
 /* The same for add_br_if.I32Ne to a loop (VOP_ADDLOOP_I32Ne). */
@@ -770,7 +774,7 @@ static void vm_opstats_count(uint32_t op)
         uint32_t r_ = U32(2) o U32(3);                                        \
         R(1) = r_;                                                            \
         if (neg(r_ != 0))                                                     \
-            JUMP(pc[4]);                                                      \
+            JUMP(4);                                                          \
         NEXT(5);                                                              \
     }
 #define OP_BR(sym, o)                                                         \
@@ -923,7 +927,6 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
 
     mantle_instance *inst = fn->inst;
     vm_code *code = fn->code;
-    const vm_cell *cells = code->cells;
     const vm_cell *pc;
     mantle_func **funcs;
     uint64_t **gslots;
@@ -971,36 +974,36 @@ L_base:
     /* ---- Control ---- */
     CASE(VOP_BR)
     {
-        JUMP(pc[1]);
+        JUMP(1);
     }
     CASE(VOP_BR_IF)
     {
         if (U32(1))
-            JUMP(pc[2]);
+            JUMP(2);
         NEXT(3);
     }
     CASE(VOP_BR_UNLESS)
     {
         if (!U32(1))
-            JUMP(pc[2]);
+            JUMP(2);
         NEXT(3);
     }
     CASE(VOP_BR_TABLE)
     {
         uint32_t i = U32(1), n = pc[2];
-        JUMP(pc[3 + (i < n ? i : n)]);
+        JUMP(3 + (i < n ? i : n));
     }
 #if MANTLE_ENABLE_FUSION
     CASE(VOP_K_BR_IF_a)
     {
         if ((uint32_t)acc)
-            JUMP(pc[2]);
+            JUMP(2);
         NEXT(3);
     }
     CASE(VOP_K_BR_UNLESS_a)
     {
         if (!(uint32_t)acc)
-            JUMP(pc[2]);
+            JUMP(2);
         NEXT(3);
     }
     VM_FUSED_CMPS(BR_CMP)
@@ -1031,7 +1034,6 @@ L_base:
             pc = f->pc;
             fp = f->fp;
             code = f->code;
-            cells = code->cells;
             /* Same instance: mem and memlim are current (memory.grow
              * and host calls reload them where they happen). */
             if (f->inst != inst) {
@@ -1087,13 +1089,12 @@ call_code:
     }
     fp = newfp;
     code = callee->code;
-    cells = code->cells;
     if (callee->inst != inst) {
         inst = callee->inst;
         RELOAD_INSTANCE();
     }
 enter:
-    pc = cells;  /* for trap reports before the first instruction */
+    pc = code->cells; /* for trap reports before the first instruction */
     if (UNLIKELY(fp + code->frame_slots > ex->stack_end)) {
         if (ex->depth > base_depth) {
             /* Report the caller as the place of the trap. */
@@ -1101,7 +1102,6 @@ enter:
             pc = f->pc - 1;
             fp = f->fp;
             code = f->code;
-            cells = code->cells;
             inst = f->inst;
         }
         TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
@@ -1109,7 +1109,7 @@ enter:
     /* Zeroed locals and if-saves, then the constants: one copy of the
      * template, in whole chunks (lower.c pads the template and the frame):
      * no libc call, which spilled the interpreter's registers around it,
-     * and a quarter of the iterations of a slot-by-slot loop. SQLite's
+     * and an eighth of the iterations of a slot-by-slot loop. SQLite's
      * hot functions have 10-40 slots to copy. */
     {
         uint64_t *d_ = fp + code->locals_start;
@@ -1124,7 +1124,7 @@ enter:
             TRAP(MANTLE_TRAP_OUT_OF_FUEL);
         TRAP(MANTLE_TRAP_INTERRUPTED);
     }
-    pc = cells + 1;
+    pc++; /* cell 0 is VOP_UNREACHABLE, the end of fixup chains */
     DISPATCH();
 
     /* The calls do_call does not take: see there. */
