@@ -443,7 +443,24 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     X(I32Load8U_PAIR_K_I32Load8U_d_KBRUNLESS_I32Eq_b,                        \
       OP_I32Load8U, VOP_PAIR_K_I32Load8U_d_KBRUNLESS_I32Eq_b, 2)              \
     X(I64Add_PAIR_I32Load8U_BR_TABLE,                                        \
-      OP_I64Add, VOP_PAIR_I32Load8U_BR_TABLE, 2)
+      OP_I64Add, VOP_PAIR_I32Load8U_BR_TABLE, 2)                              \
+    X(K_I32Shl_da_PAIR_K_I32ShrS_da_KBRUNLESS_I32GeS_a, VOP_K_I32Shl_da,     \
+      VOP_PAIR_K_I32ShrS_da_KBRUNLESS_I32GeS_a, 2)                            \
+    X(K_I32Shl_da_PAIR_K_I32ShrS_da_KBRIF_I32GeS_a, VOP_K_I32Shl_da,         \
+      VOP_PAIR_K_I32ShrS_da_KBRIF_I32GeS_a, 2)                                \
+    X(K_I32Add_b_PAIR_K_I32Load8U_d_K_BR_UNLESS_a, VOP_K_I32Add_b,           \
+      VOP_PAIR_K_I32Load8U_d_K_BR_UNLESS_a, 2)                                \
+    X(K_I64Shl_da_PAIR_OS_I64Or_b_RETURN1, VOP_K_I64Shl_da,                  \
+      VOP_PAIR_OS_I64Or_b_RETURN1, 2)                                         \
+    X(COPY2_PAIR_COPY_CALL, VOP_COPY2, VOP_PAIR_COPY_CALL, 2)                 \
+    X(K_I32Add_d_PAIR_K_I32ShrS_a_BR, VOP_K_I32Add_d,                        \
+      VOP_PAIR_K_I32ShrS_a_BR, 2)                                             \
+    X(K_I32Add_d_PAIR_K_I32Add_a_BRUNLESS_I32GeS, VOP_K_I32Add_d,            \
+      VOP_PAIR_K_I32Add_a_BRUNLESS_I32GeS, 2)                                 \
+    X(K_I64Store32_b_PAIR_ADD2_BRUNLESS_I32LtU, VOP_K_I64Store32_b,          \
+      VOP_PAIR_ADD2_BRUNLESS_I32LtU, 2)                                       \
+    X(I32Add_PAIR_LOADX_I64Load8U_BR, OP_I32Add,                             \
+      VOP_PAIR_LOADX_I64Load8U_BR, 2)
 
 enum {
     VOP_BR = OP__COUNT,  /* t:target                              2 */

@@ -264,3 +264,53 @@
         THEN_P(4);
     }
 #undef THEN_P
+#define THEN_P(n) THEN(n, VOP_PAIR_K_I32ShrS_da_KBRUNLESS_I32GeS_a)
+    CASE(VOP_PAIR_K_I32Shl_da_PAIR_K_I32ShrS_da_KBRUNLESS_I32GeS_a)
+    KB(uint32_t, acc, U32(3), KI_KPUT, x << (y & 31))
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_PAIR_K_I32ShrS_da_KBRIF_I32GeS_a)
+    CASE(VOP_PAIR_K_I32Shl_da_PAIR_K_I32ShrS_da_KBRIF_I32GeS_a)
+    KB(uint32_t, acc, U32(3), KI_KPUT, x << (y & 31))
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_PAIR_K_I32Load8U_d_K_BR_UNLESS_a)
+    CASE(VOP_PAIR_K_I32Add_b_PAIR_K_I32Load8U_d_K_BR_UNLESS_a)
+    KB(uint32_t, U32(2), acc, KI_PUT, x + y)
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_PAIR_OS_I64Or_b_RETURN1)
+    CASE(VOP_PAIR_K_I64Shl_da_PAIR_OS_I64Or_b_RETURN1)
+    KB(uint64_t, acc, U64(3), KI_KPUT, x << (y & 63))
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_PAIR_COPY_CALL)
+    CASE(VOP_PAIR_COPY2_PAIR_COPY_CALL)
+    {
+        R(1) = R(2);
+        R(3) = R(4);
+        THEN_P(5);
+    }
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_PAIR_K_I32ShrS_a_BR)
+    CASE(VOP_PAIR_K_I32Add_d_PAIR_K_I32ShrS_a_BR)
+    KB(uint32_t, U32(2), U32(3), KI_KPUT, x + y)
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_PAIR_K_I32Add_a_BRUNLESS_I32GeS)
+    CASE(VOP_PAIR_K_I32Add_d_PAIR_K_I32Add_a_BRUNLESS_I32GeS)
+    KB(uint32_t, U32(2), U32(3), KI_KPUT, x + y)
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_PAIR_ADD2_BRUNLESS_I32LtU)
+    CASE(VOP_PAIR_K_I64Store32_b_PAIR_ADD2_BRUNLESS_I32LtU)
+    {
+        uint64_t ea = SEA_S;
+        if (UNLIKELY(OOB(ea, 4)))
+            TRAP(MANTLE_TRAP_OUT_OF_BOUNDS);
+        uint32_t v_ = LE32((uint32_t)acc);
+        memcpy(mem + ea, &v_, 4);
+        THEN_P(4);
+    }
+#undef THEN_P
+#define THEN_P(n) THEN(n, VOP_PAIR_LOADX_I64Load8U_BR)
+    CASE(VOP_PAIR_I32Add_PAIR_LOADX_I64Load8U_BR)
+    {
+        R(1) = (uint32_t)(U32(2) + U32(3));
+        THEN_P(4);
+    }
+#undef THEN_P
