@@ -375,16 +375,12 @@ static void vm_opstats_count(uint32_t op)
     } while (0)
 #endif
 
-/* Branch targets are relative: cell k of an instruction holds the
- * distance from that cell to the target (lower.c), so a jump needs no
- * base pointer of the function's code. A backward jump is a loop
- * back-edge: charge the loop's cost (the operand of the VOP_LOOP_CHECK
- * just before every loop target) and poll the interrupt flag, without a
- * dispatch of its own. */
-#define TARGET(k) (pc + (k) + (int32_t)pc[k])
-#define JUMP(k)                                                               \
+/* Jump to code position `t`. A backward jump is a loop back-edge: charge
+ * the loop's cost (the operand of the VOP_LOOP_CHECK just before every
+ * loop target) and poll the interrupt flag, without a dispatch of its own. */
+#define JUMP(t)                                                               \
     do {                                                                      \
-        const vm_cell *np_ = TARGET(k);                                       \
+        const vm_cell *np_ = cells + (t);                                     \
         if (np_ <= pc) {                                                      \
             fuel -= np_[-1];                                                  \
             if (UNLIKELY(fuel < 0))                                           \
@@ -419,7 +415,7 @@ static void vm_opstats_count(uint32_t op)
 /* Jump to the loop target in cell k: a back-edge, known at lowering. */
 #define JUMP_BACK(k)                                                          \
     do {                                                                      \
-        const vm_cell *np_ = TARGET(k);                                       \
+        const vm_cell *np_ = cells + pc[k];                                   \
         fuel -= np_[-1];                                                      \
         if (UNLIKELY(fuel < 0))                                               \
             TRAP(MANTLE_TRAP_OUT_OF_FUEL);                                    \
@@ -744,7 +740,7 @@ static void vm_opstats_count(uint32_t op)
     {                                                                         \
         T a = (T)(ga), b = (T)(gb);                                           \
         if (neg(expr))                                                        \
-            JUMP(3);                                                          \
+            JUMP(pc[3]);                                                      \
         NEXT(4);                                                              \
     }
 /* i32.add, then a compare-and-branch on its result (iops.h). */
@@ -755,7 +751,7 @@ static void vm_opstats_count(uint32_t op)
         R(1) = r_;                                                            \
         T a = (T)r_, b = (T)R(4);                                             \
         if (neg(expr))                                                        \
-            JUMP(5);                                                          \
+            JUMP(pc[5]);                                                      \
         NEXT(6);                                                              \
     }
 /* The same for add_br_if.I32Ne to a loop (VOP_ADDLOOP_I32Ne). */
@@ -774,7 +770,7 @@ static void vm_opstats_count(uint32_t op)
         uint32_t r_ = U32(2) o U32(3);                                        \
         R(1) = r_;                                                            \
         if (neg(r_ != 0))                                                     \
-            JUMP(4);                                                          \
+            JUMP(pc[4]);                                                      \
         NEXT(5);                                                              \
     }
 #define OP_BR(sym, o)                                                         \
@@ -927,6 +923,7 @@ int vm_interp(vm_exec *ex, mantle_func *fn, uint64_t *fp)
 
     mantle_instance *inst = fn->inst;
     vm_code *code = fn->code;
+    const vm_cell *cells = code->cells;
     const vm_cell *pc;
     mantle_func **funcs;
     uint64_t **gslots;
@@ -974,36 +971,36 @@ L_base:
     /* ---- Control ---- */
     CASE(VOP_BR)
     {
-        JUMP(1);
+        JUMP(pc[1]);
     }
     CASE(VOP_BR_IF)
     {
         if (U32(1))
-            JUMP(2);
+            JUMP(pc[2]);
         NEXT(3);
     }
     CASE(VOP_BR_UNLESS)
     {
         if (!U32(1))
-            JUMP(2);
+            JUMP(pc[2]);
         NEXT(3);
     }
     CASE(VOP_BR_TABLE)
     {
         uint32_t i = U32(1), n = pc[2];
-        JUMP(3 + (i < n ? i : n));
+        JUMP(pc[3 + (i < n ? i : n)]);
     }
 #if MANTLE_ENABLE_FUSION
     CASE(VOP_K_BR_IF_a)
     {
         if ((uint32_t)acc)
-            JUMP(2);
+            JUMP(pc[2]);
         NEXT(3);
     }
     CASE(VOP_K_BR_UNLESS_a)
     {
         if (!(uint32_t)acc)
-            JUMP(2);
+            JUMP(pc[2]);
         NEXT(3);
     }
     VM_FUSED_CMPS(BR_CMP)
@@ -1034,6 +1031,7 @@ L_base:
             pc = f->pc;
             fp = f->fp;
             code = f->code;
+            cells = code->cells;
             /* Same instance: mem and memlim are current (memory.grow
              * and host calls reload them where they happen). */
             if (f->inst != inst) {
@@ -1089,12 +1087,13 @@ call_code:
     }
     fp = newfp;
     code = callee->code;
+    cells = code->cells;
     if (callee->inst != inst) {
         inst = callee->inst;
         RELOAD_INSTANCE();
     }
 enter:
-    pc = code->cells; /* for trap reports before the first instruction */
+    pc = cells;  /* for trap reports before the first instruction */
     if (UNLIKELY(fp + code->frame_slots > ex->stack_end)) {
         if (ex->depth > base_depth) {
             /* Report the caller as the place of the trap. */
@@ -1102,6 +1101,7 @@ enter:
             pc = f->pc - 1;
             fp = f->fp;
             code = f->code;
+            cells = code->cells;
             inst = f->inst;
         }
         TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
@@ -1109,7 +1109,7 @@ enter:
     /* Zeroed locals and if-saves, then the constants: one copy of the
      * template, in whole chunks (lower.c pads the template and the frame):
      * no libc call, which spilled the interpreter's registers around it,
-     * and an eighth of the iterations of a slot-by-slot loop. SQLite's
+     * and a quarter of the iterations of a slot-by-slot loop. SQLite's
      * hot functions have 10-40 slots to copy. */
     {
         uint64_t *d_ = fp + code->locals_start;
@@ -1124,7 +1124,7 @@ enter:
             TRAP(MANTLE_TRAP_OUT_OF_FUEL);
         TRAP(MANTLE_TRAP_INTERRUPTED);
     }
-    pc++; /* cell 0 is VOP_UNREACHABLE, the end of fixup chains */
+    pc = cells + 1;
     DISPATCH();
 
     /* The calls do_call does not take: see there. */

@@ -303,12 +303,11 @@ static uint32_t loop_target(const lw_ctl *c)
 }
 
 /* Emit a jump operand to the label of ctl `c`: loops are known, block
- * ends are chained through the cell until patched. Jump operands hold
- * the distance from their own cell to the target (interp.c TARGET). */
+ * ends are chained through the cell until patched. */
 static void emit_target(lw *l, lw_ctl *c)
 {
     if (c->kind == CTL_LOOP) {
-        emit(l, loop_target(c) - l->ncode);
+        emit(l, loop_target(c));
     } else {
         emit(l, c->fixups);
         c->fixups = l->ncode - 1;
@@ -336,7 +335,7 @@ static void patch_chain(lw *l, uint32_t chain, uint32_t pc)
         label_note(l, pc);
     while (chain != NIL) {
         uint32_t next = l->code[chain];
-        l->code[chain] = pc - chain;
+        l->code[chain] = pc;
         chain = next;
     }
 }
@@ -905,13 +904,13 @@ static int lower_body(lw *l, wasm_reader *r)
                 lw_ctl *t = &l->ctls[l->nctls - 1 - depth];
                 if (!branch_needs_moves(l, t)) {
                     if (t->kind == CTL_LOOP) {
-                        l->code[first + i] = loop_target(t) - (first + i);
+                        l->code[first + i] = loop_target(t);
                     } else {
                         l->code[first + i] = t->fixups;
                         t->fixups = first + i;
                     }
                 } else {
-                    l->code[first + i] = l->ncode - (first + i);
+                    l->code[first + i] = l->ncode;
                     label_note(l, l->ncode);
                     no_last(l);
                     emit_br(l, depth);
