@@ -1107,16 +1107,22 @@ enter:
         TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
     }
     /* Zeroed locals and if-saves, then the constants: one copy of the
-     * template, in whole chunks (lower.c pads the template and the frame):
-     * no libc call, which spilled the interpreter's registers around it,
-     * and a quarter of the iterations of a slot-by-slot loop. SQLite's
-     * hot functions have 10-40 slots to copy. */
+     * template. A plain loop for the usual few slots; above that whole
+     * chunks (lower.c pads the template and the frame), not memcpy: the
+     * libc call spilled the interpreter's registers around it, and
+     * SQLite's hot functions have 17-40 slots to copy. */
     {
         uint64_t *d_ = fp + code->locals_start;
         const uint64_t *s_ = code->init;
-        const uint64_t *e_ = s_ + code->ninit;
-        for (; s_ < e_; s_ += VM_INIT_CHUNK, d_ += VM_INIT_CHUNK)
-            memcpy(d_, s_, VM_INIT_CHUNK * sizeof *d_);
+        uint32_t n_ = code->ninit;
+        if (n_ <= 16) {
+            for (uint32_t i = 0; i < n_; i++)
+                d_[i] = s_[i];
+        } else {
+            for (const uint64_t *e_ = s_ + n_; s_ < e_;
+                 s_ += VM_INIT_CHUNK, d_ += VM_INIT_CHUNK)
+                memcpy(d_, s_, VM_INIT_CHUNK * sizeof *d_);
+        }
     }
     fuel -= code->entry_cost;
     if (UNLIKELY((fuel < 0) | (*intr != 0))) {
