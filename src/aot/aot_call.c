@@ -406,6 +406,10 @@ int vm_aot_instance_init(mantle_instance *inst, mantle_diag *diag)
         inst->own_funcs[i].aot_fn = code->fns[i];
         inst->own_funcs[i].aot_tramp =
             (void (*)(mantle_instance *, uint64_t *))code->tramps[i];
+        /* The interpreter calls only functions with lowered code and
+         * tests for native code when there is none (interp.c do_call). */
+        if (code->tramps[i])
+            inst->own_funcs[i].code = NULL;
     }
     return MANTLE_OK;
 }

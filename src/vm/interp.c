@@ -1069,6 +1069,72 @@ L_base:
     }
 
 do_call:
+    /* Only a callee with lowered code is called here: native (AOT) code,
+     * host functions and first calls, which need lowering, have none
+     * (vm_aot_instance_init clears it for native code), so one test sends
+     * them all to call_slow. */
+    if (UNLIKELY(!callee->code))
+        goto call_slow;
+call_code:
+    if (UNLIKELY(ex->depth >= ex->max_frames))
+        TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
+    {
+        vm_frame *f = &ex->frames[ex->depth++];
+        f->pc = retpc;
+        f->fp = fp;
+        f->code = code;
+        f->inst = inst;
+    }
+    fp = newfp;
+    code = callee->code;
+    cells = code->cells;
+    if (callee->inst != inst) {
+        inst = callee->inst;
+        RELOAD_INSTANCE();
+    }
+enter:
+    pc = cells;  /* for trap reports before the first instruction */
+    if (UNLIKELY(fp + code->frame_slots > ex->stack_end)) {
+        if (ex->depth > base_depth) {
+            /* Report the caller as the place of the trap. */
+            vm_frame *f = &ex->frames[--ex->depth];
+            pc = f->pc - 1;
+            fp = f->fp;
+            code = f->code;
+            cells = code->cells;
+            inst = f->inst;
+        }
+        TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
+    }
+    /* Zeroed locals and if-saves, then the constants: one copy of the
+     * template. A plain loop for the usual few slots; above that whole
+     * chunks (lower.c pads the template and the frame), not memcpy: the
+     * libc call spilled the interpreter's registers around it, and
+     * SQLite's hot functions have 17-40 slots to copy. */
+    {
+        uint64_t *d_ = fp + code->locals_start;
+        const uint64_t *s_ = code->init;
+        uint32_t n_ = code->ninit;
+        if (n_ <= 16) {
+            for (uint32_t i = 0; i < n_; i++)
+                d_[i] = s_[i];
+        } else {
+            for (const uint64_t *e_ = s_ + n_; s_ < e_;
+                 s_ += VM_INIT_CHUNK, d_ += VM_INIT_CHUNK)
+                memcpy(d_, s_, VM_INIT_CHUNK * sizeof *d_);
+        }
+    }
+    fuel -= code->entry_cost;
+    if (UNLIKELY((fuel < 0) | (*intr != 0))) {
+        if (fuel < 0)
+            TRAP(MANTLE_TRAP_OUT_OF_FUEL);
+        TRAP(MANTLE_TRAP_INTERRUPTED);
+    }
+    pc = cells + 1;
+    DISPATCH();
+
+    /* The calls do_call does not take: see there. */
+call_slow:
 #if MANTLE_ENABLE_AOT
     /* ---- AOT hook: a callee with native code runs through its own call
      * wrapper (src/aot/aot_call.c); a trap there has filled the diag. */
@@ -1085,9 +1151,7 @@ do_call:
         DISPATCH();
     }
 #endif
-    /* Host functions never have code, so one test covers host calls and
-     * first calls needing lowering. */
-    if (UNLIKELY(!callee->code) && callee->host) {
+    if (callee->host) {
         /* Host call: values are passed as mantle_val arrays placed on the
          * value stack above the arguments, so a host function that calls
          * back into Wasm finds the stack above them free. */
@@ -1137,65 +1201,11 @@ do_call:
         pc = retpc;
         DISPATCH();
     }
-    if (UNLIKELY(!callee->code)) {
-        if (vm_func_prepare(callee, ex->diag) != MANTLE_OK) {
-            detail = "out of memory while compiling the callee";
-            TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
-        }
-    }
-    if (UNLIKELY(ex->depth >= ex->max_frames))
-        TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
-    {
-        vm_frame *f = &ex->frames[ex->depth++];
-        f->pc = retpc;
-        f->fp = fp;
-        f->code = code;
-        f->inst = inst;
-    }
-    fp = newfp;
-    code = callee->code;
-    cells = code->cells;
-    if (callee->inst != inst) {
-        inst = callee->inst;
-        RELOAD_INSTANCE();
-    }
-enter:
-    pc = cells;  /* for trap reports before the first instruction */
-    if (UNLIKELY(fp + code->frame_slots > ex->stack_end)) {
-        if (ex->depth > base_depth) {
-            /* Report the caller as the place of the trap. */
-            vm_frame *f = &ex->frames[--ex->depth];
-            pc = f->pc - 1;
-            fp = f->fp;
-            code = f->code;
-            cells = code->cells;
-            inst = f->inst;
-        }
+    if (vm_func_prepare(callee, ex->diag) != MANTLE_OK) {
+        detail = "out of memory while compiling the callee";
         TRAP(MANTLE_TRAP_STACK_EXHAUSTED);
     }
-    /* Zeroed locals and if-saves, then the constants: one copy of the
-     * template. A plain loop for the usual few slots (a libc call costs
-     * more); memcpy for the functions with hundreds of constants, such
-     * as SQLite's, where the loop was 16 % of all instructions. */
-    {
-        uint64_t *d_ = fp + code->locals_start;
-        const uint64_t *s_ = code->init;
-        uint32_t n_ = code->ninit;
-        if (n_ <= 16) {
-            for (uint32_t i = 0; i < n_; i++)
-                d_[i] = s_[i];
-        } else {
-            memcpy(d_, s_, (size_t)n_ * sizeof *d_);
-        }
-    }
-    fuel -= code->entry_cost;
-    if (UNLIKELY((fuel < 0) | (*intr != 0))) {
-        if (fuel < 0)
-            TRAP(MANTLE_TRAP_OUT_OF_FUEL);
-        TRAP(MANTLE_TRAP_INTERRUPTED);
-    }
-    pc = cells + 1;
-    DISPATCH();
+    goto call_code;
 
     /* ---- Variables and parametric ---- */
     CASE(VOP_COPY)

@@ -374,9 +374,12 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
  * first and goes straight to the second's handler: one dispatch fewer.
  * The most frequent pairs of sqlite's profile (opstats): values copied
  * for a branch or a call, a block result added before its branch, the
- * stack pointer update, a load or operator feeding a branch. `ctl`: the
- * second is a branch, call or return; these pairs are joined first, as
- * the only ones that measurably paid (docs/interpreter.md). */
+ * stack pointer update, a load or operator feeding a branch. `ctl`: 1
+ * the second is a branch, call or return; these pairs are joined first,
+ * as the only ones that measurably paid (docs/interpreter.md); 0 it is
+ * not; 2 the second is a pair itself (a chain of three: the stack
+ * pointer's update at entry and exit, a load before a byte compare,
+ * the add before sqlite's opcode switch), joined last. */
 #define VM_PAIRS(X)                                                           \
     X(COPY_BR, VOP_COPY, VOP_BR, 1)                                           \
     X(COPY_CALL, VOP_COPY, VOP_CALL, 1)                                       \
@@ -415,7 +418,49 @@ enum { VM_K_DST = 1, VM_K_A = 2, VM_K_B = 4 };
     X(K_I32Load16U_d_KBRUNLESS_I32And_a,                                     \
       VOP_K_I32Load16U_d, VOP_KBRUNLESS_I32And_a, 1)                          \
     X(I32Load8U_BR_UNLESS, OP_I32Load8U, VOP_BR_UNLESS, 1)                    \
-    X(GLOBAL_SET_RETURN1, VOP_GLOBAL_SET, VOP_RETURN1, 1)
+    X(GLOBAL_SET_RETURN1, VOP_GLOBAL_SET, VOP_RETURN1, 1)                   \
+    X(K_I32ShrS_a_BR, VOP_K_I32ShrS_a, VOP_BR, 1)                             \
+    X(ADD2_BRUNLESS_I32LtU, VOP_ADD2, VOP_BRUNLESS_I32LtU, 1)                 \
+    X(ADD2_BRUNLESS_I32And, VOP_ADD2, VOP_BRUNLESS_I32And, 1)                 \
+    X(K_I32Add_a_BRUNLESS_I32GeS, VOP_K_I32Add_a, VOP_BRUNLESS_I32GeS, 1)     \
+    X(LOADX_I64Load8U_BR, VOP_LOADX_I64Load8U, VOP_BR, 1)                     \
+    X(I32Load_BR, OP_I32Load, VOP_BR, 1)                                      \
+    X(I32Load_BR_IF, OP_I32Load, VOP_BR_IF, 1)                                \
+    X(I32Add_BRIF_I32LtS, OP_I32Add, VOP_BRIF_I32LtS, 1)                      \
+    X(I32Load8U_BR_IF, OP_I32Load8U, VOP_BR_IF, 1)                            \
+    X(I32And_BR_IF, OP_I32And, VOP_BR_IF, 1)                                  \
+    X(LOADX_I32Load16U_BR_IF, VOP_LOADX_I32Load16U, VOP_BR_IF, 1)             \
+    X(K_I32Load8S_d_KBRIF_I32GeS_a, VOP_K_I32Load8S_d, VOP_KBRIF_I32GeS_a, 1) \
+    X(COPY2_CALL_INDIRECT, VOP_COPY2, VOP_CALL_INDIRECT, 1)                   \
+    X(K_I32Load_d_KBRUNLESS_I32Eq_b,                                         \
+      VOP_K_I32Load_d, VOP_KBRUNLESS_I32Eq_b, 1)                              \
+    X(KX_I32Load8U_d_KBRIF_I32Ne_b,                                          \
+      VOP_KX_I32Load8U_d, VOP_KBRIF_I32Ne_b, 1)                               \
+    X(GLOBAL_GET_PAIR_I32Sub_GLOBAL_SET,                                     \
+      VOP_GLOBAL_GET, VOP_PAIR_I32Sub_GLOBAL_SET, 2)                          \
+    X(I32Add_PAIR_GLOBAL_SET_RETURN1,                                        \
+      OP_I32Add, VOP_PAIR_GLOBAL_SET_RETURN1, 2)                              \
+    X(I32Load8U_PAIR_K_I32Load8U_d_KBRUNLESS_I32Eq_b,                        \
+      OP_I32Load8U, VOP_PAIR_K_I32Load8U_d_KBRUNLESS_I32Eq_b, 2)              \
+    X(I64Add_PAIR_I32Load8U_BR_TABLE,                                        \
+      OP_I64Add, VOP_PAIR_I32Load8U_BR_TABLE, 2)                              \
+    X(K_I32Shl_da_PAIR_K_I32ShrS_da_KBRUNLESS_I32GeS_a, VOP_K_I32Shl_da,     \
+      VOP_PAIR_K_I32ShrS_da_KBRUNLESS_I32GeS_a, 2)                            \
+    X(K_I32Shl_da_PAIR_K_I32ShrS_da_KBRIF_I32GeS_a, VOP_K_I32Shl_da,         \
+      VOP_PAIR_K_I32ShrS_da_KBRIF_I32GeS_a, 2)                                \
+    X(K_I32Add_b_PAIR_K_I32Load8U_d_K_BR_UNLESS_a, VOP_K_I32Add_b,           \
+      VOP_PAIR_K_I32Load8U_d_K_BR_UNLESS_a, 2)                                \
+    X(K_I64Shl_da_PAIR_OS_I64Or_b_RETURN1, VOP_K_I64Shl_da,                  \
+      VOP_PAIR_OS_I64Or_b_RETURN1, 2)                                         \
+    X(COPY2_PAIR_COPY_CALL, VOP_COPY2, VOP_PAIR_COPY_CALL, 2)                 \
+    X(K_I32Add_d_PAIR_K_I32ShrS_a_BR, VOP_K_I32Add_d,                        \
+      VOP_PAIR_K_I32ShrS_a_BR, 2)                                             \
+    X(K_I32Add_d_PAIR_K_I32Add_a_BRUNLESS_I32GeS, VOP_K_I32Add_d,            \
+      VOP_PAIR_K_I32Add_a_BRUNLESS_I32GeS, 2)                                 \
+    X(K_I64Store32_b_PAIR_ADD2_BRUNLESS_I32LtU, VOP_K_I64Store32_b,          \
+      VOP_PAIR_ADD2_BRUNLESS_I32LtU, 2)                                       \
+    X(I32Add_PAIR_LOADX_I64Load8U_BR, OP_I32Add,                             \
+      VOP_PAIR_LOADX_I64Load8U_BR, 2)
 
 enum {
     VOP_BR = OP__COUNT,  /* t:target                              2 */

@@ -1373,7 +1373,11 @@ int vm_lower(mantle_module *mod, uint32_t func_index, vm_code **out_code,
                       l.nlabels);
     code = mt_calloc(l.a, 1, sizeof *code);
     uint32_t ninit = l.consts_start + l.nconsts - l.locals_start;
-    uint64_t *init = mt_calloc(l.a, ninit ? ninit : 1, sizeof *init);
+    /* Entry copies whole chunks (VM_INIT_CHUNK): pad the template with
+     * zeros, and the frame so the last chunk stays inside it. */
+    uint32_t ninit_pad = (ninit + VM_INIT_CHUNK - 1) / VM_INIT_CHUNK *
+                         VM_INIT_CHUNK;
+    uint64_t *init = mt_calloc(l.a, ninit_pad ? ninit_pad : 1, sizeof *init);
     if (!code || !init) {
         mt_free(l.a, code);
         mt_free(l.a, init);
@@ -1396,6 +1400,8 @@ int vm_lower(mantle_module *mod, uint32_t func_index, vm_code **out_code,
     code->init = init;
     code->ninit = ninit;
     code->frame_slots = l.temps_start + l.max_sh + 1;
+    if (code->frame_slots < l.locals_start + ninit_pad)
+        code->frame_slots = l.locals_start + ninit_pad;
     code->entry_cost = l.ctls ? l.ctls[0].cost : 1;
     code->pcmap = l.pcmap;
     code->npcmap = l.npcmap;

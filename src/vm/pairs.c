@@ -24,8 +24,9 @@ bool vm_join_tail(vm_cell *code, uint32_t tail_start, uint32_t start)
     return false;
 }
 
-/* The pair instruction for `a` followed by `b` (VM_PAIRS) whose second
- * is (ctl) or is not a branch, call or return; or 0. */
+/* The pair instruction for `a` followed by `b` (VM_PAIRS) of class
+ * `ctl` (iops.h: 1 the second is a branch, call or return, 0 not, 2 the
+ * second is itself a pair); or 0. */
 static uint32_t pair_op(vm_cell a, vm_cell b, int ctl)
 {
 #define X(name, first, second, c)                                             \
@@ -51,8 +52,11 @@ static unsigned is_lx2(vm_cell c)
  * the successor's handler, one dispatch fewer. The cells stay where they
  * are. Instruction starts are the pc map's entries, but for the one lx2
  * adds for its second load. Pairs into a branch, call or return are
- * joined first; an instruction is in one pair at most. Only an
- * optimisation: without memory for its bitmaps it does nothing. */
+ * joined first, then the others; an instruction is the first of one pair
+ * at most and the second of one at most. Last, chains: an instruction
+ * not yet in a pair joins the pair that follows it (ctl 2), so three
+ * instructions run with one dispatch. Only an optimisation: without
+ * memory for its bitmaps it does nothing. */
 void vm_join_pairs(const mantle_allocator *a, vm_cell *code, uint32_t ncode,
                    const vm_pcmap *pcmap, uint32_t npcmap,
                    const uint32_t *labels, uint32_t nlabels)
@@ -69,7 +73,10 @@ void vm_join_pairs(const mantle_allocator *a, vm_cell *code, uint32_t ncode,
     for (uint32_t i = 0; i < nlabels; i++)
         if (labels[i] < ncode)
             is_label[labels[i] / 32] |= 1u << (labels[i] % 32);
-    for (int ctl = 1; ctl >= 0; ctl--) {
+    /* used: 1 first of a pair, 2 second of one, 3 both (a chain). */
+    static const int order[] = {1, 0, 2};
+    for (unsigned k = 0; k < sizeof order / sizeof order[0]; k++) {
+        int ctl = order[k];
         uint32_t i = 0;
         while (i < npcmap) {
             uint32_t at = pcmap[i].pc;
@@ -77,10 +84,12 @@ void vm_join_pairs(const mantle_allocator *a, vm_cell *code, uint32_t ncode,
             if (j >= npcmap)
                 break;
             uint32_t b = pcmap[j].pc, p;
-            if (!used[i] && !used[j] && !(is_label[b / 32] >> (b % 32) & 1) &&
+            bool free_j = ctl == 2 ? used[j] == 1 : !used[j];
+            if (!used[i] && free_j && !(is_label[b / 32] >> (b % 32) & 1) &&
                 (p = pair_op(code[at], code[b], ctl)) != 0) {
                 code[at] = vm_op_cell(p);
-                used[i] = used[j] = 1;
+                used[i] = 1;
+                used[j] |= 2;
             }
             i = j;
         }

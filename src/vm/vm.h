@@ -155,6 +155,10 @@ typedef struct vm_pcmap {
     uint32_t offset;
 } vm_pcmap;
 
+/* Function entry copies the template (vm_code.init) in chunks of this
+ * many slots; templates and frames are padded to whole chunks. */
+#define VM_INIT_CHUNK 8u
+
 struct vm_code {
     vm_cell *cells;
     uint32_t ncells;
@@ -167,7 +171,7 @@ struct vm_code {
     uint64_t *consts;        /* points into init */
     /* What entry writes at locals_start: zeros for the locals and if-save
      * slots, then the constants; ninit slots, one copy. */
-    uint64_t *init;
+    uint64_t *init;          /* padded to whole VM_INIT_CHUNKs */
     uint32_t ninit;
     uint32_t frame_slots;    /* slots the frame needs, temps included */
     uint32_t entry_cost;     /* fuel charged on entry */

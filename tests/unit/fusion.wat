@@ -6,6 +6,8 @@
 (module $fusion
   (memory 1)
   (data (i32.const 64) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10")
+  ;; bytes for chain_loop: equal neighbours and br_table indices 0, 1, 2+
+  (data (i32.const 128) "\00\00\01\01\02\00\02\01\00\00\05\05\01\02\00\00\00\01\01\02\02\00")
 
   ;; Traps inside fused instructions report the offset of the access that
   ;; failed (CMake tests fusion-trap-*, fusion_trap.sh). A load-operator
@@ -79,6 +81,26 @@
   ;; the first load, the second
   (func $trap_pair (export "trap_pair") (param $p i32) (param $q i32) (result i32)
     (i32.add (i32.load8_u (local.get $p)) (i32.load8_u offset=4 (local.get $q))))
+
+;; a chain (iops.h VM_PAIRS, ctl 2): i32.load8_u joined to the pair of
+  ;; its accumulator variant and the byte compare's branch: the first
+  ;; load, the second
+  (func $trap_chain (export "trap_chain") (param $p i32) (param $q i32) (result i32)
+    (if (result i32)
+        (i32.eq (i32.load8_u (local.get $p)) (i32.load8_u offset=4 (local.get $q)))
+      (then (i32.const 1))
+      (else (i32.const 2))))
+  ;; a chain ending in a store's pair: i64.store32 of the accumulator, then
+  ;; an add2 and a compare-and-branch on its second add
+  (func $trap_store_chain (export "trap_store_chain") (param $p i32) (param $x i64) (result i32)
+    (local $i i32) (local $j i32) (local $x32 i32)
+    (local.set $x32 (i32.wrap_i64 (local.get $x)))
+    (i64.store32 (local.get $p) (i64.add (local.get $x) (i64.const 1)))
+    (local.set $i (i32.add (local.get $p) (i32.const 4)))
+    (local.set $j (i32.add (local.get $p) (i32.const 8)))
+    (if (result i32) (i32.lt_u (local.get $i) (local.get $x32))
+      (then (local.get $j))
+      (else (i32.const 2))))
 
   ;; store with a fused address and an accumulated value, read back
   (func $store_fused (param $p i32) (param $x i32) (result i32)
@@ -480,6 +502,64 @@
       (br_if $l (block (result i32) (local.get $n))))
     (local.get $s))
 
+;; pairs and chains (iops.h VM_PAIRS) in a loop, run by check and by
+  ;; the fuel test (fusion-fuel-chain): the stack pointer's update at entry
+  ;; (global.get, i32.sub, global.set) and exit (i32.add, global.set,
+  ;; return), a byte compare (i32.load8_u, its accumulator variant,
+  ;; br_unless.I32Eq), an opcode fetch and switch (i64.add, i32.load8_u,
+  ;; br_table)
+  (global $sp (mut i32) (i32.const 32768))
+  (func $chain_fused (export "chain_loop") (param $a i32) (param $n i32) (result i32)
+    (local $fp i32) (local $s i32) (local $k i64) (local $r i32) (local $end i32)
+    (global.set $sp (local.tee $fp (i32.sub (global.get $sp) (i32.const 16))))
+    (i32.store (local.get $fp) (local.get $n))
+    (local.set $end (i32.add (local.get $a) (local.get $n)))
+    (loop $l
+      (if (i32.eq (i32.load8_u (local.get $a)) (i32.load8_u offset=1 (local.get $a)))
+        (then (local.set $s (i32.add (local.get $s) (i32.const 1)))))
+      (local.set $k (i64.add (local.get $k) (i64.const 1)))
+      (block $c
+        (block $b
+          (block $a0
+            (br_table $a0 $b $c (i32.load8_u offset=2 (local.get $a))))
+          (local.set $s (i32.add (local.get $s) (i32.const 10)))
+          (br $c))
+        (local.set $s (i32.mul (local.get $s) (i32.const 3))))
+      (local.set $a (i32.add (local.get $a) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $a) (local.get $end))))
+    (local.set $r (i32.add (i32.load (local.get $fp))
+                           (i32.add (local.get $s) (i32.wrap_i64 (local.get $k)))))
+    (global.set $sp (i32.add (local.get $fp) (i32.const 16)))
+    (local.get $r))
+  (func $chain_plain (param $a i32) (param $n i32) (result i32)
+    (local $fp i32) (local $s i32) (local $k i64) (local $r i32) (local $end i32)
+    (local.set $fp (block (result i32) (i32.sub (block (result i32) (global.get $sp))
+                                                (i32.const 16))))
+    (global.set $sp (block (result i32) (local.get $fp)))
+    (i32.store (local.get $fp) (local.get $n))
+    (local.set $end (i32.add (local.get $a) (local.get $n)))
+    (loop $l
+      (if (block (result i32)
+            (i32.eq (block (result i32) (i32.load8_u (local.get $a)))
+                    (block (result i32) (i32.load8_u offset=1 (local.get $a)))))
+        (then (local.set $s (block (result i32) (i32.add (local.get $s) (i32.const 1))))))
+      (local.set $k (block (result i64) (i64.add (local.get $k) (i64.const 1))))
+      (block $c
+        (block $b
+          (block $a0
+            (br_table $a0 $b $c
+              (block (result i32) (i32.load8_u offset=2 (local.get $a)))))
+          (local.set $s (block (result i32) (i32.add (local.get $s) (i32.const 10))))
+          (br $c))
+        (local.set $s (block (result i32) (i32.mul (local.get $s) (i32.const 3)))))
+      (local.set $a (block (result i32) (i32.add (local.get $a) (i32.const 1))))
+      (br_if $l (block (result i32) (i32.lt_u (local.get $a) (local.get $end)))))
+    (local.set $r (block (result i32)
+      (i32.add (i32.load (local.get $fp))
+               (i32.add (local.get $s) (i32.wrap_i64 (local.get $k))))))
+    (global.set $sp (block (result i32) (i32.add (local.get $fp) (i32.const 16))))
+    (local.get $r))
+
   (func (export "check") (result i32)
     (local $bad i32)
     (call $fill (i32.const 1024) (i32.const 40))
@@ -551,6 +631,13 @@
       (i32.add (local.get $bad)
         (i32.ne (call $count_fused (i32.const 20) (i32.const -7))
                 (call $count_plain (i32.const 20) (i32.const -7)))))
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $chain_fused (i32.const 128) (i32.const 18))
+                (call $chain_plain (i32.const 128) (i32.const 18)))))
+    ;; both restored the stack pointer
+    (local.set $bad
+      (i32.add (local.get $bad) (i32.ne (global.get $sp) (i32.const 32768))))
     ;; known answers, so both forms being equally wrong is caught too
     (local.set $bad
       (i32.add (local.get $bad)
@@ -565,4 +652,8 @@
     (local.set $bad
       (i32.add (local.get $bad)
         (i32.ne (call $count_plain (i32.const 20) (i32.const -7)) (i32.const 1112))))
+    ;; chain_loop's answer computed separately (a model of the loop)
+    (local.set $bad
+      (i32.add (local.get $bad)
+        (i32.ne (call $chain_plain (i32.const 128) (i32.const 18)) (i32.const 2539))))
     (local.get $bad)))
